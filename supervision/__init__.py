@@ -1,0 +1,199 @@
+"""The supervision web service: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, g, jsonify, request, session
+from flask_login import current_user
+
+from supervision.extensions import (
+    api,
+    babel,
+    bootstrap,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    mail,
+    migrate,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Page blueprints: module path -> attribute `bp`.
+VIEW_MODULES = (
+    "supervision.home.views",
+    "supervision.auth.views",
+    "supervision.common.docs",
+    "supervision.org.views",
+    "supervision.org.roster_views",
+    "supervision.audit.views",
+    "supervision.calendar.views",
+)
+#: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
+API_MODULES = (
+    "supervision.org.api",
+    "supervision.org.roster_api",
+    "supervision.audit.api",
+    "supervision.calendar.api",
+)
+#: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
+CLI_MODULES = (
+    "supervision.auth.cli",
+    "supervision.audit.cli",
+    "supervision.calendar.cli",
+    "supervision.demo.cli",
+    "supervision.backup",
+)
+
+
+def create_app(config: type | str | None = None) -> Flask:
+    """Build the application for a config class (or its name; default from the env)."""
+    from config import CONFIGS, config_from_env
+
+    if config is None:
+        config = config_from_env()
+    elif isinstance(config, str):
+        config = CONFIGS[config]
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("SUPERVISION_INSTANCE", str(ROOT / "instance")),
+    )
+    app.config.from_object(config)
+    _check_config(app)
+    importlib.import_module("supervision.models")
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_hooks(app)
+
+    from supervision.common import templating
+    from supervision.common.errors import register_error_handlers
+
+    templating.register(app)
+    register_error_handlers(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY).")
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'supervision.db'}"
+        )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgres://")
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES",
+        ";".join(str(p) for p in sorted((ROOT / "supervision").glob("**/translations"))),
+    )
+
+
+def _init_extensions(app: Flask) -> None:
+    from sqlalchemy.orm import Session
+
+    from supervision.audit import services as audit_services
+    from supervision.auth import loaders
+    from supervision.common.api import spec_kwargs
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    loaders.configure(login_manager)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    limiter.init_app(app)
+    mail.init_app(app)
+    bootstrap.init_app(app)
+    api.init_app(app, spec_kwargs=spec_kwargs())
+    audit_services.install(Session)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _sqlite_pragmas(db.engine)
+
+
+def _sqlite_pragmas(engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.close()
+
+
+def _select_locale() -> str:
+    chosen = session.get("lang") if request else None
+    if chosen in ("zh_CN", "en"):
+        return chosen
+    from flask import current_app
+
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["SUPERVISION_TIMEZONE"]
+
+
+def _register_blueprints(app: Flask) -> None:
+    for path in VIEW_MODULES:
+        app.register_blueprint(importlib.import_module(path).bp)
+    for path in API_MODULES:
+        blp = importlib.import_module(path).blp
+        csrf.exempt(blp)  # the API checks X-CSRFToken itself for cookie-authenticated writes
+        api.register_blueprint(blp, url_prefix="/api/v1" + (blp.url_prefix or ""))
+
+
+def _register_cli(app: Flask) -> None:
+    for path in CLI_MODULES:
+        for command in importlib.import_module(path).commands:
+            app.cli.add_command(command)
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.get("/healthz")
+    @limiter.exempt
+    def healthz():
+        """Liveness and database check (no authentication)."""
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            return jsonify({"status": "error", "database": "unreachable", "detail": str(exc)[:200]}), 503
+        return jsonify({"status": "ok", "database": "ok"})
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    @app.context_processor
+    def inject_globals():
+        from supervision.common import nav
+
+        return {"nav_items": nav.items_for(current_user), "current_locale": _select_locale()}
+
+    @app.before_request
+    def _reset_auth_marker():
+        g.pop("auth_via", None)

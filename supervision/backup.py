@@ -1,0 +1,3 @@
+"""CLI commands of this area (placeholder until built)."""
+
+commands: list = []

@@ -1,0 +1,1 @@
+"""Working-day calendar stored in the database (seeded from chinese-calendar)."""

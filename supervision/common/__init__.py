@@ -1,0 +1,1 @@
+"""Cross-domain helpers: clock, periods, working days, errors, permissions."""

@@ -1,0 +1,37 @@
+"""The navigation bar: one list, filtered by role, naming only pages that exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from supervision.common.permissions import AUDIT_READ, ORG_WRITE
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A link in the navigation bar, shown to holders of any of `roles` (None = everyone)."""
+
+    endpoint: str
+    label: object
+    roles: tuple[str, ...] | None = None
+
+
+ITEMS = (
+    NavItem("home.index", _l("Home")),
+    NavItem("org.units", _l("Units"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
+    NavItem("org.people", _l("People"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
+    NavItem("org.posts", _l("Posts"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
+    NavItem("org.assignments", _l("Assignments"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
+    NavItem("roster.index", _l("Roster import/export"), ORG_WRITE),
+    NavItem("audit.index", _l("Audit log"), AUDIT_READ),
+    NavItem("calendar.index", _l("Calendar"), ("admin",)),
+)
+
+
+def items_for(user) -> list[NavItem]:
+    """The items this user may see."""
+    if user is None or not user.is_authenticated:
+        return []
+    return [i for i in ITEMS if i.roles is None or user.has_role(*i.roles)]

@@ -1,0 +1,1 @@
+"""Organisation: units, people, posts, assignments, roster import/export."""
