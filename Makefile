@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
-TRANSLATIONS := $(wildcard supervision/translations supervision/*/translations)
+TRANSLATIONS := $(wildcard supervision/i18n/*)
 
 .PHONY: setup system-packages translations run test test-postgres bench lint clean
 

@@ -98,7 +98,8 @@ def _check_config(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES",
-        ";".join(str(p) for p in sorted((ROOT / "supervision").glob("**/translations"))),
+        # One catalog per area (supervision/i18n/<area>/zh/...), merged by Flask-Babel.
+        ";".join(str(p) for p in sorted((ROOT / "supervision" / "i18n").iterdir()) if p.is_dir()),
     )
 
 
