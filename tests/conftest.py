@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from flask.testing import FlaskClient
+
 from supervision import create_app
 from supervision.extensions import db as _db
 from supervision.extensions import limiter
@@ -27,6 +29,28 @@ def _database_url() -> str:
     return f"sqlite:///{_TMP / f'test-{worker}.db'}"
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in its own app context, as in production.
+
+    Without this, a test holding an app context (the `db` fixture) would share `g` and the
+    database session with every request it makes, hiding rollbacks and per-request caches.
+    Afterwards the test's own session is expired so that it reads what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask import has_app_context
+
+        outer = has_app_context()
+        ctx = self.application.app_context()
+        ctx.push()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            ctx.pop()
+            if outer:
+                _db.session.expire_all()
+
+
 @pytest.fixture(scope="session")
 def app():
     """The application with a fresh schema (create_all; migrations are tested separately)."""
@@ -37,6 +61,7 @@ def app():
 
     os.environ.setdefault("SUPERVISION_INSTANCE", str(_TMP / "instance"))
     application = create_app(Config)
+    application.test_client_class = IsolatedClient
     with application.app_context():
         _db.drop_all()
         _drop_leftovers()

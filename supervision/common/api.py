@@ -44,7 +44,7 @@ class SelectPage(Page):
 
     @property
     def items(self):
-        stmt = self.collection.offset(self.page_params.first).limit(self.page_params.page_size)
+        stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
         return db.session.scalars(stmt).all()
 
     @property
