@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from supervision.common.errors import Conflict
 from supervision.common.permissions import Scope
 from supervision.org import queries, services
-from supervision.org.models import Assignment, OrgUnit, Person
+from supervision.org.models import Assignment, OrgUnit
 from tests import factories
 
 
