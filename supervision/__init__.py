@@ -177,6 +177,11 @@ def _register_hooks(app: Flask) -> None:
             return jsonify({"status": "error", "database": "unreachable", "detail": str(exc)[:200]}), 503
         return jsonify({"status": "ok", "database": "ok"})
 
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page says."""
+        return app.send_static_file("favicon.svg")
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault(
