@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VIEW_MODULES = (
     "supervision.home.views",
     "supervision.auth.views",
+    "supervision.auth.admin_views",
     "supervision.common.docs",
     "supervision.org.views",
     "supervision.org.roster_views",

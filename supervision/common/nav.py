@@ -27,6 +27,7 @@ ITEMS = (
     NavItem("roster.index", _l("Roster import/export"), ORG_WRITE),
     NavItem("audit.index", _l("Audit log"), AUDIT_READ),
     NavItem("calendar.index", _l("Calendar"), ("admin",)),
+    NavItem("users.index", _l("Users"), ("admin",)),
 )
 
 

@@ -11,6 +11,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import diff, record, snapshot
@@ -50,7 +52,7 @@ class _Errors:
 
     def raise_if_any(self, what: str) -> None:
         if self.by_field:
-            raise Invalid(f"Invalid {what}", self.by_field)
+            raise Invalid(_("Invalid %(what)s", what=what), self.by_field)
 
 
 def _text(errs: _Errors, data: dict, field: str, max_len: int, required: bool = True) -> None:
@@ -61,14 +63,14 @@ def _text(errs: _Errors, data: dict, field: str, max_len: int, required: bool = 
         value = value.strip()
         data[field] = value
     if required and not value:
-        errs.add(field, "This field is required.")
+        errs.add(field, _("This field is required."))
     elif value and len(value) > max_len:
-        errs.add(field, f"At most {max_len} characters.")
+        errs.add(field, _("At most %(n)s characters.", n=max_len))
 
 
 def _choice(errs: _Errors, data: dict, field: str, choices: tuple[str, ...]) -> None:
     if field in data and data[field] not in choices:
-        errs.add(field, f"Must be one of: {', '.join(choices)}.")
+        errs.add(field, _("Must be one of: %(choices)s.", choices=", ".join(choices)))
 
 
 def _exists(session: Session, errs: _Errors, model, data: dict, field: str, label: str) -> Any:
@@ -77,7 +79,7 @@ def _exists(session: Session, errs: _Errors, model, data: dict, field: str, labe
         return None
     obj = session.get(model, ref)
     if obj is None:
-        errs.add(field, f"No {label} with id {ref}.")
+        errs.add(field, _("No %(what)s with id %(id)s.", what=label, id=ref))
     return obj
 
 
@@ -100,10 +102,10 @@ def create_unit(session: Session, data: dict) -> OrgUnit:
     errs = _Errors()
     for f in ("code", "name", "kind"):
         if f not in data:
-            errs.add(f, "This field is required.")
+            errs.add(f, _("This field is required."))
     _validate_unit(session, errs, data)
-    errs.raise_if_any("org unit")
-    _unique(session, OrgUnit, "code", data["code"], "An org unit")
+    errs.raise_if_any(_l("org unit"))
+    _unique(session, OrgUnit, "code", data["code"], _l("Org unit code"))
     unit = OrgUnit()
     _apply(unit, data, UNIT_FIELDS)
     session.add(unit)
@@ -120,11 +122,11 @@ def _validate_unit(session: Session, errs: _Errors, data: dict) -> None:
     _text(errs, data, "code", 64)
     _text(errs, data, "name", 200)
     _choice(errs, data, "kind", UNIT_KINDS)
-    _exists(session, errs, OrgUnit, data, "parent_id", "org unit")
-    _exists(session, errs, Person, data, "head_person_id", "person")
-    leader = _exists(session, errs, Person, data, "supervising_leader_id", "person")
+    _exists(session, errs, OrgUnit, data, "parent_id", _l("org unit"))
+    _exists(session, errs, Person, data, "head_person_id", _l("person"))
+    leader = _exists(session, errs, Person, data, "supervising_leader_id", _l("person"))
     if leader is not None and leader.leadership != "team_member":
-        errs.add("supervising_leader_id", "The supervising leader must be a leadership-team member.")
+        errs.add("supervising_leader_id", _("The supervising leader must be a leadership-team member."))
 
 
 def _unique(session: Session, model, field: str, value: Any, label: str, exclude_id=None) -> None:
@@ -132,7 +134,8 @@ def _unique(session: Session, model, field: str, value: Any, label: str, exclude
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Conflict(f"{label} with {field} {value!r} already exists.", {field: ["Already in use."]})
+        raise Conflict(_("%(what)s %(value)s is already in use.", what=label, value=value),
+                       {field: [_("Already in use.")]})
 
 
 def update_unit(session: Session, unit: OrgUnit, data: dict) -> OrgUnit:
@@ -144,10 +147,10 @@ def update_unit(session: Session, unit: OrgUnit, data: dict) -> OrgUnit:
     if "parent_id" in data and new_parent_id is not None and not errs.by_field:
         new_parent = session.get(OrgUnit, new_parent_id)
         if new_parent.path.startswith(unit.path):
-            errs.add("parent_id", "A unit cannot be moved under itself or its own sub-unit.")
-    errs.raise_if_any("org unit")
+            errs.add("parent_id", _("A unit cannot be moved under itself or its own sub-unit."))
+    errs.raise_if_any(_l("org unit"))
     if "code" in data:
-        _unique(session, OrgUnit, "code", data["code"], "An org unit", exclude_id=unit.id)
+        _unique(session, OrgUnit, "code", data["code"], _l("Org unit code"), exclude_id=unit.id)
     before = snapshot(unit, UNIT_FIELDS)
     _apply(unit, data, UNIT_FIELDS)
     if before["parent_id"] != unit.parent_id:
@@ -179,13 +182,14 @@ def delete_unit(session: Session, unit: OrgUnit) -> None:
     """Delete an empty unit; one with sub-units, people or posts is refused (409)."""
     blockers = []
     if session.scalar(sa.select(sa.func.count()).where(OrgUnit.parent_id == unit.id)):
-        blockers.append("sub-units")
+        blockers.append(_l("sub-units"))
     if session.scalar(sa.select(sa.func.count()).where(Person.org_unit_id == unit.id)):
-        blockers.append("people")
+        blockers.append(_l("people"))
     if session.scalar(sa.select(sa.func.count()).where(Post.org_unit_id == unit.id)):
-        blockers.append("posts")
+        blockers.append(_l("posts"))
     if blockers:
-        raise Conflict(f"The unit still has {', '.join(blockers)}; move or delete them first.")
+        raise Conflict(_("The unit still has %(what)s; move or delete them first.",
+                         what=", ".join(str(b) for b in blockers)))
     before = snapshot(unit, UNIT_FIELDS)
     session.delete(unit)
     session.flush()
@@ -218,18 +222,18 @@ def _validate_person(session: Session, errs: _Errors, data: dict) -> None:
     _text(errs, data, "name", 100)
     _choice(errs, data, "personnel_type", PERSONNEL_TYPES)
     _choice(errs, data, "leadership", LEADERSHIP)
-    _exists(session, errs, OrgUnit, data, "org_unit_id", "org unit")
+    _exists(session, errs, OrgUnit, data, "org_unit_id", _l("org unit"))
     if data.get("email"):
         data["email"] = data["email"].strip()
         if not _EMAIL.match(data["email"]) or len(data["email"]) > 254:
-            errs.add("email", "Not a valid e-mail address.")
+            errs.add("email", _("Not a valid e-mail address."))
     elif "email" in data:
         data["email"] = None
     birth, hire = data.get("birth_date"), data.get("hire_date")
     if birth and hire and hire < birth:
-        errs.add("hire_date", "The hire date is before the birth date.")
+        errs.add("hire_date", _("The hire date is before the birth date."))
     if birth and data.get("retirement_date") and data["retirement_date"] < birth:
-        errs.add("retirement_date", "The retirement date is before the birth date.")
+        errs.add("retirement_date", _("The retirement date is before the birth date."))
 
 
 def create_person(session: Session, data: dict) -> Person:
@@ -238,10 +242,10 @@ def create_person(session: Session, data: dict) -> Person:
     errs = _Errors()
     for f in ("staff_no", "name", "personnel_type", "org_unit_id"):
         if data.get(f) in (None, ""):
-            errs.add(f, "This field is required.")
+            errs.add(f, _("This field is required."))
     _validate_person(session, errs, data)
-    errs.raise_if_any("person")
-    _unique(session, Person, "staff_no", data["staff_no"], "A person")
+    errs.raise_if_any(_l("person"))
+    _unique(session, Person, "staff_no", data["staff_no"], _l("Staff number"))
     person = Person()
     _apply(person, data, PERSON_FIELDS)
     session.add(person)
@@ -262,10 +266,10 @@ def update_person(session: Session, person: Person, data: dict) -> Person:
             ).limit(1)
         )
         if held:
-            errs.add("personnel_type", f"Holds sworn-only post {held}; end that assignment first.")
-    errs.raise_if_any("person")
+            errs.add("personnel_type", _("Holds sworn-only post %(post)s; end that assignment first.", post=held))
+    errs.raise_if_any(_l("person"))
     if "staff_no" in data:
-        _unique(session, Person, "staff_no", data["staff_no"], "A person", exclude_id=person.id)
+        _unique(session, Person, "staff_no", data["staff_no"], _l("Staff number"), exclude_id=person.id)
     before = snapshot(person, PERSON_FIELDS)
     _apply(person, data, PERSON_FIELDS)
     session.flush()
@@ -280,10 +284,10 @@ def _validate_post(session: Session, errs: _Errors, data: dict) -> None:
     _text(errs, data, "code", 64)
     _text(errs, data, "name", 200)
     _choice(errs, data, "category", POST_CATEGORIES)
-    _exists(session, errs, OrgUnit, data, "org_unit_id", "org unit")
+    _exists(session, errs, OrgUnit, data, "org_unit_id", _l("org unit"))
     years = data.get("rotation_years")
     if years is not None and not (1 <= years <= 50):
-        errs.add("rotation_years", "Must be between 1 and 50 years, or empty.")
+        errs.add("rotation_years", _("Must be between 1 and 50 years, or empty."))
 
 
 def create_post(session: Session, data: dict) -> Post:
@@ -292,10 +296,10 @@ def create_post(session: Session, data: dict) -> Post:
     errs = _Errors()
     for f in ("code", "name", "org_unit_id"):
         if data.get(f) in (None, ""):
-            errs.add(f, "This field is required.")
+            errs.add(f, _("This field is required."))
     _validate_post(session, errs, data)
-    errs.raise_if_any("post")
-    _unique(session, Post, "code", data["code"], "A post")
+    errs.raise_if_any(_l("post"))
+    _unique(session, Post, "code", data["code"], _l("Post code"))
     post = Post()
     _apply(post, data, POST_FIELDS)
     session.add(post)
@@ -317,10 +321,10 @@ def update_post(session: Session, post: Post, data: dict) -> Post:
             ).limit(1)
         )
         if aux:
-            errs.add("sworn_only", f"Auxiliary {aux} holds this post now; end that assignment first.")
-    errs.raise_if_any("post")
+            errs.add("sworn_only", _("Auxiliary %(staff_no)s holds this post now; end that assignment first.", staff_no=aux))
+    errs.raise_if_any(_l("post"))
     if "code" in data:
-        _unique(session, Post, "code", data["code"], "A post", exclude_id=post.id)
+        _unique(session, Post, "code", data["code"], _l("Post code"), exclude_id=post.id)
     before = snapshot(post, POST_FIELDS)
     _apply(post, data, POST_FIELDS)
     session.flush()
@@ -349,23 +353,24 @@ def _check_assignment(session: Session, values: dict, exclude_id: int | None = N
     errs = _Errors()
     for f in ("person_id", "post_id", "start_date"):
         if values.get(f) is None:
-            errs.add(f, "This field is required.")
-    person = _exists(session, errs, Person, values, "person_id", "person")
-    post = _exists(session, errs, Post, values, "post_id", "post")
+            errs.add(f, _("This field is required."))
+    person = _exists(session, errs, Person, values, "person_id", _l("person"))
+    post = _exists(session, errs, Post, values, "post_id", _l("post"))
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
-        errs.add("end_date", "The end date is before the start date.")
+        errs.add("end_date", _("The end date is before the start date."))
     if person and post and post.sworn_only and person.personnel_type == "auxiliary":
-        errs.add("post_id", "This post is sworn-only: auxiliary police may not hold it.")
-    errs.raise_if_any("assignment")
+        errs.add("post_id", _("This post is sworn-only: auxiliary police may not hold it."))
+    errs.raise_if_any(_l("assignment"))
     # Lock the person's row so two concurrent writers cannot both pass the overlap check.
     session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
     clash = _overlaps(session, person.id, post.id, start, end, exclude_id)
     if clash:
-        until = clash.end_date.isoformat() if clash.end_date else "now"
+        until = clash.end_date.isoformat() if clash.end_date else _("now")
         raise Conflict(
-            f"{person.name} already holds this post from {clash.start_date.isoformat()} to {until}.",
-            {"start_date": ["Overlaps an existing assignment to the same post."]},
+            _("%(name)s already holds this post from %(start)s to %(end)s.",
+              name=person.name, start=clash.start_date.isoformat(), end=until),
+            {"start_date": [_("Overlaps an existing assignment to the same post.")]},
         )
 
 
@@ -409,5 +414,5 @@ def get_or_404(session: Session, model, obj_id: int, label: str):
     """Fetch by id or raise NotFound."""
     obj = session.get(model, obj_id)
     if obj is None:
-        raise NotFound(f"No {label} with id {obj_id}.")
+        raise NotFound(_("No %(what)s with id %(id)s.", what=label, id=obj_id))
     return obj

@@ -152,7 +152,7 @@ def test_users_cli_rejects_short_password_and_unknown_person(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["users", "create", "dave", "--role", "hr", "--password-stdin"],
                            input="short\n")
-    assert result.exit_code != 0 and "at least 8" in result.output
+    assert result.exit_code != 0 and "password: 密码至少需要 8 个字符" in result.output
     result = runner.invoke(args=["users", "create", "dave", "--role", "hr", "--staff-no", "X999",
                                  "--password-stdin"], input="a-long-password\n")
     assert result.exit_code != 0 and "X999" in result.output
