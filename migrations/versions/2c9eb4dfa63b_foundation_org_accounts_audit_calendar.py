@@ -62,7 +62,8 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
-    sa.Column('path', sa.String(length=1000), nullable=False),
+    # Bytewise order on PostgreSQL: subtree queries are range scans on this index.
+    sa.Column('path', sa.String(length=1000).with_variant(sa.String(length=1000, collation='C'), 'postgresql'), nullable=False),
     sa.Column('depth', sa.Integer(), nullable=False),
     sa.Column('head_person_id', sa.Integer(), nullable=True),
     sa.Column('supervising_leader_id', sa.Integer(), nullable=True),

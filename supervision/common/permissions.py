@@ -36,12 +36,12 @@ class Scope:
 
     def unit_clause(self, unit_table=None):
         """SQL condition on OrgUnit rows in scope."""
-        from supervision.org.models import OrgUnit
+        from supervision.org.models import OrgUnit, in_subtree
 
         u = unit_table if unit_table is not None else OrgUnit
         if self.everything:
             return sa.true()
-        conds = [u.path.startswith(p, autoescape=True) for p in self.subtree_paths]
+        conds = [in_subtree(u.path, p) for p in self.subtree_paths]
         if self.unit_ids:
             conds.append(u.id.in_(self.unit_ids))
         return sa.or_(*conds) if conds else sa.false()

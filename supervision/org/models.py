@@ -28,6 +28,24 @@ POST_CATEGORIES = (
 )
 
 
+PATH_TYPE = sa.String(1000).with_variant(sa.String(1000, collation="C"), "postgresql")
+
+
+def in_subtree(path_column, prefix):
+    """SQL condition: `path_column` lies in the subtree whose path is `prefix` (ends in "/").
+
+    Paths hold only digits and "/", and "/" sorts just before "0", so the subtree is the
+    range [prefix, prefix without its last "/" + "0"): an index range scan on both
+    databases, where `LIKE 'prefix%'` cannot use SQLite's index. `prefix` may be a string
+    or a SQL expression (e.g. a unit's path selected in a subquery).
+    """
+    if isinstance(prefix, str):
+        upper = prefix[:-1] + "0"
+    else:
+        upper = sa.func.substr(prefix, 1, sa.func.length(prefix) - 1).concat("0")
+    return sa.and_(path_column >= prefix, path_column < upper)
+
+
 class TimestampMixin:
     """created_at / updated_at instants, in UTC."""
 
@@ -47,8 +65,9 @@ class OrgUnit(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("org_units.id", ondelete="RESTRICT"), index=True
     )
-    #: Materialised path of ids, e.g. "1/5/12/": a subtree is `path LIKE '1/5/%'`.
-    path: Mapped[str] = mapped_column(sa.String(1000), index=True, default="")
+    #: Materialised path of ids, e.g. "1/5/12/"; see in_subtree(). Bytewise ("C") order on
+    #: PostgreSQL so that range scans on the index are right whatever the server's locale.
+    path: Mapped[str] = mapped_column(PATH_TYPE, index=True, default="")
     depth: Mapped[int] = mapped_column(default=0)
     head_person_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("people.id", use_alter=True, ondelete="SET NULL"), index=True

@@ -26,6 +26,7 @@ from supervision.org.models import (
     OrgUnit,
     Person,
     Post,
+    in_subtree,
 )
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "head_person_id", "supervising_leader_id")
@@ -168,7 +169,7 @@ def _move_subtree(session: Session, unit: OrgUnit) -> None:
     session.flush()
     session.execute(
         sa.update(OrgUnit)
-        .where(OrgUnit.path.startswith(old_path, autoescape=True))
+        .where(in_subtree(OrgUnit.path, old_path))
         .values(
             path=sa.literal(new_path) + sa.func.substr(OrgUnit.path, len(old_path) + 1),
             depth=OrgUnit.depth + shift,
@@ -198,7 +199,7 @@ def delete_unit(session: Session, unit: OrgUnit) -> None:
 
 def subtree_ids(session: Session, unit: OrgUnit):
     """SELECT of the ids of `unit` and all units below it."""
-    return sa.select(OrgUnit.id).where(OrgUnit.path.startswith(unit.path, autoescape=True))
+    return sa.select(OrgUnit.id).where(in_subtree(OrgUnit.path, unit.path))
 
 
 def responsible_head_id(session: Session, person: Person) -> int | None:
@@ -362,8 +363,12 @@ def _check_assignment(session: Session, values: dict, exclude_id: int | None = N
     if person and post and post.sworn_only and person.personnel_type == "auxiliary":
         errs.add("post_id", _("This post is sworn-only: auxiliary police may not hold it."))
     errs.raise_if_any(_l("assignment"))
-    # Lock the person's row so two concurrent writers cannot both pass the overlap check.
-    session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
+    # Serialise writers for this person before the overlap check: an UPDATE takes the row
+    # lock on PostgreSQL and the database write lock on SQLite (where FOR UPDATE is a no-op).
+    session.execute(
+        sa.update(Person).where(Person.id == person.id).values(updated_at=Person.updated_at)
+        .execution_options(synchronize_session=False)
+    )
     clash = _overlaps(session, person.id, post.id, start, end, exclude_id)
     if clash:
         until = clash.end_date.isoformat() if clash.end_date else _("now")

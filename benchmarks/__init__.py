@@ -1,0 +1,1 @@
+"""Timed scenarios, reported as ratios against a baseline measured in the same run."""
