@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from flask.testing import FlaskClient
 
 from supervision import create_app
