@@ -10,19 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.common import clock
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
+#: Key of a queued entry naming the savepoint it was recorded in (None: the outer transaction).
+_TX = "_tx"
 
 
 def _plain(value: Any) -> Any:
@@ -72,8 +74,11 @@ def record(
     uid, name, ip = _current_actor()
     if actor_name is not None:
         uid, name = actor_user_id, actor_name
+    real = session() if isinstance(session, scoped_session) else session
+    tx = real.get_nested_transaction()
     session.info.setdefault(_PENDING, []).append(
         {
+            _TX: tx,
             "at": clock.now(),
             "actor_user_id": uid,
             "actor_name": name or "",
@@ -119,15 +124,40 @@ def flush_pending(session: Session) -> None:
     prev = session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev = prev or GENESIS
     for item in pending:
+        item.pop(_TX, None)
         h = entry_hash(prev, item)
         session.add(AuditEntry(prev_hash=prev, hash=h, **item))
         prev = h
     session.flush()
 
 
-def discard_pending(session: Session) -> None:
-    """Forget queued entries when the transaction rolls back."""
-    session.info.pop(_PENDING, None)
+def discard_pending(session: Session, transaction=None) -> None:
+    """Forget queued entries whose writes were rolled back.
+
+    Rolling back a savepoint forgets only what was recorded inside it (or inside savepoints
+    nested in it); ending the outer transaction without a commit forgets everything.
+    """
+    if transaction is None or not transaction.nested:
+        session.info.pop(_PENDING, None)
+        return
+    pending = session.info.get(_PENDING)
+    if pending:
+        pending[:] = [item for item in pending if not _inside(item.get(_TX), transaction)]
+
+
+def _inside(tx, savepoint) -> bool:
+    while tx is not None:
+        if tx is savepoint:
+            return True
+        tx = tx.parent
+    return False
+
+
+def _on_transaction_end(session: Session, transaction) -> None:
+    # A root transaction closed without commit (session.close()) loses its writes: drop their
+    # entries too, so they cannot leak into the next transaction of a reused session.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)
@@ -150,14 +180,32 @@ class VerifyResult:
         }
 
 
+#: The columns verify() reads (plain rows, so the caller's session keeps its objects).
+_CHAIN_COLUMNS = (
+    AuditEntry.id, AuditEntry.at, AuditEntry.actor_user_id, AuditEntry.actor_name,
+    AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.changes,
+    AuditEntry.ip, AuditEntry.prev_hash, AuditEntry.hash,
+)
+
+
+def _head_count(session: Session) -> int:
+    return session.scalar(sa.select(AuditHead.count).where(AuditHead.id == 1)) or 0
+
+
 def verify(session: Session, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; report the first entry whose link or content is broken."""
+    """Walk the chain in id order; report the first entry whose link or content is broken.
+
+    The head's counter is read before and after the walk: appends that commit meanwhile
+    (other app servers) are not mistaken for damage, while entries removed from the end, or
+    rows added without going through the head, are reported.
+    """
+    counted_before = _head_count(session)
     prev = GENESIS
     count = 0
     last_id = 0
     while True:
-        rows = session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+        rows = session.execute(
+            sa.select(*_CHAIN_COLUMNS).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             break
@@ -169,12 +217,83 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
             prev = e.hash
             count += 1
             last_id = e.id
-        session.expunge_all()
-    expected = session.scalar(sa.select(AuditHead.count).where(AuditHead.id == 1)) or 0
-    if expected != count:
+    if count < counted_before:
         # Entries removed from the end leave an intact chain; the head's counter tells.
         return VerifyResult(False, count, last_id + 1 if count else 1, "entries missing at the end")
+    counted_after = _head_count(session)
+    if count > counted_after:
+        extra = session.scalar(
+            sa.select(AuditEntry.id).order_by(AuditEntry.id).offset(counted_after).limit(1)
+        )
+        return VerifyResult(False, count, extra, "entries not counted by the chain head")
     return VerifyResult(True, count)
+
+
+#: Fields whose values are confidential (SPEC §4: talk contents); the audit log shows them only
+#: to the roles in CONFIDENTIAL_READERS, everyone else sees that they changed, not how.
+CONFIDENTIAL_FIELDS = {"talk": frozenset({"content", "response"})}
+CONFIDENTIAL_READERS = ("discipline_secretary", "discipline_member")
+REDACTED = "***"
+
+
+def parsed_changes(entry: AuditEntry, confidential_ok: bool = False) -> dict[str, Any]:
+    """The entry's `changes` as a dict, confidential values masked unless `confidential_ok`."""
+    try:
+        changes = json.loads(entry.changes or "{}")
+    except ValueError:
+        return {"_unparsed": entry.changes}
+    if not isinstance(changes, dict):
+        return {"_unparsed": changes}
+    hidden = CONFIDENTIAL_FIELDS.get(entry.object_type, frozenset())
+    if not confidential_ok and hidden:
+        for name in hidden & changes.keys():
+            value = changes[name]
+            masked = [None if v is None else REDACTED for v in value] if _is_pair(value) else REDACTED
+            changes[name] = masked
+    return changes
+
+
+def _is_pair(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2
+
+
+def entries_select(
+    session: Session,
+    *,
+    object_type: str | None = None,
+    object_id: Any = None,
+    action: str | None = None,
+    actor: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> sa.Select:
+    """SELECT of the entries matching the filters, newest first; `since`/`until` are local dates.
+
+    `actor` is a username: the entries of the account that has it now (under any earlier
+    name too), or else entries recorded under that name (a deleted account, "cli").
+    """
+    stmt = sa.select(AuditEntry).order_by(AuditEntry.id.desc())
+    if object_type:
+        stmt = stmt.where(AuditEntry.object_type == object_type)
+    if object_id not in (None, ""):
+        stmt = stmt.where(AuditEntry.object_id == str(object_id))
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    if actor:
+        from supervision.auth.models import User
+
+        uid = session.scalar(sa.select(User.id).where(User.username == actor))
+        stmt = stmt.where(AuditEntry.actor_user_id == uid if uid else AuditEntry.actor_name == actor)
+    # Bounds at the ends of the calendar mean "no bound" (and would overflow in UTC).
+    if since and since > date.min + timedelta(days=1):
+        stmt = stmt.where(AuditEntry.at >= _local_midnight(since))
+    if until and until < date.max - timedelta(days=1):
+        stmt = stmt.where(AuditEntry.at < _local_midnight(until + timedelta(days=1)))
+    return stmt
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=clock.zone())
 
 
 def install(session_class: type[Session]) -> None:
@@ -182,5 +301,6 @@ def install(session_class: type[Session]) -> None:
     if getattr(session_class, "_audit_installed", False):
         return
     sa.event.listen(session_class, "before_commit", flush_pending)
-    sa.event.listen(session_class, "after_soft_rollback", lambda s, prev: discard_pending(s))
+    sa.event.listen(session_class, "after_soft_rollback", discard_pending)
+    sa.event.listen(session_class, "after_transaction_end", _on_transaction_end)
     session_class._audit_installed = True

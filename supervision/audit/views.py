@@ -1,12 +1,224 @@
-"""Pages of this area (placeholder until built)."""
+"""Audit log pages: the filtered list, one entry, and the chain check (admin, discipline secretary)."""
 
-from flask import Blueprint, abort
-from flask_login import login_required
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from supervision.audit import services
+from supervision.audit.models import AuditEntry
+from supervision.common.pages import paginate
+from supervision.common.permissions import AUDIT_READ, roles_required
+from supervision.extensions import db
 
 bp = Blueprint("audit", __name__)
 
+#: Labels of the actions the services record; unknown actions are shown as recorded.
+ACTION_LABELS: dict[str, object] = {
+    "create": _l("Create"),
+    "update": _l("Update"),
+    "delete": _l("Delete"),
+    "login": _l("Log in"),
+    "login_failed": _l("Failed login"),
+    "read": _l("Read"),
+    "export": _l("Export"),
+    "import": _l("Import"),
+    "revoke": _l("Revoke"),
+    "submit": _l("Submit"),
+    "approve": _l("Approve"),
+    "return": _l("Return"),
+    "reject": _l("Reject"),
+    "retire": _l("Retire"),
+    "finalize": _l("Finalise"),
+    "sign": _l("Sign"),
+    "waive": _l("Waive"),
+    "execute": _l("Execute"),
+    "release": _l("Release"),
+    "calendar.sync": _l("Calendar sync"),
+    "calendar.set_day": _l("Set calendar day"),
+    "calendar.reset_day": _l("Reset calendar day"),
+}
+#: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
+OBJECT_LABELS: dict[str, object] = {
+    "user": _l("User"),
+    "api_token": _l("API token"),
+    "org_unit": _l("Org unit"),
+    "person": _l("Person"),
+    "post": _l("Post"),
+    "assignment": _l("Assignment"),
+    "roster": _l("Roster"),
+    "calendar": _l("Calendar"),
+    "calendar_day": _l("Calendar day"),
+    "risk_point": _l("Integrity-risk point"),
+    "measure": _l("Control measure"),
+    "risk_campaign": _l("Screening campaign"),
+    "talk": _l("Talk"),
+    "obligation": _l("Talk obligation"),
+    "waiver": _l("Waiver"),
+    "deferral": _l("Deferral"),
+    "hold": _l("Hold"),
+    "rotation_plan": _l("Rotation plan"),
+    "notification": _l("Notification"),
+    "integrity_file": _l("Integrity file"),
+    "settings": _l("Settings"),
+}
+#: Explanations of verify()'s reasons.
+REASON_LABELS: dict[str, object] = {
+    "link to the previous entry is broken": _l(
+        "It does not link to the entry before it: an entry was removed or changed."),
+    "entry content does not match its hash": _l(
+        "Its content does not match its hash: it was changed after it was written."),
+    "entries missing at the end": _l("Entries are missing at the end of the log (it was cut short)."),
+    "entries not counted by the chain head": _l(
+        "Entries were added to the table without going through the application."),
+}
+#: Changed fields shown per row in the list before "and N more".
+LIST_FIELDS = 4
 
-@bp.get("/placeholder")
+
+def _choices(labels: dict[str, object], current: str | None) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = [("", _l("All"))]
+    out += list(labels.items())
+    if current and current not in labels:
+        out.append((current, current))  # a value recorded by code this page has no label for
+    return out
+
+
+class FilterForm(FlaskForm):
+    """The filters of the list (GET, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    object = SelectField(_l("Object type"), validate_choice=False)
+    object_id = StringField(_l("Object ID"), [Optional(), Length(max=64)])
+    action = SelectField(_l("Action"), validate_choice=False)
+    actor = StringField(_l("Actor (username)"), [Optional(), Length(max=64)])
+    since = DateField(_l("From"), [Optional()])
+    until = DateField(_l("To"), [Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.object.choices = _choices(OBJECT_LABELS, self.object.data)
+        self.action.choices = _choices(ACTION_LABELS, self.action.data)
+
+    def validate_until(self, field) -> None:
+        """The range must not end before it starts."""
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_("The end date is before the start date."))
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for services.entries_select()."""
+        return {
+            "object_type": self.object.data or None,
+            "object_id": (self.object_id.data or "").strip() or None,
+            "action": self.action.data or None,
+            "actor": (self.actor.data or "").strip() or None,
+            "since": self.since.data,
+            "until": self.until.data,
+        }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def change_rows(entry: AuditEntry) -> list[dict[str, Any]]:
+    """The entry's changes as rows {field, before, after, pair} for display (values as text)."""
+    confidential_ok = current_user.has_role(*services.CONFIDENTIAL_READERS)
+    rows = []
+    for name, value in services.parsed_changes(entry, confidential_ok).items():
+        if isinstance(value, list) and len(value) == 2:
+            rows.append({"field": name, "before": _fmt(value[0]), "after": _fmt(value[1]), "pair": True,
+                         "created": value[0] is None, "deleted": value[1] is None})
+        else:
+            rows.append({"field": name, "before": "", "after": _fmt(value), "pair": False,
+                         "created": False, "deleted": False})
+    return rows
+
+
+@bp.app_template_global("audit_action_label")
+def action_label(action: str) -> object:
+    """The translated label of an audit action."""
+    return ACTION_LABELS.get(action, action)
+
+
+@bp.app_template_global("audit_object_label")
+def object_label(object_type: str) -> object:
+    """The translated label of an audited object type."""
+    return OBJECT_LABELS.get(object_type, object_type)
+
+
+@bp.app_template_global("audit_reason_label")
+def reason_label(reason: str) -> object:
+    """The translated explanation of a verify() failure."""
+    return REASON_LABELS.get(reason, reason)
+
+
+@bp.get("/admin/audit")
 @login_required
+@roles_required(*AUDIT_READ)
 def index():
-    abort(404)
+    """The audit log, newest first, with filters and pages."""
+    form = FilterForm(request.args)
+    page = paginate(services.entries_select(db.session, **form.filters())) if form.validate() else None
+    return render_template("audit/index.html", form=form, page=page, change_rows=change_rows,
+                           list_fields=LIST_FIELDS, filtered=any(form.filters().values()))
+
+
+@bp.get("/admin/audit/<int:entry_id>")
+@login_required
+@roles_required(*AUDIT_READ)
+def entry(entry_id: int):
+    """One entry in full, with its links to the neighbouring entries checked."""
+    e = db.session.get(AuditEntry, entry_id)
+    if e is None:
+        abort(404)
+    prev_row = db.session.execute(
+        sa.select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id < e.id).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    next_id = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)).where(AuditEntry.id > e.id))
+    expected_prev = prev_row.hash if prev_row else services.GENESIS
+    checks = {
+        "content": services.entry_hash(e.prev_hash, e) == e.hash,
+        "link": e.prev_hash == expected_prev,
+    }
+    return render_template("audit/entry.html", e=e, rows=change_rows(e), checks=checks,
+                           prev_id=prev_row.id if prev_row else None, next_id=next_id)
+
+
+@bp.get("/admin/audit/verify")
+@login_required
+@roles_required(*AUDIT_READ)
+def verify():
+    """Check the whole chain and show the result; a break is shown among its neighbours."""
+    result = services.verify(db.session)
+    around: list[AuditEntry] = []
+    broken_exists = False
+    if not result.ok:
+        broken = result.first_broken_id or 0
+        before = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.id < broken).order_by(AuditEntry.id.desc()).limit(2)
+        ).all()
+        after = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.id >= broken).order_by(AuditEntry.id).limit(3)
+        ).all()
+        around = [*reversed(before), *after]
+        broken_exists = any(e.id == broken for e in after)
+    return render_template("audit/verify.html", result=result, around=around, broken_exists=broken_exists,
+                           change_rows=change_rows, list_fields=LIST_FIELDS)
