@@ -132,6 +132,11 @@ def note_login(session: Session, user: User) -> None:
     record(session, "login", "user", user.id, actor_user_id=user.id, actor_name=user.username)
 
 
+def note_logout(session: Session, user: User) -> None:
+    """Record a logout."""
+    record(session, "logout", "user", user.id)
+
+
 def note_failed_login(session: Session, username: str) -> None:
     """Record a failed login attempt (the username as typed, truncated)."""
     record(session, "login_failed", "user", "", {"username": [None, username[:64]]},

@@ -65,6 +65,8 @@ def login():
 @login_required
 def logout():
     """Sign out (POST, with CSRF)."""
+    services.note_logout(db.session, current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

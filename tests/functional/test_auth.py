@@ -18,7 +18,7 @@ def test_english_switch_changes_the_language(client):
     assert "Log in" in html and "用户名" not in html
 
 
-def test_login_and_logout(client, make_user, login):
+def test_login_and_logout(client, make_user, login, db):
     make_user("alice", ["hr"])
     login("alice")
     assert client.get("/").status_code == 200
@@ -26,6 +26,8 @@ def test_login_and_logout(client, make_user, login):
     resp = client.post("/logout", data={"csrf_token": csrf_from(page)})
     assert resp.status_code == 302
     assert client.get("/").status_code == 302
+    actions = db.session.scalars(sa.select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-2:] == ["login", "logout"]
 
 
 def test_wrong_password_shows_error_and_is_audited(client, make_user, db):
