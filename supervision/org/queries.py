@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from supervision.common import clock
 from supervision.common.permissions import Scope
 from supervision.extensions import db
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
@@ -72,18 +73,17 @@ def posts(scope: Scope, q: str | None = None, org_unit_id: int | None = None,
 
 
 def assignments(scope: Scope, person_id: int | None = None, post_id: int | None = None,
-                current: bool | None = None):
-    """Assignments of people in scope, newest first."""
+                current: bool | None = None, as_of: date | None = None):
+    """Assignments of people in scope, newest first; `current` as of `as_of` (see _current)."""
     visible = sa.select(Person.id).where(scope.person_clause())
     stmt = sa.select(Assignment).where(Assignment.person_id.in_(visible))
     if person_id is not None:
         stmt = stmt.where(Assignment.person_id == person_id)
     if post_id is not None:
         stmt = stmt.where(Assignment.post_id == post_id)
-    if current is True:
-        stmt = stmt.where(Assignment.end_date.is_(None))
-    elif current is False:
-        stmt = stmt.where(Assignment.end_date.is_not(None))
+    if current is not None:
+        held = _current(as_of or clock.today())
+        stmt = stmt.where(held if current else sa.not_(held))
     return stmt.order_by(Assignment.start_date.desc(), Assignment.id.desc())
 
 
@@ -222,6 +222,7 @@ def posts_list(scope: Scope, as_of: date, **filters):
 
 
 def _current(as_of: date):
+    """Held on `as_of`: started, and not ended before it (end_date is the last day in post)."""
     return sa.and_(Assignment.start_date <= as_of,
                    sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= as_of))
 

@@ -93,4 +93,5 @@ class AssignmentPatchSchema(BaseSchema):
 class AssignmentQuery(BaseSchema):
     person_id = fields.Int()
     post_id = fields.Int()
-    current = fields.Bool(metadata={"description": "only assignments without an end date"})
+    current = fields.Bool(metadata={"description": "true: held today (started, end_date empty or "
+                                                   "not past); false: the others"})

@@ -248,3 +248,24 @@ def test_openapi_and_docs_pages(client):
     assert resp.status_code == 200 and b"swagger-ui-bundle.js" in resp.data
     assert client.get("/api/v1/docs/static/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/v1/docs/static/../../../etc/passwd").status_code == 404
+
+
+def test_current_filter_means_held_today(client, hr, tree, app):
+    app.config["SUPERVISION_FAKE_NOW"] = "2025-06-15T10:00:00+08:00"
+    try:
+        rows = [(tree["plain"], "2020-01-01", None),         # held
+                (tree["sworn"], "2020-01-01", "2025-06-15"),  # held: today is its last day
+                (tree["sworn"], "2025-07-01", None)]          # not started yet
+        for post, start, end in rows:
+            resp = client.post("/api/v1/assignments", headers=hr, json={
+                "person_id": tree["head_a"], "post_id": post, "start_date": start,
+                "end_date": end})
+            assert resp.status_code == 201, resp.get_json()
+        url = f"/api/v1/assignments?person_id={tree['head_a']}&current="
+        held = client.get(url + "true", headers=hr).get_json()
+        assert sorted((a["post_id"], a["start_date"]) for a in held) == sorted(
+            [(tree["plain"], "2020-01-01"), (tree["sworn"], "2020-01-01")])
+        other = client.get(url + "false", headers=hr).get_json()
+        assert [(a["post_id"], a["start_date"]) for a in other] == [(tree["sworn"], "2025-07-01")]
+    finally:
+        app.config["SUPERVISION_FAKE_NOW"] = None
