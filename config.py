@@ -53,6 +53,8 @@ class Config:
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     ROSTER_MAX_ROWS = 200_000
+    #: Largest uncompressed size of an uploaded workbook (a zip-bomb guard).
+    ROSTER_MAX_UNPACKED = 512 * 1024 * 1024
 
     API_TITLE = "Supervision API"
     API_VERSION = "v1"

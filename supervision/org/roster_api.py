@@ -1,5 +1,91 @@
-"""JSON API of this area (placeholder until built)."""
+"""JSON API: POST /imports/roster (multipart .xlsx or CSV) and GET /exports/roster.xlsx (SPEC §10)."""
 
-from supervision.common.api import ApiBlueprint
+from __future__ import annotations
 
-blp = ApiBlueprint("roster_api", __name__)
+import io
+
+import marshmallow as ma
+from flask import request, send_file
+
+from supervision.common import clock
+from supervision.common.api import ApiBlueprint, BaseSchema
+from supervision.common.errors import Invalid
+from supervision.common.permissions import ORG_WRITE, current_scope, require_roles
+from supervision.extensions import db
+from supervision.org import roster, roster_export
+from supervision.org.roster_io import SHEET_COLUMNS, XLSX_MIME
+
+blp = ApiBlueprint("roster_api", __name__, description="Roster import and export (.xlsx / CSV)")
+
+
+class RosterUploadSchema(BaseSchema):
+    """The multipart form of an import."""
+
+    file = ma.fields.Raw(metadata={"type": "string", "format": "binary",
+                                   "description": ".xlsx workbook or CSV file"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(list(SHEET_COLUMNS)), load_default=None,
+                            metadata={"description": "The sheet a CSV file holds"})
+    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
+
+
+class DryRunQuery(BaseSchema):
+    """`dry_run` may also be given in the query string."""
+
+    dry_run = ma.fields.Boolean(load_default=False)
+
+
+class SheetSummarySchema(ma.Schema):
+    """Counts of one sheet."""
+
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+
+
+class RosterSummarySchema(ma.Schema):
+    """The result of an import (or of a dry run)."""
+
+    dry_run = ma.fields.Boolean()
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    sheets = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(SheetSummarySchema))
+
+
+@blp.route("/imports/roster", methods=["POST"])
+@blp.arguments(DryRunQuery, location="query")
+@blp.arguments(RosterUploadSchema, location="form", content_type="multipart/form-data")
+@blp.response(200, RosterSummarySchema)
+@blp.alt_response(422, description="Rejected: `errors` lists {sheet, row, column, message}")
+def import_roster(query, form):
+    """Import units, people, posts and assignments, all or nothing (admin, HR)."""
+    require_roles(*ORG_WRITE)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("No file uploaded: send it in the multipart field `file`.",
+                      {"file": ["Missing data for required field."]})
+    dry_run = query["dry_run"] or form["dry_run"]
+    try:
+        summary = roster.import_roster(db.session, upload.filename, upload.read(),
+                                       kind=form["kind"], dry_run=dry_run)
+    except Exception:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return summary
+
+
+@blp.route("/exports/roster.xlsx", methods=["GET"])
+@blp.response(200, content_type=XLSX_MIME, description="The roster workbook")
+@blp.doc(responses={"200": {"description": "The roster workbook", "content": {
+    XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}}})
+def export_roster():
+    """Export the roster in the caller's scope as .xlsx (admin, HR); the export is audited."""
+    require_roles(*ORG_WRITE)
+    data = roster_export.export_roster(db.session, current_scope())
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=f"roster-{clock.today().isoformat()}.xlsx")
