@@ -23,6 +23,7 @@ translations: $(STAMP)
 
 run: setup
 	$(FLASK) db upgrade
+	$(FLASK) calendar sync
 	$(FLASK) demo load --if-empty
 	$(FLASK) demo accounts
 	$(FLASK) run --host 127.0.0.1 --port 5000
