@@ -13,6 +13,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+_STATIC_TYPES = {"script", "stylesheet", "image", "font"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -45,8 +46,11 @@ def page(browser, request):
     pg = context.new_page()
     pg.set_default_timeout(15000)
     errors: list[str] = []
+    # Uncaught script errors, and static files (scripts, styles, images) that failed to load.
+    # Pages answered 4xx on purpose (a form with errors is 422) are not errors here.
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+          if r.status >= 400 and r.request.resource_type in _STATIC_TYPES else None)
     pg.js_errors = errors
     yield pg
     failed = getattr(request.node, "rep_call", None)
