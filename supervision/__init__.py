@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g, jsonify, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from supervision.extensions import (
     api,
@@ -23,6 +24,15 @@ from supervision.extensions import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` in routes accepts ids up to 2**31-1; a larger number matches no route
+    (404) instead of overflowing the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 #: Page blueprints: module path -> attribute `bp`.
 VIEW_MODULES = (
@@ -67,6 +77,7 @@ def create_app(config: type | str | None = None) -> Flask:
         instance_path=os.environ.get("SUPERVISION_INSTANCE", str(ROOT / "instance")),
     )
     app.config.from_object(config)
+    app.url_map.converters["int"] = BoundedInt
     _check_config(app)
     importlib.import_module("supervision.models")
 
@@ -75,9 +86,11 @@ def create_app(config: type | str | None = None) -> Flask:
     _register_cli(app)
     _register_hooks(app)
 
+    from supervision.common import input as input_checks
     from supervision.common import templating
     from supervision.common.errors import register_error_handlers
 
+    input_checks.register(app)
     templating.register(app)
     register_error_handlers(app)
     return app

@@ -13,6 +13,14 @@ from wtforms.validators import ValidationError
 from supervision.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Largest id or page number accepted: the database's 32-bit integer columns end here, and
+#: a larger number could only ever be "not found" (it would overflow the driver instead).
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> ma.fields.Int:  # noqa: N802 - reads like a field class in schemas
+    """An id field: a whole number from 1 to MAX_ID."""
+    return ma.fields.Int(strict=False, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ApiBlueprint(Blueprint):
@@ -44,6 +52,10 @@ class SelectPage(Page):
 
     @property
     def items(self):
+        # The count is known already (Page.__init__): a page past the end is empty without a
+        # query, and an absurd page number never reaches the database as an OFFSET.
+        if self.page_params.first_item >= self.page_params.item_count:
+            return []
         stmt = self.collection.offset(self.page_params.first_item).limit(self.page_params.page_size)
         return db.session.scalars(stmt).all()
 

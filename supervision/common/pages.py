@@ -41,7 +41,7 @@ class PageResult:
 def page_arg() -> int:
     """The `page` query argument, clamped to ≥ 1 (bad values mean page 1)."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), 2**31 - 1)
     except ValueError:
         return 1
 

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from supervision.common.errors import Invalid
 from supervision.org.models import LEADERSHIP, PERSONNEL_TYPES, POST_CATEGORIES, UNIT_KINDS
@@ -146,9 +147,12 @@ def fatal(message: str) -> Invalid:
 
 
 def neutralise(value: Any) -> Any:
-    """Make exported text inert in spreadsheets (leading ' before = + - @)."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
+    """Make exported text inert in spreadsheets (leading ' before = + - @) and storable
+    (control characters, which the xlsx format cannot hold, are dropped)."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(_DANGEROUS):
+            return "'" + value
     return value
 
 

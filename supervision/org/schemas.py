@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from supervision.common.api import BaseSchema
+from supervision.common.api import BaseSchema, Id
 from supervision.org.models import LEADERSHIP, PERSONNEL_TYPES, POST_CATEGORIES, UNIT_KINDS
 
 
@@ -14,16 +14,16 @@ class OrgUnitSchema(BaseSchema):
     code = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.Str(required=True, validate=validate.OneOf(UNIT_KINDS))
-    parent_id = fields.Int(allow_none=True, load_default=None)
-    head_person_id = fields.Int(allow_none=True)
-    supervising_leader_id = fields.Int(allow_none=True)
+    parent_id = Id(allow_none=True, load_default=None)
+    head_person_id = Id(allow_none=True)
+    supervising_leader_id = Id(allow_none=True)
     depth = fields.Int(dump_only=True)
     path = fields.Str(dump_only=True)
 
 
 class OrgUnitQuery(BaseSchema):
     q = fields.Str(metadata={"description": "search in name and code"})
-    parent_id = fields.Int()
+    parent_id = Id()
     kind = fields.Str(validate=validate.OneOf(UNIT_KINDS))
 
 
@@ -32,7 +32,7 @@ class PersonSchema(BaseSchema):
     staff_no = fields.Str(required=True, validate=validate.Length(min=1, max=32))
     name = fields.Str(required=True, validate=validate.Length(min=1, max=100))
     personnel_type = fields.Str(required=True, validate=validate.OneOf(PERSONNEL_TYPES))
-    org_unit_id = fields.Int(required=True)
+    org_unit_id = Id(required=True)
     leadership = fields.Str(validate=validate.OneOf(LEADERSHIP), load_default="none")
     birth_date = fields.Date(allow_none=True)
     hire_date = fields.Date(allow_none=True)
@@ -44,7 +44,7 @@ class PersonSchema(BaseSchema):
 
 class PersonQuery(BaseSchema):
     q = fields.Str(metadata={"description": "search in name and staff number"})
-    org_unit_id = fields.Int(metadata={"description": "the unit and its subtree"})
+    org_unit_id = Id(metadata={"description": "the unit and its subtree"})
     personnel_type = fields.Str(validate=validate.OneOf(PERSONNEL_TYPES))
     leadership = fields.Str(validate=validate.OneOf(LEADERSHIP))
     is_active = fields.Bool()
@@ -54,7 +54,7 @@ class PostSchema(BaseSchema):
     id = fields.Int(dump_only=True)
     code = fields.Str(required=True, validate=validate.Length(min=1, max=64))
     name = fields.Str(required=True, validate=validate.Length(min=1, max=200))
-    org_unit_id = fields.Int(required=True)
+    org_unit_id = Id(required=True)
     category = fields.Str(validate=validate.OneOf(POST_CATEGORIES), load_default="other")
     is_sensitive = fields.Bool(load_default=False)
     sworn_only = fields.Bool(load_default=False)
@@ -65,15 +65,15 @@ class PostSchema(BaseSchema):
 
 class PostQuery(BaseSchema):
     q = fields.Str(metadata={"description": "search in name and code"})
-    org_unit_id = fields.Int(metadata={"description": "the unit and its subtree"})
+    org_unit_id = Id(metadata={"description": "the unit and its subtree"})
     category = fields.Str(validate=validate.OneOf(POST_CATEGORIES))
     is_sensitive = fields.Bool()
 
 
 class AssignmentSchema(BaseSchema):
     id = fields.Int(dump_only=True)
-    person_id = fields.Int(required=True)
-    post_id = fields.Int(required=True)
+    person_id = Id(required=True)
+    post_id = Id(required=True)
     start_date = fields.Date(required=True)
     end_date = fields.Date(allow_none=True, load_default=None)
 
@@ -85,13 +85,13 @@ class AssignmentSchema(BaseSchema):
 
 
 class AssignmentPatchSchema(BaseSchema):
-    post_id = fields.Int()
+    post_id = Id()
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
 
 
 class AssignmentQuery(BaseSchema):
-    person_id = fields.Int()
-    post_id = fields.Int()
+    person_id = Id()
+    post_id = Id()
     current = fields.Bool(metadata={"description": "true: held today (started, end_date empty or "
                                                    "not past); false: the others"})

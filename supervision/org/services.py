@@ -39,6 +39,7 @@ POST_FIELDS = (
     "is_leadership", "rotation_years",
 )
 ASSIGNMENT_FIELDS = ("person_id", "post_id", "start_date", "end_date")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -67,6 +68,8 @@ def _text(errs: _Errors, data: dict, field: str, max_len: int, required: bool = 
         errs.add(field, _("This field is required."))
     elif value and len(value) > max_len:
         errs.add(field, _("At most %(n)s characters.", n=max_len))
+    elif isinstance(value, str) and _CONTROL.search(value):
+        errs.add(field, _("Contains control characters."))
 
 
 def _choice(errs: _Errors, data: dict, field: str, choices: tuple[str, ...]) -> None:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.common import clock
+from supervision.common.api import MAX_ID
 from supervision.common.errors import Conflict
 from supervision.common.pages import paginate
 from supervision.common.permissions import (
@@ -59,7 +60,8 @@ def _one(stmt, model, obj_id: int):
 
 
 def _int_arg(name: str) -> int | None:
-    return request.args.get(name, type=int)
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= MAX_ID else None
 
 
 def _bool_arg(name: str) -> bool | None:

@@ -269,3 +269,48 @@ def test_current_filter_means_held_today(client, hr, tree, app):
         assert [(a["post_id"], a["start_date"]) for a in other] == [(tree["sworn"], "2025-07-01")]
     finally:
         app.config["SUPERVISION_FAKE_NOW"] = None
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/assignments/87393447300303887007744",
+    "/api/v1/people?org_unit_id=99999999999999999999",
+    "/api/v1/assignments?person_id=-5",
+])
+def test_huge_or_negative_numbers_are_4xx(client, hr, url):
+    """Found by fuzzing: numbers past the database's integers used to overflow (500)."""
+    resp = client.get(url, headers=hr)
+    assert 400 <= resp.status_code < 500, resp.get_data(as_text=True)
+
+
+def test_a_page_far_past_the_end_is_empty(client, hr, tree):
+    resp = client.get("/api/v1/org-units?page=317675099438790148096", headers=hr)
+    assert resp.status_code == 200 and resp.get_json() == []
+    assert json.loads(resp.headers["X-Pagination"])["total"] == 4
+
+
+def test_control_characters_are_refused_and_never_break_the_export(client, hr, tree, db):
+    resp = client.post("/api/v1/posts", headers=hr, json={
+        "code": "CTL", "name": "bad\\x07name", "org_unit_id": tree["a"]})
+    assert resp.status_code == 201  # a literal backslash sequence is just text
+    resp = client.post("/api/v1/posts", headers=hr, json={
+        "code": "CTL2", "name": "bad\x07name", "org_unit_id": tree["a"]})
+    assert resp.status_code == 422 and "name" in resp.get_json()["errors"]
+    # Data that bypassed the services (an old import, SQL) still exports.
+    db.session.execute(sa.text("UPDATE people SET name = 'x' || char(7) WHERE staff_no = 'PB'")
+                       if db.engine.dialect.name == "sqlite" else
+                       sa.text("UPDATE people SET name = 'x' || chr(7) WHERE staff_no = 'PB'"))
+    db.session.commit()
+    resp = client.get("/api/v1/exports/roster.xlsx", headers=hr)
+    assert resp.status_code == 200
+
+
+@pytest.mark.parametrize("method,url,kwargs", [
+    ("get", "/api/v1/posts?q=a%00b", {}),
+    ("post", "/api/v1/org-units", {"json": {"code": "N", "name": "a\u0000b", "kind": "team"}}),
+    ("get", "/org/people?q=%00", {}),
+])
+def test_nul_characters_are_refused_with_400(client, hr, method, url, kwargs, db):
+    """Found by fuzzing on PostgreSQL, which cannot store NUL in text (it was a 500)."""
+    resp = getattr(client, method)(url, headers=hr, **kwargs)
+    assert resp.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 0

@@ -1,0 +1,30 @@
+"""Request-wide input hygiene applied before any view runs."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+
+_NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+
+
+def reject_nul_bytes() -> None:
+    """400 for a NUL character anywhere in the path, query, form fields or a text body.
+
+    No text field of ours can hold one (PostgreSQL refuses them outright), so refusing
+    here gives one clear answer instead of a database error deep inside a query. Uploaded
+    files are binary and are not inspected.
+    """
+    if "\x00" in request.path or any(f in request.query_string for f in _NUL_FORMS[:2]):
+        abort(400, description="NUL characters are not allowed in the request.")
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        if any("\x00" in value for values in request.form.listvalues() for value in values):
+            abort(400, description="NUL characters are not allowed in the request.")
+    elif request.content_length or request.headers.get("Transfer-Encoding"):
+        body = request.get_data(cache=True)
+        if b"\x00" in body or b"\\u0000" in body:
+            abort(400, description="NUL characters are not allowed in the request.")
+
+
+def register(app: Flask) -> None:
+    """Install the checks."""
+    app.before_request(reject_nul_bytes)
