@@ -43,9 +43,12 @@ ACTION_LABELS: dict[str, object] = {
     "waive": _l("Waive"),
     "execute": _l("Execute"),
     "release": _l("Release"),
-    "calendar.sync": _l("Calendar sync"),
-    "calendar.set_day": _l("Set calendar day"),
-    "calendar.reset_day": _l("Reset calendar day"),
+    "logout": _l("Log out"),
+    "sync": _l("Sync"),
+    "reset": _l("Reset"),
+    "demo_load": _l("Load demo data"),
+    "backup": _l("Backup"),
+    "restore": _l("Restore"),
 }
 #: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
 OBJECT_LABELS: dict[str, object] = {
@@ -70,6 +73,8 @@ OBJECT_LABELS: dict[str, object] = {
     "notification": _l("Notification"),
     "integrity_file": _l("Integrity file"),
     "settings": _l("Settings"),
+    "demo": _l("Demo data"),
+    "database": _l("Database"),
 }
 #: Explanations of verify()'s reasons.
 REASON_LABELS: dict[str, object] = {
