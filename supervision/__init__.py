@@ -44,6 +44,9 @@ VIEW_MODULES = (
     "supervision.org.roster_views",
     "supervision.audit.views",
     "supervision.calendar.views",
+    "supervision.risks.views",
+    "supervision.risks.import_views",
+    "supervision.reports.views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (
@@ -51,6 +54,9 @@ API_MODULES = (
     "supervision.org.roster_api",
     "supervision.audit.api",
     "supervision.calendar.api",
+    "supervision.risks.api",
+    "supervision.risks.import_api",
+    "supervision.reports.api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (

@@ -3,9 +3,11 @@
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.auth.models import ApiToken, User, UserRole
 from supervision.calendar.models import CalendarDay
+from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
-    "Post", "User", "UserRole",
+    "Measure", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting", "User", "UserRole",
 ]

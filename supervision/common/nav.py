@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from supervision.common.permissions import AUDIT_READ, ORG_WRITE
+from supervision.common.permissions import AUDIT_READ, ORG_WRITE, RISK_EDIT
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ ITEMS = (
     NavItem("org.posts", _l("Posts"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
     NavItem("org.assignments", _l("Assignments"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
     NavItem("roster.index", _l("Roster import/export"), ORG_WRITE),
+    NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
     NavItem("audit.index", _l("Audit log"), AUDIT_READ),
     NavItem("calendar.index", _l("Calendar"), ("admin",)),
     NavItem("users.index", _l("Users"), ("admin",)),

@@ -20,6 +20,10 @@ ORG_READ_ALL = ("admin", "hr", "discipline_secretary", "discipline_member")
 #: Roles that change units, people, posts and assignments, and import/export the roster.
 ORG_WRITE = ("admin", "hr")
 AUDIT_READ = ("admin", "discipline_secretary")
+#: Review (approve/return) risk inventories; read every unit's inventory.
+RISK_REVIEW = ("discipline_secretary", "discipline_member")
+#: Create, edit and submit risk points (leaders within their scope).
+RISK_EDIT = ("leader", *RISK_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -67,39 +71,63 @@ class Scope:
 
 
 def scope_for(user) -> Scope:
-    """Compute a user's scope: all for org-wide roles; subtrees for leaders; self for staff."""
-    from supervision.org.models import OrgUnit, Person
-
+    """Compute a user's org scope: all for org-wide roles; subtrees for leaders; self for staff."""
     if user is None or not user.is_authenticated:
         return Scope()
     if user.has_role(*ORG_READ_ALL):
         return Scope(everything=True)
-    pid = user.person_id
-    if pid is None:
+    if user.person_id is None:
         return Scope()
-    own = (pid,)
     if not user.has_role("leader"):
-        return Scope(person_ids=own)
+        return Scope(person_ids=(user.person_id,))
+    return leader_scope(user.person_id)
+
+
+def leader_scope(person_id: int) -> Scope:
+    """The units a leader answers for: subtrees they head or supervise, plus their own unit."""
+    from supervision.org.models import OrgUnit, Person
+
     led = db.session.execute(
         sa.select(OrgUnit.path).where(
-            sa.or_(OrgUnit.head_person_id == pid, OrgUnit.supervising_leader_id == pid)
+            sa.or_(OrgUnit.head_person_id == person_id, OrgUnit.supervising_leader_id == person_id)
         )
     ).scalars().all()
-    own_unit = db.session.scalar(sa.select(Person.org_unit_id).where(Person.id == pid))
+    own_unit = db.session.scalar(sa.select(Person.org_unit_id).where(Person.id == person_id))
     return Scope(
         subtree_paths=tuple(sorted(set(led))),
         unit_ids=(own_unit,) if own_unit else (),
-        person_ids=own,
+        person_ids=(person_id,),
     )
 
 
+def risk_scope(user) -> Scope:
+    """Whose risk inventories a user sees: all for the discipline roles, a leader's units,
+    nobody's for other roles (HR and admins see no inventories, SPEC §4)."""
+    if user is None or not user.is_authenticated:
+        return Scope()
+    if user.has_role(*RISK_REVIEW):
+        return Scope(everything=True)
+    if user.has_role("leader") and user.person_id is not None:
+        return leader_scope(user.person_id)
+    return Scope()
+
+
 def current_scope() -> Scope:
-    """The scope of the logged-in user (cached for the request)."""
+    """The org scope of the logged-in user (cached for the request)."""
     from flask import g
 
     if "scope" not in g:
         g.scope = scope_for(current_user)
     return g.scope
+
+
+def current_risk_scope() -> Scope:
+    """The risk-inventory scope of the logged-in user (cached for the request)."""
+    from flask import g
+
+    if "risk_scope" not in g:
+        g.risk_scope = risk_scope(current_user)
+    return g.risk_scope
 
 
 def require_roles(*roles: str) -> None:
