@@ -27,20 +27,25 @@ class RiskSettings:
 DEFAULTS = RiskSettings()
 
 
+WHOLE_NUMBER = "Must be a whole number."
+DAYS_RANGE = "Must be between 1 and 3650 days."
+THRESHOLD_ORDER = "Need 1 ≤ level 2 score < level 1 score ≤ 25."
+
+
 def validate_settings(values: dict) -> dict[str, list[str]]:
     """Errors by field for a settings document (empty when valid)."""
     errors: dict[str, list[str]] = {}
     for name in ("high_min_score", "medium_min_score", "review_days", "high_review_days"):
         value = values.get(name)
         if not isinstance(value, int) or isinstance(value, bool):
-            errors[name] = ["Must be a whole number."]
+            errors[name] = [WHOLE_NUMBER]
     if errors:
         return errors
     if not 1 <= values["medium_min_score"] < values["high_min_score"] <= 25:
-        errors["high_min_score"] = ["Need 1 ≤ medium_min_score < high_min_score ≤ 25."]
+        errors["high_min_score"] = [THRESHOLD_ORDER]
     for name in ("review_days", "high_review_days"):
         if not 1 <= values[name] <= 3650:
-            errors[name] = ["Must be between 1 and 3650 days."]
+            errors[name] = [DAYS_RANGE]
     return errors
 
 

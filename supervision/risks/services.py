@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import diff, record, snapshot
@@ -47,9 +48,22 @@ def get_risk_settings(session: Session) -> rules.RiskSettings:
     return rules.RiskSettings(**get_settings(session, SETTINGS_KEY, SETTINGS_DEFAULTS))
 
 
+#: The pure rules' messages (rules.py imports no translation), translated here.
+_RULE_MESSAGES = {
+    rules.WHOLE_NUMBER: _l("Must be a whole number."),
+    rules.DAYS_RANGE: _l("Must be between 1 and 3650 days."),
+    rules.THRESHOLD_ORDER: _l("Need 1 ≤ level 2 score < level 1 score ≤ 25."),
+}
+
+
+def _validate_settings(values: dict) -> dict[str, list[str]]:
+    return {field: [str(_RULE_MESSAGES.get(m, m)) for m in messages]
+            for field, messages in rules.validate_settings(values).items()}
+
+
 def update_risk_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
     """Change thresholds/review cycles (validated as a whole, audited)."""
-    return put_settings(session, SETTINGS_KEY, SETTINGS_DEFAULTS, changes, rules.validate_settings)
+    return put_settings(session, SETTINGS_KEY, SETTINGS_DEFAULTS, changes, _validate_settings)
 
 
 def level_expression(settings: rules.RiskSettings):
@@ -79,7 +93,9 @@ def _validate(session: Session, data: dict, errors: dict[str, list[str]]) -> Non
     if "category" in data and data["category"] not in rules.CATEGORIES:
         add("category", _("Must be one of: %(choices)s.", choices=", ".join(rules.CATEGORIES)))
     for field in ("likelihood", "impact"):
-        if field in data and not (isinstance(data[field], int) and 1 <= data[field] <= 5):
+        value = data.get(field)
+        if field in data and not (isinstance(value, int) and not isinstance(value, bool)
+                                  and 1 <= value <= 5):
             add(field, _("Must be a whole number from 1 to 5."))
     unit = None
     if data.get("org_unit_id") is not None:
