@@ -55,6 +55,8 @@ class Config:
     ROSTER_MAX_ROWS = 200_000
     #: Largest uncompressed size of an uploaded workbook (a zip-bomb guard).
     ROSTER_MAX_UNPACKED = 512 * 1024 * 1024
+    RISK_IMPORT_MAX_ROWS = 5000
+    RISK_IMPORT_MAX_UNPACKED = 20 * 1024 * 1024
 
     API_TITLE = "Supervision API"
     API_VERSION = "v1"

@@ -44,7 +44,8 @@ def load_cmd(if_empty: bool, seed: int):
     click.echo(
         f"Loaded demo bureau (seed {seed}) in {elapsed:.1f}s: {counts['org_units']} org units, "
         f"{counts['people']} people, {counts['posts']} posts ({counts['sensitive_posts']} "
-        f"sensitive), {counts['assignments']} assignments."
+        f"sensitive), {counts['assignments']} assignments, {counts.get('risk_points', 0)} risk "
+        f"points with {counts.get('risk_measures', 0)} measures."
     )
 
 

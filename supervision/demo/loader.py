@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock
 from supervision.demo import data
+from supervision.demo import risks as demo_risks
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 
 DEFAULT_SEED = 2026
@@ -299,6 +300,7 @@ def load(session: Session, seed: int = DEFAULT_SEED, today: date | None = None) 
         "sensitive_posts": sum(1 for p in b.posts.values() if p.is_sensitive),
         "assignments": len(assignments),
     }
+    counts.update(demo_risks.load(session, seed, b.today, units, b.posts))
     record(session, "demo_load", "demo", seed, {k: [0, v] for k, v in counts.items()})
     return counts
 

@@ -1,5 +1,86 @@
-"""JSON API of this area (placeholder until built)."""
+"""JSON API: POST /imports/risk-inventory (multipart .xlsx or CSV; issue 3, SPEC §5/§9)."""
 
-from supervision.common.api import ApiBlueprint
+from __future__ import annotations
 
-blp = ApiBlueprint("risk_import_api", __name__)
+import marshmallow as ma
+from flask import request
+
+from supervision.common.api import ApiBlueprint, BaseSchema
+from supervision.common.errors import Invalid
+from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
+from supervision.extensions import db
+from supervision.risks import importer
+
+blp = ApiBlueprint("risk_import_api", __name__, description="Import of an existing risk inventory (排查清单)")
+
+
+class InventoryUploadSchema(BaseSchema):
+    """The multipart form of an inventory import."""
+
+    file = ma.fields.Raw(metadata={"type": "string", "format": "binary",
+                                   "description": ".xlsx workbook or CSV file with the 排查清单 columns"})
+    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
+
+
+class DryRunQuery(BaseSchema):
+    """`dry_run` may also be given in the query string."""
+
+    dry_run = ma.fields.Boolean(load_default=False)
+
+
+class ImportedRowSchema(ma.Schema):
+    """What one row of the file did."""
+
+    sheet = ma.fields.String()
+    row = ma.fields.Integer()
+    action = ma.fields.String(metadata={"enum": ["created", "updated", "unchanged"]})
+    risk_point_id = ma.fields.Integer(allow_none=True)
+    org_unit = ma.fields.String()
+    post = ma.fields.String()
+    title = ma.fields.String()
+    likelihood = ma.fields.Integer()
+    impact = ma.fields.Integer()
+    level = ma.fields.String()
+    changed = ma.fields.List(ma.fields.String())
+
+
+class InventorySummarySchema(ma.Schema):
+    """The result of an import (or of a dry run)."""
+
+    dry_run = ma.fields.Boolean()
+    rows = ma.fields.Integer()
+    created = ma.fields.Integer()
+    updated = ma.fields.Integer()
+    unchanged = ma.fields.Integer()
+    sheets = ma.fields.List(ma.fields.String(), metadata={"description": "Sheets read"})
+    ignored_columns = ma.fields.List(ma.fields.String(), metadata={"description": "Unknown headers"})
+    derived_pairs = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.Integer()),
+        metadata={"description": "(likelihood, impact) used for rows that gave only 风险等级"})
+    items = ma.fields.List(ma.fields.Nested(ImportedRowSchema))
+
+
+@blp.route("/imports/risk-inventory", methods=["POST"])
+@blp.arguments(DryRunQuery, location="query")
+@blp.arguments(InventoryUploadSchema, location="form", content_type="multipart/form-data")
+@blp.response(200, InventorySummarySchema)
+@blp.alt_response(422, description="Rejected: `errors` lists {sheet, row, column, message}")
+def import_inventory(query, form):
+    """Import a risk inventory, all or nothing (discipline roles; leaders into their units)."""
+    require_roles(*RISK_EDIT)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Invalid("No file uploaded: send it in the multipart field `file`.",
+                      {"file": ["Missing data for required field."]})
+    dry_run = query["dry_run"] or form["dry_run"]
+    try:
+        summary = importer.import_inventory(db.session, upload.filename, upload.read(),
+                                            current_risk_scope(), dry_run=dry_run)
+    except Exception:
+        db.session.rollback()
+        raise
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return summary

@@ -250,12 +250,13 @@ def _transition(session: Session, point: RiskPoint, action: str, allowed_from: t
     if point.status not in allowed_from:
         raise Conflict(_("Cannot %(action)s a %(status)s risk point.",
                          action=_action_label(action), status=_status_label(point.status)))
-    before = snapshot(point, ("status", "campaign_id", "return_comment", "last_reviewed_on"))
+    fields = ("status", "campaign_id", "return_comment", "last_reviewed_on", "review_due_on")
+    before = snapshot(point, fields)
     point.status = to
     for key, value in extra.items():
         setattr(point, key, value)
     session.flush()
-    after = snapshot(point, ("status", "campaign_id", "return_comment", "last_reviewed_on"))
+    after = snapshot(point, fields)
     record(session, action, "risk_point", point.id, diff(before, after))
 
 
@@ -288,10 +289,11 @@ def approve(session: Session, point: RiskPoint, approver_id: int | None,
         _check_campaign_matches(point, named)
         campaign = named
     today = clock.today()
+    settings = get_risk_settings(session)
+    due = rules.review_due_on(today, rules.level(point.likelihood, point.impact, settings), settings)
     _transition(session, point, "approve", ("submitted",), "approved",
                 campaign_id=campaign.id if campaign else None, return_comment="",
-                last_reviewed_on=today)
-    _refresh_review_due(session, point)
+                last_reviewed_on=today, review_due_on=due)
     _freeze(session, point, approver_id)
     return point
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections import Counter
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -12,8 +14,11 @@ from supervision.audit.models import AuditEntry
 from supervision.audit.services import verify
 from supervision.auth.models import User
 from supervision.common import clock
+from supervision.common.permissions import Scope
 from supervision.demo import data, loader
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.risks import queries, rules, services
+from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 
 
 def _count(session, model, *where) -> int:
@@ -111,6 +116,54 @@ def test_demo_load_builds_a_consistent_bureau(app, db):
     assert entry is not None and f'"people": [0, {len(people)}]' in entry.changes
     assert _count(s, AuditEntry) == 1
     assert verify(s).ok
+    _check_risks(s, today, entry)
+
+
+def _check_risks(s, today: date, entry: AuditEntry) -> None:
+    """`demo load` includes risks (SPEC §11): an open campaign with units in every state."""
+    everything = Scope(everything=True)
+    campaign = s.scalars(sa.select(RiskCampaign)).one()
+    assert campaign.status == "open" and campaign.year == today.year and campaign.deadline >= today
+    assert str(today.year) in campaign.name
+    points = s.scalars(sa.select(RiskPoint)).all()
+    assert 60 <= len(points) <= 200
+    assert f'"risk_points": [0, {len(points)}]' in entry.changes
+    per_post = Counter(p.post_id for p in points if p.post_id is not None)
+    assert max(per_post.values()) <= 3 and any(p.post_id is None for p in points)
+    assert s.scalar(sa.select(sa.func.count()).select_from(Post).where(
+        Post.id.in_(per_post), sa.not_(Post.is_sensitive))) == 0
+    assert 3 <= len(s.scalars(queries.sensitive_posts_without_points(everything)).all()) <= 8
+    assert all(1 <= len(p.measures) <= 3 for p in points)
+    assert all(m.owner_id is not None for p in points for m in p.measures)
+    late = s.scalars(queries.measures_past_due(everything, today)).all()
+    assert 3 <= len(late) <= 10
+    assert _count(s, Measure, Measure.status == "done", Measure.done_on.is_(None)) == 0
+
+    settings = services.get_risk_settings(s)
+    for p in points:
+        assert p.version == 1
+        level = rules.level(p.likelihood, p.impact, settings)
+        assert p.review_due_on == rules.review_due_on(p.last_reviewed_on, level, settings)
+        assert (p.campaign_id == campaign.id) == (p.status != "draft")
+        assert (p.submitted_at is not None) == (p.status != "draft")
+        assert bool(p.return_comment) == (p.status == "returned")
+        assert p.department_owner_id == p.org_unit.head_person_id
+    assert any(p.review_due_on and p.review_due_on < today for p in points)
+
+    states = Counter(row["state"] for row in services.campaign_unit_states(
+        s, campaign, sa.select(OrgUnit.id)))
+    assert states["returned"] == 1 and states["approved"] >= 3
+    assert states["submitted"] >= 2 and states["not_started"] >= 2
+
+    approved = {p.id: p for p in points if p.status == "approved"}
+    approvals = s.scalars(sa.select(RiskApproval)).all()
+    assert {a.risk_point_id for a in approvals} == set(approved)
+    for a in approvals:
+        point = approved[a.risk_point_id]
+        frozen = json.loads(a.data)
+        assert a.campaign_id == campaign.id and a.version == 1 and a.org_unit_id == point.org_unit_id
+        assert frozen["title"] == point.title and len(frozen["measures"]) == len(point.measures)
+        assert point.last_reviewed_on <= today and a.approved_at.date() == point.last_reviewed_on
 
 
 def test_builder_is_deterministic_for_a_seed():
