@@ -1,0 +1,163 @@
+"""Marshmallow schemas of the risk API (field names are the public contract, SPEC §5 and §10)."""
+
+from __future__ import annotations
+
+import re
+
+from flask import g
+from flask_babel import gettext as _
+from marshmallow import ValidationError, fields, validate
+
+from supervision.common import clock
+from supervision.common.api import BaseSchema, Id
+from supervision.extensions import db
+from supervision.risks import rules, services
+
+
+def current_settings() -> rules.RiskSettings:
+    """The risk settings, read once per request (levels are computed under them)."""
+    if "risk_settings" not in g:
+        g.risk_settings = services.get_risk_settings(db.session)
+    return g.risk_settings
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: JSON may escape half of a UTF-16 pair ("\ud800"); no database can store it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _checker(control: re.Pattern):
+    def check(value: str) -> None:
+        if _SURROGATE.search(value):
+            raise ValidationError(_("Contains invalid characters."))
+        if control.search(value):
+            raise ValidationError(_("Contains control characters."))
+
+    return check
+
+
+_no_control = _checker(_CONTROL)
+_no_control_but_lines = _checker(_CONTROL_IN_TEXT)
+
+
+def one_line(max_len: int) -> list:
+    """Validators of a one-line text: 1..max_len characters, no control characters."""
+    return [validate.Length(min=1, max=max_len), _no_control]
+
+
+def text(max_len: int, min_len: int = 0) -> list:
+    """Validators of a multi-line text: tabs and line breaks allowed, no other controls."""
+    return [validate.Length(min=min_len, max=max_len), _no_control_but_lines]
+
+
+class LocalDateTime(fields.DateTime):
+    """An aware instant dumped in the configured zone, ISO 8601 with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else clock.local(value).isoformat()
+
+
+class RiskMeasureSchema(BaseSchema):
+    id = Id(metadata={"description": "in a PATCH: the measure of this point to update; "
+                                     "leave out for a new measure"})
+    description = fields.Str(required=True, validate=text(2000, min_len=1))
+    owner_id = Id(allow_none=True, metadata={"description": "a person"})
+    due_on = fields.Date(allow_none=True)
+    status = fields.Str(validate=validate.OneOf(("open", "done")),
+                        metadata={"description": "open (default) or done"})
+    done_on = fields.Date(dump_only=True, metadata={"description": "set when marked done"})
+
+
+class RiskPointSchema(BaseSchema):
+    id = fields.Int(dump_only=True)
+    org_unit_id = Id(required=True)
+    post_id = Id(allow_none=True, metadata={"description": "null for a unit-wide risk"})
+    title = fields.Str(required=True, validate=one_line(300),
+                       metadata={"description": "风险点"})
+    manifestation = fields.Str(validate=text(5000), metadata={"description": "表现形式"})
+    category = fields.Str(required=True, validate=validate.OneOf(rules.CATEGORIES))
+    likelihood = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    impact = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    score = fields.Function(lambda p: rules.score(p.likelihood, p.impact), dump_only=True,
+                            metadata={"type": "integer", "description": "likelihood × impact"})
+    level = fields.Function(lambda p: rules.level(p.likelihood, p.impact, current_settings()),
+                            dump_only=True,
+                            metadata={"type": "string", "enum": list(rules.LEVELS),
+                                      "description": "under the current settings"})
+    responsible_leader_id = Id(allow_none=True, metadata={"description": "责任领导 (a person)"})
+    department_owner_id = Id(allow_none=True, metadata={"description": "部门负责人 (a person)"})
+    last_reviewed_on = fields.Date(allow_none=True)
+    review_due_on = fields.Date(dump_only=True)
+    status = fields.Str(dump_only=True, metadata={"enum": list(rules.STATUSES)})
+    return_comment = fields.Str(dump_only=True)
+    version = fields.Int(dump_only=True)
+    campaign_id = fields.Int(dump_only=True, allow_none=True)
+    measures = fields.List(fields.Nested(RiskMeasureSchema), metadata={
+        "description": "in a PATCH, the full new list: items with an id update that measure, "
+                       "items without one are new, measures left out are removed"})
+    created_at = LocalDateTime(dump_only=True)
+    updated_at = LocalDateTime(dump_only=True)
+
+
+class RiskPointQuery(BaseSchema):
+    org_unit_id = Id(metadata={"description": "the unit and its subtree"})
+    post_id = Id()
+    level = fields.Str(validate=validate.OneOf(rules.LEVELS))
+    category = fields.Str(validate=validate.OneOf(rules.CATEGORIES))
+    status = fields.Str(validate=validate.OneOf(rules.STATUSES),
+                        metadata={"description": "without it, retired points are left out"})
+    likelihood = fields.Int(validate=validate.Range(min=1, max=5))
+    impact = fields.Int(validate=validate.Range(min=1, max=5))
+    q = fields.Str(validate=validate.Length(max=200),
+                   metadata={"description": "search in title and manifestation"})
+
+
+class RiskCampaignRefSchema(BaseSchema):
+    campaign_id = Id(metadata={"description": "default: the open campaign, if any"})
+
+
+class RiskReturnSchema(RiskCampaignRefSchema):
+    comment = fields.Str(required=True, validate=text(5000, min_len=1))
+
+
+class RiskCampaignSchema(BaseSchema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str(required=True, validate=one_line(200))
+    year = fields.Int(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
+    deadline = fields.Date(required=True)
+    status = fields.Str(dump_only=True, metadata={"enum": ["open", "closed"]})
+    closed_at = LocalDateTime(dump_only=True, allow_none=True)
+    created_at = LocalDateTime(dump_only=True)
+
+
+class RiskCampaignQuery(BaseSchema):
+    status = fields.Str(validate=validate.OneOf(("open", "closed")))
+    year = fields.Int(validate=validate.Range(min=2000, max=2100))
+
+
+class RiskUnitCountsSchema(BaseSchema):
+    current = fields.Int(metadata={"description": "points not retired"})
+    submitted = fields.Int(metadata={"description": "submitted to this campaign, awaiting review"})
+    approved = fields.Int(metadata={"description": "approved in this campaign"})
+    returned = fields.Int(metadata={"description": "returned in this campaign"})
+    draft = fields.Int()
+
+
+class RiskCampaignUnitSchema(BaseSchema):
+    org_unit_id = fields.Int()
+    org_unit_name = fields.Str()
+    state = fields.Str(metadata={"enum": list(rules.UNIT_STATES)})
+    counts = fields.Nested(RiskUnitCountsSchema)
+
+
+class RiskCampaignUnitQuery(BaseSchema):
+    state = fields.Str(validate=validate.OneOf(rules.UNIT_STATES))
+
+
+class RiskSettingsSchema(BaseSchema):
+    high_min_score = fields.Int(strict=True, metadata={"description": "一级 from this score (15)"})
+    medium_min_score = fields.Int(strict=True, metadata={"description": "二级 from this score (8)"})
+    review_days = fields.Int(strict=True, metadata={"description": "review cycle in days (365)"})
+    high_review_days = fields.Int(strict=True,
+                                  metadata={"description": "review cycle of a high risk (180)"})
