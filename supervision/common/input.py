@@ -7,8 +7,9 @@ from flask import Flask, abort, request
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
 
 
-def reject_nul_bytes() -> None:
-    """400 for a NUL character anywhere in the path, query, form fields or a text body.
+def reject_unstorable_text() -> None:
+    """400 for a NUL character anywhere in the path, query, form fields or a text body,
+    and for lone surrogates in a JSON body.
 
     No text field of ours can hold one (PostgreSQL refuses them outright), so refusing
     here gives one clear answer instead of a database error deep inside a query. Uploaded
@@ -23,8 +24,28 @@ def reject_nul_bytes() -> None:
         body = request.get_data(cache=True)
         if b"\x00" in body or b"\\u0000" in body:
             abort(400, description="NUL characters are not allowed in the request.")
+        if request.is_json and b"\\u" in body:
+            _reject_lone_surrogates(request.get_json(silent=True))
+
+
+def _reject_lone_surrogates(value) -> None:
+    """400 for a JSON string holding half of a surrogate pair (e.g. "\\ud800"): valid JSON,
+    but not text any database can store."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                abort(400, description="The request holds an invalid character (a lone surrogate).")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def register(app: Flask) -> None:
     """Install the checks."""
-    app.before_request(reject_nul_bytes)
+    app.before_request(reject_unstorable_text)

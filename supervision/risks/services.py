@@ -115,9 +115,19 @@ def _validate(session: Session, data: dict, errors: dict[str, list[str]]) -> Non
         add("last_reviewed_on", _("The review date is in the future."))
 
 
-def _validate_measures(session: Session, measures: list[dict], errors: dict) -> None:
+def _validate_measures(session: Session, measures: list[dict], errors: dict,
+                       point: RiskPoint | None = None) -> None:
+    own_ids = {m.id for m in point.measures} if point is not None else set()
+    seen: set[int] = set()
     for i, m in enumerate(measures):
         problems: dict[str, list[str]] = {}
+        mid = m.get("id")
+        if mid is not None:
+            if mid not in own_ids:
+                problems["id"] = [_("Not a measure of this risk point.")]
+            elif mid in seen:
+                problems["id"] = [_("The same measure is listed twice.")]
+            seen.add(mid)
         description = (m.get("description") or "").strip()
         m["description"] = description
         if not description:
@@ -207,7 +217,7 @@ def update_point(session: Session, point: RiskPoint, data: dict) -> RiskPoint:
     _validate(session, merged, errors)
     if measures is not None:
         measures = list(measures)
-        _validate_measures(session, measures, errors)
+        _validate_measures(session, measures, errors, point)
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("risk point")), errors)
     before = {**snapshot(point, AUDITED), "measures": _measures_snapshot(point)}

@@ -314,3 +314,15 @@ def test_nul_characters_are_refused_with_400(client, hr, method, url, kwargs, db
     resp = getattr(client, method)(url, headers=hr, **kwargs)
     assert resp.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 0
+
+
+def test_lone_surrogates_in_json_are_refused_with_400(client, hr, db):
+    """Valid JSON, but no database can store half a surrogate pair (it was a 500)."""
+    body = '{"code": "X", "name": "a\\udc00", "kind": "team"}'
+    resp = client.post("/api/v1/org-units", data=body,
+                       headers={**hr, "Content-Type": "application/json"})
+    assert resp.status_code == 400
+    ok = '{"code": "Y", "name": "\\ud83d\\ude00 ok", "kind": "team"}'  # a full pair is fine
+    resp = client.post("/api/v1/org-units", data=ok, headers={**hr, "Content-Type": "application/json"})
+    assert resp.status_code == 201 and resp.get_json()["name"] == "\U0001F600 ok"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 1

@@ -152,3 +152,19 @@ def test_settings_change_levels_and_review_cycle(db, org):
     with pytest.raises(Invalid):
         services.update_risk_settings(s, {"colour": 1})
     assert services.get_risk_settings(s).high_min_score == 16
+
+
+def test_measure_ids_must_belong_to_the_point(db, org):
+    s = db.session
+    a, b = _point(s, org), _point(s, org, title="另一个")
+    foreign = b.measures[0].id
+    with pytest.raises(Invalid) as exc:
+        services.update_point(s, a, {"measures": [{"id": foreign, "description": "偷换"}]})
+    assert exc.value.errors["measures"][0]["id"]
+    own = a.measures[0].id
+    with pytest.raises(Invalid) as exc:
+        services.update_point(s, a, {"measures": [{"id": own, "description": "一"},
+                                                  {"id": own, "description": "二"}]})
+    assert exc.value.errors["measures"][1]["id"]
+    services.update_point(s, a, {"measures": [{"id": own, "description": "改写"}, {"description": "新"}]})
+    assert [m.description for m in a.measures] == ["改写", "新"] and a.measures[0].id == own

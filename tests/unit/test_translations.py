@@ -46,3 +46,22 @@ def test_every_message_has_a_chinese_translation():
     missing = {m: where for m, where in _used().items()
                if m not in translated and m not in SAME_IN_CHINESE}
     assert not missing, "untranslated: " + "; ".join(f"{m!r} ({w})" for m, w in sorted(missing.items()))
+
+
+def test_a_message_reads_the_same_in_every_catalog():
+    """Catalogs are merged in folder order and the last wins: a message translated two
+    ways would change wording depending on which areas exist."""
+    seen: dict[str, tuple[str, str]] = {}
+    conflicts = []
+    for mo in sorted((ROOT / "supervision" / "i18n").glob("*/zh/LC_MESSAGES/messages.mo")):
+        area = mo.parents[2].name
+        with mo.open("rb") as f:
+            for message in read_mo(f):
+                if not message.id or not message.string:
+                    continue
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                if key in seen and seen[key][1] != message.string:
+                    conflicts.append(f"{key!r}: {seen[key][0]}={seen[key][1]!r} "
+                                     f"{area}={message.string!r}")
+                seen.setdefault(key, (area, message.string))
+    assert not conflicts, "\n".join(conflicts)
