@@ -52,6 +52,9 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "supervision@localhost")
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: CJK font files embedded in PDFs (default: Debian's fonts-noto-cjk).
+    PDF_FONT_REGULAR = os.environ.get("PDF_FONT_REGULAR")
+    PDF_FONT_BOLD = os.environ.get("PDF_FONT_BOLD")
     ROSTER_MAX_ROWS = 200_000
     #: Largest uncompressed size of an uploaded workbook (a zip-bomb guard).
     ROSTER_MAX_UNPACKED = 512 * 1024 * 1024

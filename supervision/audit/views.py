@@ -74,6 +74,7 @@ OBJECT_LABELS: dict[str, object] = {
     "integrity_file": _l("Integrity file"),
     "settings": _l("Settings"),
     "demo": _l("Demo data"),
+    "report": _l("Report"),
     "database": _l("Database"),
 }
 #: Explanations of verify()'s reasons.

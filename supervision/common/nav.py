@@ -26,6 +26,7 @@ ITEMS = (
     NavItem("org.assignments", _l("Assignments"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
     NavItem("roster.index", _l("Roster import/export"), ORG_WRITE),
     NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
+    NavItem("reports.index", _l("Reports"), RISK_EDIT),
     NavItem("audit.index", _l("Audit log"), AUDIT_READ),
     NavItem("calendar.index", _l("Calendar"), ("admin",)),
     NavItem("users.index", _l("Users"), ("admin",)),

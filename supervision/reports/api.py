@@ -1,5 +1,64 @@
-"""JSON API of this area (placeholder until built)."""
+"""JSON API of the reports: GET /reports/risk-inventory.{pdf,xlsx} (SPEC §9, §10)."""
 
-from supervision.common.api import ApiBlueprint
+from __future__ import annotations
 
-blp = ApiBlueprint("reports_api", __name__)
+import io
+
+import marshmallow as ma
+from flask import send_file
+
+from supervision.common.api import ApiBlueprint, BaseSchema, Id
+from supervision.common.pdf import PDF_MIME
+from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
+from supervision.extensions import db
+from supervision.reports import risk_inventory
+from supervision.reports.risk_inventory import XLSX_MIME
+
+blp = ApiBlueprint("reports_api", __name__, description="Reports (PDF and Excel)")
+
+
+class RiskInventoryQuery(BaseSchema):
+    """Which inventory: a unit's current one, or the one approved in a campaign."""
+
+    org_unit_id = Id(load_default=None, metadata={
+        "description": "The unit (with its subtree). Alone: its current inventory; with "
+                       "campaign_id: narrows the campaign's inventory to this subtree."})
+    campaign_id = Id(load_default=None, metadata={
+        "description": "The inventory as approved in this campaign (frozen text)."})
+    as_of = ma.fields.Date(load_default=None, metadata={
+        "description": "Reference date (YYYY-MM-DD, default today): open measures due "
+                       "before it are marked overdue."})
+
+
+def _send(fmt: str, query: dict):
+    require_roles(*RISK_EDIT)
+    content, mime, filename = risk_inventory.export(db.session, current_risk_scope(), fmt, **query)
+    db.session.commit()
+    return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
+
+
+def _doc(mime: str, what: str) -> dict:
+    return {"responses": {"200": {"description": what, "content": {
+        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+@blp.route("/reports/risk-inventory.pdf", methods=["GET"])
+@blp.arguments(RiskInventoryQuery, location="query")
+@blp.response(200, content_type=PDF_MIME, description="The inventory as PDF")
+@blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
+@blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
+@blp.doc(**_doc(PDF_MIME, "The inventory (排查清单) as a landscape A4 PDF"))
+def risk_inventory_pdf(query):
+    """The risk inventory (排查清单) as PDF (discipline roles; leaders for their units); audited."""
+    return _send("pdf", query)
+
+
+@blp.route("/reports/risk-inventory.xlsx", methods=["GET"])
+@blp.arguments(RiskInventoryQuery, location="query")
+@blp.response(200, content_type=XLSX_MIME, description="The inventory as .xlsx")
+@blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
+@blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
+@blp.doc(**_doc(XLSX_MIME, "The inventory (排查清单) as an Excel workbook"))
+def risk_inventory_xlsx(query):
+    """The risk inventory (排查清单) as .xlsx (discipline roles; leaders for their units); audited."""
+    return _send("xlsx", query)
