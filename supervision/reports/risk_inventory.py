@@ -193,8 +193,10 @@ def _approved(session: Session, scope: Scope, campaign: RiskCampaign, unit: OrgU
                year=campaign.year)
     if unit:
         source += _("; ") + _("%(unit)s and its subordinate units", unit=unit.name)
+    # A campaign's name usually ends in 排查 already; naming it in brackets avoids
+    # "…排查廉政风险点排查清单".
     return Inventory(
-        title=_("%(name)s integrity-risk inventory", name=name), source_line=source,
+        title=_("Integrity-risk inventory (%(name)s)", name=name), source_line=source,
         as_of=as_of, rows=rows, params=params, filename=f"risk-inventory-campaign-{campaign.id}",
     )
 

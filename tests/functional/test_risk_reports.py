@@ -102,7 +102,7 @@ def test_campaign_pdf_keeps_the_approved_text_after_an_edit(client, org, secreta
     resp = client.get(PDF_URL, query_string={"campaign_id": org["campaign"].id}, headers=secretary)
     assert resp.status_code == 200
     text = "".join(_text(resp.data))
-    assert "2026年度廉政风险点排查廉政风险点排查清单" in text
+    assert "廉政风险点排查清单（2026年度廉政风险点排查）" in text
     assert "审定版本" in text
     assert "违规处置涉案财物" in text and "（修订）" not in text
     assert "涉案财物集中管理双人保管" in text and "入库扫码" not in text
