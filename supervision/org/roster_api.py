@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 import marshmallow as ma
-from flask import request, send_file
+from flask import send_file
 
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema
-from supervision.common.errors import Invalid
 from supervision.common.permissions import ORG_WRITE, current_scope, require_roles
+from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_io import SHEET_COLUMNS, XLSX_MIME
@@ -60,21 +60,10 @@ class RosterSummarySchema(ma.Schema):
 def import_roster(query, form):
     """Import units, people, posts and assignments, all or nothing (admin, HR)."""
     require_roles(*ORG_WRITE)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Invalid("No file uploaded: send it in the multipart field `file`.",
-                      {"file": ["Missing data for required field."]})
+    filename, data = uploaded_file()
     dry_run = query["dry_run"] or form["dry_run"]
-    try:
-        summary = roster.import_roster(db.session, upload.filename, upload.read(),
-                                       kind=form["kind"], dry_run=dry_run)
-    except Exception:
-        db.session.rollback()
-        raise
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    summary = roster.import_roster(db.session, filename, data, kind=form["kind"], dry_run=dry_run)
+    finish_import(dry_run, db.session)
     return summary
 
 

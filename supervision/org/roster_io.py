@@ -320,7 +320,9 @@ class _Formula:
         self.text = text
 
 
-def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Sheet:
+def decode_csv(data: bytes) -> str:
+    """The text of an uploaded CSV file: UTF-8 (with or without BOM) or GB18030/GBK, as
+    Excel and WPS save it in China; anything else is refused for the whole file."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -331,6 +333,11 @@ def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Shee
         raise fatal(_("The CSV file is neither UTF-8 nor GB18030/GBK text."))
     if "\x00" in text:
         raise fatal(_("The file is not a CSV text file."))
+    return text
+
+
+def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Sheet:
+    text = decode_csv(data)
     first = text.split("\n", 1)[0]
     delimiter = "," if "," in first else ("\t" if "\t" in first else (";" if ";" in first else ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)

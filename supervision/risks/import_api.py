@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import request
 
 from supervision.common.api import ApiBlueprint, BaseSchema
-from supervision.common.errors import Invalid
 from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
+from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
 from supervision.risks import importer
 
@@ -68,19 +67,9 @@ class InventorySummarySchema(ma.Schema):
 def import_inventory(query, form):
     """Import a risk inventory, all or nothing (discipline roles; leaders into their units)."""
     require_roles(*RISK_EDIT)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise Invalid("No file uploaded: send it in the multipart field `file`.",
-                      {"file": ["Missing data for required field."]})
+    filename, data = uploaded_file()
     dry_run = query["dry_run"] or form["dry_run"]
-    try:
-        summary = importer.import_inventory(db.session, upload.filename, upload.read(),
-                                            current_risk_scope(), dry_run=dry_run)
-    except Exception:
-        db.session.rollback()
-        raise
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    summary = importer.import_inventory(db.session, filename, data, current_risk_scope(),
+                                        dry_run=dry_run)
+    finish_import(dry_run, db.session)
     return summary

@@ -25,7 +25,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from supervision.common.errors import Invalid
-from supervision.org.roster_io import Problems, fatal, neutralise, unneutralise
+from supervision.org.roster_io import Problems, decode_csv, fatal, neutralise, unneutralise
 from supervision.risks import rules
 
 #: Fields in the order of the SPEC §9 table, then the optional score columns.
@@ -263,16 +263,7 @@ def _xlsx_rows(ws) -> Iterable[tuple[int, list[Any]]]:
 
 
 def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise fatal(_("The CSV file is neither UTF-8 nor GB18030/GBK text."))
-    if "\x00" in text:
-        raise fatal(_("The file is not a CSV text file."))
+    text = decode_csv(data)
     head = "\n".join(text.splitlines()[:HEADER_SCAN])
     delimiter = max((",", "\t", ";"), key=head.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
