@@ -12,6 +12,20 @@ CATEGORIES = ("ideology", "duty", "process", "institution", "external")
 LEVELS = ("high", "medium", "low")
 STATUSES = ("draft", "submitted", "approved", "returned", "retired")
 UNIT_STATES = ("not_started", "submitted", "returned", "approved")
+#: The statuses each workflow action may start from (SPEC §5). Editing an approved point
+#: starts its next version; a submitted point waits for the review.
+ACTIONS_FROM = {
+    "edit": ("draft", "returned", "approved"),
+    "submit": ("draft", "returned"),
+    "approve": ("submitted",),
+    "return": ("submitted",),
+    "retire": ("draft", "returned", "approved"),
+}
+
+
+def can(action: str, status: str) -> bool:
+    """Whether `action` applies to a point in `status`."""
+    return status in ACTIONS_FROM[action]
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ def update_point(session: Session, point: RiskPoint, data: dict) -> RiskPoint:
     A submitted point is under review and cannot change until it is returned (409); a
     retired point is closed (409).
     """
-    if point.status in ("submitted", "retired"):
+    if not rules.can("edit", point.status):
         raise Conflict(_("A %(status)s risk point cannot be edited.", status=_status_label(point.status)))
     data = dict(data)
     measures = data.pop("measures", None)
@@ -255,9 +255,8 @@ def _campaign(session: Session, campaign_id: int | None) -> RiskCampaign | None:
     ).first()
 
 
-def _transition(session: Session, point: RiskPoint, action: str, allowed_from: tuple[str, ...],
-                to: str, **extra: Any) -> None:
-    if point.status not in allowed_from:
+def _transition(session: Session, point: RiskPoint, action: str, to: str, **extra: Any) -> None:
+    if not rules.can(action, point.status):
         raise Conflict(_("Cannot %(action)s a %(status)s risk point.",
                          action=_action_label(action), status=_status_label(point.status)))
     fields = ("status", "campaign_id", "return_comment", "last_reviewed_on", "review_due_on")
@@ -280,7 +279,7 @@ def submit(session: Session, point: RiskPoint, campaign_id: int | None = None) -
     campaign = _campaign(session, campaign_id)
     if campaign is not None and campaign.status != "open":
         raise Conflict(_("The campaign is closed."))
-    _transition(session, point, "submit", ("draft", "returned"), "submitted",
+    _transition(session, point, "submit", "submitted",
                 campaign_id=campaign.id if campaign else None, submitted_at=clock.now())
     return point
 
@@ -301,7 +300,7 @@ def approve(session: Session, point: RiskPoint, approver_id: int | None,
     today = clock.today()
     settings = get_risk_settings(session)
     due = rules.review_due_on(today, rules.level(point.likelihood, point.impact, settings), settings)
-    _transition(session, point, "approve", ("submitted",), "approved",
+    _transition(session, point, "approve", "approved",
                 campaign_id=campaign.id if campaign else None, return_comment="",
                 last_reviewed_on=today, review_due_on=due)
     _freeze(session, point, approver_id)
@@ -317,13 +316,13 @@ def return_point(session: Session, point: RiskPoint, comment: str,
                       {"comment": [_("This field is required.")]})
     if campaign_id is not None:
         _check_campaign_matches(point, _campaign(session, campaign_id))
-    _transition(session, point, "return", ("submitted",), "returned", return_comment=comment[:5000])
+    _transition(session, point, "return", "returned", return_comment=comment[:5000])
     return point
 
 
 def retire(session: Session, point: RiskPoint) -> RiskPoint:
     """Retire a point that no longer applies (not while it is under review)."""
-    _transition(session, point, "retire", ("draft", "returned", "approved"), "retired")
+    _transition(session, point, "retire", "retired")
     return point
 
 

@@ -178,7 +178,7 @@ def _point_page(point: RiskPoint, status: int = 200, error: str | None = None,
     return render_template(
         "risks/point.html", point=point, level=rules.level(point.likelihood, point.impact, settings),
         history=_history(point), error=error, return_form=return_form or ReturnForm(),
-        open_campaign=_open_campaign(),
+        open_campaign=_open_campaign(), can=lambda action: rules.can(action, point.status),
     ), status
 
 
@@ -236,7 +236,7 @@ def point_new():
 def point_edit(point_id: int):
     """Edit a draft, returned or approved point and its measures."""
     point = _point(point_id)
-    if point.status not in ("draft", "returned", "approved"):
+    if not rules.can("edit", point.status):
         return _point_page(point, 409, _("A %(status)s risk point cannot be edited.",
                                          status=risk_label("status", point.status)))
     unit = point.org_unit
@@ -273,9 +273,9 @@ def point_submit(point_id: int):
 
 
 @bp.post("/points/<int:point_id>/retire")
-@reader
+@reviewer
 def point_retire(point_id: int):
-    """Retire a point that no longer applies."""
+    """Retire a point that no longer applies (the committee's decision, as in the API)."""
     return _act(point_id, lambda p: services.retire(db.session, p), _("Risk point retired."))
 
 

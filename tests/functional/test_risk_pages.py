@@ -249,13 +249,15 @@ def test_submit_return_fix_resubmit_approve(app, login, org):
     assert "已通过" in _html(sec.get(f"/risks/campaigns/{cid}"))
 
 
-def test_retire_removes_from_inventory(app, client, login, org):
+def test_only_the_committee_retires_and_retired_points_leave_the_inventory(app, login, org):
     pid = _point(app, org.a, org.case, org.head_a)
-    login("leader_a")
-    resp = _post(client, f"/risks/points/{pid}/retire", {}, f"/risks/points/{pid}")
-    assert resp.status_code == 302
-    assert "违规处置涉案财物" not in _html(client.get("/risks/"))
-    assert "违规处置涉案财物" in _html(client.get("/risks/?status=retired"))
+    head = _client(app, login, "leader_a")
+    assert f"/risks/points/{pid}/retire" not in _html(head.get(f"/risks/points/{pid}"))
+    assert _post(head, f"/risks/points/{pid}/retire", {}, f"/risks/points/{pid}").status_code == 403
+    sec = _client(app, login, "secretary")
+    assert _post(sec, f"/risks/points/{pid}/retire", {}, f"/risks/points/{pid}").status_code == 302
+    assert "违规处置涉案财物" not in _html(sec.get("/risks/"))
+    assert "违规处置涉案财物" in _html(sec.get("/risks/?status=retired"))
 
 
 # ------------------------------------------------------------------ permissions and scope
