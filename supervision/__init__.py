@@ -57,6 +57,8 @@ API_MODULES = (
     "supervision.risks.api",
     "supervision.risks.import_api",
     "supervision.reports.api",
+    "supervision.talks.api",
+    "supervision.talks.obligations_api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (

@@ -6,8 +6,17 @@ from supervision.calendar.models import CalendarDay
 from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
+from supervision.talks.models import (
+    ObligationWaiver,
+    Talk,
+    TalkAttachment,
+    TalkConductor,
+    TalkInterviewer,
+    TalkSignature,
+)
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
-    "Measure", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting", "User", "UserRole",
+    "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting",
+    "Talk", "TalkAttachment", "TalkConductor", "TalkInterviewer", "TalkSignature", "User", "UserRole",
 ]
