@@ -52,6 +52,8 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "supervision@localhost")
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    #: Where talk attachments are stored (outside the web root); empty = instance/attachments.
+    TALK_ATTACHMENT_DIR = os.environ.get("TALK_ATTACHMENT_DIR")
     #: CJK font files embedded in PDFs (default: Debian's fonts-noto-cjk).
     PDF_FONT_REGULAR = os.environ.get("PDF_FONT_REGULAR")
     PDF_FONT_BOLD = os.environ.get("PDF_FONT_BOLD")
