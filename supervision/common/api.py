@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, g, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, Page
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
+from supervision.common import clock
 from supervision.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -88,3 +92,42 @@ def spec_kwargs() -> dict:
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     return {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)}
+
+
+# ------------------------------------------------------------------ field helpers
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: JSON may escape half of a UTF-16 pair ("\ud800"); no database can store it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _checker(control: re.Pattern):
+    def check(value: str) -> None:
+        if _SURROGATE.search(value):
+            raise ma.ValidationError(_("Contains invalid characters."))
+        if control.search(value):
+            raise ma.ValidationError(_("Contains control characters."))
+
+    return check
+
+
+_no_control = _checker(_CONTROL)
+_no_control_but_lines = _checker(_CONTROL_IN_TEXT)
+
+
+def one_line(max_len: int) -> list:
+    """Validators of a one-line text: 1..max_len characters, no control characters."""
+    return [ma.validate.Length(min=1, max=max_len), _no_control]
+
+
+def text(max_len: int, min_len: int = 0) -> list:
+    """Validators of a multi-line text: tabs and line breaks allowed, no other controls."""
+    return [ma.validate.Length(min=min_len, max=max_len), _no_control_but_lines]
+
+
+class LocalDateTime(ma.fields.DateTime):
+    """An aware instant dumped in the configured zone, ISO 8601 with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else clock.local(value).isoformat()

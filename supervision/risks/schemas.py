@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import g
-from flask_babel import gettext as _
-from marshmallow import ValidationError, fields, validate
+from marshmallow import fields, validate
 
-from supervision.common import clock
-from supervision.common.api import BaseSchema, Id
+from supervision.common.api import BaseSchema, Id, LocalDateTime, one_line, text
 from supervision.extensions import db
 from supervision.risks import rules, services
 
@@ -19,43 +15,6 @@ def current_settings() -> rules.RiskSettings:
     if "risk_settings" not in g:
         g.risk_settings = services.get_risk_settings(db.session)
     return g.risk_settings
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-#: JSON may escape half of a UTF-16 pair ("\ud800"); no database can store it.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-def _checker(control: re.Pattern):
-    def check(value: str) -> None:
-        if _SURROGATE.search(value):
-            raise ValidationError(_("Contains invalid characters."))
-        if control.search(value):
-            raise ValidationError(_("Contains control characters."))
-
-    return check
-
-
-_no_control = _checker(_CONTROL)
-_no_control_but_lines = _checker(_CONTROL_IN_TEXT)
-
-
-def one_line(max_len: int) -> list:
-    """Validators of a one-line text: 1..max_len characters, no control characters."""
-    return [validate.Length(min=1, max=max_len), _no_control]
-
-
-def text(max_len: int, min_len: int = 0) -> list:
-    """Validators of a multi-line text: tabs and line breaks allowed, no other controls."""
-    return [validate.Length(min=min_len, max=max_len), _no_control_but_lines]
-
-
-class LocalDateTime(fields.DateTime):
-    """An aware instant dumped in the configured zone, ISO 8601 with its offset."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else clock.local(value).isoformat()
 
 
 class RiskMeasureSchema(BaseSchema):
