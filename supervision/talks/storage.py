@@ -1,0 +1,83 @@
+"""Talk attachment files: kept outside the web root, named by their SHA-256.
+
+The directory is `TALK_ATTACHMENT_DIR` (config), by default `<instance>/attachments`. A
+file's path comes only from its hash (two hex characters of fan-out, then the hash), never
+from anything the client chose, and identical uploads share one file. A file is written
+before the database commit: a request that fails afterwards leaves an unreferenced file,
+which is harmless (the next identical upload reuses it) and is never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+#: What the first bytes of a file must be for each accepted type.
+_MAGIC = (
+    (b"%PDF-", "application/pdf", (".pdf",)),
+    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
+    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
+)
+#: File name extensions of each accepted type, the usual one first.
+EXTENSIONS = {content_type: exts for _magic, content_type, exts in _MAGIC}
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def max_bytes() -> int:
+    """Largest accepted attachment (config TALK_ATTACHMENT_MAX_BYTES, default 10 MB)."""
+    return int(current_app.config.get("TALK_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def root() -> Path:
+    """The attachment directory (config TALK_ATTACHMENT_DIR, default <instance>/attachments)."""
+    configured = current_app.config.get("TALK_ATTACHMENT_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "attachments"
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type told by the file's magic bytes (PDF, PNG, JPEG), else None."""
+    for magic, content_type, _ext in _MAGIC:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def path_for(sha256: str) -> Path:
+    """Where the file with this hash lives (ValueError for anything but 64 hex digits)."""
+    if not _HEX64.match(sha256 or ""):
+        raise ValueError("not a sha256 hex digest")
+    return root() / sha256[:2] / sha256
+
+
+def store(data: bytes) -> str:
+    """Write the bytes (once per distinct content) and return their sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = path_for(digest)
+    if target.exists() and target.stat().st_size == len(data):
+        return digest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def exists(sha256: str) -> bool:
+    """Whether the file with this hash is present."""
+    try:
+        return path_for(sha256).is_file()
+    except ValueError:
+        return False
