@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import risk_pdf, subtree
+from benchmarks import obligations, risk_pdf, subtree
 
-SCENARIOS = {"subtree": subtree.run, "risk_pdf": risk_pdf.run}
+SCENARIOS = {"subtree": subtree.run, "risk_pdf": risk_pdf.run, "obligations": obligations.run}
 
 
 def main(argv: list[str]) -> int:

@@ -1,5 +1,251 @@
-"""JSON API of this area (placeholder until built)."""
+"""JSON API: /obligations, /obligations/summary, /obligations/waivers, /obligations/rules
+(SPEC §6, §10).
 
-from supervision.common.api import ApiBlueprint
+Decisions:
+- `period` is required; `type` is optional: without it, every obligation type whose
+  frequency is the period's kind (default: 2025Q3 → integrity_reminder, 2025H2 →
+  supervision, 2025 → heart_to_heart). A type of another frequency is 422 on `period`.
+- Who sees obligations: the discipline roles see all; a leader sees the people of their
+  scope (units they head or supervise, their own unit, themselves) and the obligations
+  they conduct. The summary of a leader covers their scope only. hr, admin and staff get
+  403 (SPEC §4 gives staff their talks, not obligations).
+- An `org_unit_id` outside the caller's scope is 404; a `person_id` is a plain filter
+  (an empty list when that person is not visible), so existence does not leak.
+- Waivers: the discipline roles create and list them. Rules: read by admin, the discipline
+  roles and leaders; changed by admin and the discipline secretary.
+"""
 
-blp = ApiBlueprint("obligations_api", __name__)
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Page
+from marshmallow import fields, validate
+
+from supervision.common import clock
+from supervision.common.api import ApiBlueprint, BaseSchema, Id, LocalDateTime, SelectPage, text
+from supervision.common.errors import NotFound
+from supervision.common.periods import KINDS
+from supervision.common.permissions import Scope, leader_scope, require_roles
+from supervision.extensions import db
+from supervision.org.models import OrgUnit
+from supervision.talks import obligations, rules
+from supervision.talks.models import ObligationWaiver
+
+blp = ApiBlueprint("obligations_api", __name__,
+                   description="Talk obligations: computed status by period, completion "
+                               "summary by unit, waivers, and the obligation rules")
+
+DISCIPLINE = ("discipline_secretary", "discipline_member")
+RULES_READ = ("admin", *DISCIPLINE, "leader")
+RULES_WRITE = ("admin", "discipline_secretary")
+
+
+# ------------------------------------------------------------------ schemas
+
+
+class ObligationQuery(BaseSchema):
+    period = fields.Str(required=True, validate=validate.Length(max=16),
+                        metadata={"description": "2025Q3, 2025H2 or 2025"})
+    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES),
+                      metadata={"description": "default: every type owed per this kind of period"})
+    org_unit_id = Id(metadata={"description": "the unit and its subtree"})
+    person_id = Id()
+    status = fields.Str(validate=validate.OneOf(rules.STATUSES))
+    as_of = fields.Date(metadata={"description": "default: today (local)"})
+
+
+class ObligationSchema(BaseSchema):
+    person_id = fields.Int()
+    type = fields.Str(metadata={"enum": list(rules.OBLIGATION_TYPES)})
+    period = fields.Str()
+    due_date = fields.Date()
+    status = fields.Str(metadata={"enum": list(rules.STATUSES)})
+    talk_id = fields.Int(allow_none=True, metadata={"description": "the talk that fulfils it"})
+    conductor_id = fields.Int(allow_none=True, metadata={"description": "who should hold the talk"})
+    reason = fields.Str(allow_none=True,
+                        metadata={"description": "why not required, or the waiver's reason"})
+    org_unit_id = fields.Int(metadata={"description": "the person's unit"})
+
+
+class SummaryQuery(BaseSchema):
+    period = fields.Str(required=True, validate=validate.Length(max=16))
+    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES))
+    org_unit_id = Id()
+    as_of = fields.Date()
+
+
+class SummaryRowSchema(BaseSchema):
+    org_unit_id = fields.Int(allow_none=True, metadata={"description": "null: the whole scope"})
+    org_unit_name = fields.Str(allow_none=True)
+    required = fields.Int(metadata={"description": "all but not_required and waived"})
+    pending = fields.Int()
+    done = fields.Int()
+    done_late = fields.Int()
+    overdue = fields.Int()
+    waived = fields.Int()
+    not_required = fields.Int()
+    completion_rate = fields.Float(allow_none=True, metadata={
+        "description": "(done + done_late) ÷ required; null when nothing is required"})
+
+
+class SummarySchema(BaseSchema):
+    total = fields.Nested(SummaryRowSchema)
+    units = fields.List(fields.Nested(SummaryRowSchema))
+
+
+class WaiverSchema(BaseSchema):
+    id = fields.Int(dump_only=True)
+    person_id = Id(required=True)
+    type = fields.Str(required=True, validate=validate.OneOf(rules.OBLIGATION_TYPES))
+    period = fields.Str(required=True, validate=validate.Length(min=1, max=16))
+    reason = fields.Str(required=True, validate=text(2000, min_len=1))
+    created_at = LocalDateTime(dump_only=True)
+    created_by_id = fields.Int(dump_only=True, allow_none=True)
+
+
+class WaiverQuery(BaseSchema):
+    person_id = Id()
+    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES))
+    period = fields.Str(validate=validate.Length(max=16))
+
+
+_CONDUCTOR = {"validate": validate.OneOf(rules.CONDUCTORS), "metadata": {
+    "description": "responsible_head; committee (the assigned committee member, else the "
+                   "discipline secretary); party_secretary (for team members; others: the "
+                   "responsible head)"}}
+
+
+class IntegrityRuleSchema(BaseSchema):
+    """Rule 1: whoever holds sensitive posts owes one talk per period."""
+
+    frequency = fields.Str(validate=validate.OneOf(KINDS),
+                           metadata={"description": "fixed: quarter, half or year"})
+    min_days_in_period = fields.Int(strict=True, metadata={
+        "description": "unbroken days on sensitive posts up to the period's last day (30)"})
+    conductor = fields.Str(**_CONDUCTOR)
+
+
+class LeadershipRuleSchema(BaseSchema):
+    """Rules 2 and 3: the leaders of the listed leadership levels owe one talk per period."""
+
+    frequency = fields.Str(validate=validate.OneOf(KINDS),
+                           metadata={"description": "fixed: quarter, half or year"})
+    leadership = fields.List(fields.Str(validate=validate.OneOf(rules.LEADERSHIP_LEVELS)),
+                             metadata={"description": "who owes: team_member, department_head"})
+    conductor = fields.Str(**_CONDUCTOR)
+
+
+class RulesSchema(BaseSchema):
+    integrity_reminder = fields.Nested(IntegrityRuleSchema)
+    supervision = fields.Nested(LeadershipRuleSchema)
+    heart_to_heart = fields.Nested(LeadershipRuleSchema)
+    party_secretary_staff_no = fields.Str(validate=validate.Length(max=32), metadata={
+        "description": "staff number of the party secretary (党委书记); empty: responsible head"})
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _reader() -> tuple[Scope, int | None]:
+    """(scope, viewer person id): everything for the discipline roles, a leader's scope plus
+    what they conduct; 403 for every other role."""
+    require_roles(*DISCIPLINE, "leader")
+    if current_user.has_role(*DISCIPLINE):
+        return Scope(everything=True), None
+    if current_user.person_id is None:
+        return Scope(), None
+    return leader_scope(current_user.person_id), current_user.person_id
+
+
+def _unit(scope: Scope, unit_id: int | None) -> OrgUnit | None:
+    if unit_id is None:
+        return None
+    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
+    if unit is None:
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id))
+    return unit
+
+
+# ------------------------------------------------------------------ routes
+
+
+@blp.route("/obligations")
+class Obligations(MethodView):
+    @blp.arguments(ObligationQuery, location="query")
+    @blp.response(200, ObligationSchema(many=True))
+    @blp.paginate(Page)
+    def get(self, args):
+        """Computed obligations of a period (by person, then type), as of a date."""
+        scope, viewer = _reader()
+        settings = obligations.get_rules(db.session)
+        period, types = obligations.resolve(args["period"], args.get("type"), settings)
+        unit = _unit(scope, args.get("org_unit_id"))
+        rows = obligations.compute(
+            db.session, period, types, as_of=args.get("as_of") or clock.today(),
+            unit_path=unit.path if unit else None, person_id=args.get("person_id"),
+            scope=scope, viewer_id=viewer, settings=settings)
+        if args.get("status"):
+            rows = [r for r in rows if r.status == args["status"]]
+        return rows
+
+
+@blp.route("/obligations/summary")
+class Summary(MethodView):
+    @blp.arguments(SummaryQuery, location="query")
+    @blp.response(200, SummarySchema)
+    def get(self, args):
+        """Completion counts and rate over a unit's subtree (or the scope) and per child unit."""
+        scope, _viewer = _reader()
+        settings = obligations.get_rules(db.session)
+        period, types = obligations.resolve(args["period"], args.get("type"), settings)
+        unit = _unit(scope, args.get("org_unit_id"))
+        return obligations.summary(db.session, period, types, unit=unit, scope=scope,
+                                   as_of=args.get("as_of") or clock.today())
+
+
+@blp.route("/obligations/waivers")
+class Waivers(MethodView):
+    @blp.arguments(WaiverQuery, location="query")
+    @blp.response(200, WaiverSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Waivers, newest first (discipline roles)."""
+        require_roles(*DISCIPLINE)
+        stmt = sa.select(ObligationWaiver).order_by(ObligationWaiver.id.desc())
+        for key in ("person_id", "type"):
+            if args.get(key) is not None:
+                stmt = stmt.where(getattr(ObligationWaiver, key) == args[key])
+        if args.get("period"):
+            stmt = stmt.where(ObligationWaiver.period == args["period"].strip().upper())
+        return stmt
+
+    @blp.arguments(WaiverSchema)
+    @blp.response(201, WaiverSchema)
+    def post(self, data):
+        """Waive a person's obligation for a period, with a reason (discipline roles; 409 if
+        already waived)."""
+        require_roles(*DISCIPLINE)
+        waiver = obligations.create_waiver(db.session, data, current_user.id)
+        db.session.commit()
+        return waiver
+
+
+@blp.route("/obligations/rules")
+class Rules(MethodView):
+    @blp.response(200, RulesSchema)
+    def get(self):
+        """The obligation rules (SPEC §6 defaults unless changed)."""
+        require_roles(*RULES_READ)
+        return obligations.get_rules(db.session)
+
+    @blp.arguments(RulesSchema(partial=True))
+    @blp.response(200, RulesSchema)
+    def put(self, data):
+        """Change any part of the rules (admin, discipline secretary; validated as a whole)."""
+        require_roles(*RULES_WRITE)
+        result = obligations.update_rules(db.session, data)
+        db.session.commit()
+        return result
