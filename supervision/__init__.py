@@ -47,6 +47,8 @@ VIEW_MODULES = (
     "supervision.risks.views",
     "supervision.risks.import_views",
     "supervision.reports.views",
+    "supervision.talks.views",
+    "supervision.talks.dashboard_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (
@@ -59,6 +61,7 @@ API_MODULES = (
     "supervision.reports.api",
     "supervision.talks.api",
     "supervision.talks.obligations_api",
+    "supervision.reports.talks_api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (

@@ -39,19 +39,25 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, request):
-    """A fresh browser context and page; a screenshot is kept when the test fails."""
+def new_page(browser):
+    """A fresh Chinese browser context and page that records its errors in `js_errors`:
+    uncaught script errors, and static files (scripts, styles, images) that failed to load.
+    Pages answered 4xx on purpose (a form with errors is 422) are not errors here."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15000)
     errors: list[str] = []
-    # Uncaught script errors, and static files (scripts, styles, images) that failed to load.
-    # Pages answered 4xx on purpose (a form with errors is 422) are not errors here.
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.on("response", lambda r: errors.append(f"{r.status} {r.url}")
           if r.status >= 400 and r.request.resource_type in _STATIC_TYPES else None)
     pg.js_errors = errors
+    return context, pg
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page; a screenshot is kept when the test fails."""
+    context, pg = new_page(browser)
     yield pg
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -11,16 +11,7 @@ from supervision.org import services as org_services
 from supervision.risks import services as risk_services
 from supervision.risks.models import RiskApproval, RiskPoint
 from tests import factories
-from tests.e2e.conftest import log_in
-
-
-def _second_page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(15000)
-    pg.js_errors = []
-    pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
-    return context, pg
+from tests.e2e.conftest import log_in, new_page
 
 
 def test_head_submits_secretary_returns_then_approves(page, browser, live_server, make_user, db):
@@ -66,7 +57,7 @@ def test_head_submits_secretary_returns_then_approves(page, browser, live_server
     page.wait_for_selector("text=已提交，等待纪委审核")
 
     # The secretary finds it on the campaign page and returns it with a comment.
-    context2, sec = _second_page(browser)
+    context2, sec = new_page(browser)
     try:
         log_in(sec, live_server, "secretary", factories.PASSWORD)
         sec.click("nav >> text=廉政风险排查")

@@ -1,0 +1,103 @@
+"""JSON API of the talk reports (SPEC §9, §10): the talk record form
+GET /talks/{id}/record.pdf and the completion report GET /reports/talk-completion.{pdf,xlsx}.
+
+- The record form prints confidential contents: it is 404 for a talk the caller may not
+  know about or whose contents they may not read (HR, admins), and each rendering is
+  audited as a read of the talk.
+- The completion report: the discipline roles see everything, leaders their scope (as
+  GET /obligations/summary); other roles 403. Each export is audited.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import send_file
+from flask_login import current_user
+from marshmallow import fields, validate
+
+from supervision.common.api import ApiBlueprint, BaseSchema, Id
+from supervision.common.pdf import PDF_MIME
+from supervision.common.permissions import Scope, leader_scope, require_roles
+from supervision.extensions import db
+from supervision.reports import talk_completion, talk_record
+from supervision.reports.talk_completion import XLSX_MIME
+from supervision.talks import rules
+
+blp = ApiBlueprint("talk_reports_api", __name__,
+                   description="Talk reports: the talk record form (谈话记录表) and the "
+                               "quarterly completion report (通报)")
+
+DISCIPLINE = ("discipline_secretary", "discipline_member")
+
+
+class CompletionQuery(BaseSchema):
+    """Which period, type and unit the completion report covers."""
+
+    period = fields.Str(required=True, validate=validate.Length(max=16),
+                        metadata={"description": "2025Q3, 2025H2 or 2025"})
+    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES), load_default=None,
+                      metadata={"description": "default: every type owed per this kind of period"})
+    org_unit_id = Id(load_default=None, metadata={"description": "the unit and its subtree"})
+    as_of = fields.Date(load_default=None, metadata={"description": "default: today (local)"})
+
+
+def _report_scope() -> Scope:
+    """Everything for the discipline roles, a leader's scope; 403 for every other role."""
+    require_roles(*DISCIPLINE, "leader")
+    if current_user.has_role(*DISCIPLINE):
+        return Scope(everything=True)
+    if current_user.person_id is None:
+        return Scope()
+    return leader_scope(current_user.person_id)
+
+
+def _doc(mime: str, what: str) -> dict:
+    return {"responses": {"200": {"description": what, "content": {
+        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+def _send(content: bytes, mime: str, filename: str):
+    return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
+
+
+@blp.route("/talks/<int:talk_id>/record.pdf", methods=["GET"])
+@blp.response(200, content_type=PDF_MIME, description="The talk record form as PDF")
+@blp.alt_response(404, description="No such talk, or its contents are not readable by the caller")
+@blp.doc(**_doc(PDF_MIME, "The talk record form (谈话记录表), portrait A4"))
+def talk_record_pdf(talk_id):
+    """The talk record form (谈话记录表) with signature lines; audited as a read of the talk."""
+    content, filename = talk_record.export(db.session, current_user, talk_id)
+    db.session.commit()
+    return _send(content, PDF_MIME, filename)
+
+
+def _completion(fmt: str, query: dict):
+    scope = _report_scope()
+    content, mime, filename = talk_completion.export(
+        db.session, scope, fmt, period=query["period"], type_=query.get("type"),
+        org_unit_id=query.get("org_unit_id"), as_of=query.get("as_of"))
+    db.session.commit()
+    return _send(content, mime, filename)
+
+
+@blp.route("/reports/talk-completion.pdf", methods=["GET"])
+@blp.arguments(CompletionQuery, location="query")
+@blp.response(200, content_type=PDF_MIME, description="The completion report as PDF")
+@blp.alt_response(404, description="Unit not found or outside the caller's scope")
+@blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
+@blp.doc(**_doc(PDF_MIME, "The talk completion report (通报) as PDF"))
+def talk_completion_pdf(query):
+    """The talk completion report (通报) as PDF (discipline roles; leaders for their scope)."""
+    return _completion("pdf", query)
+
+
+@blp.route("/reports/talk-completion.xlsx", methods=["GET"])
+@blp.arguments(CompletionQuery, location="query")
+@blp.response(200, content_type=XLSX_MIME, description="The completion report as .xlsx")
+@blp.alt_response(404, description="Unit not found or outside the caller's scope")
+@blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
+@blp.doc(**_doc(XLSX_MIME, "The talk completion report (通报) as an Excel workbook"))
+def talk_completion_xlsx(query):
+    """The talk completion report (通报) as .xlsx (discipline roles; leaders for their scope)."""
+    return _completion("xlsx", query)
