@@ -7,6 +7,8 @@ from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.talks.models import (
+    IntegrityNote,
+    IntegrityNoteAttachment,
     ObligationWaiver,
     Talk,
     TalkAttachment,
@@ -17,6 +19,6 @@ from supervision.talks.models import (
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
-    "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting",
+    "IntegrityNote", "IntegrityNoteAttachment", "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting",
     "Talk", "TalkAttachment", "TalkConductor", "TalkInterviewer", "TalkSignature", "User", "UserRole",
 ]
