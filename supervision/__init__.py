@@ -49,6 +49,7 @@ VIEW_MODULES = (
     "supervision.reports.views",
     "supervision.talks.views",
     "supervision.talks.dashboard_views",
+    "supervision.talks.integrity_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (

@@ -30,6 +30,7 @@ ITEMS = (
     NavItem("talks.index", _l("Talk records"),
             ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
     NavItem("obligations.index", _l("Talk completion"), RISK_EDIT),
+    NavItem("integrity.index", _l("Integrity files"), ("discipline_secretary", "discipline_member")),
     NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
     NavItem("reports.index", _l("Reports"), RISK_EDIT),
     NavItem("audit.index", _l("Audit log"), AUDIT_READ),

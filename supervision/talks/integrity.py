@@ -1,0 +1,215 @@
+"""Integrity files (廉政档案, SPEC §6): one file per leader gathering basic data and post
+history, talks received (an index: type, date, period, status, interviewers — never the
+contents), obligations of recent periods, the risk points they answer for, and the
+committee's supervision notes with attachments.
+
+gather() reads a fixed number of statements whatever the size of the file. Rotation is not
+built yet: the post history stands in for it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from supervision.audit.services import record, snapshot
+from supervision.common import clock
+from supervision.common.errors import Invalid, NotFound
+from supervision.common.periods import Period
+from supervision.common.permissions import Scope
+from supervision.org.models import Assignment, Person
+from supervision.risks.models import RiskPoint
+from supervision.talks import obligations, rules, storage
+from supervision.talks.models import (
+    IntegrityNote,
+    IntegrityNoteAttachment,
+    Talk,
+    TalkInterviewer,
+)
+from supervision.talks.services import TooLarge, _clean_filename
+
+LEADERSHIP = ("team_member", "department_head")
+KINDS = ("inquiry", "accountability_report", "other")
+KIND_LABELS = {"inquiry": _l("Inquiry letter"),
+               "accountability_report": _l("Accountability and integrity report"),
+               "other": _l("Other note")}
+#: How many recent periods of each obligation type the file shows (the current one first).
+RECENT_PERIODS = {"quarter": 4, "half": 2, "year": 2}
+NOTE_FIELDS = ("id", "person_id", "kind", "title", "body", "noted_on")
+ATTACHMENT_FIELDS = ("id", "filename", "content_type", "size", "sha256")
+
+
+@dataclass
+class IntegrityFile:
+    """Everything one leader's integrity file shows."""
+
+    person: Person
+    assignments: list[Assignment] = field(default_factory=list)
+    talks: list[Talk] = field(default_factory=list)
+    obligations: list[obligations.Obligation] = field(default_factory=list)
+    risk_points: list[RiskPoint] = field(default_factory=list)
+    notes: list[IntegrityNote] = field(default_factory=list)
+    generated_on: date | None = None
+
+    @property
+    def talks_by_type(self) -> dict[str, list[Talk]]:
+        """Talks received grouped by type (in the order of the talk types)."""
+        out: dict[str, list[Talk]] = defaultdict(list)
+        for talk in self.talks:
+            out[talk.type].append(talk)
+        return dict(out)
+
+
+def leaders_select(scope: Scope) -> sa.Select:
+    """People with a leadership level in the scope, by unit path and name."""
+    from supervision.org.models import OrgUnit
+
+    return (sa.select(Person).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+            .where(Person.leadership.in_(LEADERSHIP), scope.person_clause())
+            .options(selectinload(Person.org_unit))
+            .order_by(OrgUnit.path, Person.name, Person.id))
+
+
+def get_person(session: Session, scope: Scope, person_id: int) -> Person:
+    """The person whose file is asked for, within the scope (404 otherwise)."""
+    person = session.scalar(sa.select(Person).where(Person.id == person_id, scope.person_clause()))
+    if person is None:
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("person"), id=person_id))
+    return person
+
+
+def recent_periods(today: date, settings: dict) -> list[tuple[Period, list[str]]]:
+    """(period, obligation types) of the recent periods shown, newest first per kind."""
+    out = []
+    for type_ in rules.OBLIGATION_TYPES:
+        kind = settings[type_]["frequency"]
+        period = Period.of(today, kind)
+        for _i in range(RECENT_PERIODS.get(kind, 1)):
+            out.append((period, [type_]))
+            period = period.previous()
+    return out
+
+
+def gather(session: Session, person: Person, today: date) -> IntegrityFile:
+    """The file of one person as of `today` (a bounded number of statements)."""
+    file = IntegrityFile(person=person, generated_on=today)
+    file.assignments = list(session.scalars(
+        sa.select(Assignment).where(Assignment.person_id == person.id)
+        .options(selectinload(Assignment.post))
+        .order_by(Assignment.start_date.desc(), Assignment.id.desc())))
+    order = {t: i for i, t in enumerate(("integrity_reminder", "supervision", "heart_to_heart",
+                                          "admonishment", "pre_appointment"))}
+    talks = list(session.scalars(
+        sa.select(Talk).where(Talk.interviewee_id == person.id)
+        .options(selectinload(Talk.interviewers).selectinload(TalkInterviewer.person))
+        .order_by(Talk.held_at.desc(), Talk.id.desc())))
+    file.talks = sorted(talks, key=lambda t: order.get(t.type, 99))
+    settings = obligations.get_rules(session)
+    for period, types in recent_periods(today, settings):
+        file.obligations += obligations.compute(session, period, types, as_of=today,
+                                                person_id=person.id, settings=settings)
+    file.risk_points = list(session.scalars(
+        sa.select(RiskPoint).where(RiskPoint.responsible_leader_id == person.id)
+        .options(selectinload(RiskPoint.org_unit), selectinload(RiskPoint.post))
+        .order_by(RiskPoint.org_unit_id, RiskPoint.id)))
+    file.notes = list(session.scalars(
+        sa.select(IntegrityNote).where(IntegrityNote.person_id == person.id)
+        .options(selectinload(IntegrityNote.attachments))
+        .order_by(IntegrityNote.noted_on.desc(), IntegrityNote.id.desc())))
+    return file
+
+
+def record_read(session: Session, person_id: int) -> None:
+    """Audit that the caller read a person's integrity file (page or PDF)."""
+    record(session, "read", "integrity_file", person_id)
+
+
+def _validate_note(data: dict, today: date) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if data.get("kind") not in KINDS:
+        errors["kind"] = [_("Must be one of: %(choices)s.", choices=", ".join(KINDS))]
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = [_("This field is required.")]
+    elif len(title) > 200:
+        errors["title"] = [_("At most %(n)s characters.", n=200)]
+    noted_on = data.get("noted_on")
+    if not isinstance(noted_on, date):
+        errors["noted_on"] = [_("This field is required.")]
+    elif noted_on > today:
+        errors["noted_on"] = [_("Cannot be in the future.")]
+    if not isinstance(data.get("body") or "", str):
+        errors["body"] = [_("Must be text.")]
+    return errors
+
+
+def create_note(session: Session, person: Person, data: dict, created_by_id: int | None = None
+                ) -> IntegrityNote:
+    """Add a supervision note to a person's file (validated and audited)."""
+    errors = _validate_note(data, clock.today())
+    if errors:
+        raise Invalid(_("Invalid %(what)s", what=_("note")), errors)
+    note = IntegrityNote(person_id=person.id, kind=data["kind"], title=data["title"].strip(),
+                         body=(data.get("body") or "").strip(), noted_on=data["noted_on"],
+                         created_by_id=created_by_id)
+    session.add(note)
+    session.flush()
+    record(session, "create", "integrity_note", note.id, {
+        k: [None, v] for k, v in snapshot(note, NOTE_FIELDS).items()})
+    return note
+
+
+def get_note(session: Session, person_id: int, note_id: int) -> IntegrityNote:
+    """A note of the person's file (404 otherwise)."""
+    note = session.scalar(sa.select(IntegrityNote).where(
+        IntegrityNote.id == note_id, IntegrityNote.person_id == person_id))
+    if note is None:
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("note"), id=note_id))
+    return note
+
+
+def add_attachment(session: Session, note: IntegrityNote, filename: str, data: bytes,
+                   uploaded_by_id: int | None = None) -> IntegrityNoteAttachment:
+    """Attach a PDF, JPEG or PNG file (checked by its bytes) to a note (audited)."""
+    limit = storage.max_bytes()
+    if len(data) > limit:
+        message = _("The file is too large: at most %(mb)s MB.", mb=limit // (1024 * 1024))
+        raise TooLarge(message, {"file": [message]})
+    if not data:
+        raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
+    content_type = storage.sniff(data)
+    if content_type is None:
+        message = _("Only PDF, JPEG or PNG files are accepted (the content is checked, not the name).")
+        raise Invalid(message, {"file": [message]})
+    digest = storage.store(data)
+    attachment = IntegrityNoteAttachment(
+        filename=_clean_filename(filename, content_type), content_type=content_type,
+        size=len(data), sha256=digest, uploaded_at=clock.now(), uploaded_by_id=uploaded_by_id)
+    note.attachments.append(attachment)
+    session.flush()
+    record(session, "attach", "integrity_note", note.id,
+           {"attachment": [None, snapshot(attachment, ATTACHMENT_FIELDS)]})
+    return attachment
+
+
+def get_attachment(session: Session, person_id: int, note_id: int, attachment_id: int
+                   ) -> IntegrityNoteAttachment:
+    """An attachment of a note of the person's file (404 otherwise)."""
+    found = session.scalar(
+        sa.select(IntegrityNoteAttachment).join(IntegrityNote)
+        .where(IntegrityNoteAttachment.id == attachment_id, IntegrityNote.id == note_id,
+               IntegrityNote.person_id == person_id))
+    if found is None:
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("attachment"), id=attachment_id))
+    return found
+
+
+def record_attachment_read(session: Session, note_id: int, attachment_id: int) -> None:
+    """Audit that the caller downloaded a note's attachment."""
+    record(session, "read", "integrity_note", note_id, {"attachment_id": attachment_id})

@@ -1,0 +1,164 @@
+"""Integrity file pages (廉政档案, SPEC §6): the list of leaders, one leader's file (audited
+read), supervision notes with attachments, and the file as a PDF. Discipline roles only."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from supervision.common import clock, pdf
+from supervision.common.errors import ServiceError
+from supervision.common.pages import paginate
+from supervision.common.permissions import current_scope, roles_required
+from supervision.common.uploads import uploaded_file
+from supervision.extensions import db
+from supervision.org.forms import options
+from supervision.reports.talk_record import LEADERSHIP_LABELS, TYPE_LABELS
+from supervision.talks import integrity, storage
+from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS_LABELS
+
+bp = Blueprint("integrity", __name__, url_prefix="/integrity")
+READERS = ("discipline_secretary", "discipline_member")
+TALK_STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
+RISK_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"), "approved": _l("Approved"),
+                      "returned": _l("Returned"), "retired": _l("Retired")}
+
+
+class NoteForm(FlaskForm):
+    """A supervision note of the committee (函询, 述责述廉, other)."""
+
+    kind = SelectField(_l("Note kind"), choices=options(integrity.KIND_LABELS.items()),
+                       validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    noted_on = DateField(_l("Date"), validators=[InputRequired()])
+    body = TextAreaField(_l("Details"), validators=[Optional(), Length(max=20000)])
+
+
+class UploadForm(FlaskForm):
+    """One file (PDF, JPEG or PNG; checked by the service) for a note."""
+
+    file = FileField(_l("File"))
+
+
+def _labels() -> dict:
+    return {"type_labels": TYPE_LABELS, "leadership_labels": LEADERSHIP_LABELS,
+            "talk_status_labels": TALK_STATUS_LABELS, "risk_status_labels": RISK_STATUS_LABELS,
+            "obligation_status_labels": OBLIGATION_STATUS_LABELS,
+            "kind_labels": integrity.KIND_LABELS, "local": clock.local}
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    """The leaders whose integrity files the caller may read."""
+    page = paginate(integrity.leaders_select(current_scope()))
+    return render_template("integrity/index.html", page=page, **_labels())
+
+
+def _file_page(person_id: int, form: NoteForm | None = None, upload: UploadForm | None = None,
+               status: int = 200, audit: bool = True):
+    person = integrity.get_person(db.session, current_scope(), person_id)
+    file = integrity.gather(db.session, person, clock.today())
+    if audit:
+        integrity.record_read(db.session, person.id)
+        db.session.commit()
+    if form is None:
+        form = NoteForm()
+        form.noted_on.data = form.noted_on.data or clock.today()
+    return render_template("integrity/file.html", file=file, form=form,
+                           upload=upload or UploadForm(), **_labels()), status
+
+
+@bp.get("/<int:person_id>")
+@roles_required(*READERS)
+def file(person_id: int):
+    """One leader's integrity file (the read is audited)."""
+    return _file_page(person_id)
+
+
+@bp.post("/<int:person_id>/notes")
+@roles_required(*READERS)
+def add_note(person_id: int):
+    """Add a supervision note to the file."""
+    person = integrity.get_person(db.session, current_scope(), person_id)
+    form = NoteForm()
+    if not form.validate_on_submit():
+        return _file_page(person_id, form=form, status=422, audit=False)
+    try:
+        integrity.create_note(db.session, person, {
+            "kind": form.kind.data, "title": form.title.data, "body": form.body.data,
+            "noted_on": form.noted_on.data}, created_by_id=current_user.id)
+    except ServiceError as exc:
+        db.session.rollback()
+        for key, msgs in (exc.errors or {}).items():
+            target = form._fields.get(key)
+            if target is not None:
+                target.errors = [*target.errors, *(str(m) for m in msgs)]
+        return _file_page(person_id, form=form, status=exc.status, audit=False)
+    db.session.commit()
+    flash(_("Note added."), "success")
+    return redirect(url_for("integrity.file", person_id=person_id))
+
+
+@bp.post("/<int:person_id>/notes/<int:note_id>/attachments")
+@roles_required(*READERS)
+def attach(person_id: int, note_id: int):
+    """Upload a file to a note."""
+    integrity.get_person(db.session, current_scope(), person_id)
+    note = integrity.get_note(db.session, person_id, note_id)
+    upload = UploadForm()
+    if not upload.validate_on_submit():
+        flash(_("The upload could not be read."), "danger")
+        return _file_page(person_id, upload=upload, status=422, audit=False)
+    try:
+        filename, data = uploaded_file("file")
+        integrity.add_attachment(db.session, note, filename, data, uploaded_by_id=current_user.id)
+    except ServiceError as exc:
+        db.session.rollback()
+        upload.file.errors = [*upload.file.errors, *(str(m) for m in (exc.errors or {}).get("file", []))]
+        flash(str(exc.message), "danger")
+        return _file_page(person_id, upload=upload, status=exc.status, audit=False)
+    db.session.commit()
+    flash(_("Attachment uploaded."), "success")
+    return redirect(url_for("integrity.file", person_id=person_id))
+
+
+@bp.get("/<int:person_id>/notes/<int:note_id>/attachments/<int:attachment_id>")
+@roles_required(*READERS)
+def download(person_id: int, note_id: int, attachment_id: int):
+    """Download a note's attachment (audited)."""
+    integrity.get_person(db.session, current_scope(), person_id)
+    attachment = integrity.get_attachment(db.session, person_id, note_id, attachment_id)
+    if not storage.exists(attachment.sha256):
+        abort(404)
+    integrity.record_attachment_read(db.session, note_id, attachment.id)
+    db.session.commit()
+    resp = send_file(storage.path_for(attachment.sha256), mimetype=attachment.content_type,
+                     as_attachment=True, download_name=attachment.filename,
+                     conditional=False, etag=False, max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get("/<int:person_id>.pdf")
+@roles_required(*READERS)
+def file_pdf(person_id: int):
+    """The integrity file as a PDF (the read is audited)."""
+    person = integrity.get_person(db.session, current_scope(), person_id)
+    data = integrity.gather(db.session, person, clock.today())
+    content = pdf.render_pdf("pdf/integrity_file.html", title=_("Integrity file"), file=data,
+                             generated_at=clock.now(), **_labels())
+    integrity.record_read(db.session, person.id)
+    db.session.commit()
+    resp = send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"integrity-file-{person.id}.pdf", max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
