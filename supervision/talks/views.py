@@ -7,6 +7,8 @@ obligations from supervision.talks.obligations. A talk out of reach is 404.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +19,7 @@ from supervision.common import clock
 from supervision.common.api import MAX_ID
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
-from supervision.common.periods import Period
+from supervision.common.periods import Period, overdue_from
 from supervision.common.permissions import Scope, current_scope, leader_scope
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
@@ -78,8 +80,14 @@ def _names(ids) -> dict[int, Person]:
 # ------------------------------------------------------------------ my talks
 
 
-def _owed(person_id: int) -> list:
-    """The obligations of the current period of each type that this person conducts."""
+#: How many earlier periods of each kind "my talks" looks back at for overdue obligations.
+LOOK_BACK = {"quarter": 3, "half": 1, "year": 1}
+
+
+def _owed(person_id: int) -> tuple[list, list, dict[str, date]]:
+    """The obligations this person conducts: those of the current period of each type, and
+    the still-overdue ones of the earlier periods of LOOK_BACK (to make up, 补谈), with
+    {earlier period: the date it has been overdue since}."""
     session = db.session
     settings = obligations.get_rules(session)
     if current_user.has_role(*DISCIPLINE):
@@ -89,24 +97,31 @@ def _owed(person_id: int) -> list:
     else:
         scope = Scope()
     today = clock.today()
-    rows = []
+    current, earlier, since = [], [], {}
     for type_ in rules.OBLIGATION_TYPES:
-        period = Period.of(today, settings[type_]["frequency"])
-        rows += [r for r in obligations.compute(session, period, [type_], as_of=today, scope=scope,
-                                                viewer_id=person_id, settings=settings)
-                 if r.conductor_id == person_id]
-    rows.sort(key=lambda r: (_OPEN_FIRST.get(r.status, 2), r.due_date, r.person_id))
-    return rows
+        kind = settings[type_]["frequency"]
+        period = Period.of(today, kind)
+        for back in range(LOOK_BACK.get(kind, 1) + 1):
+            found = [r for r in obligations.compute(session, period, [type_], as_of=today, scope=scope,
+                                                    viewer_id=person_id, settings=settings)
+                     if r.conductor_id == person_id and (back == 0 or r.status == "overdue")]
+            if back and found:
+                since[str(period)] = overdue_from(period)
+            (earlier if back else current).extend(found)
+            period = period.previous()
+    current.sort(key=lambda r: (_OPEN_FIRST.get(r.status, 2), r.due_date, r.person_id))
+    earlier.sort(key=lambda r: (r.due_date, r.person_id))
+    return current, earlier, since
 
 
 @bp.get("/mine")
 @login_required
 def mine():
-    """My talks to hold this period, talks awaiting my signature, and my drafts."""
+    """My talks to hold (this period, and overdue ones of earlier periods), talks awaiting my signature, and my drafts."""
     me = current_user.person_id
-    owed, to_sign, drafts = [], [], []
+    owed, earlier, since, to_sign, drafts = [], [], {}, [], []
     if me is not None:
-        owed = _owed(me)
+        owed, earlier, since = _owed(me)
         signed = sa.select(TalkSignature.talk_id).where(TalkSignature.person_id == me)
         to_sign = db.session.scalars(
             sa.select(Talk).where(Talk.status == "draft", Talk.id.not_in(signed), sa.or_(
@@ -118,8 +133,9 @@ def mine():
                 Talk.created_by_id == current_user.id, participant_clause(me)))
             .order_by(Talk.id.desc()).limit(200).options(*_LOADS)).all()
         drafts = [t for t in drafts if can_edit(current_user, t)]
-    return render_template("talks/mine.html", owed=owed, people=_names(o.person_id for o in owed),
-                           to_sign=to_sign, drafts=drafts, can_write=current_user.has_role(*TALK_WRITE))
+    return render_template("talks/mine.html", owed=owed, earlier=earlier, overdue_since=since,
+                           people=_names(o.person_id for o in [*owed, *earlier]), to_sign=to_sign,
+                           drafts=drafts, can_write=current_user.has_role(*TALK_WRITE))
 
 
 # ------------------------------------------------------------------ lists

@@ -123,7 +123,7 @@ def test_full_flow_sign_finalize_and_obligation_done(app, client, login, org):
     resp = _post(client, f"/talks/{talk_id}/finalize", talk_id)
     assert resp.status_code == 302
     html = client.get("/talks/mine").get_data(as_text=True)
-    assert 'obligation-status">已谈<' in html and "开始记录" not in html
+    assert 'obligation-status">已谈<' in html and "period=2025Q3\">开始记录" not in html
     assert f"/talks/{talk_id}" in html
     detail = client.get(f"/talks/{talk_id}").get_data(as_text=True)
     assert 'id="revise"' in detail and 'id="finalize"' not in detail
@@ -188,3 +188,40 @@ def test_index_filters_and_person_history(client, login, org, db):
     html = client.get(f"/talks/person/{org['officer']}").get_data(as_text=True)
     assert f'/talks/{first}"' in html and f'/talks/{second}"' in html
     assert db.session.get(Person, org["officer"]).name in html
+
+
+def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_talk(app, client, login,
+                                                                                  org, db):
+    from supervision.common.periods import Period
+    from supervision.talks import obligations
+
+    login("leader")
+    html = client.get("/talks/mine").get_data(as_text=True)
+    # The earlier periods come first, in their own table, each with its overdue-since date.
+    assert html.index('id="owed-earlier"') < html.index('id="owed"')
+    rows = html.split('id="owed-earlier"')[1].split("</table>")[0]
+    assert "2025Q3" not in rows and "2025Q3" in html.split('id="owed"')[1]
+    assert "自 2025-07-01 起逾期" in rows and "自 2025-01-01 起逾期" in rows
+    assert 'data-earlier-period="2024Q3"' not in rows  # looks back three quarters only
+    start = f"/talks/new?type=integrity_reminder&amp;interviewee_id={org['officer']}&amp;period=2025Q2"
+    assert start in rows
+    form = client.get(start.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'value="2025Q2"' in form
+
+    talk_id = _create(client, org, period="2025Q2", reason="补谈2025年第二季度廉政提醒")
+    assert _post(client, f"/talks/{talk_id}/sign", talk_id).status_code == 302
+    officer = app.test_client()
+    login("officer", c=officer)
+    assert _post(officer, f"/talks/{talk_id}/sign", talk_id).status_code == 302
+    assert _post(client, f"/talks/{talk_id}/finalize", talk_id).status_code == 302
+    assert db.session.get(Talk, talk_id).period == "2025Q2"
+
+    [row] = obligations.compute(db.session, Period.parse("2025Q2"), ["integrity_reminder"],
+                                as_of=date(2025, 9, 20), person_id=org["officer"])
+    assert row.status == "done_late" and row.talk_id == talk_id
+    [current] = obligations.compute(db.session, Period.parse("2025Q3"), ["integrity_reminder"],
+                                    as_of=date(2025, 9, 20), person_id=org["officer"])
+    assert current.status == "pending" and current.talk_id is None
+    rows = client.get("/talks/mine").get_data(as_text=True).split('id="owed-earlier"')[1].split("</table>")[0]
+    assert 'data-earlier-period="2025Q2"' not in rows and start not in rows
+    assert 'data-earlier-period="2025Q1"' in rows

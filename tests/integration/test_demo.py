@@ -14,11 +14,14 @@ from supervision.audit.models import AuditEntry
 from supervision.audit.services import verify
 from supervision.auth.models import User
 from supervision.common import clock
+from supervision.common.periods import Period
 from supervision.common.permissions import Scope
 from supervision.demo import data, loader
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.risks import queries, rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
+from supervision.talks import obligations as talk_obligations
+from supervision.talks.models import ObligationWaiver, Talk
 
 
 def _count(session, model, *where) -> int:
@@ -117,6 +120,7 @@ def test_demo_load_builds_a_consistent_bureau(app, db):
     assert _count(s, AuditEntry) == 1
     assert verify(s).ok
     _check_risks(s, today, entry)
+    _check_talks(s, today, entry)
 
 
 def _check_risks(s, today: date, entry: AuditEntry) -> None:
@@ -164,6 +168,47 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
         assert a.campaign_id == campaign.id and a.version == 1 and a.org_unit_id == point.org_unit_id
         assert frozen["title"] == point.title and len(frozen["measures"]) == len(point.measures)
         assert point.last_reviewed_on <= today and a.approved_at.date() == point.last_reviewed_on
+
+
+def _check_talks(s, today: date, entry: AuditEntry) -> None:
+    """`demo load` includes talks (SPEC §11): the previous quarter shows every status."""
+    previous = Period.of(today, "quarter").previous()
+    result = talk_obligations.summary(s, previous, ["integrity_reminder"], as_of=today)["total"]
+    for status in ("done", "done_late", "overdue", "waived"):
+        assert result[status] > 0, (status, result)
+    assert 0.6 <= result["completion_rate"] <= 0.95, result
+    rows = talk_obligations.compute(s, previous, ["integrity_reminder"], as_of=today)
+    for row in rows:
+        if row.talk_id is not None:
+            talk = s.get(Talk, row.talk_id)
+            assert [i.person_id for i in talk.interviewers] == [row.conductor_id]
+            assert talk.interviewee_id == row.person_id and talk.period == str(previous)
+            late = clock.local(talk.held_at).date() > previous.due_date
+            assert late == (row.status == "done_late") and ("补谈" in talk.reason) == late
+    waiver = s.scalars(sa.select(ObligationWaiver)).one()
+    assert waiver.reason == "长期病休" and waiver.period == str(previous)
+
+    talks = s.scalars(sa.select(Talk)).all()
+    assert f'"talks": [0, {len(talks)}]' in entry.changes
+    statuses = Counter(t.status for t in talks)
+    assert statuses["draft"] == 2 and statuses["final"] == len(talks) - 2
+    assert {t.type for t in talks} == {"integrity_reminder", "supervision", "heart_to_heart"}
+    assert any(t.period == str(Period.of(today, "quarter")) and t.status == "final" for t in talks)
+    for t in talks:
+        assert t.held_at is not None and clock.local(t.held_at).date() <= today
+        assert Period.parse(t.period).kind == {"integrity_reminder": "quarter", "supervision": "half",
+                                               "heart_to_heart": "year"}[t.type]
+        assert t.recorder_id not in (None, t.interviewee_id) and t.content and t.location
+        signers = {(sig.person_id, sig.role) for sig in t.signatures}
+        if t.status == "final":
+            assert t.response and t.finalized_at is not None and t.finalized_at > t.held_at
+            assert signers == {(t.interviewee_id, "interviewee"),
+                               *((i.person_id, "interviewer") for i in t.interviewers)}
+        else:
+            assert t.finalized_at is None and not signers
+    leaders = [t for t in talks if t.type != "integrity_reminder"]
+    assert all(s.get(Person, t.interviewee_id).leadership != "none" for t in leaders)
+    assert all(t.interviewee_id not in {i.person_id for i in t.interviewers} for t in talks)
 
 
 def test_builder_is_deterministic_for_a_seed():
