@@ -34,7 +34,22 @@ def test_head_holds_the_owed_talk(page, browser, live_server, make_user, db, fro
     s.commit()
     make_user("head", ["leader"], person=head)
     make_user("officer", ["staff"], person=officer)
+    make_user("secretary", ["discipline_secretary"])
+    make_user("hr", ["hr"])
     page.on("dialog", lambda d: d.accept())
+    dashboard = f"{live_server}/obligations/?type=integrity_reminder&period=2025Q3"
+
+    def completion_total() -> str:
+        """The total row of the committee's dashboard, read in a session of its own."""
+        context, sec = new_page(browser)
+        try:
+            log_in(sec, live_server, "secretary", factories.PASSWORD)
+            sec.goto(dashboard)
+            return sec.locator("main tr", has_text="合计").inner_text()
+        finally:
+            context.close()
+
+    assert "0.0%" in completion_total()
 
     log_in(page, live_server, "head", factories.PASSWORD)
     page.goto(f"{live_server}/talks/mine")
@@ -83,3 +98,15 @@ def test_head_holds_the_owed_talk(page, browser, live_server, make_user, db, fro
     assert "已谈" in row.inner_text()
     assert page.js_errors == []
     assert db.session.scalar(sa.select(Talk.status)) == "final"
+
+    # The committee's figure moved, and HR sees that the talk exists but not what was said.
+    assert "100.0%" in completion_total()
+    context, hr = new_page(browser)
+    try:
+        log_in(hr, live_server, "hr", factories.PASSWORD)
+        hr.goto(talk_url)
+        assert "张民警" in hr.inner_text("main") and "廉政提醒谈话" in hr.inner_text("main")
+        assert "提醒严格执行涉案财物管理规定" not in hr.content()
+        assert "坚决遵守" not in hr.content()
+    finally:
+        context.close()
