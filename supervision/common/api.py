@@ -76,6 +76,12 @@ class BaseSchema(ma.Schema):
         unknown = ma.RAISE
 
 
+def binary_response_doc(mime: str, what: str) -> dict:
+    """OpenAPI `doc` for an endpoint answering a file of type `mime`."""
+    return {"responses": {"200": {"description": what, "content": {
+        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
 def schema_name(schema) -> str:
     """OpenAPI component name: the class name without "Schema", "Patch" for partial loads."""
     from apispec.ext.marshmallow.common import resolve_schema_cls

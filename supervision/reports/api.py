@@ -7,7 +7,7 @@ import io
 import marshmallow as ma
 from flask import send_file
 
-from supervision.common.api import ApiBlueprint, BaseSchema, Id
+from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
 from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
 from supervision.extensions import db
@@ -37,17 +37,12 @@ def _send(fmt: str, query: dict):
     return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
 
 
-def _doc(mime: str, what: str) -> dict:
-    return {"responses": {"200": {"description": what, "content": {
-        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
-
-
 @blp.route("/reports/risk-inventory.pdf", methods=["GET"])
 @blp.arguments(RiskInventoryQuery, location="query")
 @blp.response(200, content_type=PDF_MIME, description="The inventory as PDF")
 @blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
 @blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
-@blp.doc(**_doc(PDF_MIME, "The inventory (排查清单) as a landscape A4 PDF"))
+@blp.doc(**binary_response_doc(PDF_MIME, "The inventory (排查清单) as a landscape A4 PDF"))
 def risk_inventory_pdf(query):
     """The risk inventory (排查清单) as PDF (discipline roles; leaders for their units); audited."""
     return _send("pdf", query)
@@ -58,7 +53,7 @@ def risk_inventory_pdf(query):
 @blp.response(200, content_type=XLSX_MIME, description="The inventory as .xlsx")
 @blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
 @blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
-@blp.doc(**_doc(XLSX_MIME, "The inventory (排查清单) as an Excel workbook"))
+@blp.doc(**binary_response_doc(XLSX_MIME, "The inventory (排查清单) as an Excel workbook"))
 def risk_inventory_xlsx(query):
     """The risk inventory (排查清单) as .xlsx (discipline roles; leaders for their units); audited."""
     return _send("xlsx", query)

@@ -16,7 +16,7 @@ from flask import send_file
 from flask_login import current_user
 from marshmallow import fields, validate
 
-from supervision.common.api import ApiBlueprint, BaseSchema, Id
+from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
 from supervision.common.permissions import Scope, leader_scope, require_roles
 from supervision.extensions import db
@@ -52,11 +52,6 @@ def _report_scope() -> Scope:
     return leader_scope(current_user.person_id)
 
 
-def _doc(mime: str, what: str) -> dict:
-    return {"responses": {"200": {"description": what, "content": {
-        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
-
-
 def _send(content: bytes, mime: str, filename: str):
     return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
 
@@ -64,7 +59,7 @@ def _send(content: bytes, mime: str, filename: str):
 @blp.route("/talks/<int:talk_id>/record.pdf", methods=["GET"])
 @blp.response(200, content_type=PDF_MIME, description="The talk record form as PDF")
 @blp.alt_response(404, description="No such talk, or its contents are not readable by the caller")
-@blp.doc(**_doc(PDF_MIME, "The talk record form (谈话记录表), portrait A4"))
+@blp.doc(**binary_response_doc(PDF_MIME, "The talk record form (谈话记录表), portrait A4"))
 def talk_record_pdf(talk_id):
     """The talk record form (谈话记录表) with signature lines; audited as a read of the talk."""
     content, filename = talk_record.export(db.session, current_user, talk_id)
@@ -86,7 +81,7 @@ def _completion(fmt: str, query: dict):
 @blp.response(200, content_type=PDF_MIME, description="The completion report as PDF")
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
-@blp.doc(**_doc(PDF_MIME, "The talk completion report (通报) as PDF"))
+@blp.doc(**binary_response_doc(PDF_MIME, "The talk completion report (通报) as PDF"))
 def talk_completion_pdf(query):
     """The talk completion report (通报) as PDF (discipline roles; leaders for their scope)."""
     return _completion("pdf", query)
@@ -97,7 +92,7 @@ def talk_completion_pdf(query):
 @blp.response(200, content_type=XLSX_MIME, description="The completion report as .xlsx")
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
-@blp.doc(**_doc(XLSX_MIME, "The talk completion report (通报) as an Excel workbook"))
+@blp.doc(**binary_response_doc(XLSX_MIME, "The talk completion report (通报) as an Excel workbook"))
 def talk_completion_xlsx(query):
     """The talk completion report (通报) as .xlsx (discipline roles; leaders for their scope)."""
     return _completion("xlsx", query)

@@ -32,7 +32,6 @@ from supervision.talks.models import (
     Talk,
     TalkInterviewer,
 )
-from supervision.talks.services import TooLarge, _clean_filename
 
 LEADERSHIP = ("team_member", "department_head")
 KINDS = ("inquiry", "accountability_report", "other")
@@ -177,19 +176,9 @@ def get_note(session: Session, person_id: int, note_id: int) -> IntegrityNote:
 def add_attachment(session: Session, note: IntegrityNote, filename: str, data: bytes,
                    uploaded_by_id: int | None = None) -> IntegrityNoteAttachment:
     """Attach a PDF, JPEG or PNG file (checked by its bytes) to a note (audited)."""
-    limit = storage.max_bytes()
-    if len(data) > limit:
-        message = _("The file is too large: at most %(mb)s MB.", mb=limit // (1024 * 1024))
-        raise TooLarge(message, {"file": [message]})
-    if not data:
-        raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
-    content_type = storage.sniff(data)
-    if content_type is None:
-        message = _("Only PDF, JPEG or PNG files are accepted (the content is checked, not the name).")
-        raise Invalid(message, {"file": [message]})
-    digest = storage.store(data)
+    content_type, digest, clean_name = storage.accept(filename, data)
     attachment = IntegrityNoteAttachment(
-        filename=_clean_filename(filename, content_type), content_type=content_type,
+        filename=clean_name, content_type=content_type,
         size=len(data), sha256=digest, uploaded_at=clock.now(), uploaded_by_id=uploaded_by_id)
     note.attachments.append(attachment)
     session.flush()

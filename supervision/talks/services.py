@@ -18,15 +18,13 @@ Services validate, write, audit and flush; the caller commits. Permissions are t
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, aliased
 
 from supervision.audit.services import diff, record, snapshot
 from supervision.common import clock
-from supervision.common.errors import Conflict, Forbidden, Invalid, ServiceError
+from supervision.common.errors import Conflict, Forbidden, Invalid
 from supervision.common.periods import Period
 from supervision.org.models import Person
 from supervision.talks import storage
@@ -37,6 +35,7 @@ from supervision.talks.models import (
     TalkInterviewer,
     TalkSignature,
 )
+from supervision.talks.storage import TooLarge  # noqa: F401 - add_attachment raises it (413)
 
 #: Frequency of the obligation each type fulfils; the others fulfil none (no period).
 PERIOD_KINDS = {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}
@@ -318,27 +317,6 @@ def record_read(session: Session, talk: Talk) -> None:
 # ------------------------------------------------------------------ attachments
 
 ATTACHMENT_KINDS = ("signed_form", "written_explanation", "other")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\\/:*?\"<>|]+")
-
-
-class TooLarge(ServiceError):
-    """The upload is larger than allowed."""
-
-    status = 413
-
-
-def _clean_filename(name: str, content_type: str) -> str:
-    """A display name: no directories or control characters, with the real type's extension."""
-    name = (name or "").encode("utf-8", "replace").decode("utf-8")
-    base = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
-    stem, dot, ext = base.rpartition(".")
-    if not dot:
-        stem, ext = base, ""
-    ext = "." + ext.lower() if "." + ext.lower() in storage.EXTENSIONS[content_type] else \
-        storage.EXTENSIONS[content_type][0]
-    return (stem.strip(" .") or "attachment")[: 255 - len(ext)] + ext
-
-
 def add_attachment(session: Session, talk: Talk, kind: str, filename: str, data: bytes,
                    uploaded_by_id: int | None = None) -> TalkAttachment:
     """Attach a PDF, JPEG or PNG file (checked by its bytes) to a draft."""
@@ -346,18 +324,8 @@ def add_attachment(session: Session, talk: Talk, kind: str, filename: str, data:
     if kind not in ATTACHMENT_KINDS:
         raise Invalid(_("Invalid %(what)s", what=_("attachment")),
                       {"kind": [_("Must be one of: %(choices)s.", choices=", ".join(ATTACHMENT_KINDS))]})
-    limit = storage.max_bytes()
-    if len(data) > limit:
-        raise TooLarge(_("The file is too large: at most %(mb)s MB.", mb=limit // (1024 * 1024)),
-                       {"file": [_("The file is too large: at most %(mb)s MB.", mb=limit // (1024 * 1024))]})
-    if not data:
-        raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
-    content_type = storage.sniff(data)
-    if content_type is None:
-        message = _("Only PDF, JPEG or PNG files are accepted (the content is checked, not the name).")
-        raise Invalid(message, {"file": [message]})
-    digest = storage.store(data)
-    attachment = TalkAttachment(kind=kind, filename=_clean_filename(filename, content_type),
+    content_type, digest, clean_name = storage.accept(filename, data)
+    attachment = TalkAttachment(kind=kind, filename=clean_name,
                                 content_type=content_type, size=len(data), sha256=digest,
                                 uploaded_at=clock.now(), uploaded_by_id=uploaded_by_id)
     talk.attachments.append(attachment)

@@ -16,6 +16,9 @@ import tempfile
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+
+from supervision.common.errors import Invalid, ServiceError
 
 #: What the first bytes of a file must be for each accepted type.
 _MAGIC = (
@@ -81,3 +84,42 @@ def exists(sha256: str) -> bool:
         return path_for(sha256).is_file()
     except ValueError:
         return False
+
+
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\\/:*?\"<>|]+")
+
+
+class TooLarge(ServiceError):
+    """The upload is larger than allowed."""
+
+    status = 413
+
+
+def clean_filename(name: str, content_type: str) -> str:
+    """A display name: no directories or control characters, with the real type's extension."""
+    name = (name or "").encode("utf-8", "replace").decode("utf-8")
+    base = _UNSAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    ext = "." + ext.lower() if "." + ext.lower() in EXTENSIONS[content_type] else \
+        EXTENSIONS[content_type][0]
+    return (stem.strip(" .") or "attachment")[: 255 - len(ext)] + ext
+
+
+def accept(filename: str, data: bytes) -> tuple[str, str, str]:
+    """Check an upload (size, not empty, PDF/JPEG/PNG by its bytes) and store it.
+
+    Returns (content_type, sha256, display filename); raises TooLarge (413) or Invalid.
+    """
+    limit = max_bytes()
+    if len(data) > limit:
+        message = _("The file is too large: at most %(mb)s MB.", mb=limit // (1024 * 1024))
+        raise TooLarge(message, {"file": [message]})
+    if not data:
+        raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
+    content_type = sniff(data)
+    if content_type is None:
+        message = _("Only PDF, JPEG or PNG files are accepted (the content is checked, not the name).")
+        raise Invalid(message, {"file": [message]})
+    return content_type, store(data), clean_filename(filename, content_type)
