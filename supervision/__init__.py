@@ -50,6 +50,8 @@ VIEW_MODULES = (
     "supervision.talks.views",
     "supervision.talks.dashboard_views",
     "supervision.talks.integrity_views",
+    "supervision.rotation.views",
+    "supervision.rotation.completion_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (
@@ -63,6 +65,8 @@ API_MODULES = (
     "supervision.talks.api",
     "supervision.talks.obligations_api",
     "supervision.reports.talks_api",
+    "supervision.rotation.api",
+    "supervision.reports.rotation_api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (

@@ -5,6 +5,12 @@ from supervision.auth.models import ApiToken, User, UserRole
 from supervision.calendar.models import CalendarDay
 from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.rotation.models import (
+    RotationDeferral,
+    RotationHold,
+    RotationPlan,
+    RotationPlanItem,
+)
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.talks.models import (
     IntegrityNote,
@@ -19,6 +25,7 @@ from supervision.talks.models import (
 
 __all__ = [
     "ApiToken", "Assignment", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
-    "IntegrityNote", "IntegrityNoteAttachment", "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "Setting",
+    "IntegrityNote", "IntegrityNoteAttachment", "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "RotationDeferral", "RotationHold", "RotationPlan",
+    "RotationPlanItem", "Setting",
     "Talk", "TalkAttachment", "TalkConductor", "TalkInterviewer", "TalkSignature", "User", "UserRole",
 ]

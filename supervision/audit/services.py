@@ -231,7 +231,8 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
 
 #: Fields whose values are confidential (SPEC §4: talk contents); the audit log shows them only
 #: to the roles in CONFIDENTIAL_READERS, everyone else sees that they changed, not how.
-CONFIDENTIAL_FIELDS = {"talk": frozenset({"content", "response"})}
+CONFIDENTIAL_FIELDS = {"talk": frozenset({"content", "response"}),
+                       "rotation_hold": frozenset({"reason"})}
 CONFIDENTIAL_READERS = ("discipline_secretary", "discipline_member")
 REDACTED = "***"
 

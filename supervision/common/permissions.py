@@ -24,6 +24,16 @@ AUDIT_READ = ("admin", "discipline_secretary")
 RISK_REVIEW = ("discipline_secretary", "discipline_member")
 #: Create, edit and submit risk points (leaders within their scope).
 RISK_EDIT = ("leader", *RISK_REVIEW)
+#: Read rotation eligibility, deferrals, plans and the 应轮尽轮 figures (SPEC §4, §7).
+ROTATION_READ = ("admin", "hr", "discipline_secretary", "discipline_member")
+#: Change the rotation policy (issue 5: admins and HR).
+ROTATION_POLICY = ("admin", "hr")
+#: Build, submit and execute rotation plans; record the committee's deferrals.
+ROTATION_PLAN = ("hr",)
+#: Record the party committee's decision (approve / reject) on a submitted plan.
+ROTATION_DECIDE = ("discipline_secretary",)
+#: Place and release discipline holds (不得转任) and read their reasons.
+ROTATION_HOLD = ("discipline_secretary", "discipline_member")
 
 
 @dataclass(frozen=True)
