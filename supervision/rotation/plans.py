@@ -269,8 +269,7 @@ def _transition(session: Session, plan: RotationPlan, expected: str, new: str,
         .execution_options(synchronize_session=False)).rowcount
     if done != 1:
         session.refresh(plan)
-        raise Conflict(_("The plan is %(status)s: this step is not possible now.",
-                         status=plan.status))
+        raise Conflict(_("This step is not possible: the plan's status has changed meanwhile."))
     session.refresh(plan)
 
 
