@@ -1,10 +1,11 @@
 """Integrity files (廉政档案, SPEC §6): one file per leader gathering basic data and post
 history, talks received (an index: type, date, period, status, interviewers — never the
 contents), obligations of recent periods, the risk points they answer for, and the
-committee's supervision notes with attachments.
+committee's supervision notes with attachments, and the rotation record: tenure and
+status in each sensitive or leadership post, moves made by executed plans, deferrals and
+discipline holds (the file's readers are the discipline roles, who may read hold reasons).
 
-gather() reads a fixed number of statements whatever the size of the file. Rotation is not
-built yet: the post history stands in for it.
+gather() reads a fixed number of statements whatever the size of the file.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from supervision.common.periods import Period
 from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, Person
 from supervision.risks.models import RiskPoint
+from supervision.rotation import eligibility
+from supervision.rotation.models import (
+    RotationDeferral,
+    RotationHold,
+    RotationPlan,
+    RotationPlanItem,
+)
 from supervision.talks import obligations, rules, storage
 from supervision.talks.models import (
     IntegrityNote,
@@ -54,6 +62,10 @@ class IntegrityFile:
     obligations: list[obligations.Obligation] = field(default_factory=list)
     risk_points: list[RiskPoint] = field(default_factory=list)
     notes: list[IntegrityNote] = field(default_factory=list)
+    rotation: list[eligibility.Row] = field(default_factory=list)
+    moves: list[RotationPlanItem] = field(default_factory=list)
+    deferrals: list[RotationDeferral] = field(default_factory=list)
+    holds: list[RotationHold] = field(default_factory=list)
     generated_on: date | None = None
 
     @property
@@ -121,7 +133,26 @@ def gather(session: Session, person: Person, today: date) -> IntegrityFile:
         sa.select(IntegrityNote).where(IntegrityNote.person_id == person.id)
         .options(selectinload(IntegrityNote.attachments))
         .order_by(IntegrityNote.noted_on.desc(), IntegrityNote.id.desc())))
+    _gather_rotation(session, file, today)
     return file
+
+
+def _gather_rotation(session: Session, file: IntegrityFile, today: date) -> None:
+    """Tenure and status today, executed moves, deferrals and holds of the file's person."""
+    pid = file.person.id
+    file.rotation = eligibility.for_person(session, pid, today)
+    file.moves = list(session.scalars(
+        sa.select(RotationPlanItem).join(RotationPlan)
+        .where(RotationPlanItem.person_id == pid, RotationPlan.status == "executed")
+        .options(selectinload(RotationPlanItem.plan), selectinload(RotationPlanItem.from_post),
+                 selectinload(RotationPlanItem.to_post))
+        .order_by(RotationPlanItem.effective_date.desc())))
+    file.deferrals = list(session.scalars(
+        sa.select(RotationDeferral).where(RotationDeferral.person_id == pid)
+        .order_by(RotationDeferral.meeting_date.desc(), RotationDeferral.id.desc())))
+    file.holds = list(session.scalars(
+        sa.select(RotationHold).where(RotationHold.person_id == pid)
+        .order_by(RotationHold.created_at.desc(), RotationHold.id.desc())))
 
 
 def record_read(session: Session, person_id: int) -> None:

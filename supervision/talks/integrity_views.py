@@ -22,6 +22,7 @@ from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.forms import options
 from supervision.reports.talk_record import LEADERSHIP_LABELS, TYPE_LABELS
+from supervision.rotation import labels as rotation_labels
 from supervision.talks import integrity, storage
 from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS_LABELS
 
@@ -52,7 +53,9 @@ def _labels() -> dict:
     return {"type_labels": TYPE_LABELS, "leadership_labels": LEADERSHIP_LABELS,
             "talk_status_labels": TALK_STATUS_LABELS, "risk_status_labels": RISK_STATUS_LABELS,
             "obligation_status_labels": OBLIGATION_STATUS_LABELS,
-            "kind_labels": integrity.KIND_LABELS, "local": clock.local}
+            "kind_labels": integrity.KIND_LABELS, "local": clock.local,
+            "rotation_status_labels": rotation_labels.STATUS_LABELS,
+            "rotation_reason_labels": rotation_labels.REASON_LABELS}
 
 
 @bp.get("/")

@@ -89,7 +89,7 @@ def test_file_page_shows_each_section_in_chinese_without_talk_contents(client, d
     for section in ("basic", "posts", "talks", "obligations", "risks", "notes"):
         assert f'id="{section}"' in html
     assert "陈局长的廉政档案" in html
-    assert "基本情况" in html and "岗位经历" in html and "轮岗" in html
+    assert "基本情况" in html and "任职经历" in html and "轮岗交流情况" in html
     assert "分管治安副局长岗" in html
     assert "日常提醒谈话" in html  # the talk type
     assert "纪委书记" in html  # interviewer
@@ -218,3 +218,39 @@ def test_gather_reads_a_bounded_number_of_statements(db, org):
     for i in range(1, 7):
         add(i)
     assert count() == few
+
+
+def test_file_shows_rotation_status_moves_deferrals_and_holds(client, db, org, login):
+    """The rotation record (SPEC §6): tenure and status, executed moves, deferrals and
+    holds; the file's readers are the discipline roles, so the hold reason is shown."""
+    from supervision.org.models import Post
+    from supervision.rotation import plans
+    from supervision.rotation import services as rotation
+
+    s = db.session
+    leader = org["leader"]
+    old_post = s.scalar(sa.select(Post).where(Post.name.startswith("分管治安副局长岗")))
+    new_post = factories.post(s, old_post.org_unit, "分管刑侦副局长岗", is_leadership=True)
+    plan = plans.create_plan(s, {"name": "2025年领导干部交流", "items": [{
+        "person_id": leader, "from_post_id": old_post.id, "to_post_id": new_post.id,
+        "effective_date": date(2025, 1, 1)}]}, None)
+    plans.submit_plan(s, plan, None)
+    plans.approve_plan(s, plan, {"meeting_date": date(2024, 12, 20),
+                                 "minutes_no": "党委会〔2024〕31号"}, None)
+    plans.execute_plan(s, plan, None)
+    rotation.create_deferral(s, {"person_id": leader, "reason": "重大专项工作牵头人",
+                                 "meeting_date": date(2025, 3, 1), "minutes_no": "党委会〔2025〕4号",
+                                 "expires_on": date(2025, 6, 30)}, None)
+    rotation.create_hold(s, {"person_id": leader, "reason": "问题线索初核中"}, None)
+    s.commit()
+    login("sec")
+    html = client.get(f"/integrity/{leader}").get_data(as_text=True)
+    section = html[html.index('id="rotation"'):html.index('id="talks"')]
+    assert new_post.name in section and "2025-01-01" in section  # tenure in the new post
+    assert "不得转任" in section and "领导职务任职年限" in section  # status and reason
+    assert "2025年领导干部交流" in section and "党委会〔2024〕31号" in section
+    assert "党委会〔2025〕4号" in section and "2025-06-30" in section
+    assert "问题线索初核中" in section
+    text = "".join(re.sub(r"\s+", "", p.extract_text()) for p in
+                   PdfReader(io.BytesIO(client.get(f"/integrity/{leader}.pdf").data)).pages)
+    assert "轮岗交流情况" in text and "党委会〔2024〕31号" in text and "问题线索初核中" in text
