@@ -269,3 +269,32 @@ def test_demo_accounts_are_created_once_and_can_log_in(app, db):
                                            "csrf_token": token})
         assert resp.status_code == 302, username
         assert client.get("/").status_code == 200
+
+
+def test_demo_rotation_cases_are_what_the_engine_computes(app, db):
+    """The demo has people due, one deferral, one hold, and plans in three states; the
+    executed plan's moves are real assignment changes."""
+    from supervision.rotation import eligibility, plans
+    from supervision.rotation.models import RotationPlan
+
+    s = db.session
+    loader.load(s, seed=11)
+    s.commit()
+    today = clock.today()
+    statuses = Counter(r.status for r in eligibility.compute(s, today))
+    assert statuses["due"] >= 5 and statuses["blocked"] == 1
+    assert statuses["deferred"] >= 1 and statuses["upcoming"] >= 1
+    by_status = {p.status: p for p in s.scalars(sa.select(RotationPlan))}
+    assert set(by_status) == {"executed", "submitted", "draft"}
+    executed = by_status["executed"]
+    assert executed.items
+    for item in executed.items:
+        assert item.closed_assignment.end_date == item.effective_date - timedelta(days=1)
+        assert item.opened_assignment.start_date == item.effective_date
+        assert item.opened_assignment.post_id == item.to_post_id
+    # The submitted plan can be approved as it stands; the draft still lacks destinations.
+    assert plans.plan_problems(s, by_status["submitted"]) == {}
+    draft_problems = plans.check_items(
+        s, [{"person_id": i.person_id, "from_post_id": i.from_post_id, "to_post_id": None,
+             "effective_date": None} for i in by_status["draft"].items], complete=True)
+    assert len(draft_problems) == len(by_status["draft"].items) >= 1
