@@ -75,6 +75,7 @@ CLI_MODULES = (
     "supervision.calendar.cli",
     "supervision.demo.cli",
     "supervision.backup",
+    "supervision.reminders.cli",
 )
 
 

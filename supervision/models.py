@@ -11,6 +11,7 @@ from supervision.rotation.models import (
     RotationPlan,
     RotationPlanItem,
 )
+from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.talks.models import (
     IntegrityNote,
@@ -24,7 +25,7 @@ from supervision.talks.models import (
 )
 
 __all__ = [
-    "ApiToken", "Assignment", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
+    "ApiToken", "Assignment", "CalendarFeed", "Notification", "SchedulerJob", "AuditEntry", "AuditHead", "CalendarDay", "OrgUnit", "Person",
     "IntegrityNote", "IntegrityNoteAttachment", "Measure", "ObligationWaiver", "Post", "RiskApproval", "RiskCampaign", "RiskPoint", "RotationDeferral", "RotationHold", "RotationPlan",
     "RotationPlanItem", "Setting",
     "Talk", "TalkAttachment", "TalkConductor", "TalkInterviewer", "TalkSignature", "User", "UserRole",

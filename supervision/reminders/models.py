@@ -1,0 +1,107 @@
+"""Notifications (SPEC §8) with their e-mail outbox state, calendar-feed tokens, and the
+scheduler's job table.
+
+A notification is unique per (recipient, object, period, step): the sweep inserts and the
+constraint, not luck, refuses duplicates whatever the number of sweeps or schedulers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supervision.db import UTCDateTime, utcnow
+from supervision.extensions import db
+from supervision.org.models import Person
+
+STEPS = ("upcoming", "overdue", "escalated", "rotation_upcoming", "rotation_due",
+         "review_upcoming", "review_overdue", "digest")
+OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure")
+EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "none")
+
+
+def _in(values) -> str:
+    return ",".join(f"'{v}'" for v in values)
+
+
+class Notification(db.Model):
+    """One reminder for one recipient (a person) about one object, period and ladder step."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(sa.String(20))
+    #: `obligation`, `rotation`, `risk_point`, `measure`; "" for a digest (about no one object).
+    object_type: Mapped[str] = mapped_column(sa.String(20), default="")
+    #: Identifies the object within its type: an obligation "person:type", a rotation
+    #: "person:post", a risk point or measure its id, a digest the recipient's id.
+    object_ref: Mapped[str] = mapped_column(sa.String(64))
+    #: The obligation period ("2025Q3"); for rotation and reviews the due date (a new due
+    #: date restarts the ladder); for a digest the ISO week ("2026-W48"). Never null, so
+    #: that the uniqueness constraint holds.
+    period: Mapped[str] = mapped_column(sa.String(16), default="")
+    #: Whom it is about (the interviewee, the person due for rotation, the risk's owner).
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    #: The talk type, for obligations.
+    type: Mapped[str | None] = mapped_column(sa.String(24))
+    due_on: Mapped[date | None]
+    #: The instant of the ladder step (09:00 local on a working day).
+    on: Mapped[datetime] = mapped_column(UTCDateTime)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    #: Path of the item in the app, for the inbox and the e-mail's link.
+    link: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The e-mail outbox: `queued` → `sending` (claimed by a deliverer until
+    # email_claimed_until) → `sent`, or back to `queued` with a later email_next_at after a
+    # failure, or `failed` after the last attempt. `none`: no address or e-mail off.
+    email_status: Mapped[str] = mapped_column(sa.String(8), default="none")
+    email_to: Mapped[str | None] = mapped_column(sa.String(254))
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_error: Mapped[str] = mapped_column(sa.Text, default="")
+
+    recipient: Mapped[Person] = relationship(foreign_keys=[recipient_id])
+    person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
+
+    __table_args__ = (
+        sa.UniqueConstraint("recipient_id", "object_type", "object_ref", "period", "step",
+                            name="uq_notifications_once"),
+        sa.CheckConstraint(f"step IN ({_in(STEPS)})", name="step"),
+        sa.CheckConstraint(f"object_type IN ({_in(OBJECT_TYPES)},'')", name="object_type"),
+        sa.CheckConstraint(f"email_status IN ({_in(EMAIL_STATUSES)})", name="email_status"),
+        sa.Index("ix_notifications_inbox", "recipient_id", "read_at", "id"),
+        sa.Index("ix_notifications_outbox", "email_status", "email_next_at"),
+    )
+
+
+class CalendarFeed(db.Model):
+    """A user's secret calendar-feed URL token (stored hashed); revoking ends it."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the token in the URL.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SchedulerJob(db.Model):
+    """APScheduler's SQLAlchemy job store table, declared here so that migrations create it
+    and the schema check knows it (same columns as APScheduler 3 creates)."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(sa.Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(sa.Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(sa.LargeBinary)

@@ -1,0 +1,107 @@
+"""The reminder sweep (SPEC §8): turn the ladder steps due by an instant into notifications
+and queue their e-mails. Idempotent: run it as often as you like, from as many processes.
+
+Each step becomes at most one notification: the sweep skips the keys it already finds and
+inserts the rest with "on conflict do nothing" against the unique constraint on (recipient,
+object, period, step), so two sweeps racing still create each notification once. A sweep
+that did not run for a while creates what it missed on its next run (stale `upcoming`
+warnings excepted, see ladder.due_now).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from supervision.audit.services import record
+from supervision.common import clock
+from supervision.org.models import Person
+from supervision.reminders import ladder, texts
+from supervision.reminders.ladder import Step
+from supervision.reminders.models import Notification
+
+CHUNK = 500
+
+
+@dataclass
+class SweepResult:
+    """What one sweep found and did."""
+
+    now: datetime
+    due: int = 0
+    created: int = 0
+    queued: int = 0
+    dry_run: bool = False
+    new_steps: list[Step] = field(default_factory=list, repr=False)
+
+    @property
+    def existing(self) -> int:
+        """Steps due that were already notifications."""
+        return self.due - len(self.new_steps)
+
+
+def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
+    """Keys of the notifications that already exist among `steps` (one query: the
+    notifications of the steps' kinds since the earliest step's instant)."""
+    if not steps:
+        return set()
+    earliest = min(s.on for s in steps)
+    kinds = sorted({s.step for s in steps})
+    rows = session.execute(
+        sa.select(Notification.recipient_id, Notification.object_type, Notification.object_ref,
+                  Notification.period, Notification.step)
+        .where(Notification.on >= earliest, Notification.step.in_(kinds))).all()
+    return {tuple(r) for r in rows}
+
+
+def _insert(session: Session, rows: list[dict]) -> int:
+    """Insert rows, skipping any the unique constraint refuses; the number inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    created = 0
+    for i in range(0, len(rows), CHUNK):
+        stmt = insert(Notification).values(rows[i:i + CHUNK]).on_conflict_do_nothing(
+            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"])
+        created += session.execute(stmt).rowcount or 0
+    return created
+
+
+def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
+    """Create the notifications of every ladder step due by `now` (default: the clock's
+    now); with `dry_run`, only report what would be created. The caller commits."""
+    now = now or clock.now()
+    if now.tzinfo is None:
+        raise ValueError("sweep() needs an aware datetime")
+    session.flush()
+    steps = ladder.due_now(ladder.collect(session, today=clock.local(now).date()), now)
+    existing = _existing_keys(session, steps)
+    new = [s for s in steps if s.key not in existing]
+    result = SweepResult(now=now, due=len(steps), dry_run=dry_run, new_steps=new)
+    if dry_run or not new:
+        return result
+    settings = ladder.get_reminder_settings(session)
+    names = texts.Names(session, new)
+    recipients = {s.recipient_id for s in new}
+    emails = dict(session.execute(sa.select(Person.id, Person.email)
+                                  .where(Person.id.in_(recipients))).all())
+    rows = []
+    for s in new:
+        subject, body, link = texts.compose(s, names)
+        address = emails.get(s.recipient_id) if settings["email_enabled"] else None
+        rows.append({
+            "recipient_id": s.recipient_id, "step": s.step, "object_type": s.object_type,
+            "object_ref": s.object_ref, "period": s.period, "person_id": s.person_id,
+            "type": s.type, "due_on": s.due_on, "on": s.on, "subject": subject, "body": body,
+            "link": link, "created_at": now,
+            "email_status": "queued" if address else "none", "email_to": address or None,
+            "email_next_at": now if address else None,
+        })
+    result.created = _insert(session, rows)
+    result.queued = sum(1 for r in rows if r["email_status"] == "queued")
+    if result.created:
+        record(session, "sweep", "notification", "", {"created": [0, result.created]})
+    return result
