@@ -58,15 +58,19 @@ def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
     return {tuple(r) for r in rows}
 
 
-def _insert(session: Session, rows: list[dict]) -> int:
-    """Insert rows, skipping any the unique constraint refuses; the number inserted."""
+def _insert(session: Session, rows: list[dict]) -> list[tuple[int, str]]:
+    """Insert rows, skipping any the unique constraint refuses; (id, email_status) of the
+    rows inserted."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created = 0
+    created: list[tuple[int, str]] = []
     for i in range(0, len(rows), CHUNK):
         stmt = insert(Notification).values(rows[i:i + CHUNK]).on_conflict_do_nothing(
-            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"])
-        created += session.execute(stmt).rowcount or 0
+            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"]
+        ).returning(Notification.id, Notification.email_status)
+        # RETURNING lists only the rows inserted (rowcount is unreliable for multi-row
+        # inserts on psycopg).
+        created += [tuple(r) for r in session.execute(stmt).all()]
     return created
 
 
@@ -100,8 +104,9 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
             "email_status": "queued" if address else "none", "email_to": address or None,
             "email_next_at": now if address else None,
         })
-    result.created = _insert(session, rows)
-    result.queued = sum(1 for r in rows if r["email_status"] == "queued")
+    inserted = _insert(session, rows)
+    result.created = len(inserted)
+    result.queued = sum(1 for _id, status in inserted if status == "queued")
     if result.created:
         record(session, "sweep", "notification", "", {"created": [0, result.created]})
     return result
