@@ -4,7 +4,7 @@ overdue / rate for a period, and the list of overdue and escalated obligations.
 Figures come from the obligations engine (supervision.talks.obligations.summary), so the
 report always equals GET /obligations/summary for the same query and scope; the list comes
 from one run of the engine over the same people. An overdue obligation is escalated from
-the 10th working day after its due date (the `escalated` step of the reminder ladder,
+the Nth working day after its due date (the `escalated` step of the reminder ladder, 10 by default,
 SPEC §8), counted on the working-day calendar (supervision.calendar).
 """
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.calendar.services import load_calendar
+from supervision.reminders.ladder import get_reminder_settings
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.permissions import Scope
@@ -30,8 +31,6 @@ from supervision.talks import obligations
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
-#: Working days after the due date from which an overdue obligation is escalated (SPEC §8).
-ESCALATION_WORKDAYS = 10
 UNIT_COLUMNS = (_l("Unit"), _l("Required"), _l("Done in time"), _l("Done late"), _l("Overdue, not held"),
                 _l("Not yet due"), _l("Completion rate"))
 LIST_COLUMNS = (_l("No."), _l("Person"), _l("Unit"), _l("Talk type"), _l("Conductor"),
@@ -121,7 +120,9 @@ def build(session: Session, scope: Scope, *, period: str, type_: str | None = No
     late = [r for r in rows if r.status == "overdue"]
     names, units = _names(session, late)
     calendar = load_calendar(session, parsed.due_date, parsed.due_date)
-    escalation = calendar.working_days_after(parsed.due_date, ESCALATION_WORKDAYS)
+    # The `escalated` step of the reminder ladder (SPEC §8), with its configured offset.
+    offset = get_reminder_settings(session)["escalated_working_days"]
+    escalation = calendar.working_days_after(parsed.due_date, offset)
     overdue = [OverdueLine(
         person=names.get(r.person_id, str(r.person_id)), unit=units.get(r.org_unit_id, ""),
         type_label=str(TYPE_LABELS.get(r.type, r.type)),
