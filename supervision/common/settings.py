@@ -44,16 +44,18 @@ def put_settings(
     validate: Callable[[dict[str, Any]], dict[str, list[str]]],
 ) -> dict[str, Any]:
     """Apply `changes` over the current settings, validate the whole, store and audit them."""
+    from flask_babel import gettext as _
+
     from supervision.common.errors import Invalid
 
     current = get_settings(session, key, defaults)
     unknown = sorted(set(changes) - set(defaults))
     if unknown:
-        raise Invalid("Unknown settings", {k: ["Unknown setting."] for k in unknown})
+        raise Invalid(_("Unknown settings"), {k: [_("Unknown setting.")] for k in unknown})
     merged = {**current, **changes}
     errors = validate(merged)
     if errors:
-        raise Invalid("Invalid settings", errors)
+        raise Invalid(_("Invalid settings"), errors)
     row = session.get(Setting, key)
     if row is None:
         row = Setting(key=key)

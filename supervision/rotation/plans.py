@@ -167,7 +167,10 @@ def _raise(problems: dict[int, list[Problem]], message: str) -> None:
 
 
 def plan_problems(session: Session, plan: RotationPlan) -> dict[int, list[Problem]]:
-    """The current problems of a saved plan's items (for the editor and transitions)."""
+    """The current problems of a saved plan's items (for the editor and transitions); none
+    for an executed or rejected plan, which will not move anyone any more."""
+    if plan.status in ("executed", "rejected"):
+        return {}
     return check_items(session, [_as_dict(i) for i in plan.items],
                        complete=plan.status != "draft")
 
