@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from supervision.common.permissions import AUDIT_READ, ORG_WRITE, RISK_EDIT
+from supervision.common.permissions import AUDIT_READ, ORG_WRITE, RISK_EDIT, ROTATION_READ
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ ITEMS = (
     NavItem("obligations.index", _l("Talk completion"), RISK_EDIT),
     NavItem("integrity.index", _l("Integrity files"), ("discipline_secretary", "discipline_member")),
     NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
-    NavItem("reports.index", _l("Reports"), RISK_EDIT),
+    NavItem("rotation.index", _l("Rotation"), ROTATION_READ),
+    NavItem("reports.index", _l("Reports"), (*RISK_EDIT, "hr")),
     NavItem("audit.index", _l("Audit log"), AUDIT_READ),
     NavItem("calendar.index", _l("Calendar"), ("admin",)),
     NavItem("users.index", _l("Users"), ("admin",)),

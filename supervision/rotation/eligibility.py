@@ -211,6 +211,7 @@ def compute(session: Session, as_of: date, *, scope: Scope | None = None,
 
 
 def for_person(session: Session, person_id: int, as_of: date, *,
-               scope: Scope | None = None) -> list[Row]:
+               scope: Scope | None = None, policy: dict | None = None) -> list[Row]:
     """The rows of one person (their sensitive and leadership posts held on `as_of`)."""
-    return compute(session, as_of, scope=scope, filters=Filters(person_id=person_id))
+    return compute(session, as_of, scope=scope, filters=Filters(person_id=person_id),
+                   policy=policy)

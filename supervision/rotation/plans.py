@@ -226,7 +226,13 @@ def update_plan(session: Session, plan: RotationPlan, data: dict,
         raise Invalid(_("Invalid %(what)s", what=_("rotation plan")), errors)
     before = _plan_snapshot(plan)
     if items is not None:
-        _raise(check_items(session, items, complete=False, scope=scope),
+        # Only new or changed items are refused: a person put under a hold (or whose
+        # probation was extended) after being flagged must not lock the whole draft. Their
+        # problems stay visible in the editor and stop the plan from being submitted.
+        saved = {tuple(_as_dict(i)[f] for f in ITEM_FIELDS) for i in plan.items}
+        problems = check_items(session, items, complete=False, scope=scope)
+        _raise({i: found for i, found in problems.items()
+                if tuple(items[i][f] for f in ITEM_FIELDS) not in saved},
                _("Some items of the plan cannot be accepted."))
         plan.items = []
         session.flush()

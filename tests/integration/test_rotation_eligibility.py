@@ -133,9 +133,9 @@ def test_an_auxiliary_is_due_at_three_years_and_refused_a_sworn_only_post(db, or
         plans.create_plan(db.session, {"name": "计划", "items": [{
             "person_id": aux.id, "from_post_id": org_["hukou"].id,
             "to_post_id": org_["cases"].id, "effective_date": date(2024, 4, 1)}]}, None)
-    assert plan_refused.value.errors == {"items": {0: {"to_post_id": [pytest.approx(
-        plan_refused.value.errors["items"][0]["to_post_id"][0])]}}}
-    assert "sworn-only" in plan_refused.value.errors["items"][0]["to_post_id"][0]
+    assert list(plan_refused.value.errors["items"]) == [0]
+    assert list(plan_refused.value.errors["items"][0]) == ["to_post_id"]
+    assert "仅限民警" in plan_refused.value.errors["items"][0]["to_post_id"][0]
 
 
 def test_leader_term_technical_post_override_and_policy_changes(db, org_):
@@ -244,9 +244,9 @@ def test_plan_items_refuse_probation_holds_and_duplicates(db, org_):
         _plan(db, org_, ok, trainee, held, ok)
     items = refused.value.errors["items"]
     assert set(items) == {1, 2, 3}
-    assert "probation" in items[1]["person_id"][0]
-    assert "discipline committee" in items[2]["person_id"][0] and "立案" not in str(items)
-    assert "already in this plan" in items[3]["person_id"][0]
+    assert "试用期" in items[1]["person_id"][0]
+    assert "纪委暂不同意" in items[2]["person_id"][0] and "立案" not in str(items)
+    assert "已在本计划中" in items[3]["person_id"][0]
 
 
 def test_executing_a_plan_moves_the_people_and_restarts_their_tenure(db, org_):
@@ -323,3 +323,24 @@ def test_rejected_plans_and_drafts_follow_the_state_machine(db, org_):
     actions = db.session.scalars(sa.select(AuditEntry.action).where(
         AuditEntry.object_type == "rotation_plan").order_by(AuditEntry.id)).all()
     assert actions == ["create", "update", "submit", "reject"]
+
+
+def test_a_hold_placed_after_flagging_does_not_lock_the_draft(db, org_):
+    a, b, c = _person(db, org_), _person(db, org_), _person(db, org_)
+    plan = plans.create_plan(db.session, {"name": "草稿", "items": [
+        {"person_id": p.id, "from_post_id": org_["hukou"].id} for p in (a, b, c)]}, None)
+    for p in (a, b):
+        services.create_hold(db.session, {"person_id": p.id, "reason": "核查"}, None)
+    db.session.commit()
+    items = [{"person_id": i.person_id, "from_post_id": i.from_post_id, "to_post_id": None,
+              "effective_date": None} for i in plan.items]
+    # Unchanged blocked items are kept; removing one of them is possible.
+    plans.update_plan(db.session, plan, {"name": "改名", "items": items[1:]})
+    assert [i.person_id for i in plan.items] == [b.id, c.id]
+    assert set(plans.plan_problems(db.session, plan)) == {0}
+    # A blocked person cannot be added anew.
+    with pytest.raises(Invalid) as refused:
+        plans.update_plan(db.session, plan, {"items": items})
+    assert set(refused.value.errors["items"]) == {0}
+    with pytest.raises(Invalid):
+        plans.submit_plan(db.session, plan, None)
