@@ -1,4 +1,10 @@
-"""Report pages: the list of available reports, and the risk-inventory download form."""
+"""Report pages: the list of available reports and their download forms.
+
+Each role sees the sections it may read: the risk inventory for the risk roles (leaders and
+the discipline roles), the rotation reports (candidates list, 应轮尽轮) for the roles that
+read rotation (admin, hr, the discipline roles). Downloads are GET forms: they change
+nothing but the audit log, and a bad choice re-renders the page with the errors inline.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,41 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
-from wtforms import DateField, Form, SelectChoice, SelectField
-from wtforms.validators import Optional
+from flask_login import current_user, login_required
+from wtforms import DateField, Form, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
+from supervision.common import clock
 from supervision.common.errors import ServiceError
-from supervision.common.permissions import RISK_EDIT, current_risk_scope, roles_required
+from supervision.common.permissions import (
+    RISK_EDIT,
+    ROTATION_READ,
+    Scope,
+    current_risk_scope,
+    current_scope,
+    roles_required,
+)
 from supervision.extensions import db
 from supervision.org.models import OrgUnit
-from supervision.reports import risk_inventory
+from supervision.reports import risk_inventory, rotation_candidates, rotation_completion
 from supervision.risks.models import RiskCampaign
+from supervision.rotation import rules as rotation_rules
+from supervision.rotation.labels import STATUS_LABELS
 
 bp = Blueprint("reports", __name__)
+
+
+FORMAT_CHOICES = [SelectChoice("pdf", "PDF"), SelectChoice("xlsx", _l("Excel (.xlsx)"))]
+
+
+def _unit_choices(scope: Scope, empty_label) -> list[SelectChoice]:
+    """Units in `scope` by tree order, indented, after an empty choice."""
+    units = db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth).where(scope.unit_clause())
+        .order_by(OrgUnit.path)).all()
+    base = min((u.depth for u in units), default=0)
+    return [SelectChoice("", empty_label)] + [
+        SelectChoice(str(u.id), "\u3000" * (u.depth - base) + u.name) for u in units]
 
 
 class RiskInventoryForm(Form):
@@ -32,13 +61,7 @@ class RiskInventoryForm(Form):
 
     def fill_choices(self) -> None:
         """Units in the caller's risk scope (by tree order) and every campaign (newest first)."""
-        scope = current_risk_scope()
-        units = db.session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth).where(scope.unit_clause())
-            .order_by(OrgUnit.path)).all()
-        base = min((u.depth for u in units), default=0)
-        self.org_unit_id.choices = [SelectChoice("", _l("— choose a unit —"))] + [
-            SelectChoice(str(u.id), "\u3000" * (u.depth - base) + u.name) for u in units]
+        self.org_unit_id.choices = _unit_choices(current_risk_scope(), _l("— choose a unit —"))
         campaigns = db.session.execute(
             sa.select(RiskCampaign.id, RiskCampaign.name, RiskCampaign.year)
             .order_by(RiskCampaign.year.desc(), RiskCampaign.id.desc())).all()
@@ -52,14 +75,82 @@ class RiskInventoryForm(Form):
                 "as_of": self.as_of.data}
 
 
+class RotationCandidatesForm(Form):
+    """Which candidates list to print (轮岗交流人选名单)."""
+
+    org_unit_id = SelectField(_l("Unit"), choices=[], default="")
+    as_of = DateField(_l("As of"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=[], default="")
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="pdf")
+
+    def fill_choices(self) -> None:
+        """Units in the caller's scope; every status, the default being due and upcoming."""
+        self.org_unit_id.choices = _unit_choices(current_scope(), _l("Whole organisation"))
+        self.status.choices = [SelectChoice("", _l("Due and upcoming, then the exceptions"))] + [
+            SelectChoice(s, STATUS_LABELS[s]) for s in rotation_rules.STATUSES]
+
+    def selection(self) -> dict:
+        """The validated choice as arguments of rotation_candidates.export()."""
+        return {"org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+                "as_of": self.as_of.data, "status": self.status.data or None}
+
+
+class RotationCompletionForm(Form):
+    """Which 应轮尽轮 report to print."""
+
+    period = StringField(_l("Period"), validators=[InputRequired(), Length(max=16)],
+                         default=lambda: str(clock.today().year))
+    org_unit_id = SelectField(_l("Unit"), choices=[], default="")
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="pdf")
+
+    def fill_choices(self) -> None:
+        """Units in the caller's scope."""
+        self.org_unit_id.choices = _unit_choices(current_scope(), _l("Whole organisation"))
+
+    def selection(self) -> dict:
+        """The validated choice as arguments of rotation_completion.export()."""
+        return {"org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+                "period": self.period.data.strip()}
+
+
+def _page(status: int = 200, **forms):
+    """The reports page with the sections the user may read (forms given keep their input)."""
+    context = {"form": None, "candidates_form": None, "completion_form": None}
+    if current_user.has_role(*RISK_EDIT):
+        context["form"] = forms.get("form") or RiskInventoryForm()
+    if current_user.has_role(*ROTATION_READ):
+        context["candidates_form"] = forms.get("candidates_form") or RotationCandidatesForm()
+        context["completion_form"] = forms.get("completion_form") or RotationCompletionForm()
+    for form in context.values():
+        if form is not None and form not in forms.values():
+            form.fill_choices()
+    return render_template("reports/index.html", **context), status
+
+
+def _download(form, export) -> tuple[bool, object]:
+    """Validate a download form and run `export` on its selection: (done, response)."""
+    form.fill_choices()
+    if not form.validate():
+        return False, None
+    try:
+        content, mime, filename = export(form.selection())
+    except ServiceError as exc:
+        db.session.rollback()
+        for name, messages in (exc.errors or {"org_unit_id": [exc.message]}).items():
+            if name in form:
+                form[name].errors = list(messages)
+        return False, None
+    db.session.commit()
+    return True, send_file(io.BytesIO(content), mimetype=mime, as_attachment=True,
+                           download_name=filename)
+
+
 @bp.get("/reports")
 @login_required
-@roles_required(*RISK_EDIT)
+@roles_required(*RISK_EDIT, *ROTATION_READ)
 def index():
-    """The available reports, with the form choosing a unit or a campaign."""
-    form = RiskInventoryForm()
-    form.fill_choices()
-    return render_template("reports/index.html", form=form)
+    """The available reports, with their download forms."""
+    return _page()
 
 
 @bp.get("/reports/risk-inventory")
@@ -85,4 +176,26 @@ def risk_inventory_download():
                 db.session.commit()
                 return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True,
                                  download_name=filename)
-    return render_template("reports/index.html", form=form), 422
+    return _page(422, form=form)
+
+
+@bp.get("/reports/rotation-candidates")
+@login_required
+@roles_required(*ROTATION_READ)
+def rotation_candidates_download():
+    """Download the rotation candidates list, or show the form with its errors."""
+    form = RotationCandidatesForm(request.args)
+    done, response = _download(form, lambda sel: rotation_candidates.export(
+        db.session, current_scope(), form.format.data, **sel))
+    return response if done else _page(422, candidates_form=form)
+
+
+@bp.get("/reports/rotation-completion")
+@login_required
+@roles_required(*ROTATION_READ)
+def rotation_completion_download():
+    """Download the 应轮尽轮 report, or show the form with its errors."""
+    form = RotationCompletionForm(request.args)
+    done, response = _download(form, lambda sel: rotation_completion.export(
+        db.session, current_scope(), form.format.data, **sel))
+    return response if done else _page(422, completion_form=form)

@@ -239,11 +239,19 @@ def test_reports_page_form_errors_and_download(client, org, make_user, login):
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
 
 
-def test_reports_page_is_for_risk_roles_only(client, make_user, login):
+def test_reports_page_shows_hr_only_the_rotation_reports(client, make_user, login):
     make_user("hr", roles=("hr",))
     login("hr")
-    assert client.get("/reports").status_code == 403
+    page = client.get("/reports")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "廉政风险点排查清单" not in html and "轮岗交流人选名单" in html
     assert client.get("/reports/risk-inventory", query_string={"org_unit_id": 1}).status_code == 403
+
+
+def test_reports_page_is_closed_to_staff(client, make_user, login):
+    make_user("clerk", roles=("staff",))
+    login("clerk")
+    assert client.get("/reports").status_code == 403
 
 
 def test_a_point_longer_than_a_page_splits_and_starts_on_the_first_page(client, db, org, secretary):
