@@ -50,6 +50,19 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "supervision@localhost")
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+    #: Seconds to wait for the SMTP server before an attempt counts as failed.
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "30"))
+    #: Minutes between e-mail attempts after failures; after the last, the e-mail is `failed`.
+    SUPERVISION_MAIL_BACKOFF_MINUTES = (1, 5, 15, 60, 240)
+    #: How long a deliverer holds a claimed e-mail before another may take it over.
+    SUPERVISION_MAIL_LEASE_SECONDS = float(os.environ.get("SUPERVISION_MAIL_LEASE_SECONDS", "300"))
+    #: Intervals of the scheduler's jobs (SPEC §8: sweep every 15 minutes, outbox every minute).
+    SCHEDULER_SWEEP_SECONDS = float(os.environ.get("SCHEDULER_SWEEP_SECONDS", "900"))
+    SCHEDULER_DELIVER_SECONDS = float(os.environ.get("SCHEDULER_DELIVER_SECONDS", "60"))
+    SCHEDULER_DIGEST_SECONDS = float(os.environ.get("SCHEDULER_DIGEST_SECONDS", "900"))
+    #: The address of the application as users reach it, for links in e-mails and feeds.
+    SUPERVISION_BASE_URL = os.environ.get("SUPERVISION_BASE_URL")
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     #: Where talk attachments are stored (outside the web root); empty = instance/attachments.

@@ -59,6 +59,8 @@ def deliver_command():
     """Send the queued e-mails now (retries those whose backoff has passed)."""
     result = delivery.deliver(db.session, clock.now())
     click.echo(f"Delivered: {result.sent} sent, {result.retried} to retry, {result.failed} failed.")
+    if result.stopped:
+        click.echo(f"Stopped early: {result.stopped}")
 
 
 @reminders_group.command("digest")

@@ -1,0 +1,129 @@
+"""Admin page of e-mail deliveries (SPEC §8: "failures are visible to admins").
+
+Lists the failed and waiting e-mails of notifications (and, on request, the sent ones) with
+their recipient, subject, attempts, next attempt and last error; an admin can queue a failed
+one again, or all failed ones after a confirmation step. Thin views over
+supervision.reminders.delivery, admins only.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
+
+from supervision.common import clock
+from supervision.common.errors import Conflict, NotFound
+from supervision.common.pages import paginate
+from supervision.common.permissions import roles_required
+from supervision.extensions import db
+from supervision.org.models import Person
+from supervision.reminders import delivery
+from supervision.reminders.models import Notification
+
+bp = Blueprint("deliveries", __name__, url_prefix="/admin/deliveries")
+
+#: The e-mail states an admin can filter on; no filter means failed and waiting.
+STATUS_LABELS = {
+    "failed": _l("Delivery failed"),
+    "queued": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+}
+OUTSTANDING = ("failed", *delivery.PENDING)
+MAX_QUERY = 100
+
+
+class ConfirmForm(FlaskForm):
+    """A retry or its confirmation (the CSRF token only)."""
+
+
+def _filters() -> tuple[str, str]:
+    """(status, search text) from the query string; unknown statuses mean no filter."""
+    status = request.args.get("status", "")
+    q = " ".join((request.args.get("q") or "").split())[:MAX_QUERY]
+    return (status if status in STATUS_LABELS else ""), q
+
+
+@bp.context_processor
+def _helpers():
+    return {"status_labels": STATUS_LABELS, "backoff": delivery.BACKOFF_MINUTES}
+
+
+@bp.get("/")
+@login_required
+@roles_required("admin")
+def index():
+    """The failed and waiting deliveries (or one state), newest first, searchable."""
+    status, q = _filters()
+    n = Notification
+    stmt = sa.select(n).options(selectinload(n.recipient))
+    stmt = stmt.where(n.email_status == status) if status else stmt.where(
+        n.email_status.in_(OUTSTANDING))
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.join(Person, Person.id == n.recipient_id).where(sa.or_(
+            n.email_to.ilike(like), Person.name.like(like), Person.staff_no.like(like),
+            n.subject.like(like)))
+    if status == "sent":
+        stmt = stmt.order_by(n.email_sent_at.desc(), n.id.desc())
+    else:
+        stmt = stmt.order_by(n.id.desc())
+    return render_template("reminders/deliveries.html", page=paginate(stmt), status=status, q=q,
+                           counts=delivery.counts(db.session), now=clock.now(),
+                           form=ConfirmForm())
+
+
+def _back():
+    """The list as the admin left it (filter and page kept)."""
+    status = request.form.get("status", "")
+    page = request.form.get("page", "")
+    args = {"status": status if status in STATUS_LABELS else None,
+            "q": (request.form.get("q") or "")[:MAX_QUERY] or None,
+            "page": int(page) if page.isdigit() and 1 < int(page) < 2**31 else None}
+    return redirect(url_for("deliveries.index", **{k: v for k, v in args.items() if v}))
+
+
+@bp.post("/<int:notification_id>/retry")
+@login_required
+@roles_required("admin")
+def retry(notification_id: int):
+    """Queue one failed e-mail again, due now."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        notification = delivery.retry(db.session, notification_id)
+        db.session.commit()
+    except NotFound:
+        abort(404)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return _back()
+    flash(_("The e-mail to %(address)s is queued again; it is sent at the next delivery run.",
+            address=notification.email_to or "—"), "success")
+    return _back()
+
+
+@bp.route("/retry-failed", methods=["GET", "POST"])
+@login_required
+@roles_required("admin")
+def retry_failed():
+    """Queue every failed e-mail again, after a confirmation page."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        count = delivery.retry_all_failed(db.session)
+        db.session.commit()
+        if count:
+            flash(_("%(n)s failed e-mails are queued again; they are sent at the next delivery "
+                    "run.", n=count), "success")
+        else:
+            flash(_("There are no failed e-mails to retry."), "info")
+        return redirect(url_for("deliveries.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("reminders/deliveries.html", confirm=True, form=form,
+                           counts=delivery.counts(db.session)), status

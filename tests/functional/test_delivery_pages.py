@@ -1,0 +1,257 @@
+"""The admin page of e-mail deliveries (/admin/deliveries, SPEC §8 "failures are visible to
+admins"): who may see it, what it lists, the retry button and "retry all failed" with its
+confirmation step, with a real SMTP server refusing a recipient."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from supervision.audit.models import AuditEntry
+from supervision.common import clock
+from supervision.reminders import delivery
+from supervision.reminders.models import Notification
+from tests import factories
+from tests.conftest import csrf_from
+
+URL = "/admin/deliveries/"
+NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with clock.frozen(NOW):
+        yield
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps accepted recipients, refuses those in `refuse` for good."""
+
+    def __init__(self):
+        self.accepted: list[str] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted.extend(envelope.rcpt_tos)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    """A real SMTP server on a free loopback port, used by the app."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def people(db):
+    """Recipients 甲 (address refused by the server in some tests) and 乙."""
+    s = db.session
+    unit = factories.unit(s, "派出所", kind="station")
+    a = factories.person(s, unit, "甲", email="jia@example.gov.cn")
+    b = factories.person(s, unit, "乙", email="yi@example.gov.cn")
+    s.commit()
+    return {"a": a.id, "b": b.id}
+
+
+@pytest.fixture
+def admin(make_user, login):
+    """The logged-in admin client."""
+    make_user("root", ["admin"])
+    return login("root")
+
+
+def notify(db, recipient_id, ref, email_to, status="queued", **extra):
+    """A notification with its e-mail in the given state."""
+    n = Notification(
+        recipient_id=recipient_id, step="overdue", object_type="obligation",
+        object_ref=f"{recipient_id}:{ref}", period="2025Q4", due_on=date(2025, 12, 31), on=NOW,
+        subject=f"逾期提醒{ref}：廉政提醒谈话已到期", body="请尽快补谈。",
+        link=f"/talks/new?ref={ref}", created_at=NOW, email_status=status, email_to=email_to,
+        email_next_at=NOW if status == "queued" else None, **extra)
+    db.session.add(n)
+    db.session.commit()
+    return n.id
+
+
+def _text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def _rows(html: str) -> dict[int, str]:
+    return {int(i): row for i, row in re.findall(
+        r'<tr data-notification="(\d+)">(.*?)</tr>', html, re.S)}
+
+
+def _state(db, nid) -> Notification:
+    db.session.expire_all()
+    return db.session.get(Notification, nid)
+
+
+def test_anonymous_is_sent_to_login(client):
+    resp = client.get(URL)
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["discipline_secretary", "discipline_member", "hr", "leader",
+                                  "staff"])
+def test_other_roles_get_403(make_user, login, client, role):
+    make_user("someone", [role])
+    login("someone")
+    assert client.get(URL).status_code == 403
+    assert client.get(URL + "retry-failed").status_code == 403
+    page = client.get("/")
+    token = csrf_from(_text(page))
+    assert client.post(URL + "1/retry", data={"csrf_token": token}).status_code == 403
+    assert client.post(URL + "retry-failed", data={"csrf_token": token}).status_code == 403
+
+
+def test_a_refused_recipient_fails_at_once_and_shows_with_its_error(db, smtp, people, admin):
+    smtp.refuse.add("jia@example.gov.cn")
+    bad = notify(db, people["a"], "1", "jia@example.gov.cn")
+    good = notify(db, people["b"], "2", "yi@example.gov.cn")
+    result = delivery.deliver(db.session, NOW)
+    assert (result.sent, result.failed) == (1, 1) and smtp.accepted == ["yi@example.gov.cn"]
+
+    html = _text(admin.get(URL))
+    rows = _rows(html)
+    assert set(rows) == {bad}  # the sent one is not listed by default
+    row = rows[bad]
+    assert "甲" in row and "jia@example.gov.cn" in row and "逾期提醒1" in row
+    assert "550" in row and "User unknown" in row
+    assert f'action="/admin/deliveries/{bad}/retry"' in row
+    assert 'href="/admin/deliveries/retry-failed"' in html
+    assert set(_rows(_text(admin.get(URL + "?status=sent")))) == {good}
+
+
+def test_default_list_is_failed_and_waiting_and_the_filter_narrows_it(db, people, admin):
+    failed = notify(db, people["a"], "1", "jia@example.gov.cn", status="failed",
+                    email_attempts=6, email_error="ConnectionRefusedError: refused")
+    queued = notify(db, people["a"], "2", "jia@example.gov.cn", email_attempts=2,
+                    email_error="450 busy")
+    sending = notify(db, people["b"], "3", "yi@example.gov.cn", status="sending",
+                     email_claimed_until=NOW - timedelta(minutes=1))
+    notify(db, people["b"], "4", "yi@example.gov.cn", status="sent", email_sent_at=NOW)
+    notify(db, people["b"], "5", None, status="none")
+
+    html = _text(admin.get(URL))
+    rows = _rows(html)
+    assert set(rows) == {failed, queued, sending}
+    assert "450 busy" in rows[queued] and "09:00" in rows[queued]  # next attempt, local time
+    assert "retry" not in rows[queued] and "retry" in rows[failed]
+    assert "下一次投递时接续" in rows[sending]  # an expired claim is shown as interrupted
+    assert re.search(r'data-status="failed">\s*发送失败 <span[^>]*>1<', html)
+    assert set(_rows(_text(admin.get(URL + "?status=failed")))) == {failed}
+    assert set(_rows(_text(admin.get(URL + "?status=queued")))) == {queued}
+    assert set(_rows(_text(admin.get(URL + "?status=bogus")))) == {failed, queued, sending}
+    assert set(_rows(_text(admin.get(URL + "?q=yi@example")))) == {sending}
+    assert set(_rows(_text(admin.get(URL + "?q=甲")))) == {failed, queued}
+
+
+def test_empty_states(db, people, admin):
+    assert "没有失败或待发送的邮件" in _text(admin.get(URL))
+    assert "尚未发送任何邮件" in _text(admin.get(URL + "?status=sent"))
+    assert "没有符合条件的投递记录" in _text(admin.get(URL + "?q=nobody"))
+    assert "retry-failed" not in _text(admin.get(URL))
+
+
+def test_the_retry_button_requeues_and_the_next_run_sends_it(db, smtp, people, admin):
+    smtp.refuse.add("jia@example.gov.cn")
+    nid = notify(db, people["a"], "1", "jia@example.gov.cn")
+    delivery.deliver(db.session, NOW)
+    assert _state(db, nid).email_status == "failed"
+    smtp.refuse.clear()  # the mailbox was created meanwhile
+
+    page = admin.get(URL + "?status=failed")
+    resp = admin.post(f"{URL}{nid}/retry", data={"csrf_token": csrf_from(_text(page)),
+                                                 "status": "failed"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(
+        "/admin/deliveries/?status=failed")
+    stored = _state(db, nid)
+    assert (stored.email_status, stored.email_attempts, stored.email_next_at) == ("queued", 1, NOW)
+    assert "已重新排队" in _text(admin.get(URL))
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
+    assert (entry.object_type, entry.object_id, entry.actor_name) == (
+        "notification", str(nid), "root")
+    assert json.loads(entry.changes) == {"email_status": ["failed", "queued"]}
+
+    assert delivery.deliver(db.session, NOW).sent == 1
+    assert smtp.accepted == ["jia@example.gov.cn"]
+    assert _state(db, nid).email_status == "sent"
+
+
+def test_retry_needs_the_csrf_token_and_a_failed_delivery(db, people, admin):
+    failed = notify(db, people["a"], "1", "jia@example.gov.cn", status="failed")
+    sent = notify(db, people["a"], "2", "jia@example.gov.cn", status="sent")
+    assert admin.post(f"{URL}{failed}/retry").status_code == 400
+    assert _state(db, failed).email_status == "failed"
+
+    token = csrf_from(_text(admin.get(URL)))
+    resp = admin.post(f"{URL}{sent}/retry", data={"csrf_token": token}, follow_redirects=True)
+    assert resp.status_code == 200 and "只有发送失败的邮件才能重发" in _text(resp)
+    assert _state(db, sent).email_status == "sent"
+    assert admin.post(f"{URL}999999/retry", data={"csrf_token": token}).status_code == 404
+    assert not db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).all()
+
+
+def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
+    ids = [notify(db, people["a"], str(i), "jia@example.gov.cn", status="failed",
+                  email_attempts=6) for i in range(3)]
+    queued = notify(db, people["b"], "9", "yi@example.gov.cn")
+
+    confirm = admin.get(URL + "retry-failed")
+    html = _text(confirm)
+    assert confirm.status_code == 200 and "将 3 封发送失败的邮件重新排队" in html
+    assert {_state(db, i).email_status for i in ids} == {"failed"}  # the GET changed nothing
+    assert admin.post(URL + "retry-failed").status_code == 400  # no token: refused
+
+    resp = admin.post(URL + "retry-failed", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/deliveries/")
+    assert {(_state(db, i).email_status, _state(db, i).email_attempts) for i in ids} == {
+        ("queued", 6)}
+    assert _state(db, queued).email_attempts == 0
+    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
+    assert json.loads(entry.changes)["count"] == [0, 3]
+    assert "没有需要重发的失败邮件" in _text(admin.get(URL + "retry-failed"))
+
+
+def test_the_list_is_paginated_with_a_bounded_number_of_queries(db, people, admin):
+    def statements(n: int) -> int:
+        for i in range(n):
+            notify(db, people["a" if i % 2 else "b"], f"p{n}-{i}", "jia@example.gov.cn",
+                   status="failed", email_error="550 no")
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert admin.get(URL).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = statements(2)
+    many = statements(70)
+    assert many == few and many <= 10
+    assert len(_rows(_text(admin.get(URL)))) == 50
+    second = _text(admin.get(URL + "?page=2"))
+    assert len(_rows(second)) == 22 and "72" in second
