@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import obligations, risk_pdf, rotation, subtree
+from benchmarks import obligations, reminders, risk_pdf, rotation, subtree
 
 SCENARIOS = {"subtree": subtree.run, "risk_pdf": risk_pdf.run, "obligations": obligations.run,
-             "rotation": rotation.run}
+             "rotation": rotation.run, "reminders": reminders.run}
 
 
 def main(argv: list[str]) -> int:

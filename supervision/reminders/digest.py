@@ -1,11 +1,50 @@
-"""The weekly digest (SPEC §8). Placeholder: being built."""
+"""The weekly digest (SPEC §8): on the first working day of each week, from the send time
+(09:00 local by default), one `digest` notification per leader listing their open items.
+
+Who gets one: the people linked to enabled users holding the role `leader` or
+`discipline_secretary` (the secretary receives the escalations of the whole bureau, so a
+weekly overview serves them as much as the leaders). Someone with nothing open gets none.
+
+What it lists: the recipient's open items from the reminder ladder (ladder.collect as of
+today: obligations they conduct or that were escalated to them, reviews of risk points and
+measures they own, rotation cases if they also hold the HR role), each item once, described
+by its furthest ladder step reached by the end of the week (so an item whose `upcoming`
+falls on Wednesday is listed, and an overdue one reads as overdue).
+
+When: only on the first working day of the ISO week (rules.first_workday_of_week on the
+working-day calendar) and only from the send time on. Before it, or on any other day,
+run() creates nothing: a digest for a week that has already started would repeat what the
+daily ladder has said since. Run it as often as you like: a digest is unique per (recipient,
+ISO week) through the notifications' unique constraint, inserted with "on conflict do
+nothing" as the sweep does, so reruns and racing schedulers create each digest once.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from supervision.audit.services import record
+from supervision.calendar.services import load_calendar
+from supervision.common import clock
+from supervision.org.models import Person
+from supervision.reminders import ladder, rules, texts
+from supervision.reminders.ladder import Step
+from supervision.reminders.models import STEPS, Notification
+
+#: Roles whose people receive the digest.
+RECIPIENT_ROLES = ("leader", "discipline_secretary")
+#: Items listed in one digest; the rest are counted ("… and N more").
+MAX_ITEMS = 100
+#: The inbox, where every item is one click away.
+LINK = "/notifications/"
+_ORDER = {step: i for i, step in enumerate(STEPS)}
 
 
 @dataclass
@@ -14,8 +53,126 @@ class DigestResult:
 
     created: int = 0
     queued: int = 0
+    #: The ISO week of a run that was due ("2026-W48"); "" when it was not time.
+    week: str = ""
+    #: Recipients with something open (each has, or already had, this week's digest).
+    recipients: int = 0
+
+
+def send_instant(session: Session, day: date, settings: dict | None = None) -> datetime | None:
+    """When the digest of `day`'s week is sent if `day` is that week's first working day:
+    `day` at the send time, local; None on any other day."""
+    settings = settings or ladder.get_reminder_settings(session)
+    calendar = load_calendar(session, day, day, margin_days=7)
+    if rules.first_workday_of_week(day, calendar) != day:
+        return None
+    return rules.instant(day, rules.send_time(settings), clock.zone())
+
+
+def recipients(session: Session) -> list[int]:
+    """The people who receive the digest, by id."""
+    ids: set[int] = set()
+    for role in RECIPIENT_ROLES:
+        ids.update(ladder.role_people(session, role))
+    return sorted(ids)
+
+
+def open_items(steps: list[Step], people: set[int], horizon: datetime) -> dict[int, list[Step]]:
+    """{recipient: their open items}, each item once as its furthest step before `horizon`,
+    oldest first (the longest overdue leads)."""
+    latest: dict[tuple, Step] = {}
+    for s in steps:
+        if s.recipient_id not in people or s.on >= horizon:
+            continue
+        key = (s.recipient_id, s.object_type, s.object_ref, s.period)
+        known = latest.get(key)
+        if known is None or (s.on, _ORDER[s.step]) > (known.on, _ORDER[known.step]):
+            latest[key] = s
+    out: dict[int, list[Step]] = defaultdict(list)
+    for s in latest.values():
+        out[s.recipient_id].append(s)
+    for items in out.values():
+        items.sort(key=lambda s: (s.on, _ORDER[s.step], s.object_type, s.object_ref))
+    return dict(out)
+
+
+def compose(items: list[Step], names: texts.Names, day: date, week: str) -> tuple[str, str]:
+    """(subject, body) of one recipient's digest."""
+    count = len(items)
+    subject = _("Weekly digest %(week)s: %(count)s open items", week=week, count=count)
+    lines = [_("Your open items as of %(date)s (%(count)s):", date=day.isoformat(), count=count), ""]
+    for i, step in enumerate(items[:MAX_ITEMS], start=1):
+        lines.append(f"{i}. {texts.compose(step, names)[0]}")
+    if count > MAX_ITEMS:
+        lines.append(_("… and %(count)s more: see your notifications in the app.",
+                       count=count - MAX_ITEMS))
+    lines += ["", _("This digest is sent on the first working day of every week; the details "
+                    "of each item are in your notifications.")]
+    return subject[:texts.MAX_SUBJECT], "\n".join(lines)
+
+
+def _insert(session: Session, rows: list[dict]) -> list[str]:
+    """Insert rows, skipping any the unique constraint refuses (a racing run got there
+    first); the e-mail status of each row inserted (RETURNING lists only those)."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(Notification)
+            .on_conflict_do_nothing(index_elements=["recipient_id", "object_type", "object_ref",
+                                                    "period", "step"])
+            .returning(Notification.email_status))
+    # One statement compiled once, executed over all rows (batched by SQLAlchemy).
+    return list(session.connection().execute(stmt, rows).scalars())
 
 
 def run(session: Session, now: datetime | None = None) -> DigestResult:
-    """Create this week's digest notifications if their time has come (idempotent)."""
-    return DigestResult()
+    """Create this week's digest notifications if their time has come (idempotent). The
+    caller commits."""
+    now = now or clock.now()
+    if now.tzinfo is None:
+        raise ValueError("digest.run() needs an aware datetime")
+    result = DigestResult()
+    settings = ladder.get_reminder_settings(session)
+    if not settings["digest_enabled"]:
+        return result
+    today = clock.local(now).date()
+    send_at = send_instant(session, today, settings)
+    if send_at is None or now < send_at:
+        return result
+    result.week = week = rules.iso_week(today)
+    session.flush()
+    people = set(recipients(session))
+    # Reruns stop here cheaply: who already has this week's digest needs no ladder.
+    done = set(session.scalars(sa.select(Notification.recipient_id).where(
+        Notification.step == "digest", Notification.period == week)))
+    todo = people - done
+    result.recipients = len(people & done)
+    if not todo:
+        return result
+    next_monday = today + timedelta(days=7 - today.weekday())
+    horizon = rules.instant(next_monday, time(0, 0), clock.zone())
+    items = open_items(ladder.collect(session, today=today), todo, horizon)
+    if not items:
+        return result
+    names = texts.Names(session, [s for steps in items.values() for s in steps[:MAX_ITEMS]])
+    emails = dict(session.execute(sa.select(Person.id, Person.email)
+                                  .where(Person.id.in_(items))).all())
+    rows = []
+    for person_id in sorted(items):
+        subject, body = compose(items[person_id], names, today, week)
+        address = emails.get(person_id) if settings["email_enabled"] else None
+        rows.append({
+            "recipient_id": person_id, "step": "digest", "object_type": "",
+            "object_ref": str(person_id), "period": week, "person_id": None, "type": None,
+            "due_on": None, "on": send_at, "subject": subject, "body": body, "link": LINK,
+            "created_at": now, "email_status": "queued" if address else "none",
+            "email_to": address or None, "email_next_at": now if address else None,
+        })
+    result.recipients += len(rows)
+    inserted = _insert(session, rows)
+    result.created = len(inserted)
+    result.queued = inserted.count("queued")
+    if result.created:
+        record(session, "digest", "notification", week, {"created": [0, result.created]})
+    return result

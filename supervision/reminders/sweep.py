@@ -24,8 +24,6 @@ from supervision.reminders import ladder, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import Notification
 
-CHUNK = 500
-
 
 @dataclass
 class SweepResult:
@@ -60,18 +58,17 @@ def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
 
 def _insert(session: Session, rows: list[dict]) -> list[tuple[int, str]]:
     """Insert rows, skipping any the unique constraint refuses; (id, email_status) of the
-    rows inserted."""
+    rows inserted. One statement executed over all rows (SQLAlchemy batches them into
+    multi-row INSERTs with RETURNING, which lists only the rows inserted)."""
+    if not rows:
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    created: list[tuple[int, str]] = []
-    for i in range(0, len(rows), CHUNK):
-        stmt = insert(Notification).values(rows[i:i + CHUNK]).on_conflict_do_nothing(
-            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"]
-        ).returning(Notification.id, Notification.email_status)
-        # RETURNING lists only the rows inserted (rowcount is unreliable for multi-row
-        # inserts on psycopg).
-        created += [tuple(r) for r in session.execute(stmt).all()]
-    return created
+    stmt = (insert(Notification)
+            .on_conflict_do_nothing(
+                index_elements=["recipient_id", "object_type", "object_ref", "period", "step"])
+            .returning(Notification.id, Notification.email_status))
+    return [tuple(r) for r in session.connection().execute(stmt, rows)]
 
 
 def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
