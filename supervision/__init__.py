@@ -52,6 +52,9 @@ VIEW_MODULES = (
     "supervision.talks.integrity_views",
     "supervision.rotation.views",
     "supervision.rotation.completion_views",
+    "supervision.reminders.views",
+    "supervision.reminders.admin_views",
+    "supervision.reminders.settings_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (
@@ -67,6 +70,7 @@ API_MODULES = (
     "supervision.reports.talks_api",
     "supervision.rotation.api",
     "supervision.reports.rotation_api",
+    "supervision.reminders.api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (
@@ -76,6 +80,7 @@ CLI_MODULES = (
     "supervision.demo.cli",
     "supervision.backup",
     "supervision.reminders.cli",
+    "supervision.scheduler",
 )
 
 
@@ -227,9 +232,15 @@ def _register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
+        from flask import has_request_context
+
         from supervision.common import nav
 
-        return {"nav_items": nav.items_for(current_user), "current_locale": _select_locale()}
+        if not has_request_context():  # e-mails and PDFs rendered by jobs have no user
+            return {"nav_items": [], "nav_links": [],
+                    "current_locale": app.config["BABEL_DEFAULT_LOCALE"]}
+        return {"nav_items": nav.bar_for(current_user), "nav_links": nav.items_for(current_user),
+                "current_locale": _select_locale()}
 
     @app.before_request
     def _reset_auth_marker():

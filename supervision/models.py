@@ -5,14 +5,14 @@ from supervision.auth.models import ApiToken, User, UserRole
 from supervision.calendar.models import CalendarDay
 from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
+from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.rotation.models import (
     RotationDeferral,
     RotationHold,
     RotationPlan,
     RotationPlanItem,
 )
-from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
-from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.talks.models import (
     IntegrityNote,
     IntegrityNoteAttachment,

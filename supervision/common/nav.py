@@ -16,27 +16,51 @@ class NavItem:
     endpoint: str
     label: object
     roles: tuple[str, ...] | None = None
+    #: The menu it belongs to (None: a link of its own in the bar).
+    group: object = None
 
+
+@dataclass(frozen=True)
+class NavGroup:
+    """A dropdown menu of the navigation bar with the items a user may see."""
+
+    label: object
+    items: tuple[NavItem, ...]
+
+    @property
+    def endpoints(self) -> frozenset[str]:
+        """The endpoints of its items (to mark the menu active)."""
+        return frozenset(i.endpoint for i in self.items)
+
+
+_ORG = _l("Organisation")
+_TALKS = _l("Talks")
+_ADMIN = _l("Administration")
+_ORG_READERS = ("admin", "hr", "discipline_secretary", "discipline_member", "leader")
 
 ITEMS = (
     NavItem("home.index", _l("Home")),
-    NavItem("org.units", _l("Units"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
-    NavItem("org.people", _l("People"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
-    NavItem("org.posts", _l("Posts"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
-    NavItem("org.assignments", _l("Assignments"), ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
-    NavItem("roster.index", _l("Roster import/export"), ORG_WRITE),
+    NavItem("org.units", _l("Units"), _ORG_READERS, _ORG),
+    NavItem("org.people", _l("People"), _ORG_READERS, _ORG),
+    NavItem("org.posts", _l("Posts"), _ORG_READERS, _ORG),
+    NavItem("org.assignments", _l("Assignments"), _ORG_READERS, _ORG),
+    NavItem("roster.index", _l("Roster import/export"), ORG_WRITE, _ORG),
     NavItem("talks.mine", _l("My talks"),
-            ("leader", "discipline_secretary", "discipline_member", "staff")),
+            ("leader", "discipline_secretary", "discipline_member", "staff"), _TALKS),
     NavItem("talks.index", _l("Talk records"),
-            ("admin", "hr", "discipline_secretary", "discipline_member", "leader")),
-    NavItem("obligations.index", _l("Talk completion"), RISK_EDIT),
-    NavItem("integrity.index", _l("Integrity files"), ("discipline_secretary", "discipline_member")),
+            ("admin", "hr", "discipline_secretary", "discipline_member", "leader"), _TALKS),
+    NavItem("obligations.index", _l("Talk completion"), RISK_EDIT, _TALKS),
+    NavItem("integrity.index", _l("Integrity files"), ("discipline_secretary", "discipline_member"),
+            _TALKS),
     NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
     NavItem("rotation.index", _l("Rotation"), ROTATION_READ),
     NavItem("reports.index", _l("Reports"), (*RISK_EDIT, "hr")),
-    NavItem("audit.index", _l("Audit log"), AUDIT_READ),
-    NavItem("calendar.index", _l("Calendar"), ("admin",)),
-    NavItem("users.index", _l("Users"), ("admin",)),
+    NavItem("audit.index", _l("Audit log"), AUDIT_READ, _ADMIN),
+    NavItem("reminder_settings.settings", _l("Reminder settings"),
+            ("admin", "discipline_secretary"), _ADMIN),
+    NavItem("deliveries.index", _l("E-mail deliveries"), ("admin",), _ADMIN),
+    NavItem("calendar.index", _l("Calendar"), ("admin",), _ADMIN),
+    NavItem("users.index", _l("Users"), ("admin",), _ADMIN),
 )
 
 
@@ -45,3 +69,28 @@ def items_for(user) -> list[NavItem]:
     if user is None or not user.is_authenticated:
         return []
     return [i for i in ITEMS if i.roles is None or user.has_role(*i.roles)]
+
+
+def bar_for(user) -> list[NavItem | NavGroup]:
+    """The bar's entries for this user: links, and menus gathering the items of a group
+    (a group with a single visible item is shown as a plain link)."""
+    entries: list = []
+    groups: dict[str, list[NavItem]] = {}
+    for item in items_for(user):
+        if item.group is None:
+            entries.append(item)
+            continue
+        key = str(item.group)
+        if key not in groups:
+            groups[key] = []
+            entries.append(key)
+        groups[key].append(item)
+    out: list[NavItem | NavGroup] = []
+    for entry in entries:
+        if isinstance(entry, NavItem):
+            out.append(entry)
+        elif len(groups[entry]) == 1:
+            out.append(groups[entry][0])
+        else:
+            out.append(NavGroup(groups[entry][0].group, tuple(groups[entry])))
+    return out

@@ -32,7 +32,8 @@ def test_hr_creates_person_assigns_post_and_imports_roster(page, live_server, ma
     log_in(page, live_server, "hr", factories.PASSWORD)
 
     # A new person through the form; a missing name is reported first, input kept.
-    page.click("nav >> text=人员")
+    page.click("nav >> text=组织人事")
+    page.click("nav .dropdown-menu >> text=人员")
     page.click("text=新建人员")
     page.fill("#staff_no", "330999")
     page.select_option("#personnel_type", "auxiliary")
@@ -68,14 +69,16 @@ def test_hr_creates_person_assigns_post_and_imports_roster(page, live_server, ma
     assert "案件审核岗" in history and "2024-01-01" in history and "现任" in history
 
     # Import a roster file through the page.
-    page.click("nav >> text=花名册导入导出")
+    page.click("nav >> text=组织人事")
+    page.click("nav .dropdown-menu >> text=花名册导入导出")
     page.set_input_files("#file", str(_roster_file(tmp_path / "roster.xlsx", "PCS1")))
     page.click("button:has-text('上传')")
     assert "新增 2 条" in page.inner_text("#roster-summary")
     s.expire_all()
     imported = s.scalars(sa.select(Person.name).where(Person.staff_no.in_(["R001", "R002"]))).all()
     assert sorted(imported) == ["周导入", "孙导入"]
-    page.click("nav >> text=人员")
+    page.click("nav >> text=组织人事")
+    page.click("nav .dropdown-menu >> text=人员")
     page.fill("input[name=q]", "导入")
     page.keyboard.press("Enter")
     assert "孙导入" in page.inner_text("table") and "周导入" in page.inner_text("table")
