@@ -26,6 +26,7 @@ run: setup
 	$(FLASK) calendar sync
 	$(FLASK) demo load --if-empty
 	$(FLASK) demo accounts
+	$(FLASK) reminders sweep
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: setup

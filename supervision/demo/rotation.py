@@ -103,6 +103,7 @@ def load(session: Session, seed: int, today: date, posts: dict[str, Post]) -> di
     meeting = effective - timedelta(days=20)
     executed = RotationPlan(
         name=f"{year}年重要敏感岗位轮岗交流（第一批）", status="executed",
+        created_at=_instant(meeting - timedelta(days=14)),
         submitted_at=_instant(meeting - timedelta(days=7)), decided_at=_instant(meeting),
         meeting_date=meeting, minutes_no=f"党委会〔{meeting.year}〕9号",
         executed_at=_instant(effective - timedelta(days=3)))
@@ -138,12 +139,14 @@ def load(session: Session, seed: int, today: date, posts: dict[str, Post]) -> di
 
     next_month = _first_of_month(today.replace(day=28) + timedelta(days=10))
     submitted = RotationPlan(name=f"{year}年重要敏感岗位轮岗交流（第二批）", status="submitted",
+                             created_at=_instant(today - timedelta(days=10)),
                              submitted_at=_instant(today - timedelta(days=3)))
     for position, (row, target) in enumerate(r.pick(due, SUBMITTED_MOVES, next_month)):
         submitted.items.append(RotationPlanItem(
             position=position, person_id=row.person_id, from_post_id=row.post_id,
             to_post_id=target.id, effective_date=next_month))
-    draft = RotationPlan(name=f"{year + 1}年轮岗交流人选（拟）", status="draft")
+    draft = RotationPlan(name=f"{year + 1}年轮岗交流人选（拟）", status="draft",
+                         created_at=_instant(today - timedelta(days=1)))
     for position, (row, _target) in enumerate(r.pick(due, DRAFT_CANDIDATES, None)):
         draft.items.append(RotationPlanItem(position=position, person_id=row.person_id,
                                             from_post_id=row.post_id))
