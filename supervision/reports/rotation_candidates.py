@@ -24,6 +24,7 @@ from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid
 from supervision.common.permissions import Scope
+from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
 from supervision.rotation.completion import get_unit
 from supervision.rotation.labels import REASON_LABELS, STATUS_LABELS
@@ -139,31 +140,6 @@ def _values(n: int, line: Line) -> list:
     return [n, neutralise(line.unit), neutralise(line.name), neutralise(line.staff_no),
             line.personnel_type, neutralise(line.post), line.tenure_start, line.tenure_years,
             line.due_on, line.status_text, neutralise(line.remarks)]
-
-
-def write_sheet(ws, title: str, subtitle: str, columns, widths, rows) -> None:
-    """Fill a worksheet: a title, a subtitle, a bold header row (frozen) and the rows; dates
-    are formatted as dates."""
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    from supervision.org.roster_io import neutralise
-
-    ws.append([neutralise(title)])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([neutralise(subtitle)])
-    ws.append([str(c) for c in columns])
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9E1F2")
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-    for i, width in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = width
-    ws.freeze_panes = "A4"
-    for values in rows:
-        ws.append(values)
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, date):
-                cell.number_format = "yyyy-mm-dd"
 
 
 def render_xlsx(report: Candidates, generated_at: datetime | None = None) -> bytes:

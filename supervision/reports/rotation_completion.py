@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.permissions import Scope
-from supervision.reports.rotation_candidates import XLSX_MIME, check_format, write_sheet
+from supervision.reports.rotation_candidates import XLSX_MIME, check_format
+from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion
 
 UNIT_COLUMNS = (_l("Unit"), _l("Rotated"), _l("Still due"), _l("Deferred"), _l("Blocked"),

@@ -27,6 +27,7 @@ from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit, Person
 from supervision.reminders.ladder import get_reminder_settings
 from supervision.reports.talk_record import TYPE_LABELS
+from supervision.reports.xlsx import write_sheet
 from supervision.talks import obligations
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -173,7 +174,7 @@ def render_pdf(report: Completion, generated_at: datetime | None = None) -> byte
 def render_xlsx(report: Completion, generated_at: datetime | None = None) -> bytes:
     """The report as .xlsx: a sheet of unit figures and a sheet of overdue obligations."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Font
 
     from supervision.org.roster_io import neutralise
 
@@ -181,19 +182,10 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
     generated = _("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M"))
     wb = Workbook()
     wb.properties.title = report.title
+    subtitle = f"{report.scope_line}    {generated}"
 
     def header(ws, columns, widths):
-        ws.append([neutralise(report.title)])
-        ws["A1"].font = Font(bold=True, size=14)
-        ws.append([neutralise(f"{report.scope_line}    {generated}")])
-        ws.append([str(c) for c in columns])
-        for cell in ws[3]:
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="D9E1F2")
-            cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        for i, width in enumerate(widths):
-            ws.column_dimensions[chr(ord("A") + i)].width = width
-        ws.freeze_panes = "A4"
+        write_sheet(ws, report.title, subtitle, columns, widths, [])
 
     ws = wb.active
     ws.title = _("Completion")[:31]
