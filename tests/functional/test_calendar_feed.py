@@ -187,3 +187,9 @@ def test_runaway_polling_of_one_feed_is_rate_limited(app):
     answers = [client.get("/calendar/feed/nope.ics").status_code for _ in range(61)]
     assert answers[:60] == [404] * 60 and answers[60] == 429
     assert client.get("/calendar/feed/another.ics").status_code == 404  # per feed URL
+
+
+def test_the_profile_page_links_to_the_feed(client, login, org):
+    login("head")
+    html = client.get("/profile").get_data(as_text=True)
+    assert 'href="/notifications/feed" id="profile-feed-link"' in html
