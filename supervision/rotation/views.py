@@ -1,11 +1,10 @@
-"""Rotation pages (SPEC §7): eligibility list, a person's tenure timeline, plans, deferrals,
-holds, and the policy.
+"""Rotation pages (SPEC §7): eligibility list, a person's tenure timeline, deferrals, holds,
+and the policy; the plan pages are in supervision.rotation.plan_views, on this blueprint.
 
 Thin views over supervision.rotation.{eligibility,services,plans,policy}. Every page needs
 ROTATION_READ (leaders and staff get 403); writes need the role the SPEC names. A hold's
 reason is shown only to the discipline roles: HR learns that the committee blocks a move,
-never why. The module is longer than most because it holds the six pages of one workflow;
-each view stays a few lines over one service call.
+never why.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -27,11 +25,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from supervision.common import clock
 from supervision.common.api import MAX_ID
-from supervision.common.errors import ServiceError
 from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg, paginate
 from supervision.common.permissions import (
     ROTATION_DECIDE,
@@ -244,224 +241,6 @@ def person(person_id: int):
         blocked=any(h.released_at is None for h in holds), plan_items=items)
 
 
-# ------------------------------------------------------------------ plans
-
-
-@bp.route("/plans", methods=["GET", "POST"])
-@reader
-def plans_index():
-    """Rotation plans, newest first, by status; HR starts a new one here."""
-    form = f.PlanForm()
-    status = 200
-    if request.method == "POST":
-        require_roles(*ROTATION_PLAN)
-        plan, status = f.submit(form, lambda: plans.create_plan(
-            db.session, {"name": form.name.data or "", "items": []}, current_user.id))
-        if plan is not None:
-            flash(_("Plan created. Add people from the eligibility list or below."), "success")
-            return redirect(url_for("rotation.plan", plan_id=plan.id))
-    chosen = _choice("status", labels.PLAN_STATUS_LABELS)
-    count = (sa.select(sa.func.count(RotationPlanItem.id))
-             .where(RotationPlanItem.plan_id == RotationPlan.id).scalar_subquery())
-    page = paginate(plans.list_plans(chosen).add_columns(count), scalars=False)
-    return render_template("rotation/plans.html", page=page, chosen=chosen, form=form), status
-
-
-def _plan(plan_id: int) -> RotationPlan:
-    """The plan with its items, people and posts loaded in a fixed number of queries."""
-    plan = db.session.scalar(sa.select(RotationPlan).where(RotationPlan.id == plan_id).options(
-        selectinload(RotationPlan.items).options(
-            joinedload(RotationPlanItem.person).joinedload(Person.org_unit),
-            joinedload(RotationPlanItem.from_post).joinedload(Post.org_unit),
-            joinedload(RotationPlanItem.to_post).joinedload(Post.org_unit),
-            joinedload(RotationPlanItem.closed_assignment),
-            joinedload(RotationPlanItem.opened_assignment))))
-    if plan is None:
-        abort(404)
-    return plan
-
-
-def _plan_page(plan: RotationPlan, status: int = 200, error: str | None = None, **forms):
-    problems = {} if plan.status in ("rejected", "executed") else plans.plan_problems(db.session, plan)
-    forms.setdefault("edit_form", f.PlanEditForm.of(plan))
-    forms.setdefault("add_form", f.AddItemForm(formdata=None))
-    forms.setdefault("approve_form", f.ApproveForm(formdata=None))
-    forms.setdefault("reject_form", f.RejectForm(formdata=None))
-    forms.setdefault("row_errors", {})
-    post_options = db.session.execute(sa.select(Post.code, Post.name).order_by(Post.code).limit(100)).all()
-    return render_template("rotation/plan.html", plan=plan, problems=problems, error=error,
-                           items_by_person={i.person_id: i for i in plan.items},
-                           problems_by_person={plan.items[i].person_id: found
-                                               for i, found in problems.items()},
-                           post_options=post_options, **forms), status
-
-
-@bp.get("/plans/<int:plan_id>")
-@reader
-def plan(plan_id: int):
-    """A plan: the draft editor for HR, the decision forms for the secretary, the moves."""
-    return _plan_page(_plan(plan_id))
-
-
-@bp.post("/plans/<int:plan_id>")
-@reader
-def plan_save(plan_id: int):
-    """Save a draft's name, destinations and dates; with action=submit also submit it."""
-    require_roles(*ROTATION_PLAN)
-    plan = _plan(plan_id)
-    form = f.PlanEditForm()
-    valid = form.validate()
-    by_person = {i.person_id: i for i in plan.items}
-    rows = [r for r in form.items if _int(r.person_id.data) in by_person]
-    items = [{"person_id": by_person[_int(r.person_id.data)].person_id,
-              "from_post_id": by_person[_int(r.person_id.data)].from_post_id,
-              "to_post_id": f.post_id(r.to_post_code), "effective_date": r.effective_date.data}
-             for r in rows]
-    submit = request.form.get("action") == "submit"
-    try:
-        plans.update_plan(db.session, plan, {"name": form.name.data or "", "items": items})
-        if submit and valid and not form.has_errors():
-            plans.submit_plan(db.session, plan, current_user.id)
-    except ServiceError as exc:
-        db.session.rollback()
-        on_row = form.put_service_errors(exc, rows)
-        return _plan_page(_plan(plan_id), exc.status, edit_form=form, row_errors=on_row)
-    if not valid or form.has_errors():
-        db.session.rollback()
-        return _plan_page(_plan(plan_id), 422, edit_form=form)
-    db.session.commit()
-    flash(_("Plan submitted to the party committee.") if submit else _("Plan saved."), "success")
-    return redirect(url_for("rotation.plan", plan_id=plan_id))
-
-
-@bp.post("/plans/<int:plan_id>/add")
-@reader
-def plan_add(plan_id: int):
-    """Add one person (staff number) leaving one post (code) to a draft."""
-    require_roles(*ROTATION_PLAN)
-    plan = _plan(plan_id)
-    form = f.AddItemForm()
-    current = [{k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items]
-
-    def call():
-        if not form.staff_no.data:
-            f.add_errors(form.staff_no, [_("A staff number is required.")])
-        if not form.from_post_code.data:
-            f.add_errors(form.from_post_code, [_("A post code is required.")])
-        new = {"person_id": f.person_id(form.staff_no), "from_post_id": f.post_id(form.from_post_code),
-               "to_post_id": None, "effective_date": None}
-        if form.errors:
-            return None
-        try:
-            plans.update_plan(db.session, plan, {"items": [*current, new]})
-        except ServiceError as exc:
-            # The new item's messages go on its fields; the other items' on top of the form.
-            items = (exc.errors or {}).get("items")
-            if isinstance(items, dict):
-                others = [m for i, by in items.items() if i != len(current)
-                          for ms in by.values() for m in ms]
-                exc.errors = {**items.get(len(current), {}), **({"items": others} if others else {})}
-            raise
-        return plan
-
-    saved, status = f.submit(form, call)
-    if saved is not None:
-        flash(_("Person added to the plan."), "success")
-        return redirect(url_for("rotation.plan", plan_id=plan_id))
-    return _plan_page(_plan(plan_id), status, add_form=form)
-
-
-@bp.post("/plans/<int:plan_id>/remove")
-@reader
-def plan_remove(plan_id: int):
-    """Take one person out of a draft."""
-    require_roles(*ROTATION_PLAN)
-    plan = _plan(plan_id)
-    gone = _int(request.form.get("person_id"))
-    items = [{k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items if i.person_id != gone]
-    form = f.ConfirmForm()
-    saved, status = f.submit(form, lambda: plans.update_plan(db.session, plan, {"items": items}))
-    if saved is None:
-        return _plan_page(_plan(plan_id), status, error=" ".join(
-            [_("The person could not be taken out of the plan."), *form.form_errors]))
-    flash(_("Person taken out of the plan."), "success")
-    return redirect(url_for("rotation.plan", plan_id=plan_id))
-
-
-@bp.route("/plans/<int:plan_id>/delete", methods=["GET", "POST"])
-@reader
-def plan_delete(plan_id: int):
-    """Delete a draft, after a confirmation page."""
-    require_roles(*ROTATION_PLAN)
-    plan = _plan(plan_id)
-    form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: plans.delete_plan(db.session, plan) or True)
-    if done:
-        flash(_("Plan deleted."), "success")
-        return redirect(url_for("rotation.plans_index"))
-    return render_template("rotation/plan_delete.html", plan=_plan(plan_id), form=form), status
-
-
-@bp.post("/plans/<int:plan_id>/approve")
-@reader
-def plan_approve(plan_id: int):
-    """Record the party committee's approval: meeting date and minutes number."""
-    require_roles(*ROTATION_DECIDE)
-    plan = _plan(plan_id)
-    form = f.ApproveForm()
-    done, status = f.submit(form, lambda: plans.approve_plan(db.session, plan, {
-        "meeting_date": form.meeting_date.data, "minutes_no": form.minutes_no.data or "",
-        "comment": form.comment.data or ""}, current_user.id))
-    if done:
-        flash(_("The party committee's approval is recorded."), "success")
-        return redirect(url_for("rotation.plan", plan_id=plan_id))
-    return _plan_page(_plan(plan_id), status, approve_form=form)
-
-
-@bp.post("/plans/<int:plan_id>/reject")
-@reader
-def plan_reject(plan_id: int):
-    """Record the party committee's rejection, with its reason."""
-    require_roles(*ROTATION_DECIDE)
-    plan = _plan(plan_id)
-    form = f.RejectForm()
-    done, status = f.submit(form, lambda: plans.reject_plan(
-        db.session, plan, {"comment": form.comment.data or ""}, current_user.id))
-    if done:
-        flash(_("The party committee's rejection is recorded."), "success")
-        return redirect(url_for("rotation.plan", plan_id=plan_id))
-    return _plan_page(_plan(plan_id), status, reject_form=form)
-
-
-@bp.route("/plans/<int:plan_id>/execute", methods=["GET", "POST"])
-@reader
-def plan_execute(plan_id: int):
-    """Carry out an approved plan after a page listing every move."""
-    require_roles(*ROTATION_PLAN)
-    plan = _plan(plan_id)
-    form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: plans.execute_plan(db.session, plan, current_user.id))
-    if done:
-        flash(_("Plan carried out: the assignments are updated."), "success")
-        return redirect(url_for("rotation.plan", plan_id=plan_id))
-    plan = _plan(plan_id)
-    if plan.status != "approved" and status == 200:
-        status = 409
-        form.form_errors.append(_("Only an approved plan can be carried out."))
-    return render_template("rotation/plan_execute.html", plan=plan, form=form), status
-
-
-@bp.get("/posts.json")
-@login_required
-def post_options():
-    """Posts whose code or name contains ?q= (at most 30), for the destination field."""
-    require_roles(*ROTATION_PLAN)
-    q = request.args.get("q", "").strip()[:64]
-    stmt = queries.posts(current_scope(), q=q or None).options(joinedload(Post.org_unit)).limit(30)
-    return jsonify([{"code": p.code, "label": f"{p.name} · {p.org_unit.name}"}
-                    for p in db.session.scalars(stmt)])
-
-
 # ------------------------------------------------------------------ deferrals and holds
 
 
@@ -582,3 +361,7 @@ def policy():
             return redirect(url_for("rotation.policy"))
     return render_template("rotation/policy.html", form=form, policy=current,
                            mode_labels=f.TENURE_MODE_LABELS), status
+
+
+# The plan pages are routes of this blueprint too; they live in their own module.
+from supervision.rotation import plan_views  # noqa: E402,F401
