@@ -27,14 +27,12 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
-from supervision.org.models import Person
-from supervision.reminders import ladder, rules, texts
+from supervision.reminders import ladder, rules, sweep, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import STEPS, Notification
 
@@ -111,21 +109,6 @@ def compose(items: list[Step], names: texts.Names, day: date, week: str) -> tupl
     return subject[:texts.MAX_SUBJECT], "\n".join(lines)
 
 
-def _insert(session: Session, rows: list[dict]) -> list[str]:
-    """Insert rows, skipping any the unique constraint refuses (a racing run got there
-    first); the e-mail status of each row inserted (RETURNING lists only those)."""
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(Notification)
-            .on_conflict_do_nothing(index_elements=["recipient_id", "object_type", "object_ref",
-                                                    "period", "step"])
-            .returning(Notification.email_status))
-    # One statement compiled once, executed over all rows (batched by SQLAlchemy).
-    return list(session.connection().execute(stmt, rows).scalars())
-
-
 def run(session: Session, now: datetime | None = None) -> DigestResult:
     """Create this week's digest notifications if their time has come (idempotent). The
     caller commits."""
@@ -156,21 +139,18 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     if not items:
         return result
     names = texts.Names(session, [s for steps in items.values() for s in steps[:MAX_ITEMS]])
-    emails = dict(session.execute(sa.select(Person.id, Person.email)
-                                  .where(Person.id.in_(items))).all())
+    emails = sweep.addresses(session, set(items), settings)
     rows = []
     for person_id in sorted(items):
         subject, body = compose(items[person_id], names, today, week)
-        address = emails.get(person_id) if settings["email_enabled"] else None
         rows.append({
             "recipient_id": person_id, "step": "digest", "object_type": "",
             "object_ref": str(person_id), "period": week, "person_id": None, "type": None,
             "due_on": None, "on": send_at, "subject": subject, "body": body, "link": LINK,
-            "created_at": now, "email_status": "queued" if address else "none",
-            "email_to": address or None, "email_next_at": now if address else None,
+            "created_at": now, **sweep.outbox_fields(emails.get(person_id), now),
         })
     result.recipients += len(rows)
-    inserted = _insert(session, rows)
+    inserted = sweep.insert_new(session, rows)
     result.created = len(inserted)
     result.queued = inserted.count("queued")
     if result.created:

@@ -34,7 +34,6 @@ from supervision.common.permissions import Scope, leader_scope
 from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import CalendarFeed
-from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
 from supervision.rotation.policy import get_policy
 from supervision.talks import obligations
@@ -167,20 +166,11 @@ def _rotation_items(session: Session, user: User, today: date) -> list[Item]:
 def _review_items(session: Session, person: int | None, today: date) -> list[Item]:
     if person is None:
         return []
-    points = session.execute(
-        sa.select(RiskPoint.id, RiskPoint.review_due_on)
-        .where(RiskPoint.department_owner_id == person, RiskPoint.status != "retired",
-               RiskPoint.review_due_on.is_not(None))).all()
-    measures = session.execute(
-        sa.select(Measure.id, Measure.due_on).join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
-        .where(Measure.owner_id == person, Measure.status == "open", Measure.due_on.is_not(None),
-               RiskPoint.status != "retired")).all()
     out = []
-    for object_type, rows in (("risk_point", points), ("measure", measures)):
-        for oid, due in rows:
-            late = due < today
-            out.append(Item(_step("review_overdue" if late else "review_upcoming", object_type,
-                                  str(oid), person, None, due.isoformat(), due, person), late))
+    for object_type, oid, _owner, due in ladder.open_reviews(session, owner_id=person):
+        late = due < today
+        out.append(Item(_step("review_overdue" if late else "review_upcoming", object_type,
+                              str(oid), person, None, due.isoformat(), due, person), late))
     return out
 
 

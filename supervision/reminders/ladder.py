@@ -37,6 +37,7 @@ from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
 from supervision.rotation.policy import get_policy
 from supervision.talks import obligations
+from supervision.talks.rules import path_ids
 
 SETTINGS_KEY = "reminders"
 #: How many periods of each frequency the ladder covers: the current one and those before.
@@ -88,8 +89,7 @@ def _supervising_leaders(session: Session) -> dict[str, int]:
     by_id = {uid: leader for uid, _path, leader in units}
     out: dict[str, int] = {}
     for _uid, path, _leader in units:
-        ids = [int(x) for x in path.split("/") if x]
-        found = next((by_id.get(i) for i in reversed(ids) if by_id.get(i)), None)
+        found = next((by_id.get(i) for i in reversed(path_ids(path)) if by_id.get(i)), None)
         if found:
             out[path] = found
     return out
@@ -192,21 +192,30 @@ def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
                            row.due_on.isoformat(), row.due_on)
 
 
+def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, int, date]]:
+    """(object type, id, owner, due date) of what has a review or due date to chase: risk
+    points not retired with a department owner and a `review_due_on`, and their open
+    measures with an owner and a due date; only `owner_id`'s when given."""
+    point_owner = RiskPoint.department_owner_id
+    points = (sa.select(RiskPoint.id, point_owner, RiskPoint.review_due_on)
+              .where(RiskPoint.status != "retired", RiskPoint.review_due_on.is_not(None),
+                     point_owner.is_not(None)))
+    measures = (sa.select(Measure.id, Measure.owner_id, Measure.due_on)
+                .join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
+                .where(Measure.status == "open", Measure.due_on.is_not(None),
+                       Measure.owner_id.is_not(None), RiskPoint.status != "retired"))
+    if owner_id is not None:
+        points = points.where(point_owner == owner_id)
+        measures = measures.where(Measure.owner_id == owner_id)
+    return ([("risk_point", *r) for r in session.execute(points).all()]
+            + [("measure", *r) for r in session.execute(measures).all()])
+
+
 def _review_steps(session, calendar, settings, at, zone) -> Iterator[Step]:
-    points = session.execute(
-        sa.select(RiskPoint.id, RiskPoint.department_owner_id, RiskPoint.review_due_on)
-        .where(RiskPoint.status != "retired", RiskPoint.review_due_on.is_not(None),
-               RiskPoint.department_owner_id.is_not(None))).all()
-    measures = session.execute(
-        sa.select(Measure.id, Measure.owner_id, Measure.due_on)
-        .join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
-        .where(Measure.status == "open", Measure.due_on.is_not(None),
-               Measure.owner_id.is_not(None), RiskPoint.status != "retired")).all()
-    for object_type, rows in (("risk_point", points), ("measure", measures)):
-        for oid, owner, due in rows:
-            for step, day in rules.review_steps(due, calendar, settings):
-                yield Step(rules.instant(day, at, zone), step, owner, object_type, str(oid),
-                           owner, None, due.isoformat(), due)
+    for object_type, oid, owner, due in open_reviews(session):
+        for step, day in rules.review_steps(due, calendar, settings):
+            yield Step(rules.instant(day, at, zone), step, owner, object_type, str(oid),
+                       owner, None, due.isoformat(), due)
 
 
 def due_now(steps: list[Step], now: datetime) -> list[Step]:

@@ -56,10 +56,11 @@ def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
     return {tuple(r) for r in rows}
 
 
-def _insert(session: Session, rows: list[dict]) -> list[tuple[int, str]]:
-    """Insert rows, skipping any the unique constraint refuses; (id, email_status) of the
-    rows inserted. One statement executed over all rows (SQLAlchemy batches them into
-    multi-row INSERTs with RETURNING, which lists only the rows inserted)."""
+def insert_new(session: Session, rows: list[dict]) -> list[str]:
+    """Insert notification rows, skipping any the unique constraint refuses (a racing run
+    got there first); the e-mail status of each row inserted. One statement executed over
+    all rows (SQLAlchemy batches them into multi-row INSERTs with RETURNING, which lists
+    only the rows inserted)."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
@@ -67,8 +68,22 @@ def _insert(session: Session, rows: list[dict]) -> list[tuple[int, str]]:
     stmt = (insert(Notification)
             .on_conflict_do_nothing(
                 index_elements=["recipient_id", "object_type", "object_ref", "period", "step"])
-            .returning(Notification.id, Notification.email_status))
-    return [tuple(r) for r in session.connection().execute(stmt, rows)]
+            .returning(Notification.email_status))
+    return list(session.connection().execute(stmt, rows).scalars())
+
+
+def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | None]:
+    """{person: e-mail address} of the recipients; none at all when e-mail is switched off."""
+    if not settings["email_enabled"] or not person_ids:
+        return {}
+    return dict(session.execute(sa.select(Person.id, Person.email)
+                                .where(Person.id.in_(person_ids))).all())
+
+
+def outbox_fields(address: str | None, now: datetime) -> dict:
+    """The e-mail fields of a new notification: queued now when there is an address."""
+    return {"email_status": "queued" if address else "none", "email_to": address or None,
+            "email_next_at": now if address else None}
 
 
 def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
@@ -86,24 +101,19 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
         return result
     settings = ladder.get_reminder_settings(session)
     names = texts.Names(session, new)
-    recipients = {s.recipient_id for s in new}
-    emails = dict(session.execute(sa.select(Person.id, Person.email)
-                                  .where(Person.id.in_(recipients))).all())
+    emails = addresses(session, {s.recipient_id for s in new}, settings)
     rows = []
     for s in new:
         subject, body, link = texts.compose(s, names)
-        address = emails.get(s.recipient_id) if settings["email_enabled"] else None
         rows.append({
             "recipient_id": s.recipient_id, "step": s.step, "object_type": s.object_type,
             "object_ref": s.object_ref, "period": s.period, "person_id": s.person_id,
             "type": s.type, "due_on": s.due_on, "on": s.on, "subject": subject, "body": body,
-            "link": link, "created_at": now,
-            "email_status": "queued" if address else "none", "email_to": address or None,
-            "email_next_at": now if address else None,
+            "link": link, "created_at": now, **outbox_fields(emails.get(s.recipient_id), now),
         })
-    inserted = _insert(session, rows)
+    inserted = insert_new(session, rows)
     result.created = len(inserted)
-    result.queued = sum(1 for _id, status in inserted if status == "queued")
+    result.queued = inserted.count("queued")
     if result.created:
         record(session, "sweep", "notification", "", {"created": [0, result.created]})
     return result

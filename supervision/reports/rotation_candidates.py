@@ -24,6 +24,7 @@ from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid
 from supervision.common.permissions import Scope
+from supervision.common.templating import label
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
 from supervision.rotation.completion import get_unit
@@ -36,7 +37,6 @@ DEFAULT_STATUSES = ("due", "upcoming")
 #: Statuses listed apart when the threshold is reached.
 EXCEPTION_STATUSES = ("deferred", "blocked", "planned")
 
-PERSONNEL_LABELS = {"police": _l("Police"), "auxiliary": _l("Auxiliary police")}
 COLUMNS = (_l("No."), _l("Unit"), _l("Full name"), _l("Staff number"), _l("Personnel type"),
            _l("Post"), _l("Tenure start"), _l("Years in post"), _l("Rotation due date"),
            _l("Status"), _l("Remarks"))
@@ -81,7 +81,7 @@ class Line:
     def of(cls, row: eligibility.Row) -> Line:
         """The printed form of an eligibility row."""
         return cls(row.org_unit_name, row.person_name, row.staff_no,
-                   str(PERSONNEL_LABELS.get(row.personnel_type, row.personnel_type)),
+                   str(label("personnel_type", row.personnel_type)),
                    row.post_name, row.tenure_start, row.tenure_years, row.due_on, row.status,
                    status_label(row.status), remarks(row))
 

@@ -51,6 +51,7 @@ from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.rotation import eligibility, rules
 from supervision.rotation.policy import get_policy
+from supervision.talks.rules import path_ids
 
 CATEGORIES = ("rotated", "due", "deferred", "blocked")
 #: Eligibility statuses listed beside the rate (when the threshold is reached).
@@ -274,8 +275,3 @@ def compute(session: Session, period: Period, *, unit: OrgUnit | None = None,
         "own_unit": _row(own[0], own[1], own_counts) if own and any(own_counts.values()) else None,
         "people": lists,
     }
-
-
-def path_ids(path: str) -> list[int]:
-    """The unit ids of a materialised path "1/5/12/", root first."""
-    return [int(x) for x in path.split("/") if x]

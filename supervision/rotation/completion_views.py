@@ -23,6 +23,7 @@ from supervision.extensions import db
 from supervision.org.models import OrgUnit
 from supervision.reports.rotation_completion import list_titles, rate_note
 from supervision.rotation import completion
+from supervision.talks.rules import path_ids
 
 bp = Blueprint("rotation_completion", __name__, url_prefix="/rotation/completion")
 
@@ -46,7 +47,7 @@ def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
     """(id, name) of the unit's ancestors in scope, then the unit: the breadcrumbs."""
     if unit is None:
         return []
-    ids = completion.path_ids(unit.path)
+    ids = path_ids(unit.path)
     found = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.name)
                                     .where(OrgUnit.id.in_(ids), scope.unit_clause())).all())
     return [(i, found[i]) for i in ids if i in found]

@@ -10,7 +10,7 @@ from supervision.calendar import services as calendar
 from supervision.calendar.models import CalendarDay
 from supervision.common import clock
 from supervision.common.settings import put_settings
-from supervision.reminders import digest, ladder, rules
+from supervision.reminders import digest, ladder, rules, sweep
 from supervision.reminders.models import Notification
 from supervision.talks import services as talks
 from tests import factories
@@ -127,7 +127,7 @@ def test_rerunning_creates_each_digest_once(db, bureau):
     row = {"recipient_id": n.recipient_id, "step": "digest", "object_type": "",
            "object_ref": n.object_ref, "period": n.period, "on": n.on, "subject": "x",
            "body": "x", "created_at": n.on, "email_status": "queued"}
-    assert digest._insert(db.session, [row]) == []
+    assert sweep.insert_new(db.session, [row]) == []
     db.session.commit()
     assert len(_digests(db)) == 1
 

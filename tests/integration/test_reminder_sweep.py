@@ -102,8 +102,8 @@ def test_the_unique_constraint_refuses_a_racing_duplicate(db, bureau):
            "period": steps[0].period, "on": steps[0].on, "subject": "x", "body": "x",
            "created_at": at(2025, 9, 24, 10, 0), "email_status": "none"}
     # Two sweeps that both missed each other's insert: the second insert is a no-op.
-    assert len(sweep._insert(db.session, [row])) == 1
-    assert sweep._insert(db.session, [dict(row, subject="y")]) == []
+    assert len(sweep.insert_new(db.session, [row])) == 1
+    assert sweep.insert_new(db.session, [dict(row, subject="y")]) == []
     db.session.commit()
     assert len(_notifications(db)) == 1
 
