@@ -6,8 +6,13 @@ import sys
 
 from benchmarks import obligations, reminders, risk_pdf, rotation, subtree
 
-SCENARIOS = {"subtree": subtree.run, "risk_pdf": risk_pdf.run, "obligations": obligations.run,
-             "rotation": rotation.run, "reminders": reminders.run}
+SCENARIOS = {
+    "subtree": subtree.run,
+    "risk_pdf": risk_pdf.run,
+    "obligations": obligations.run,
+    "rotation": rotation.run,
+    "reminders": reminders.run,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -31,5 +31,7 @@ def best_of(fn: Callable[[], object], repeat: int = 7) -> tuple[float, object]:
 def report(name: str, subject: float, baseline: float, note: str) -> None:
     """Print one line: the subject's time as a ratio of the baseline's."""
     ratio = subject / baseline if baseline else float("inf")
-    print(f"{name}: {subject * 1000:.2f} ms vs baseline {baseline * 1000:.2f} ms "
-          f"= {ratio:.3f}x  ({note})")
+    print(
+        f"{name}: {subject * 1000:.2f} ms vs baseline {baseline * 1000:.2f} ms "
+        f"= {ratio:.3f}x  ({note})"
+    )

@@ -24,35 +24,75 @@ def _add_posts_and_history(engine, branches) -> None:
     rng = random.Random(11)
     t = db.metadata.tables
     now = sa.func.current_timestamp()
-    posts = [{"id": i + 1, "code": f"SP{i}", "name": f"sp{i}", "org_unit_id": bid,
-              "category": "finance", "is_sensitive": True, "sworn_only": False,
-              "is_technical": False, "is_leadership": False}
-             for i, (bid, _path) in enumerate(branches)]
+    posts = [
+        {
+            "id": i + 1,
+            "code": f"SP{i}",
+            "name": f"sp{i}",
+            "org_unit_id": bid,
+            "category": "finance",
+            "is_sensitive": True,
+            "sworn_only": False,
+            "is_technical": False,
+            "is_leadership": False,
+        }
+        for i, (bid, _path) in enumerate(branches)
+    ]
     assignments, talks, waivers = [], [], []
     for pid in range(1, PEOPLE + 1):
         roll = rng.random()
         start = date(2025, 9, 15) if roll < 0.05 else date(2020, 1, 1)
         end = date(2025, 8, 31) if 0.05 <= roll < 0.08 else None
-        assignments.append({"person_id": pid, "post_id": rng.randint(1, len(posts)),
-                            "start_date": start, "end_date": end})
+        assignments.append(
+            {
+                "person_id": pid,
+                "post_id": rng.randint(1, len(posts)),
+                "start_date": start,
+                "end_date": end,
+            }
+        )
         if pid % 3 == 0:
-            held = datetime(2025, 9, 10, 2, tzinfo=UTC) if pid % 9 else datetime(2025, 10, 9, 2, tzinfo=UTC)
-            talks.append({"type": "integrity_reminder", "status": "final", "held_at": held,
-                          "interviewee_id": pid, "period": "2025Q3", "location": "", "reason": "",
-                          "content": "", "response": "", "follow_up": ""})
+            held = (
+                datetime(2025, 9, 10, 2, tzinfo=UTC)
+                if pid % 9
+                else datetime(2025, 10, 9, 2, tzinfo=UTC)
+            )
+            talks.append(
+                {
+                    "type": "integrity_reminder",
+                    "status": "final",
+                    "held_at": held,
+                    "interviewee_id": pid,
+                    "period": "2025Q3",
+                    "location": "",
+                    "reason": "",
+                    "content": "",
+                    "response": "",
+                    "follow_up": "",
+                }
+            )
         elif pid % 97 == 0:
-            waivers.append({"person_id": pid, "type": "integrity_reminder", "period": "2025Q3",
-                            "reason": "病假", "created_at": datetime(2025, 9, 1, tzinfo=UTC)})
+            waivers.append(
+                {
+                    "person_id": pid,
+                    "type": "integrity_reminder",
+                    "period": "2025Q3",
+                    "reason": "病假",
+                    "created_at": datetime(2025, 9, 1, tzinfo=UTC),
+                }
+            )
     with engine.begin() as conn:
         conn.execute(t["posts"].insert().values(created_at=now, updated_at=now), posts)
         for rows, table in ((assignments, "assignments"), (talks, "talks")):
             for i in range(0, len(rows), CHUNK):
-                conn.execute(t[table].insert().values(created_at=now, updated_at=now),
-                             rows[i:i + CHUNK])
+                conn.execute(
+                    t[table].insert().values(created_at=now, updated_at=now), rows[i : i + CHUNK]
+                )
         conn.execute(t["obligation_waivers"].insert(), waivers)
         for bid, _path in branches:
-            conn.execute(t["org_units"].update().where(t["org_units"].c.id == bid)
-                         .values(head_person_id=bid))
+            conn.execute(
+                t["org_units"].update().where(t["org_units"].c.id == bid).values(head_person_id=bid)
+            )
 
 
 def run() -> None:
@@ -76,24 +116,28 @@ def run() -> None:
             "SELECT pe.org_unit_id, count(*) FROM assignments a "
             "JOIN posts p ON p.id = a.post_id JOIN people pe ON pe.id = a.person_id "
             "WHERE p.is_sensitive AND a.start_date <= :end "
-            "AND (a.end_date IS NULL OR a.end_date >= :start) GROUP BY pe.org_unit_id")
+            "AND (a.end_date IS NULL OR a.end_date >= :start) GROUP BY pe.org_unit_id"
+        )
 
         def subject():
-            out = obligations.summary(db.session, period, ["integrity_reminder"], as_of=as_of,
-                                      unit=root)
+            out = obligations.summary(
+                db.session, period, ["integrity_reminder"], as_of=as_of, unit=root
+            )
             db.session.rollback()
             return out
 
         def baseline():
-            return db.session.execute(baseline_sql, {"start": period.start,
-                                                     "end": period.end}).all()
+            return db.session.execute(
+                baseline_sql, {"start": period.start, "end": period.end}
+            ).all()
 
         fetch_sql = sa.text(
             "SELECT a.person_id, a.start_date, a.end_date, pe.org_unit_id, u.path "
             "FROM assignments a JOIN posts p ON p.id = a.post_id "
             "JOIN people pe ON pe.id = a.person_id JOIN org_units u ON u.id = pe.org_unit_id "
             "WHERE p.is_sensitive AND a.start_date <= :end "
-            "AND (a.end_date IS NULL OR a.end_date >= :start)")
+            "AND (a.end_date IS NULL OR a.end_date >= :start)"
+        )
 
         def fetch():
             return db.session.execute(fetch_sql, {"start": period.start, "end": period.end}).all()
@@ -105,8 +149,16 @@ def run() -> None:
         assert sum(n for _unit, n in groups) == PEOPLE
         assert len(out["units"]) == BRANCHES
         assert total["required"] + total["waived"] + total["not_required"] == PEOPLE
-        report(f"obligations summary ({db.engine.dialect.name}, {PEOPLE:,} people, 2,001 units; "
-               f"rate {total['completion_rate']:.3f})", t_summary, t_base,
-               "engine + aggregation vs COUNT/GROUP BY of the same assignments")
-        report(f"obligations summary ({db.engine.dialect.name}, {len(fetched):,} assignment rows)",
-               t_summary, t_fetch, "engine + aggregation vs merely fetching those assignments")
+        report(
+            f"obligations summary ({db.engine.dialect.name}, {PEOPLE:,} people, 2,001 units; "
+            f"rate {total['completion_rate']:.3f})",
+            t_summary,
+            t_base,
+            "engine + aggregation vs COUNT/GROUP BY of the same assignments",
+        )
+        report(
+            f"obligations summary ({db.engine.dialect.name}, {len(fetched):,} assignment rows)",
+            t_summary,
+            t_fetch,
+            "engine + aggregation vs merely fetching those assignments",
+        )

@@ -80,7 +80,15 @@ def run() -> None:
         assert rerun.created == 0 and rerun.due == first.due
         assert date(2025, 10, 24).weekday() == 4
         name = f"reminder sweep ({db.engine.dialect.name}, {PEOPLE:,} people"
-        report(f"{name}, first run: {first.due:,} steps due, {first.created:,} created)",
-               t_first, t_base, "sweep + insert vs computing 2025Q3's obligations once")
-        report(f"{name}, rerun: {rerun.due:,} due, all existing)", t_rerun, t_base,
-               "idempotent rerun vs computing 2025Q3's obligations once")
+        report(
+            f"{name}, first run: {first.due:,} steps due, {first.created:,} created)",
+            t_first,
+            t_base,
+            "sweep + insert vs computing 2025Q3's obligations once",
+        )
+        report(
+            f"{name}, rerun: {rerun.due:,} due, all existing)",
+            t_rerun,
+            t_base,
+            "idempotent rerun vs computing 2025Q3's obligations once",
+        )

@@ -34,17 +34,38 @@ def _build(session) -> int:
     root.path = f"{root.id}/"
     units, people, posts = [], [], []
     for i in range(UNITS):
-        unit = OrgUnit(code=f"U{i}", name=f"第{i + 1}派出所", kind="station", parent_id=root.id,
-                       path="", depth=1)
+        unit = OrgUnit(
+            code=f"U{i}",
+            name=f"第{i + 1}派出所",
+            kind="station",
+            parent_id=root.id,
+            path="",
+            depth=1,
+        )
         session.add(unit)
         session.flush()
         unit.path = f"{root.path}{unit.id}/"
         units.append(unit)
         for j in range(3):
-            people.append(Person(staff_no=f"S{i:03d}{j}", name=f"民警{i}-{j}", personnel_type="police",
-                                 org_unit_id=unit.id, leadership="none", is_active=True))
-            posts.append(Post(code=f"P{i}-{j}", name=f"执法办案岗{j + 1}", org_unit_id=unit.id,
-                              category="law_enforcement", is_sensitive=True))
+            people.append(
+                Person(
+                    staff_no=f"S{i:03d}{j}",
+                    name=f"民警{i}-{j}",
+                    personnel_type="police",
+                    org_unit_id=unit.id,
+                    leadership="none",
+                    is_active=True,
+                )
+            )
+            posts.append(
+                Post(
+                    code=f"P{i}-{j}",
+                    name=f"执法办案岗{j + 1}",
+                    org_unit_id=unit.id,
+                    category="law_enforcement",
+                    is_sensitive=True,
+                )
+            )
     session.add_all(people + posts)
     session.flush()
     categories = ("ideology", "duty", "process", "institution", "external")
@@ -52,18 +73,29 @@ def _build(session) -> int:
         unit = units[n % UNITS]
         unit_people = [p for p in people if p.org_unit_id == unit.id]
         point = RiskPoint(
-            org_unit_id=unit.id, post_id=rng.choice([p for p in posts if p.org_unit_id == unit.id]).id,
+            org_unit_id=unit.id,
+            post_id=rng.choice([p for p in posts if p.org_unit_id == unit.id]).id,
             title=f"违规插手干预案件办理第{n}项",
             manifestation="利用职务便利，接受当事人请托，违规插手案件的立案、侦查、强制措施等环节。"
             * rng.randint(1, 3),
-            category=categories[n % 5], likelihood=rng.randint(1, 5), impact=rng.randint(1, 5),
-            responsible_leader_id=unit_people[0].id, department_owner_id=unit_people[1].id,
-            status="approved", version=1, return_comment="")
+            category=categories[n % 5],
+            likelihood=rng.randint(1, 5),
+            impact=rng.randint(1, 5),
+            responsible_leader_id=unit_people[0].id,
+            department_owner_id=unit_people[1].id,
+            status="approved",
+            version=1,
+            return_comment="",
+        )
         point.measures = [
-            Measure(description=f"严格执行案件审核审批制度，落实办案全程留痕（{m + 1}）",
-                    owner_id=rng.choice(unit_people).id,
-                    due_on=date(2026, 1, 1) + timedelta(days=rng.randint(0, 365)), status="open")
-            for m in range(MEASURES_PER_POINT)]
+            Measure(
+                description=f"严格执行案件审核审批制度，落实办案全程留痕（{m + 1}）",
+                owner_id=rng.choice(unit_people).id,
+                due_on=date(2026, 1, 1) + timedelta(days=rng.randint(0, 365)),
+                status="open",
+            )
+            for m in range(MEASURES_PER_POINT)
+        ]
         session.add(point)
     session.commit()
     return root.id
@@ -73,19 +105,29 @@ def _bare_html(inventory, font_css: str) -> str:
     """The same rows in a plain table: no margin boxes, no column widths, no lists."""
     cells = []
     for n, row in enumerate(inventory.rows, start=1):
-        measures = "<br>".join(escape(f"{i}. {m.text()}") for i, m in enumerate(row.measures, start=1))
+        measures = "<br>".join(
+            escape(f"{i}. {m.text()}") for i, m in enumerate(row.measures, start=1)
+        )
         values = (str(n), row.unit, row.post, row.category, row.title, row.manifestation, row.level)
-        cells.append("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in values)
-                     + f"<td>{measures}</td><td>{escape(row.department_owner)}</td>"
-                     f"<td>{escape(row.responsible_leader)}</td></tr>")
-    return (f'<html lang="zh-CN"><head><style>{font_css} @page {{ size: A4 landscape }} '
-            'body { font-family: "Report CJK"; font-size: 9pt } '
-            # The same table algorithm as the report (fixed layout): automatic layout measures
-            # every cell of all 1,000 rows first and takes about twice as long.
-            'table { table-layout: fixed; width: 100% } '
-            'td { border: 0.5pt solid black; vertical-align: top }</style></head><body>'
-            '<table><thead><tr>' + "".join("<th>x</th>" for _ in range(10)) + '</tr></thead><tbody>'
-            + "".join(cells) + "</tbody></table></body></html>")
+        cells.append(
+            "<tr>"
+            + "".join(f"<td>{escape(v)}</td>" for v in values)
+            + f"<td>{measures}</td><td>{escape(row.department_owner)}</td>"
+            f"<td>{escape(row.responsible_leader)}</td></tr>"
+        )
+    return (
+        f'<html lang="zh-CN"><head><style>{font_css} @page {{ size: A4 landscape }} '
+        'body { font-family: "Report CJK"; font-size: 9pt } '
+        # The same table algorithm as the report (fixed layout): automatic layout measures
+        # every cell of all 1,000 rows first and takes about twice as long.
+        "table { table-layout: fixed; width: 100% } "
+        "td { border: 0.5pt solid black; vertical-align: top }</style></head><body>"
+        "<table><thead><tr>"
+        + "".join("<th>x</th>" for _ in range(10))
+        + "</tr></thead><tbody>"
+        + "".join(cells)
+        + "</tbody></table></body></html>"
+    )
 
 
 def run() -> None:
@@ -118,6 +160,10 @@ def run() -> None:
 
         subject, data = best_of(full, REPEAT)
         baseline, bare_data = best_of(bare, REPEAT)
-    report("risk_pdf", subject, baseline,
-           f"{POINTS} points x {MEASURES_PER_POINT} measures: full report {len(data) // 1024} KiB vs "
-           f"bare table {len(bare_data) // 1024} KiB, {REPEAT} run(s) each")
+    report(
+        "risk_pdf",
+        subject,
+        baseline,
+        f"{POINTS} points x {MEASURES_PER_POINT} measures: full report {len(data) // 1024} KiB vs "
+        f"bare table {len(bare_data) // 1024} KiB, {REPEAT} run(s) each",
+    )

@@ -25,13 +25,27 @@ def _posts(units: list[int]) -> list[dict]:
     """Per unit: two sensitive posts, a plain post, and a leadership post (the head)."""
     out = []
     for n, unit_id in enumerate(units):
-        for k, (kind, flags) in enumerate((
-                ("s1", {"is_sensitive": True}), ("s2", {"is_sensitive": True}),
-                ("plain", {}), ("head", {"is_leadership": True}))):
-            out.append({"id": n * 4 + k + 1, "code": f"{kind}-{unit_id}", "name": f"{kind}{unit_id}",
-                        "org_unit_id": unit_id, "category": "finance" if flags else "other",
-                        "is_sensitive": flags.get("is_sensitive", False), "sworn_only": False,
-                        "is_technical": False, "is_leadership": flags.get("is_leadership", False)})
+        for k, (kind, flags) in enumerate(
+            (
+                ("s1", {"is_sensitive": True}),
+                ("s2", {"is_sensitive": True}),
+                ("plain", {}),
+                ("head", {"is_leadership": True}),
+            )
+        ):
+            out.append(
+                {
+                    "id": n * 4 + k + 1,
+                    "code": f"{kind}-{unit_id}",
+                    "name": f"{kind}{unit_id}",
+                    "org_unit_id": unit_id,
+                    "category": "finance" if flags else "other",
+                    "is_sensitive": flags.get("is_sensitive", False),
+                    "sworn_only": False,
+                    "is_technical": False,
+                    "is_leadership": flags.get("is_leadership", False),
+                }
+            )
     return out
 
 
@@ -73,28 +87,52 @@ def _add_history(engine) -> None:
     for pid, unit_id in people:
         first = index[unit_id] * 4 + 1
         for post, start, end in _history(rng, [first, first + 1, first + 2, first + 3]):
-            assignments.append({"person_id": pid, "post_id": post, "start_date": start,
-                                "end_date": end})
+            assignments.append(
+                {"person_id": pid, "post_id": post, "start_date": start, "end_date": end}
+            )
         roll = rng.random()
         if roll < 0.01:
-            holds.append({"person_id": pid, "reason": "核查", "created_at": datetime(2025, 1, 10, tzinfo=UTC)})
+            holds.append(
+                {
+                    "person_id": pid,
+                    "reason": "核查",
+                    "created_at": datetime(2025, 1, 10, tzinfo=UTC),
+                }
+            )
         elif roll < 0.03:
-            deferrals.append({"person_id": pid, "reason": "承办案件", "meeting_date": date(2025, 1, 10),
-                              "minutes_no": "3", "expires_on": date(2025, 12, 31),
-                              "created_at": datetime(2025, 1, 10, tzinfo=UTC)})
+            deferrals.append(
+                {
+                    "person_id": pid,
+                    "reason": "承办案件",
+                    "meeting_date": date(2025, 1, 10),
+                    "minutes_no": "3",
+                    "expires_on": date(2025, 12, 31),
+                    "created_at": datetime(2025, 1, 10, tzinfo=UTC),
+                }
+            )
         elif roll < 0.035:
-            items.append({"plan_id": 1, "position": len(items), "person_id": pid,
-                          "from_post_id": assignments[-1]["post_id"]})
+            items.append(
+                {
+                    "plan_id": 1,
+                    "position": len(items),
+                    "person_id": pid,
+                    "from_post_id": assignments[-1]["post_id"],
+                }
+            )
     assert len(assignments) == PEOPLE * STINTS
     with engine.begin() as conn:
         conn.execute(t["posts"].insert().values(created_at=now, updated_at=now), posts)
         for i in range(0, len(assignments), CHUNK):
-            conn.execute(t["assignments"].insert().values(created_at=now, updated_at=now),
-                         assignments[i:i + CHUNK])
+            conn.execute(
+                t["assignments"].insert().values(created_at=now, updated_at=now),
+                assignments[i : i + CHUNK],
+            )
         conn.execute(t["rotation_holds"].insert(), holds)
         conn.execute(t["rotation_deferrals"].insert(), deferrals)
-        conn.execute(t["rotation_plans"].insert().values(created_at=now, updated_at=now),
-                     [{"id": 1, "name": "bench", "status": "approved", "decision_comment": ""}])
+        conn.execute(
+            t["rotation_plans"].insert().values(created_at=now, updated_at=now),
+            [{"id": 1, "name": "bench", "status": "approved", "decision_comment": ""}],
+        )
         conn.execute(t["rotation_plan_items"].insert(), items)
 
 
@@ -120,17 +158,37 @@ def run() -> None:
         # The engine's own first query, typed the same way (dates parsed), without the work
         # done on its rows: what any per-row computation has to fetch anyway.
         baseline_stmt = (
-            sa.select(Assignment.person_id, Assignment.post_id, Assignment.start_date,
-                      Assignment.end_date, Person.name, Person.staff_no, Person.personnel_type,
-                      Person.org_unit_id, Person.retirement_date, Person.probation_until,
-                      OrgUnit.name, OrgUnit.path, Post.name, Post.code, Post.category,
-                      Post.org_unit_id, Post.is_sensitive, Post.is_leadership, Post.is_technical,
-                      Post.rotation_years)
+            sa.select(
+                Assignment.person_id,
+                Assignment.post_id,
+                Assignment.start_date,
+                Assignment.end_date,
+                Person.name,
+                Person.staff_no,
+                Person.personnel_type,
+                Person.org_unit_id,
+                Person.retirement_date,
+                Person.probation_until,
+                OrgUnit.name,
+                OrgUnit.path,
+                Post.name,
+                Post.code,
+                Post.category,
+                Post.org_unit_id,
+                Post.is_sensitive,
+                Post.is_leadership,
+                Post.is_technical,
+                Post.rotation_years,
+            )
             .join(Person, Person.id == Assignment.person_id)
             .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
             .join(Post, Post.id == Assignment.post_id)
-            .where(Assignment.start_date <= AS_OF, Person.is_active.is_(True),
-                   sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True))))
+            .where(
+                Assignment.start_date <= AS_OF,
+                Person.is_active.is_(True),
+                sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True)),
+            )
+        )
 
         def baseline():
             return db.session.execute(baseline_stmt).all()
@@ -152,11 +210,19 @@ def run() -> None:
         t_fig, out = best_of(figures, repeat=3)
         statuses = Counter(r.status for r in rows)
         assert {"due", "upcoming", "not_due", "blocked", "deferred", "planned"} <= set(statuses)
-        report(f"rotation eligibility ({db.engine.dialect.name}, {PEOPLE:,} people, "
-               f"{PEOPLE * STINTS:,} assignments, {len(fetched):,} sensitive/leadership rows; "
-               f"{len(rows):,} rows, {statuses['due']:,} due)", t_rows, t_base,
-               "engine vs a plain SELECT of the same assignment rows")
+        report(
+            f"rotation eligibility ({db.engine.dialect.name}, {PEOPLE:,} people, "
+            f"{PEOPLE * STINTS:,} assignments, {len(fetched):,} sensitive/leadership rows; "
+            f"{len(rows):,} rows, {statuses['due']:,} due)",
+            t_rows,
+            t_base,
+            "engine vs a plain SELECT of the same assignment rows",
+        )
         total = out["total"]
-        report(f"rotation 应轮尽轮 2025 ({db.engine.dialect.name}; rotated {total['rotated']:,}, "
-               f"due {total['due']:,}, rate {total['rate']:.3f})", t_fig, t_base,
-               "departures + eligibility + breakdown vs the same plain SELECT")
+        report(
+            f"rotation 应轮尽轮 2025 ({db.engine.dialect.name}; rotated {total['rotated']:,}, "
+            f"due {total['due']:,}, rate {total['rate']:.3f})",
+            t_fig,
+            t_base,
+            "departures + eligibility + breakdown vs the same plain SELECT",
+        )

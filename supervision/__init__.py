@@ -34,6 +34,7 @@ class BoundedInt(IntegerConverter):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
 
+
 #: Page blueprints: module path -> attribute `bp`.
 VIEW_MODULES = (
     "supervision.home.views",
@@ -210,7 +211,9 @@ def _register_hooks(app: Flask) -> None:
         try:
             db.session.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as exc:
-            return jsonify({"status": "error", "database": "unreachable", "detail": str(exc)[:200]}), 503
+            return jsonify(
+                {"status": "error", "database": "unreachable", "detail": str(exc)[:200]}
+            ), 503
         return jsonify({"status": "ok", "database": "ok"})
 
     @app.get("/favicon.ico")
@@ -237,10 +240,16 @@ def _register_hooks(app: Flask) -> None:
         from supervision.common import nav
 
         if not has_request_context():  # e-mails and PDFs rendered by jobs have no user
-            return {"nav_items": [], "nav_links": [],
-                    "current_locale": app.config["BABEL_DEFAULT_LOCALE"]}
-        return {"nav_items": nav.bar_for(current_user), "nav_links": nav.items_for(current_user),
-                "current_locale": _select_locale()}
+            return {
+                "nav_items": [],
+                "nav_links": [],
+                "current_locale": app.config["BABEL_DEFAULT_LOCALE"],
+            }
+        return {
+            "nav_items": nav.bar_for(current_user),
+            "nav_links": nav.items_for(current_user),
+            "current_locale": _select_locale(),
+        }
 
     @app.before_request
     def _reset_auth_marker():

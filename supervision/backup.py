@@ -33,8 +33,12 @@ PGDUMP_MAGIC = b"PGDMP"
 REQUIRED_TABLES = ("org_units", "people", "audit_entries")
 #: URL query parameters passed on to the PostgreSQL tools as environment variables.
 _PG_ENV = {
-    "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
-    "sslkey": "PGSSLKEY", "options": "PGOPTIONS", "connect_timeout": "PGCONNECT_TIMEOUT",
+    "sslmode": "PGSSLMODE",
+    "sslrootcert": "PGSSLROOTCERT",
+    "sslcert": "PGSSLCERT",
+    "sslkey": "PGSSLKEY",
+    "options": "PGOPTIONS",
+    "connect_timeout": "PGCONNECT_TIMEOUT",
 }
 
 
@@ -48,8 +52,9 @@ class BackupError(click.ClickException):
 def _sqlite_file(url: sa.engine.URL) -> Path:
     name = url.database
     if not name or name == ":memory:" or url.query.get("mode") == "memory":
-        raise BackupError("The configured SQLite database is in memory; there is no file to "
-                          "back up or restore.")
+        raise BackupError(
+            "The configured SQLite database is in memory; there is no file to back up or restore."
+        )
     return Path(name)
 
 
@@ -61,8 +66,10 @@ def sqlite_backup(db_file: Path, dest: Path) -> None:
     """Copy the live SQLite file to `dest` with the online-backup API (atomic rename)."""
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
-    with contextlib.closing(sqlite3.connect(db_file, timeout=30)) as src, \
-            contextlib.closing(sqlite3.connect(part)) as out:
+    with (
+        contextlib.closing(sqlite3.connect(db_file, timeout=30)) as src,
+        contextlib.closing(sqlite3.connect(part)) as out,
+    ):
         src.backup(out)
     os.replace(part, dest)
 
@@ -79,7 +86,9 @@ def check_sqlite_backup(path: Path) -> int:
         with contextlib.closing(sqlite3.connect(_read_only(path), uri=True)) as conn:
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise BackupError(f"{path} is damaged (SQLite integrity check failed).")
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{path} cannot be read as an SQLite database: {exc}.") from None
     missing = [t for t in REQUIRED_TABLES if t not in tables]
@@ -90,8 +99,10 @@ def check_sqlite_backup(path: Path) -> int:
 
 def sqlite_restore(src: Path, db_file: Path) -> None:
     """Replace the live SQLite file's contents with `src` (backup API in reverse)."""
-    with contextlib.closing(sqlite3.connect(_read_only(src), uri=True)) as source, \
-            contextlib.closing(sqlite3.connect(db_file, timeout=30)) as live:
+    with (
+        contextlib.closing(sqlite3.connect(_read_only(src), uri=True)) as source,
+        contextlib.closing(sqlite3.connect(db_file, timeout=30)) as live,
+    ):
         source.backup(live)
 
 
@@ -192,9 +203,20 @@ def pg_restore(url: sa.engine.URL, src: Path, server_major: int) -> None:
     """pg_restore `src` into the configured database in one transaction."""
     tool = find_pg_tool("pg_restore", server_major)
     args, env = _pg_connection(url)
-    _run([tool, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", *args, str(src)], env,
-         "Restore (one transaction, so the database is unchanged)")
+    _run(
+        [
+            tool,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            *args,
+            str(src),
+        ],
+        env,
+        "Restore (one transaction, so the database is unchanged)",
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -223,8 +245,10 @@ def backup_cmd(path: Path):
     else:
         raise BackupError(f"Backups of {url.get_backend_name()} databases are not supported.")
     _audit("backup", path)
-    click.echo(f"Backed up the {url.get_backend_name()} database {url.database} to {path} "
-               f"({path.stat().st_size:,} bytes).")
+    click.echo(
+        f"Backed up the {url.get_backend_name()} database {url.database} to {path} "
+        f"({path.stat().st_size:,} bytes)."
+    )
 
 
 @click.command("restore")
@@ -253,8 +277,10 @@ def restore_cmd(path: Path):
         raise BackupError(f"Restoring {backend} databases is not supported.")
     _release_connections()
     _audit("restore", path)
-    click.echo(f"Restored the {backend} database {url.database} from {path}. "
-               "Run `db upgrade` if the backup was made by an older version.")
+    click.echo(
+        f"Restored the {backend} database {url.database} from {path}. "
+        "Run `db upgrade` if the backup was made by an older version."
+    )
 
 
 def _release_connections() -> None:

@@ -95,8 +95,10 @@ def sweep_job() -> None:
     def work() -> str:
         result = sweep.sweep(db.session, clock.now())
         db.session.commit()
-        return (f"{result.due} steps due, {result.created} notifications created "
-                f"({result.queued} e-mails queued)")
+        return (
+            f"{result.due} steps due, {result.created} notifications created "
+            f"({result.queued} e-mails queued)"
+        )
 
     _run("reminders sweep", work)
 
@@ -114,8 +116,10 @@ def deliver_job() -> None:
         if not (result.sent or result.retried or result.failed or stopped):
             return None
         if stopped:
-            return (f"{result.sent} sent, {result.retried} to retry, {result.failed} failed; "
-                    f"stopped: {stopped}")
+            return (
+                f"{result.sent} sent, {result.retried} to retry, {result.failed} failed; "
+                f"stopped: {stopped}"
+            )
         return f"{result.sent} sent, {result.retried} to retry, {result.failed} failed"
 
     _run("reminders deliver", work)
@@ -165,14 +169,28 @@ class JobSpec:
 def job_specs(config) -> list[JobSpec]:
     """Every scheduled job, with the intervals of `config` (the one list, rule 7)."""
     return [
-        JobSpec("reminders_sweep", sweep_job, "interval",
-                {"seconds": seconds(config, "SCHEDULER_SWEEP_SECONDS")}, True),
-        JobSpec("reminders_deliver", deliver_job, "interval",
-                {"seconds": seconds(config, "SCHEDULER_DELIVER_SECONDS")}, True),
-        JobSpec("reminders_digest", digest_job, "interval",
-                {"seconds": seconds(config, "SCHEDULER_DIGEST_SECONDS")}, True),
-        JobSpec("calendar_sync", calendar_job, "cron", {"day": 1, "hour": 3, "minute": 30},
-                False),
+        JobSpec(
+            "reminders_sweep",
+            sweep_job,
+            "interval",
+            {"seconds": seconds(config, "SCHEDULER_SWEEP_SECONDS")},
+            True,
+        ),
+        JobSpec(
+            "reminders_deliver",
+            deliver_job,
+            "interval",
+            {"seconds": seconds(config, "SCHEDULER_DELIVER_SECONDS")},
+            True,
+        ),
+        JobSpec(
+            "reminders_digest",
+            digest_job,
+            "interval",
+            {"seconds": seconds(config, "SCHEDULER_DIGEST_SECONDS")},
+            True,
+        ),
+        JobSpec("calendar_sync", calendar_job, "cron", {"day": 1, "hour": 3, "minute": 30}, False),
     ]
 
 
@@ -204,18 +222,29 @@ def build(app: Flask):
     db.session.commit()
     zone = clock.zone()
     scheduler = BlockingScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=db.engine,
-                                                 tablename=SchedulerJob.__tablename__)},
+        jobstores={
+            "default": SQLAlchemyJobStore(engine=db.engine, tablename=SchedulerJob.__tablename__)
+        },
         executors={"default": ThreadPoolExecutor(WORKERS)},
-        job_defaults={"coalesce": True, "max_instances": 1,
-                      "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+        },
         timezone=zone,
     )
     now = datetime.now(zone)
     for spec in specs:
         extra = {"next_run_time": now} if spec.at_start else {}
-        scheduler.add_job(spec.func, spec.trigger, id=spec.id, name=spec.id,
-                          replace_existing=True, **spec.trigger_args, **extra)
+        scheduler.add_job(
+            spec.func,
+            spec.trigger,
+            id=spec.id,
+            name=spec.id,
+            replace_existing=True,
+            **spec.trigger_args,
+            **extra,
+        )
     return scheduler
 
 
@@ -235,8 +264,9 @@ def run_command():
     """Run the scheduler in the foreground until SIGTERM or Ctrl+C."""
     global _app
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     logging.getLogger("supervision").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     _app = current_app._get_current_object()
@@ -249,8 +279,12 @@ def run_command():
         stopping.append(signum)
         raise _Stop
 
-    specs = ", ".join(f"{s.id} every {s.trigger_args['seconds']:g} s" if "seconds" in s.trigger_args
-                      else f"{s.id} monthly" for s in job_specs(_app.config))
+    specs = ", ".join(
+        f"{s.id} every {s.trigger_args['seconds']:g} s"
+        if "seconds" in s.trigger_args
+        else f"{s.id} monthly"
+        for s in job_specs(_app.config)
+    )
     previous = {}
     try:
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -103,8 +103,11 @@ def _truncate_all() -> None:
 
 
 def _has_sqlite_sequence() -> bool:
-    return bool(_db.session.execute(
-        sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first())
+    return bool(
+        _db.session.execute(
+            sa.text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+        ).first()
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -160,8 +163,14 @@ def login(client):
     def do(username, password=factories.PASSWORD, c=None):
         c = c or client
         page = c.get("/login")
-        resp = c.post("/login", data={"username": username, "password": password,
-                                      "csrf_token": csrf_from(page.get_data(as_text=True))})
+        resp = c.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+            },
+        )
         assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
         return c
 

@@ -17,10 +17,16 @@ blp = ApiBlueprint("audit_api", __name__, description="Audit log (append-only, h
 
 
 class AuditQuery(BaseSchema):
-    object = fields.Str(validate=validate.Length(max=40), metadata={"description": "object type, e.g. person"})
+    object = fields.Str(
+        validate=validate.Length(max=40), metadata={"description": "object type, e.g. person"}
+    )
     object_id = fields.Str(validate=validate.Length(max=64))
-    action = fields.Str(validate=validate.Length(max=40), metadata={"description": "e.g. update, login_failed"})
-    actor = fields.Str(validate=validate.Length(max=64), metadata={"description": "username of the actor"})
+    action = fields.Str(
+        validate=validate.Length(max=40), metadata={"description": "e.g. update, login_failed"}
+    )
+    actor = fields.Str(
+        validate=validate.Length(max=64), metadata={"description": "username of the actor"}
+    )
     since = fields.Date(metadata={"description": "first local date (inclusive)"})
     until = fields.Date(metadata={"description": "last local date (inclusive)"})
 
@@ -32,16 +38,26 @@ class AuditQuery(BaseSchema):
 
 class AuditEntrySchema(BaseSchema):
     id = fields.Int()
-    at = fields.Method("_at", metadata={"type": "string", "format": "date-time",
-                                        "description": "ISO 8601 in the local zone, with offset"})
+    at = fields.Method(
+        "_at",
+        metadata={
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 in the local zone, with offset",
+        },
+    )
     actor_user_id = fields.Int(allow_none=True)
     actor_name = fields.Str()
     action = fields.Str()
     object_type = fields.Str()
     object_id = fields.Str()
-    changes = fields.Method("_changes", metadata={
-        "type": "object",
-        "description": '{"field": [before, after]} for writes; details for other actions'})
+    changes = fields.Method(
+        "_changes",
+        metadata={
+            "type": "object",
+            "description": '{"field": [before, after]} for writes; details for other actions',
+        },
+    )
     ip = fields.Str()
     hash = fields.Str()
     prev_hash = fields.Str()

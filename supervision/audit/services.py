@@ -182,9 +182,17 @@ class VerifyResult:
 
 #: The columns verify() reads (plain rows, so the caller's session keeps its objects).
 _CHAIN_COLUMNS = (
-    AuditEntry.id, AuditEntry.at, AuditEntry.actor_user_id, AuditEntry.actor_name,
-    AuditEntry.action, AuditEntry.object_type, AuditEntry.object_id, AuditEntry.changes,
-    AuditEntry.ip, AuditEntry.prev_hash, AuditEntry.hash,
+    AuditEntry.id,
+    AuditEntry.at,
+    AuditEntry.actor_user_id,
+    AuditEntry.actor_name,
+    AuditEntry.action,
+    AuditEntry.object_type,
+    AuditEntry.object_id,
+    AuditEntry.changes,
+    AuditEntry.ip,
+    AuditEntry.prev_hash,
+    AuditEntry.hash,
 )
 
 
@@ -205,7 +213,10 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
     last_id = 0
     while True:
         rows = session.execute(
-            sa.select(*_CHAIN_COLUMNS).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch)
+            sa.select(*_CHAIN_COLUMNS)
+            .where(AuditEntry.id > last_id)
+            .order_by(AuditEntry.id)
+            .limit(batch)
         ).all()
         if not rows:
             break
@@ -231,8 +242,10 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
 
 #: Fields whose values are confidential (SPEC §4: talk contents); the audit log shows them only
 #: to the roles in CONFIDENTIAL_READERS, everyone else sees that they changed, not how.
-CONFIDENTIAL_FIELDS = {"talk": frozenset({"content", "response"}),
-                       "rotation_hold": frozenset({"reason"})}
+CONFIDENTIAL_FIELDS = {
+    "talk": frozenset({"content", "response"}),
+    "rotation_hold": frozenset({"reason"}),
+}
 CONFIDENTIAL_READERS = ("discipline_secretary", "discipline_member")
 REDACTED = "***"
 
@@ -249,7 +262,9 @@ def parsed_changes(entry: AuditEntry, confidential_ok: bool = False) -> dict[str
     if not confidential_ok and hidden:
         for name in hidden & changes.keys():
             value = changes[name]
-            masked = [None if v is None else REDACTED for v in value] if _is_pair(value) else REDACTED
+            masked = (
+                [None if v is None else REDACTED for v in value] if _is_pair(value) else REDACTED
+            )
             changes[name] = masked
     return changes
 
@@ -284,7 +299,9 @@ def entries_select(
         from supervision.auth.models import User
 
         uid = session.scalar(sa.select(User.id).where(User.username == actor))
-        stmt = stmt.where(AuditEntry.actor_user_id == uid if uid else AuditEntry.actor_name == actor)
+        stmt = stmt.where(
+            AuditEntry.actor_user_id == uid if uid else AuditEntry.actor_name == actor
+        )
     # Bounds at the ends of the calendar mean "no bound" (and would overflow in UTC).
     if since and since > date.min + timedelta(days=1):
         stmt = stmt.where(AuditEntry.at >= _local_midnight(since))

@@ -86,12 +86,17 @@ OBJECT_LABELS: dict[str, object] = {
 #: Explanations of verify()'s reasons.
 REASON_LABELS: dict[str, object] = {
     "link to the previous entry is broken": _l(
-        "It does not link to the entry before it: an entry was removed or changed."),
+        "It does not link to the entry before it: an entry was removed or changed."
+    ),
     "entry content does not match its hash": _l(
-        "Its content does not match its hash: it was changed after it was written."),
-    "entries missing at the end": _l("Entries are missing at the end of the log (it was cut short)."),
+        "Its content does not match its hash: it was changed after it was written."
+    ),
+    "entries missing at the end": _l(
+        "Entries are missing at the end of the log (it was cut short)."
+    ),
     "entries not counted by the chain head": _l(
-        "Entries were added to the table without going through the application."),
+        "Entries were added to the table without going through the application."
+    ),
 }
 #: Changed fields shown per row in the list before "and N more".
 LIST_FIELDS = 4
@@ -156,11 +161,27 @@ def change_rows(entry: AuditEntry) -> list[dict[str, Any]]:
     rows = []
     for name, value in services.parsed_changes(entry, confidential_ok).items():
         if isinstance(value, list) and len(value) == 2:
-            rows.append({"field": name, "before": _fmt(value[0]), "after": _fmt(value[1]), "pair": True,
-                         "created": value[0] is None, "deleted": value[1] is None})
+            rows.append(
+                {
+                    "field": name,
+                    "before": _fmt(value[0]),
+                    "after": _fmt(value[1]),
+                    "pair": True,
+                    "created": value[0] is None,
+                    "deleted": value[1] is None,
+                }
+            )
         else:
-            rows.append({"field": name, "before": "", "after": _fmt(value), "pair": False,
-                         "created": False, "deleted": False})
+            rows.append(
+                {
+                    "field": name,
+                    "before": "",
+                    "after": _fmt(value),
+                    "pair": False,
+                    "created": False,
+                    "deleted": False,
+                }
+            )
     return rows
 
 
@@ -188,9 +209,17 @@ def reason_label(reason: str) -> object:
 def index():
     """The audit log, newest first, with filters and pages."""
     form = FilterForm(request.args)
-    page = paginate(services.entries_select(db.session, **form.filters())) if form.validate() else None
-    return render_template("audit/index.html", form=form, page=page, change_rows=change_rows,
-                           list_fields=LIST_FIELDS, filtered=any(form.filters().values()))
+    page = (
+        paginate(services.entries_select(db.session, **form.filters())) if form.validate() else None
+    )
+    return render_template(
+        "audit/index.html",
+        form=form,
+        page=page,
+        change_rows=change_rows,
+        list_fields=LIST_FIELDS,
+        filtered=any(form.filters().values()),
+    )
 
 
 @bp.get("/admin/audit/<int:entry_id>")
@@ -202,7 +231,10 @@ def entry(entry_id: int):
     if e is None:
         abort(404)
     prev_row = db.session.execute(
-        sa.select(AuditEntry.id, AuditEntry.hash).where(AuditEntry.id < e.id).order_by(AuditEntry.id.desc()).limit(1)
+        sa.select(AuditEntry.id, AuditEntry.hash)
+        .where(AuditEntry.id < e.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
     ).first()
     next_id = db.session.scalar(sa.select(sa.func.min(AuditEntry.id)).where(AuditEntry.id > e.id))
     expected_prev = prev_row.hash if prev_row else services.GENESIS
@@ -210,8 +242,14 @@ def entry(entry_id: int):
         "content": services.entry_hash(e.prev_hash, e) == e.hash,
         "link": e.prev_hash == expected_prev,
     }
-    return render_template("audit/entry.html", e=e, rows=change_rows(e), checks=checks,
-                           prev_id=prev_row.id if prev_row else None, next_id=next_id)
+    return render_template(
+        "audit/entry.html",
+        e=e,
+        rows=change_rows(e),
+        checks=checks,
+        prev_id=prev_row.id if prev_row else None,
+        next_id=next_id,
+    )
 
 
 @bp.get("/admin/audit/verify")
@@ -225,12 +263,21 @@ def verify():
     if not result.ok:
         broken = result.first_broken_id or 0
         before = db.session.scalars(
-            sa.select(AuditEntry).where(AuditEntry.id < broken).order_by(AuditEntry.id.desc()).limit(2)
+            sa.select(AuditEntry)
+            .where(AuditEntry.id < broken)
+            .order_by(AuditEntry.id.desc())
+            .limit(2)
         ).all()
         after = db.session.scalars(
             sa.select(AuditEntry).where(AuditEntry.id >= broken).order_by(AuditEntry.id).limit(3)
         ).all()
         around = [*reversed(before), *after]
         broken_exists = any(e.id == broken for e in after)
-    return render_template("audit/verify.html", result=result, around=around, broken_exists=broken_exists,
-                           change_rows=change_rows, list_fields=LIST_FIELDS)
+    return render_template(
+        "audit/verify.html",
+        result=result,
+        around=around,
+        broken_exists=broken_exists,
+        change_rows=change_rows,
+        list_fields=LIST_FIELDS,
+    )

@@ -43,8 +43,9 @@ def index():
     )
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(sa.or_(User.username.ilike(like), Person.name.like(like),
-                                 Person.staff_no.like(like)))
+        stmt = stmt.where(
+            sa.or_(User.username.ilike(like), Person.name.like(like), Person.staff_no.like(like))
+        )
     if role:
         stmt = stmt.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
     return render_template("auth/users.html", page=paginate(stmt), q=q, role=role)
@@ -61,8 +62,13 @@ def new():
             form.password.errors.append(_("A password is required for a new account."))
         else:
             try:
-                user = services.create_user(db.session, form.username.data, form.password.data,
-                                            form.roles.data, form.staff_no.data or None)
+                user = services.create_user(
+                    db.session,
+                    form.username.data,
+                    form.password.data,
+                    form.roles.data,
+                    form.staff_no.data or None,
+                )
                 user.is_enabled = form.is_enabled.data
                 db.session.commit()
                 flash(_("Account %(name)s created.", name=user.username), "success")
@@ -85,10 +91,15 @@ def edit(user_id: int):
     form.username.render_kw = {"readonly": True}
     if form.validate_on_submit():
         try:
-            services.update_user(db.session, user, roles=form.roles.data,
-                                 staff_no=form.staff_no.data or "",
-                                 is_enabled=form.is_enabled.data,
-                                 password=form.password.data or None, acting_user=current_user)
+            services.update_user(
+                db.session,
+                user,
+                roles=form.roles.data,
+                staff_no=form.staff_no.data or "",
+                is_enabled=form.is_enabled.data,
+                password=form.password.data or None,
+                acting_user=current_user,
+            )
             db.session.commit()
             flash(_("Account %(name)s saved.", name=user.username), "success")
             return redirect(url_for("users.index"))

@@ -38,8 +38,12 @@ class UserForm(FlaskForm):
     """Create or edit a user account."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
-    roles = MultiCheckboxField(_l("Roles"), validators=[DataRequired(_l("Choose at least one role."))])
-    staff_no = StringField(_l("Staff number of the linked person"), validators=[Optional(), Length(max=32)])
+    roles = MultiCheckboxField(
+        _l("Roles"), validators=[DataRequired(_l("Choose at least one role."))]
+    )
+    staff_no = StringField(
+        _l("Staff number of the linked person"), validators=[Optional(), Length(max=32)]
+    )
     is_enabled = BooleanField(_l("Account enabled"), default=True)
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=256)])
 

@@ -63,11 +63,18 @@ def create_user(
     if not username or len(username) > 64:
         errors["username"] = [_("Username is required (at most 64 characters).")]
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors["password"] = [_("Password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]
+        errors["password"] = [
+            _("Password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+        ]
     bad = [r for r in roles if r not in ROLES]
     if bad or not roles:
-        errors["roles"] = [_("Unknown or missing role(s): %(bad)s; choose from %(roles)s.",
-                             bad=", ".join(bad) or "-", roles=", ".join(ROLES))]
+        errors["roles"] = [
+            _(
+                "Unknown or missing role(s): %(bad)s; choose from %(roles)s.",
+                bad=", ".join(bad) or "-",
+                roles=", ".join(ROLES),
+            )
+        ]
     person = None
     if staff_no:
         person = session.scalar(sa.select(Person).where(Person.staff_no == staff_no))
@@ -76,17 +83,29 @@ def create_user(
     if errors:
         raise Invalid(_("Invalid user"), errors)
     if session.scalar(sa.select(User.id).where(User.username == username)):
-        raise Conflict(_("User %(name)s already exists.", name=username), {"username": [_("Already in use.")]})
+        raise Conflict(
+            _("User %(name)s already exists.", name=username), {"username": [_("Already in use.")]}
+        )
     if person and session.scalar(sa.select(User.id).where(User.person_id == person.id)):
-        raise Conflict(_("Person %(staff_no)s already has an account.", staff_no=staff_no),
-                       {"staff_no": [_("This person already has an account.")]})
+        raise Conflict(
+            _("Person %(staff_no)s already has an account.", staff_no=staff_no),
+            {"staff_no": [_("This person already has an account.")]},
+        )
     user = User(username=username, password_hash=hash_password(password), person=person)
     user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]
     session.add(user)
     session.flush()
-    record(session, "create", "user", user.id,
-           {"username": [None, username], "roles": [None, sorted(user.roles)],
-            "person_id": [None, person.id if person else None]})
+    record(
+        session,
+        "create",
+        "user",
+        user.id,
+        {
+            "username": [None, username],
+            "roles": [None, sorted(user.roles)],
+            "person_id": [None, person.id if person else None],
+        },
+    )
     return user
 
 
@@ -100,7 +119,9 @@ def issue_token(session: Session, user: User, name: str = "") -> str:
     row = ApiToken(user=user, name=name[:100], token_hash=_digest(token), prefix=token[:10])
     session.add(row)
     session.flush()
-    record(session, "create", "api_token", row.id, {"user_id": [None, user.id], "name": [None, name]})
+    record(
+        session, "create", "api_token", row.id, {"user_id": [None, user.id], "name": [None, name]}
+    )
     return token
 
 
@@ -109,7 +130,9 @@ def user_for_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     row = session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)
+        )
     )
     if row is None or not row.user.is_enabled:
         return None
@@ -123,7 +146,13 @@ def revoke_token(session: Session, user: User, token_id: int) -> None:
         raise NotFound(_("No such token."))
     if row.revoked_at is None:
         row.revoked_at = clock.now()
-        record(session, "revoke", "api_token", row.id, {"revoked_at": [None, row.revoked_at.isoformat()]})
+        record(
+            session,
+            "revoke",
+            "api_token",
+            row.id,
+            {"revoked_at": [None, row.revoked_at.isoformat()]},
+        )
 
 
 def note_login(session: Session, user: User) -> None:
@@ -139,8 +168,15 @@ def note_logout(session: Session, user: User) -> None:
 
 def note_failed_login(session: Session, username: str) -> None:
     """Record a failed login attempt (the username as typed, truncated)."""
-    record(session, "login_failed", "user", "", {"username": [None, username[:64]]},
-           actor_user_id=None, actor_name="")
+    record(
+        session,
+        "login_failed",
+        "user",
+        "",
+        {"username": [None, username[:64]]},
+        actor_user_id=None,
+        actor_name="",
+    )
 
 
 def update_user(
@@ -159,7 +195,11 @@ def update_user(
     disable their own account, so the system never locks its administrators out.
     """
     errors: dict[str, list[str]] = {}
-    before = {"roles": sorted(user.roles), "person_id": user.person_id, "is_enabled": user.is_enabled}
+    before = {
+        "roles": sorted(user.roles),
+        "person_id": user.person_id,
+        "is_enabled": user.is_enabled,
+    }
     if roles is not None:
         bad = [r for r in roles if r not in ROLES]
         if bad or not roles:
@@ -169,18 +209,24 @@ def update_user(
         if staff_no.strip():
             person = session.scalar(sa.select(Person).where(Person.staff_no == staff_no.strip()))
             if person is None:
-                errors["staff_no"] = [_("No person with staff number %(staff_no)s.", staff_no=staff_no)]
+                errors["staff_no"] = [
+                    _("No person with staff number %(staff_no)s.", staff_no=staff_no)
+                ]
             else:
                 other = session.scalar(
                     sa.select(User.username).where(User.person_id == person.id, User.id != user.id)
                 )
                 if other:
-                    errors["staff_no"] = [_("This person already has the account %(name)s.", name=other)]
+                    errors["staff_no"] = [
+                        _("This person already has the account %(name)s.", name=other)
+                    ]
                 person_id = person.id
         else:
             person_id = None
     if password and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [_("Password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)]
+        errors["password"] = [
+            _("Password must have at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+        ]
     if is_enabled is False and acting_user is not None and acting_user.id == user.id:
         errors["is_enabled"] = [_("You cannot disable your own account.")]
     if errors:
@@ -189,8 +235,10 @@ def update_user(
         (roles is not None and "admin" not in roles) or is_enabled is False
     )
     if losing_admin and _enabled_admins(session, exclude=user.id) == 0:
-        raise Conflict(_("This is the last enabled administrator."),
-                       {"roles": [_("Keep at least one enabled administrator.")]})
+        raise Conflict(
+            _("This is the last enabled administrator."),
+            {"roles": [_("Keep at least one enabled administrator.")]},
+        )
     if roles is not None:
         user.role_rows = [UserRole(role=r) for r in dict.fromkeys(roles)]
     user.person_id = person_id
@@ -199,7 +247,11 @@ def update_user(
     if password:
         user.password_hash = hash_password(password)
     session.flush()
-    after = {"roles": sorted(user.roles), "person_id": user.person_id, "is_enabled": user.is_enabled}
+    after = {
+        "roles": sorted(user.roles),
+        "person_id": user.person_id,
+        "is_enabled": user.is_enabled,
+    }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if password:
         changes["password"] = ["(hidden)", "(changed)"]
@@ -209,8 +261,11 @@ def update_user(
 
 
 def _enabled_admins(session: Session, exclude: int) -> int:
-    return session.scalar(
-        sa.select(sa.func.count(sa.distinct(User.id)))
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "admin", User.is_enabled, User.id != exclude)
-    ) or 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count(sa.distinct(User.id)))
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == "admin", User.is_enabled, User.id != exclude)
+        )
+        or 0
+    )

@@ -31,7 +31,12 @@ def _safe_next(target: str | None) -> str:
     """Only same-site relative targets are followed after login."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("home.index")
 
@@ -91,7 +96,9 @@ def profile():
         db.session.commit()
         form = TokenForm(formdata=None)
     tokens = db.session.scalars(
-        sa.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+        sa.select(ApiToken)
+        .where(ApiToken.user_id == current_user.id)
+        .order_by(ApiToken.created_at.desc())
     ).all()
     return render_template("auth/profile.html", form=form, tokens=tokens, new_token=new_token)
 

@@ -17,22 +17,32 @@ from supervision.common.errors import Invalid
 from supervision.common.permissions import require_roles
 from supervision.extensions import db
 
-blp = ApiBlueprint("calendar_api", __name__, url_prefix="/calendar",
-                   description="Working-day calendar (official Chinese calendar, admin-editable)")
+blp = ApiBlueprint(
+    "calendar_api",
+    __name__,
+    url_prefix="/calendar",
+    description="Working-day calendar (official Chinese calendar, admin-editable)",
+)
 
 #: Response header set to "true" when some days of the year are computed Monday–Friday.
 FALLBACK_HEADER = "X-Calendar-Fallback"
-FALLBACK_DOC = {FALLBACK_HEADER: {"description": "true when the year is not (fully) covered by "
-                                                 "calendar data and Monday–Friday is assumed",
-                                  "schema": {"type": "string", "enum": ["true", "false"]}}}
+FALLBACK_DOC = {
+    FALLBACK_HEADER: {
+        "description": "true when the year is not (fully) covered by "
+        "calendar data and Monday–Friday is assumed",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    }
+}
 
 
 def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(f"Invalid date {text!r} in the path: use YYYY-MM-DD.",
-                      {"date": ["Not a valid date (YYYY-MM-DD)."]}) from None
+        raise Invalid(
+            f"Invalid date {text!r} in the path: use YYYY-MM-DD.",
+            {"date": ["Not a valid date (YYYY-MM-DD)."]},
+        ) from None
 
 
 @blp.route("/days")

@@ -16,8 +16,13 @@ def calendar_group():
 
 
 @calendar_group.command("sync")
-@click.option("--year", "years", type=int, multiple=True,
-              help="Only this year (repeatable); default every year the library covers.")
+@click.option(
+    "--year",
+    "years",
+    type=int,
+    multiple=True,
+    help="Only this year (repeatable); default every year the library covers.",
+)
 @with_appcontext
 def sync_command(years):
     """Refresh working days from the library; days edited by an admin are kept."""

@@ -17,8 +17,11 @@ class DayForm(FlaskForm):
         choices=[SelectChoice("1", _l("Working day")), SelectChoice("0", _l("Day off"))],
         validators=[InputRequired()],
     )
-    note = StringField(_l("Note"), validators=[Length(max=NOTE_MAX)],
-                       description=_l("For example the holiday's name."))
+    note = StringField(
+        _l("Note"),
+        validators=[Length(max=NOTE_MAX)],
+        description=_l("For example the holiday's name."),
+    )
 
 
 class ActionForm(FlaskForm):

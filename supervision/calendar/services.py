@@ -75,8 +75,10 @@ def _year_dates(year: int) -> list[date]:
 def check_year(year: int) -> int:
     """`year` if it is within the supported range, else Invalid."""
     if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-        raise Invalid(f"Year must be between {MIN_YEAR} and {MAX_YEAR}.",
-                      {"year": [f"Must be between {MIN_YEAR} and {MAX_YEAR}."]})
+        raise Invalid(
+            f"Year must be between {MIN_YEAR} and {MAX_YEAR}.",
+            {"year": [f"Must be between {MIN_YEAR} and {MAX_YEAR}."]},
+        )
     return year
 
 
@@ -141,8 +143,9 @@ def sync(session: Session, years: list[int] | None = None) -> SyncResult:
     existing = {
         row.date: row
         for row in session.execute(
-            sa.select(CalendarDay.date, CalendarDay.is_workday, CalendarDay.note, CalendarDay.source)
-            .where(CalendarDay.date.between(date(wanted[0], 1, 1), date(wanted[-1], 12, 31)))
+            sa.select(
+                CalendarDay.date, CalendarDay.is_workday, CalendarDay.note, CalendarDay.source
+            ).where(CalendarDay.date.between(date(wanted[0], 1, 1), date(wanted[-1], 12, 31)))
         )
     }
     inserts, updates = [], []
@@ -153,7 +156,11 @@ def sync(session: Session, years: list[int] | None = None) -> SyncResult:
                 inserts.append(row)
             elif old.source == "admin":
                 result.kept_admin += 1
-            elif (old.is_workday, old.note or "", old.source) != (row["is_workday"], row["note"], "library"):
+            elif (old.is_workday, old.note or "", old.source) != (
+                row["is_workday"],
+                row["note"],
+                "library",
+            ):
                 updates.append(row)
             else:
                 result.unchanged += 1
@@ -164,9 +171,18 @@ def sync(session: Session, years: list[int] | None = None) -> SyncResult:
     result.inserted, result.updated = len(inserts), len(updates)
     if result.changed:
         span = f"{wanted[0]}-{wanted[-1]}" if len(wanted) > 1 else str(wanted[0])
-        audit.record(session, "sync", "calendar", span,
-                     {"years": [None, wanted], "inserted": [0, result.inserted],
-                      "updated": [0, result.updated], "kept_admin": [0, result.kept_admin]})
+        audit.record(
+            session,
+            "sync",
+            "calendar",
+            span,
+            {
+                "years": [None, wanted],
+                "inserted": [0, result.inserted],
+                "updated": [0, result.updated],
+                "kept_admin": [0, result.kept_admin],
+            },
+        )
     session.flush()
     return result
 
@@ -176,8 +192,10 @@ def sync(session: Session, years: list[int] | None = None) -> SyncResult:
 
 def _check_day(day: date) -> date:
     if not isinstance(day, date) or not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise Invalid(f"Dates must be between {MIN_YEAR} and {MAX_YEAR}.",
-                      {"date": [f"Must be between {MIN_YEAR} and {MAX_YEAR}."]})
+        raise Invalid(
+            f"Dates must be between {MIN_YEAR} and {MAX_YEAR}.",
+            {"date": [f"Must be between {MIN_YEAR} and {MAX_YEAR}."]},
+        )
     return day
 
 
@@ -201,10 +219,14 @@ def set_day(session: Session, day: date, is_workday: bool, note: str | None = ""
     _check_day(day)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise Invalid(f"The note is longer than {NOTE_MAX} characters.",
-                      {"note": [f"At most {NOTE_MAX} characters."]})
+        raise Invalid(
+            f"The note is longer than {NOTE_MAX} characters.",
+            {"note": [f"At most {NOTE_MAX} characters."]},
+        )
     if not isinstance(is_workday, bool):
-        raise Invalid("Say whether the day is a working day.", {"is_workday": ["Must be true or false."]})
+        raise Invalid(
+            "Say whether the day is a working day.", {"is_workday": ["Must be true or false."]}
+        )
     row = session.get(CalendarDay, day)
     before = _info(row, day)
     if row is None:
@@ -253,7 +275,9 @@ def list_year(session: Session, year: int) -> YearDays:
     rows = {
         r.date: r
         for r in session.scalars(
-            sa.select(CalendarDay).where(CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31)))
+            sa.select(CalendarDay).where(
+                CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31))
+            )
         )
     }
     days = [_info(rows.get(d), d) for d in _year_dates(year)]
@@ -271,7 +295,8 @@ def is_year_uncovered(session: Session, year: int) -> bool:
     """Whether `year` relies (at least partly) on the Monday–Friday fallback: warn admins."""
     check_year(year)
     stored = session.scalar(
-        sa.select(sa.func.count()).select_from(CalendarDay)
+        sa.select(sa.func.count())
+        .select_from(CalendarDay)
         .where(CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31)))
     )
     return stored < days_in_year(year)
@@ -289,8 +314,9 @@ def load_calendar(session: Session, first: date, last: date, margin_days: int = 
     except OverflowError:
         hi = date.max
     rows = session.execute(
-        sa.select(CalendarDay.date, CalendarDay.is_workday)
-        .where(CalendarDay.date.between(date(lo.year, 1, 1), date(hi.year, 12, 31)))
+        sa.select(CalendarDay.date, CalendarDay.is_workday).where(
+            CalendarDay.date.between(date(lo.year, 1, 1), date(hi.year, 12, 31))
+        )
     ).all()
     days = {d: w for d, w in rows}
     per_year: dict[int, int] = {}

@@ -26,8 +26,14 @@ def _year_arg() -> int:
         try:
             return services.check_year(int(raw))
         except (ValueError, Invalid):
-            flash(_("The year must be a number between %(lo)d and %(hi)d.",
-                    lo=services.MIN_YEAR, hi=services.MAX_YEAR), "warning")
+            flash(
+                _(
+                    "The year must be a number between %(lo)d and %(hi)d.",
+                    lo=services.MIN_YEAR,
+                    hi=services.MAX_YEAR,
+                ),
+                "warning",
+            )
     return clock.today().year
 
 
@@ -70,13 +76,24 @@ def _render(year: int, selected: date | None, form: DayForm | None = None, statu
     library = services.library_years()
     today = clock.today()
     choices = sorted(set(range(library[0], max(library[-1], today.year) + 3)) | {year})
-    counts = {k: sum(1 for d in year_days.days if day_kind(d) == k)
-              for k in ("work", "adjusted", "weekend", "holiday")}
+    counts = {
+        k: sum(1 for d in year_days.days if day_kind(d) == k)
+        for k in ("work", "adjusted", "weekend", "holiday")
+    }
     return render_template(
         "calendar/index.html",
-        year=year, year_days=year_days, months=_months(year_days), selected=info, form=form,
-        action_form=ActionForm(), year_choices=choices, library=library, today=today,
-        counts=counts, workdays=counts["work"] + counts["adjusted"], day_kind=day_kind,
+        year=year,
+        year_days=year_days,
+        months=_months(year_days),
+        selected=info,
+        form=form,
+        action_form=ActionForm(),
+        year_choices=choices,
+        library=library,
+        today=today,
+        counts=counts,
+        workdays=counts["work"] + counts["adjusted"],
+        day_kind=day_kind,
     ), status
 
 
@@ -103,9 +120,17 @@ def sync():
         abort(400)
     result = services.sync(db.session)
     db.session.commit()
-    flash(_("Calendar synced for %(years)d years: %(inserted)d days added, %(updated)d updated, "
-            "%(kept)d edited days kept.", years=len(result.years), inserted=result.inserted,
-            updated=result.updated, kept=result.kept_admin), "success")
+    flash(
+        _(
+            "Calendar synced for %(years)d years: %(inserted)d days added, %(updated)d updated, "
+            "%(kept)d edited days kept.",
+            years=len(result.years),
+            inserted=result.inserted,
+            updated=result.updated,
+            kept=result.kept_admin,
+        ),
+        "success",
+    )
     return redirect(url_for(".index", year=year))
 
 

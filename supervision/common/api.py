@@ -78,8 +78,14 @@ class BaseSchema(ma.Schema):
 
 def binary_response_doc(mime: str, what: str) -> dict:
     """OpenAPI `doc` for an endpoint answering a file of type `mime`."""
-    return {"responses": {"200": {"description": what, "content": {
-        mime: {"schema": {"type": "string", "format": "binary"}}}}}}
+    return {
+        "responses": {
+            "200": {
+                "description": what,
+                "content": {mime: {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    }
 
 
 def schema_name(schema) -> str:

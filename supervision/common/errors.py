@@ -83,7 +83,7 @@ def http_error_response(exc: HTTPException):
             message = "Validation failed"
         resp = jsonify(error_body(status, message, errors))
         resp.status_code = status
-        for key, value in (exc.get_headers() if status == 405 else []):
+        for key, value in exc.get_headers() if status == 405 else []:
             if key.lower() == "allow":
                 resp.headers[key] = value
         if status == 429:

@@ -29,7 +29,9 @@ class PageResult:
     def window(self, around: int = 2) -> list[int | None]:
         """Page numbers to show, with None where pages are skipped."""
         last = self.total_pages
-        shown = sorted({1, last, *range(max(1, self.page - around), min(last, self.page + around) + 1)})
+        shown = sorted(
+            {1, last, *range(max(1, self.page - around), min(last, self.page + around) + 1)}
+        )
         out: list[int | None] = []
         for i, p in enumerate(shown):
             if i and p - shown[i - 1] > 1:
@@ -46,11 +48,14 @@ def page_arg() -> int:
         return 1
 
 
-def paginate(stmt: sa.Select, page: int | None = None, per_page: int = DEFAULT_PER_PAGE,
-             scalars: bool = True) -> PageResult:
+def paginate(
+    stmt: sa.Select, page: int | None = None, per_page: int = DEFAULT_PER_PAGE, scalars: bool = True
+) -> PageResult:
     """Run `stmt` for one page; a page past the end shows the last page."""
     page = page or page_arg()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    )
     last = max(1, -(-total // per_page))
     page = min(page, last)
     limited = stmt.offset((page - 1) * per_page).limit(per_page)

@@ -55,7 +55,9 @@ class Fonts:
 
 def find_fonts() -> Fonts:
     """The CJK font files: config PDF_FONT_REGULAR / PDF_FONT_BOLD, else the usual paths."""
-    return _find_fonts(current_app.config.get("PDF_FONT_REGULAR"), current_app.config.get("PDF_FONT_BOLD"))
+    return _find_fonts(
+        current_app.config.get("PDF_FONT_REGULAR"), current_app.config.get("PDF_FONT_BOLD")
+    )
 
 
 @lru_cache(maxsize=8)
@@ -74,8 +76,10 @@ def _find_fonts(regular: str | None, bold: str | None) -> Fonts:
 
     fonts = Fonts(locate(regular, FONT_FILES["regular"]), locate(bold, FONT_FILES["bold"]))
     if fonts.regular is None:
-        log.warning("No Noto Sans CJK font found (install fonts-noto-cjk): PDFs fall back to "
-                    "system fonts and Chinese text may not render")
+        log.warning(
+            "No Noto Sans CJK font found (install fonts-noto-cjk): PDFs fall back to "
+            "system fonts and Chinese text may not render"
+        )
     return fonts
 
 
@@ -96,14 +100,18 @@ def font_face_css(fonts: Fonts) -> Markup:
     for weight, path in (("normal", fonts.regular), ("bold", fonts.bold)):
         if path is not None:
             src = css_string(path.as_uri())
-            rules.append(f'@font-face {{ font-family: "Report CJK"; font-weight: {weight}; src: url({src}); }}')
+            rules.append(
+                f'@font-face {{ font-family: "Report CJK"; font-weight: {weight}; src: url({src}); }}'
+            )
     return Markup("\n".join(rules))
 
 
 def page_counter_css() -> Markup:
     """A CSS `content` value saying "page X of Y" in the current language, with counters."""
     marker = "\x00"
-    text = _("Page %(page)s of %(pages)s", page=f"{marker}page{marker}", pages=f"{marker}pages{marker}")
+    text = _(
+        "Page %(page)s of %(pages)s", page=f"{marker}page{marker}", pages=f"{marker}pages{marker}"
+    )
     parts = []
     for i, piece in enumerate(text.split(marker)):
         if i % 2:
@@ -135,7 +143,11 @@ def local_fetcher(roots):
             path = None
             if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
                 path = Path(url2pathname(parts.path)).resolve()
-            if path is None or not path.is_file() or not any(path.is_relative_to(r) for r in self.roots):
+            if (
+                path is None
+                or not path.is_file()
+                or not any(path.is_relative_to(r) for r in self.roots)
+            ):
                 self.refused.append(url)
                 log.warning("PDF rendering refused to fetch %s", url[:200])
                 raise RefusedURL(f"not an allowed local file: {url[:200]}")
@@ -155,7 +167,9 @@ def render_html(template_name: str, **context) -> str:
         pdf_font_family=Markup(FONT_FAMILY),
         page_counter=page_counter_css(),
         generated_at=generated_at,
-        generated_line=_("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")),
+        generated_line=_(
+            "Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")
+        ),
         css_string=css_string,
         **context,
     )

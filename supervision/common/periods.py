@@ -30,12 +30,16 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"unknown period kind {self.kind!r}: expected one of {', '.join(KINDS)}.")
+            raise ValueError(
+                f"unknown period kind {self.kind!r}: expected one of {', '.join(KINDS)}."
+            )
         if not isinstance(self.year, int) or not 1 <= self.year <= 9999:
             raise ValueError(f"the year {self.year!r} is out of range (1–9999).")
         count = PER_YEAR[self.kind]
         if not isinstance(self.index, int) or not 1 <= self.index <= count:
-            raise ValueError(f"a {self.kind} index must be between 1 and {count}, not {self.index!r}.")
+            raise ValueError(
+                f"a {self.kind} index must be between 1 and {count}, not {self.index!r}."
+            )
 
     @classmethod
     def parse(cls, text: str) -> Period:

@@ -97,11 +97,17 @@ def leader_scope(person_id: int) -> Scope:
     """The units a leader answers for: subtrees they head or supervise, plus their own unit."""
     from supervision.org.models import OrgUnit, Person
 
-    led = db.session.execute(
-        sa.select(OrgUnit.path).where(
-            sa.or_(OrgUnit.head_person_id == person_id, OrgUnit.supervising_leader_id == person_id)
+    led = (
+        db.session.execute(
+            sa.select(OrgUnit.path).where(
+                sa.or_(
+                    OrgUnit.head_person_id == person_id, OrgUnit.supervising_leader_id == person_id
+                )
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     own_unit = db.session.scalar(sa.select(Person.org_unit_id).where(Person.id == person_id))
     return Scope(
         subtree_paths=tuple(sorted(set(led))),

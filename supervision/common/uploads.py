@@ -12,8 +12,10 @@ def uploaded_file(field: str = "file") -> tuple[str, bytes]:
     """The name and bytes of the multipart `field`; 422 when no file was sent."""
     upload = request.files.get(field)
     if upload is None or not upload.filename:
-        raise Invalid(_("No file uploaded: send it in the multipart field `%(field)s`.", field=field),
-                      {field: [_("This field is required.")]})
+        raise Invalid(
+            _("No file uploaded: send it in the multipart field `%(field)s`.", field=field),
+            {field: [_("This field is required.")]},
+        )
     return upload.filename, upload.read()
 
 

@@ -20,8 +20,13 @@ def demo_group():
 
 @demo_group.command("load")
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if data already exists.")
-@click.option("--seed", default=loader.DEFAULT_SEED, show_default=True, type=int,
-              help="Random seed; the same seed and date give the same data.")
+@click.option(
+    "--seed",
+    default=loader.DEFAULT_SEED,
+    show_default=True,
+    type=int,
+    help="Random seed; the same seed and date give the same data.",
+)
 @with_appcontext
 def load_cmd(if_empty: bool, seed: int):
     """Load the demo bureau (units, people, posts, eight years of assignments)."""
@@ -64,8 +69,10 @@ def accounts_cmd():
     click.echo(f"{'username':<{width}}  {'roles':<{roles_width}}  {'password':<18}  person")
     for r in rows:
         state = "" if r["created"] else "  (existed; password unchanged)"
-        click.echo(f"{r['username']:<{width}}  {', '.join(r['roles']):<{roles_width}}  "
-                   f"{loader.DEMO_PASSWORD:<18}  {r['person'] or '-'}{state}")
+        click.echo(
+            f"{r['username']:<{width}}  {', '.join(r['roles']):<{roles_width}}  "
+            f"{loader.DEMO_PASSWORD:<18}  {r['person'] or '-'}{state}"
+        )
 
 
 commands = [demo_group]

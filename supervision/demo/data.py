@@ -60,11 +60,20 @@ UNITS: tuple[UnitSpec, ...] = (
     UnitSpec("DH-CW", "财务装备室", "department", ROOT, "财务装备室主任", 6, 2, "DH-LD-03"),
     UnitSpec("DH-KSS", "看守所", "department", ROOT, "看守所所长", 17, 13, "DH-LD-04"),
     UnitSpec("DH-PCS1", "东湖派出所", "station", ROOT, "东湖派出所所长", 22, 16, "DH-LD-06"),
-    UnitSpec("DH-PCS1-XL", "东湖派出所巡逻中队", "team", "DH-PCS1", "巡逻中队中队长", 7, 11,
-             "DH-LD-06"),
+    UnitSpec(
+        "DH-PCS1-XL", "东湖派出所巡逻中队", "team", "DH-PCS1", "巡逻中队中队长", 7, 11, "DH-LD-06"
+    ),
     UnitSpec("DH-PCS2", "城南派出所", "station", ROOT, "城南派出所所长", 17, 13, "DH-LD-06"),
-    UnitSpec("DH-PCS2-SQ", "城南派出所社区警务中队", "team", "DH-PCS2", "社区中队中队长", 6, 6,
-             "DH-LD-06"),
+    UnitSpec(
+        "DH-PCS2-SQ",
+        "城南派出所社区警务中队",
+        "team",
+        "DH-PCS2",
+        "社区中队中队长",
+        6,
+        6,
+        "DH-LD-06",
+    ),
     UnitSpec("DH-PCS3", "港口派出所", "station", ROOT, "港口派出所所长", 14, 11, "DH-LD-06"),
 )
 

@@ -45,7 +45,8 @@ def history_start(today: date) -> date:
 def is_empty(session: Session) -> bool:
     """Whether no org unit, person or post exists yet."""
     return not any(
-        session.scalar(sa.select(model.id).limit(1)) is not None for model in (OrgUnit, Person, Post)
+        session.scalar(sa.select(model.id).limit(1)) is not None
+        for model in (OrgUnit, Person, Post)
     )
 
 
@@ -87,7 +88,9 @@ class _Builder:
                 self.names.add(surname + given)
                 return surname + given
 
-    def person(self, unit: str, ptype: str, leadership: str = "none", senior: bool = False) -> Person:
+    def person(
+        self, unit: str, ptype: str, leadership: str = "none", senior: bool = False
+    ) -> Person:
         """A person with plausible dates; a few recent hires are still on probation."""
         rng, today = self.rng, self.today
         if ptype == "police":
@@ -118,11 +121,16 @@ class _Builder:
                 hire = today - timedelta(days=rng.randint(400, 900))
         probation = hire + timedelta(days=YEAR) if ptype == "police" else hire + timedelta(days=182)
         return Person(
-            staff_no=staff_no, name=self.name(), personnel_type=ptype, leadership=leadership,
-            birth_date=birth, hire_date=hire,
+            staff_no=staff_no,
+            name=self.name(),
+            personnel_type=ptype,
+            leadership=leadership,
+            birth_date=birth,
+            hire_date=hire,
             retirement_date=add_years(birth, 60) if ptype == "police" else None,
             probation_until=probation if probation > today else None,
-            email=f"{staff_no.lower()}@{data.EMAIL_DOMAIN}", is_active=True,
+            email=f"{staff_no.lower()}@{data.EMAIL_DOMAIN}",
+            is_active=True,
         )
 
     # ------------------------------------------------------------ posts
@@ -138,16 +146,35 @@ class _Builder:
             rows.append(post)
 
         for code, title in data.SEATS:
-            add(code, data.TEAM_UNIT, name=title, category="other", sworn_only=True,
-                is_leadership=True)
+            add(
+                code,
+                data.TEAM_UNIT,
+                name=title,
+                category="other",
+                sworn_only=True,
+                is_leadership=True,
+            )
         for spec in data.UNITS:
             if spec.head_title:
-                add(f"{spec.code}-H", spec.code, name=spec.head_title, category="other",
-                    sworn_only=True, is_leadership=True)
+                add(
+                    f"{spec.code}-H",
+                    spec.code,
+                    name=spec.head_title,
+                    category="other",
+                    sworn_only=True,
+                    is_leadership=True,
+                )
             for p in data.POSTS.get(spec.code, ()):
-                add(f"{spec.code}-P{p.suffix}", spec.code, name=p.name, category=p.category,
-                    is_sensitive=p.is_sensitive, sworn_only=p.sworn_only,
-                    is_technical=p.is_technical, rotation_years=p.rotation_years)
+                add(
+                    f"{spec.code}-P{p.suffix}",
+                    spec.code,
+                    name=p.name,
+                    category=p.category,
+                    is_sensitive=p.is_sensitive,
+                    sworn_only=p.sworn_only,
+                    is_technical=p.is_technical,
+                    rotation_years=p.rotation_years,
+                )
         return rows
 
     def ordinary_posts(self, unit: str, ptype: str) -> list[tuple[str, int]]:
@@ -163,17 +190,31 @@ class _Builder:
     def plan_people(self) -> list[Person]:
         """Everyone, with the post each holds now (every post of a unit gets a holder first)."""
         for code, _title in data.SEATS:
-            self.plans.append(_Plan(self.person(data.TEAM_UNIT, "police", "team_member", True),
-                                    data.TEAM_UNIT, seat=code, current_post=code))
+            self.plans.append(
+                _Plan(
+                    self.person(data.TEAM_UNIT, "police", "team_member", True),
+                    data.TEAM_UNIT,
+                    seat=code,
+                    current_post=code,
+                )
+            )
         for spec in data.UNITS:
             if not spec.head_title:
                 continue
-            self.plans.append(_Plan(self.person(spec.code, "police", "department_head", True),
-                                    spec.code, seat=f"{spec.code}-H", current_post=f"{spec.code}-H"))
-            members = [_Plan(self.person(spec.code, "police"), spec.code)
-                       for _ in range(spec.police - 1)]
-            members += [_Plan(self.person(spec.code, "auxiliary"), spec.code)
-                        for _ in range(spec.auxiliary)]
+            self.plans.append(
+                _Plan(
+                    self.person(spec.code, "police", "department_head", True),
+                    spec.code,
+                    seat=f"{spec.code}-H",
+                    current_post=f"{spec.code}-H",
+                )
+            )
+            members = [
+                _Plan(self.person(spec.code, "police"), spec.code) for _ in range(spec.police - 1)
+            ]
+            members += [
+                _Plan(self.person(spec.code, "auxiliary"), spec.code) for _ in range(spec.auxiliary)
+            ]
             self._allocate(spec.code, members)
             self.plans.extend(members)
         self._retire_some()
@@ -183,8 +224,10 @@ class _Builder:
         waiting = list(members)
         self.rng.shuffle(waiting)
         for p in data.POSTS.get(unit, ()):  # one holder per post first, police for sworn-only
-            holder = next((m for m in waiting
-                           if not p.sworn_only or m.person.personnel_type == "police"), None)
+            holder = next(
+                (m for m in waiting if not p.sworn_only or m.person.personnel_type == "police"),
+                None,
+            )
             if holder:
                 holder.current_post = f"{unit}-P{p.suffix}"
                 waiting.remove(holder)
@@ -198,8 +241,12 @@ class _Builder:
         for p in self.plans:
             holders[p.current_post] = holders.get(p.current_post, 0) + 1
         for p in self.plans:
-            if (p.seat is None and holders[p.current_post] > 1 and p.person.probation_until is None
-                    and self.rng.random() < 0.03):
+            if (
+                p.seat is None
+                and holders[p.current_post] > 1
+                and p.person.probation_until is None
+                and self.rng.random() < 0.03
+            ):
                 p.person.is_active = False
                 holders[p.current_post] -= 1
 
@@ -212,8 +259,14 @@ class _Builder:
             self._timeline(plan)
             self._concurrent(plan)
             for code, start, end in plan.spans:
-                rows.append(Assignment(person_id=plan.person.id, post_id=self.posts[code].id,
-                                       start_date=start, end_date=end))
+                rows.append(
+                    Assignment(
+                        person_id=plan.person.id,
+                        post_id=self.posts[code].id,
+                        start_date=start,
+                        end_date=end,
+                    )
+                )
         return rows
 
     def _timeline(self, plan: _Plan) -> None:
@@ -230,7 +283,9 @@ class _Builder:
         while True:
             if latest:
                 long_tenure = rng.random() < 0.35
-                length = rng.randint(4 * YEAR, 8 * YEAR) if long_tenure else rng.randint(60, 4 * YEAR)
+                length = (
+                    rng.randint(4 * YEAR, 8 * YEAR) if long_tenure else rng.randint(60, 4 * YEAR)
+                )
             else:
                 length = rng.randint(YEAR, 4 * YEAR)
             until = end or self.today
@@ -264,11 +319,15 @@ class _Builder:
         if plan.seat or not person.is_active or self.rng.random() > 0.08:
             return
         used = {code for code, _, _ in plan.spans}
-        options = [c for c, _ in self.ordinary_posts(plan.unit, person.personnel_type) if c not in used]
+        options = [
+            c for c, _ in self.ordinary_posts(plan.unit, person.personnel_type) if c not in used
+        ]
         if not options:
             return
         current_start = plan.spans[0][1]
-        start = current_start + timedelta(days=self.rng.randint(0, (self.today - current_start).days))
+        start = current_start + timedelta(
+            days=self.rng.randint(0, (self.today - current_start).days)
+        )
         plan.spans.append((self.rng.choice(options), start, None))
 
 
@@ -277,8 +336,12 @@ def load(session: Session, seed: int = DEFAULT_SEED, today: date | None = None) 
     b = _Builder(seed, today or clock.today())
     units: dict[str, OrgUnit] = {}
     for spec in data.UNITS:  # parents come first in data.UNITS
-        units[spec.code] = OrgUnit(code=spec.code, name=spec.name, kind=spec.kind,
-                                   parent=units[spec.parent] if spec.parent else None)
+        units[spec.code] = OrgUnit(
+            code=spec.code,
+            name=spec.name,
+            kind=spec.kind,
+            parent=units[spec.parent] if spec.parent else None,
+        )
     session.add_all(units.values())
     session.flush()
     unit_ids = {code: u.id for code, u in units.items()}
@@ -346,8 +409,10 @@ def _current_holders(post_code: str):
 
 
 def _unit_head(unit_code: str):
-    return sa.select(Person.id).join(OrgUnit, OrgUnit.head_person_id == Person.id).where(
-        OrgUnit.code == unit_code
+    return (
+        sa.select(Person.id)
+        .join(OrgUnit, OrgUnit.head_person_id == Person.id)
+        .where(OrgUnit.code == unit_code)
     )
 
 
@@ -362,9 +427,12 @@ def _unit_members(unit_code: str, ptype: str | None = "police", sensitive_only: 
         stmt = stmt.where(Person.personnel_type == ptype)
     if sensitive_only:
         stmt = stmt.where(
-            sa.select(Assignment.id).join(Post, Post.id == Assignment.post_id).where(
+            sa.select(Assignment.id)
+            .join(Post, Post.id == Assignment.post_id)
+            .where(
                 Assignment.person_id == Person.id, Assignment.end_date.is_(None), Post.is_sensitive
-            ).exists()
+            )
+            .exists()
         )
     return stmt
 
@@ -372,7 +440,11 @@ def _unit_members(unit_code: str, ptype: str | None = "police", sensitive_only: 
 #: username, roles, and the query of suitable people to link (first one without an account).
 DEMO_ACCOUNTS = (
     ("admin", ("admin",), None),
-    ("secretary", ("discipline_secretary", "leader"), lambda: _current_holders(data.SECRETARY_SEAT)),
+    (
+        "secretary",
+        ("discipline_secretary", "leader"),
+        lambda: _current_holders(data.SECRETARY_SEAT),
+    ),
     ("member", ("discipline_member",), lambda: _unit_members("DH-JW")),
     ("hr", ("hr",), lambda: _current_holders("DH-ZG-P01")),
     ("leader", ("leader",), lambda: _unit_head("DH-PCS1")),
@@ -391,14 +463,21 @@ def ensure_accounts(session: Session) -> list[dict]:
         created = user is None
         if created:
             person = _free_person(session, candidates) if candidates else None
-            user = create_user(session, username, DEMO_PASSWORD, list(roles),
-                               staff_no=person.staff_no if person else None)
-        rows.append({
-            "username": username,
-            "roles": sorted(user.roles),
-            "person": f"{user.person.staff_no} {user.person.name}" if user.person else "",
-            "created": created,
-        })
+            user = create_user(
+                session,
+                username,
+                DEMO_PASSWORD,
+                list(roles),
+                staff_no=person.staff_no if person else None,
+            )
+        rows.append(
+            {
+                "username": username,
+                "roles": sorted(user.roles),
+                "person": f"{user.person.staff_no} {user.person.name}" if user.person else "",
+                "created": created,
+            }
+        )
     return rows
 
 

@@ -42,14 +42,18 @@ def _instant(day: date) -> datetime:
     return datetime.combine(day, time(2, 0), tzinfo=UTC)
 
 
-def load(session: Session, seed: int, today: date, units: dict[str, OrgUnit],
-         posts: dict[str, Post]) -> dict[str, int]:
+def load(
+    session: Session, seed: int, today: date, units: dict[str, OrgUnit], posts: dict[str, Post]
+) -> dict[str, int]:
     """Add the campaign, risk points, measures and approvals; returns their counts."""
     rng = random.Random(f"demo-risks-{seed}")
     settings = services.get_risk_settings(session)
-    campaign = RiskCampaign(name=f"{today.year}年度廉政风险点排查", year=today.year,
-                            deadline=min(today + timedelta(days=45), date(today.year, 12, 31)),
-                            status="open")
+    campaign = RiskCampaign(
+        name=f"{today.year}年度廉政风险点排查",
+        year=today.year,
+        deadline=min(today + timedelta(days=45), date(today.year, 12, 31)),
+        status="open",
+    )
     session.add(campaign)
     session.flush()
 
@@ -63,10 +67,11 @@ def load(session: Session, seed: int, today: date, units: dict[str, OrgUnit],
     cut1, cut2 = APPROVED_UNITS, APPROVED_UNITS + SUBMITTED_UNITS
     state = {code: "approved" for code in order[:cut1]}
     state.update({code: "submitted" for code in order[cut1:cut2]})
-    state.update({code: "returned" for code in order[cut2:cut2 + RETURNED_UNITS]})
+    state.update({code: "returned" for code in order[cut2 : cut2 + RETURNED_UNITS]})
     not_started = [code for code in order if code not in state]
-    uncovered = set(rng.sample([p.code for code in not_started for p in sensitive[code]],
-                               UNCOVERED_POSTS))
+    uncovered = set(
+        rng.sample([p.code for code in not_started for p in sensitive[code]], UNCOVERED_POSTS)
+    )
 
     points: list[RiskPoint] = []
     for code in [spec.code for spec in data.UNITS if spec.code in sensitive]:
@@ -84,8 +89,9 @@ def load(session: Session, seed: int, today: date, units: dict[str, OrgUnit],
         points.extend(unit_points)
     _past_due(rng, today, points)
     for p in points:
-        p.review_due_on = rules.review_due_on(p.last_reviewed_on,
-                                              rules.level(p.likelihood, p.impact, settings), settings)
+        p.review_due_on = rules.review_due_on(
+            p.last_reviewed_on, rules.level(p.likelihood, p.impact, settings), settings
+        )
     session.add_all(points)
     session.flush()
 
@@ -93,40 +99,68 @@ def load(session: Session, seed: int, today: date, units: dict[str, OrgUnit],
     for p in points:
         if p.status == "approved":
             frozen = services.frozen_data(p, rules.level(p.likelihood, p.impact, settings))
-            approvals.append(RiskApproval(
-                campaign_id=campaign.id, risk_point_id=p.id, org_unit_id=p.org_unit_id, version=1,
-                data=json.dumps(frozen, ensure_ascii=False, sort_keys=True),
-                approved_at=_instant(p.last_reviewed_on), approved_by_id=None))
+            approvals.append(
+                RiskApproval(
+                    campaign_id=campaign.id,
+                    risk_point_id=p.id,
+                    org_unit_id=p.org_unit_id,
+                    version=1,
+                    data=json.dumps(frozen, ensure_ascii=False, sort_keys=True),
+                    approved_at=_instant(p.last_reviewed_on),
+                    approved_by_id=None,
+                )
+            )
     session.add_all(approvals)
     session.flush()
-    return {"risk_campaigns": 1, "risk_points": len(points),
-            "risk_measures": sum(len(p.measures) for p in points), "risk_approvals": len(approvals)}
+    return {
+        "risk_campaigns": 1,
+        "risk_points": len(points),
+        "risk_measures": sum(len(p.measures) for p in points),
+        "risk_approvals": len(approvals),
+    }
 
 
-def _point(rng: random.Random, today: date, unit: OrgUnit, post: Post | None,
-           template: risk_data.Template) -> RiskPoint:
+def _point(
+    rng: random.Random, today: date, unit: OrgUnit, post: Post | None, template: risk_data.Template
+) -> RiskPoint:
     title, manifestation, category, likelihood, impact, measures = template
     owner = unit.head_person_id
     point = RiskPoint(
-        org_unit_id=unit.id, post_id=post.id if post else None, title=title,
-        manifestation=manifestation, category=category, likelihood=likelihood, impact=impact,
-        responsible_leader_id=unit.supervising_leader_id, department_owner_id=owner,
-        status="draft", version=1, return_comment="",
+        org_unit_id=unit.id,
+        post_id=post.id if post else None,
+        title=title,
+        manifestation=manifestation,
+        category=category,
+        likelihood=likelihood,
+        impact=impact,
+        responsible_leader_id=unit.supervising_leader_id,
+        department_owner_id=owner,
+        status="draft",
+        version=1,
+        return_comment="",
         # Most points were reviewed in last year's screening; some are new this year.
-        last_reviewed_on=today - timedelta(days=rng.randint(150, 420)) if rng.random() < 0.7 else None,
+        last_reviewed_on=today - timedelta(days=rng.randint(150, 420))
+        if rng.random() < 0.7
+        else None,
     )
     for text in measures:
         done = rng.random() < 0.35
         due = today + timedelta(days=rng.randint(20, 240))
-        point.measures.append(Measure(
-            description=text, owner_id=owner, status="done" if done else "open",
-            due_on=today - timedelta(days=rng.randint(20, 200)) if done else due,
-            done_on=today - timedelta(days=rng.randint(1, 19)) if done else None))
+        point.measures.append(
+            Measure(
+                description=text,
+                owner_id=owner,
+                status="done" if done else "open",
+                due_on=today - timedelta(days=rng.randint(20, 200)) if done else due,
+                done_on=today - timedelta(days=rng.randint(1, 19)) if done else None,
+            )
+        )
     return point
 
 
-def _set_state(rng: random.Random, today: date, campaign: RiskCampaign, state: str,
-               points: list[RiskPoint]) -> None:
+def _set_state(
+    rng: random.Random, today: date, campaign: RiskCampaign, state: str, points: list[RiskPoint]
+) -> None:
     if state == "not_started" or not points:
         return
     submitted_on = today - timedelta(days=rng.randint(5, 20))

@@ -58,20 +58,34 @@ class _Rotation:
 
     def candidates(self, as_of: date) -> list[eligibility.Row]:
         """Due rows of ordinary posts whose holders are free to move on `as_of`."""
-        rows = [r for r in eligibility.compute(self.s, as_of)
-                if r.status == "due" and r.person_id not in self.used
-                and "leader_term" not in r.reasons and "probation" not in r.reasons]
+        rows = [
+            r
+            for r in eligibility.compute(self.s, as_of)
+            if r.status == "due"
+            and r.person_id not in self.used
+            and "leader_term" not in r.reasons
+            and "probation" not in r.reasons
+        ]
         self.rng.shuffle(rows)
         return rows
 
     def destination(self, row: eligibility.Row, day: date) -> Post | None:
         """Another post of the same unit the person may hold and does not hold on `day`."""
         person = self.people[row.person_id]
-        held = set(self.s.scalars(sa.select(Assignment.post_id).where(
-            Assignment.person_id == person.id, Assignment.start_date <= day,
-            sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= day))))
-        options = [p for p in self.posts_by_unit.get(row.post_unit_id, [])
-                   if p.id not in held and not (p.sworn_only and person.personnel_type == "auxiliary")]
+        held = set(
+            self.s.scalars(
+                sa.select(Assignment.post_id).where(
+                    Assignment.person_id == person.id,
+                    Assignment.start_date <= day,
+                    sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= day),
+                )
+            )
+        )
+        options = [
+            p
+            for p in self.posts_by_unit.get(row.post_unit_id, [])
+            if p.id not in held and not (p.sworn_only and person.personnel_type == "auxiliary")
+        ]
         return self.rng.choice(options) if options else None
 
     def pick(self, rows: list[eligibility.Row], count: int, day: date | None) -> list[tuple]:
@@ -102,55 +116,98 @@ def load(session: Session, seed: int, today: date, posts: dict[str, Post]) -> di
     moves = r.pick(r.candidates(effective - timedelta(days=1)), EXECUTED_MOVES, effective)
     meeting = effective - timedelta(days=20)
     executed = RotationPlan(
-        name=f"{year}年重要敏感岗位轮岗交流（第一批）", status="executed",
+        name=f"{year}年重要敏感岗位轮岗交流（第一批）",
+        status="executed",
         created_at=_instant(meeting - timedelta(days=14)),
-        submitted_at=_instant(meeting - timedelta(days=7)), decided_at=_instant(meeting),
-        meeting_date=meeting, minutes_no=f"党委会〔{meeting.year}〕9号",
-        executed_at=_instant(effective - timedelta(days=3)))
+        submitted_at=_instant(meeting - timedelta(days=7)),
+        decided_at=_instant(meeting),
+        meeting_date=meeting,
+        minutes_no=f"党委会〔{meeting.year}〕9号",
+        executed_at=_instant(effective - timedelta(days=3)),
+    )
     for position, (row, target) in enumerate(moves):
-        old = session.scalars(sa.select(Assignment).where(
-            Assignment.person_id == row.person_id, Assignment.post_id == row.post_id,
-            Assignment.end_date.is_(None))).first()
+        old = session.scalars(
+            sa.select(Assignment).where(
+                Assignment.person_id == row.person_id,
+                Assignment.post_id == row.post_id,
+                Assignment.end_date.is_(None),
+            )
+        ).first()
         if old is None:  # the demo history ends this stint before today: nothing to close
             continue
         old.end_date = effective - timedelta(days=1)
         new = Assignment(person_id=row.person_id, post_id=target.id, start_date=effective)
         session.add(new)
         session.flush()
-        executed.items.append(RotationPlanItem(
-            position=position, person_id=row.person_id, from_post_id=row.post_id,
-            to_post_id=target.id, effective_date=effective, closed_assignment_id=old.id,
-            opened_assignment_id=new.id))
+        executed.items.append(
+            RotationPlanItem(
+                position=position,
+                person_id=row.person_id,
+                from_post_id=row.post_id,
+                to_post_id=target.id,
+                effective_date=effective,
+                closed_assignment_id=old.id,
+                opened_assignment_id=new.id,
+            )
+        )
     session.add(executed)
     session.flush()
 
     due = r.candidates(today)
     hold = deferral = 0
     for row, _target in r.pick(due, 1, None):
-        session.add(RotationHold(person_id=row.person_id, reason=HOLD_REASON,
-                                 created_at=_instant(today - timedelta(days=12))))
+        session.add(
+            RotationHold(
+                person_id=row.person_id,
+                reason=HOLD_REASON,
+                created_at=_instant(today - timedelta(days=12)),
+            )
+        )
         hold += 1
     for row, _target in r.pick(due, 1, None):
-        session.add(RotationDeferral(
-            person_id=row.person_id, reason=DEFERRAL_REASON, meeting_date=today - timedelta(days=30),
-            minutes_no=f"党委会〔{year}〕21号", expires_on=today + timedelta(days=180),
-            created_at=_instant(today - timedelta(days=29))))
+        session.add(
+            RotationDeferral(
+                person_id=row.person_id,
+                reason=DEFERRAL_REASON,
+                meeting_date=today - timedelta(days=30),
+                minutes_no=f"党委会〔{year}〕21号",
+                expires_on=today + timedelta(days=180),
+                created_at=_instant(today - timedelta(days=29)),
+            )
+        )
         deferral += 1
 
     next_month = _first_of_month(today.replace(day=28) + timedelta(days=10))
-    submitted = RotationPlan(name=f"{year}年重要敏感岗位轮岗交流（第二批）", status="submitted",
-                             created_at=_instant(today - timedelta(days=10)),
-                             submitted_at=_instant(today - timedelta(days=3)))
+    submitted = RotationPlan(
+        name=f"{year}年重要敏感岗位轮岗交流（第二批）",
+        status="submitted",
+        created_at=_instant(today - timedelta(days=10)),
+        submitted_at=_instant(today - timedelta(days=3)),
+    )
     for position, (row, target) in enumerate(r.pick(due, SUBMITTED_MOVES, next_month)):
-        submitted.items.append(RotationPlanItem(
-            position=position, person_id=row.person_id, from_post_id=row.post_id,
-            to_post_id=target.id, effective_date=next_month))
-    draft = RotationPlan(name=f"{year + 1}年轮岗交流人选（拟）", status="draft",
-                         created_at=_instant(today - timedelta(days=1)))
+        submitted.items.append(
+            RotationPlanItem(
+                position=position,
+                person_id=row.person_id,
+                from_post_id=row.post_id,
+                to_post_id=target.id,
+                effective_date=next_month,
+            )
+        )
+    draft = RotationPlan(
+        name=f"{year + 1}年轮岗交流人选（拟）",
+        status="draft",
+        created_at=_instant(today - timedelta(days=1)),
+    )
     for position, (row, _target) in enumerate(r.pick(due, DRAFT_CANDIDATES, None)):
-        draft.items.append(RotationPlanItem(position=position, person_id=row.person_id,
-                                            from_post_id=row.post_id))
+        draft.items.append(
+            RotationPlanItem(position=position, person_id=row.person_id, from_post_id=row.post_id)
+        )
     session.add_all([submitted, draft])
     session.flush()
-    return {"rotation_plans": 3, "rotation_moves": len(executed.items),
-            "rotation_deferrals": deferral, "rotation_holds": hold}
+    return {
+        "rotation_plans": 3,
+        "rotation_moves": len(executed.items),
+        "rotation_deferrals": deferral,
+        "rotation_holds": hold,
+    }

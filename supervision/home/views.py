@@ -18,9 +18,13 @@ bp = Blueprint("home", __name__)
 def index():
     """The landing page after login."""
     scope = current_scope()
-    units = db.session.scalar(sa.select(sa.func.count()).select_from(OrgUnit).where(scope.unit_clause()))
+    units = db.session.scalar(
+        sa.select(sa.func.count()).select_from(OrgUnit).where(scope.unit_clause())
+    )
     people = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Person).where(scope.person_clause(), Person.is_active)
+        sa.select(sa.func.count())
+        .select_from(Person)
+        .where(scope.person_clause(), Person.is_active)
     )
     posts = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(Post.is_sensitive)).where(
@@ -30,11 +34,19 @@ def index():
     in_sensitive = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Assignment.person_id)))
         .join(Post, Post.id == Assignment.post_id)
-        .where(Assignment.end_date.is_(None), Post.is_sensitive,
-               Post.org_unit_id.in_(scope.unit_ids_select()))
+        .where(
+            Assignment.end_date.is_(None),
+            Post.is_sensitive,
+            Post.org_unit_id.in_(scope.unit_ids_select()),
+        )
     )
     return render_template(
         "home/index.html",
-        counts={"units": units, "people": people, "posts": posts[0], "sensitive_posts": posts[1],
-                "people_in_sensitive": in_sensitive},
+        counts={
+            "units": units,
+            "people": people,
+            "posts": posts[0],
+            "sensitive_posts": posts[1],
+            "people_in_sensitive": in_sensitive,
+        },
     )

@@ -179,13 +179,17 @@ class AssignmentItem(MethodView):
     @blp.response(200, AssignmentSchema)
     def get(self, assignment_id):
         """One assignment."""
-        return _scoped_one(queries.assignments(current_scope()), Assignment, assignment_id, "assignment")
+        return _scoped_one(
+            queries.assignments(current_scope()), Assignment, assignment_id, "assignment"
+        )
 
     @blp.arguments(AssignmentPatchSchema)
     @blp.response(200, AssignmentSchema)
     def patch(self, data, assignment_id):
         """Change an assignment's post or dates (e.g. set end_date when someone leaves)."""
-        a = _scoped_one(queries.assignments(current_scope()), Assignment, assignment_id, "assignment")
+        a = _scoped_one(
+            queries.assignments(current_scope()), Assignment, assignment_id, "assignment"
+        )
         _require_write()
         services.update_assignment(db.session, a, data)
         db.session.commit()
@@ -194,8 +198,9 @@ class AssignmentItem(MethodView):
     @blp.response(204)
     def delete(self, assignment_id):
         """Delete a mistaken assignment."""
-        a = _scoped_one(queries.assignments(current_scope()), Assignment, assignment_id, "assignment")
+        a = _scoped_one(
+            queries.assignments(current_scope()), Assignment, assignment_id, "assignment"
+        )
         _require_write()
         services.delete_assignment(db.session, a)
         db.session.commit()
-

@@ -157,7 +157,8 @@ class UnitForm(FlaskForm):
         """Fill the unit and leader selects."""
         self.parent_id.choices = options([("", _("— none (top level) —")), *unit_options])
         self.supervising_leader_id.choices = options(
-            [("", _("— none —")), *[(p.id, f"{p.name}（{p.staff_no}）") for p in leaders]])
+            [("", _("— none —")), *[(p.id, f"{p.name}（{p.staff_no}）") for p in leaders]]
+        )
 
 
 class PersonForm(FlaskForm):
@@ -165,10 +166,13 @@ class PersonForm(FlaskForm):
 
     staff_no = _text(_l("Staff number"), 32, required=True)
     name = _text(_l("Full name"), 100, required=True)
-    personnel_type = SelectField(_l("Personnel type"), choices=options(choices("personnel_type")),
-                                 validators=[_Mandatory()])
+    personnel_type = SelectField(
+        _l("Personnel type"), choices=options(choices("personnel_type")), validators=[_Mandatory()]
+    )
     org_unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[_Mandatory()])
-    leadership = SelectField(_l("Leadership position"), choices=options(choices("leadership")), default="none")
+    leadership = SelectField(
+        _l("Leadership position"), choices=options(choices("leadership")), default="none"
+    )
     birth_date = _date(_l("Birth date"))
     hire_date = _date(_l("Hire date"))
     retirement_date = _date(_l("Planned retirement date"))
@@ -184,9 +188,22 @@ class PersonForm(FlaskForm):
 
     def to_data(self) -> dict:
         """The service dict."""
-        return {f: getattr(self, f).data for f in (
-            "staff_no", "name", "personnel_type", "org_unit_id", "leadership", "birth_date",
-            "hire_date", "retirement_date", "probation_until", "email", "is_active")}
+        return {
+            f: getattr(self, f).data
+            for f in (
+                "staff_no",
+                "name",
+                "personnel_type",
+                "org_unit_id",
+                "leadership",
+                "birth_date",
+                "hire_date",
+                "retirement_date",
+                "probation_until",
+                "email",
+                "is_active",
+            )
+        }
 
 
 class PostForm(FlaskForm):
@@ -200,8 +217,9 @@ class PostForm(FlaskForm):
     sworn_only = BooleanField(_l("Sworn police only (auxiliary police may not hold it)"))
     is_technical = BooleanField(_l("Special technical post"))
     is_leadership = BooleanField(_l("Leadership position"))
-    rotation_years = IntegerField(_l("Rotation threshold in years (overrides the policy)"),
-                                  validators=[Optional()])
+    rotation_years = IntegerField(
+        _l("Rotation threshold in years (overrides the policy)"), validators=[Optional()]
+    )
 
     FIELD_MAP: dict[str, str] = {}
 
@@ -211,9 +229,20 @@ class PostForm(FlaskForm):
 
     def to_data(self) -> dict:
         """The service dict."""
-        return {f: getattr(self, f).data for f in (
-            "code", "name", "org_unit_id", "category", "is_sensitive", "sworn_only",
-            "is_technical", "is_leadership", "rotation_years")}
+        return {
+            f: getattr(self, f).data
+            for f in (
+                "code",
+                "name",
+                "org_unit_id",
+                "category",
+                "is_sensitive",
+                "sworn_only",
+                "is_technical",
+                "is_leadership",
+                "rotation_years",
+            )
+        }
 
 
 class AssignmentForm(FlaskForm):

@@ -77,7 +77,9 @@ class OrgUnit(TimestampMixin, db.Model):
         sa.ForeignKey("people.id", use_alter=True, ondelete="SET NULL"), index=True
     )
 
-    parent: Mapped[OrgUnit | None] = relationship(remote_side="OrgUnit.id", back_populates="children")
+    parent: Mapped[OrgUnit | None] = relationship(
+        remote_side="OrgUnit.id", back_populates="children"
+    )
     children: Mapped[list[OrgUnit]] = relationship(back_populates="parent", order_by="OrgUnit.code")
     head: Mapped[Person | None] = relationship(foreign_keys=[head_person_id])
     supervising_leader: Mapped[Person | None] = relationship(foreign_keys=[supervising_leader_id])

@@ -24,12 +24,17 @@ def _subtree_of(unit_id: int):
     return sa.select(OrgUnit.id).where(in_subtree(OrgUnit.path, parent))
 
 
-def units(scope: Scope, q: str | None = None, parent_id: int | None = None, kind: str | None = None):
+def units(
+    scope: Scope, q: str | None = None, parent_id: int | None = None, kind: str | None = None
+):
     """Units in scope, ordered by path (tree order)."""
     stmt = sa.select(OrgUnit).where(scope.unit_clause())
     if q:
-        stmt = stmt.where(sa.or_(OrgUnit.name.like(_like(q), escape="\\"),
-                                 OrgUnit.code.like(_like(q), escape="\\")))
+        stmt = stmt.where(
+            sa.or_(
+                OrgUnit.name.like(_like(q), escape="\\"), OrgUnit.code.like(_like(q), escape="\\")
+            )
+        )
     if parent_id is not None:
         stmt = stmt.where(OrgUnit.parent_id == parent_id)
     if kind:
@@ -37,14 +42,22 @@ def units(scope: Scope, q: str | None = None, parent_id: int | None = None, kind
     return stmt.order_by(OrgUnit.path)
 
 
-def people(scope: Scope, q: str | None = None, org_unit_id: int | None = None,
-           personnel_type: str | None = None, leadership: str | None = None,
-           is_active: bool | None = None):
+def people(
+    scope: Scope,
+    q: str | None = None,
+    org_unit_id: int | None = None,
+    personnel_type: str | None = None,
+    leadership: str | None = None,
+    is_active: bool | None = None,
+):
     """People in scope, ordered by staff number."""
     stmt = sa.select(Person).where(scope.person_clause())
     if q:
-        stmt = stmt.where(sa.or_(Person.name.like(_like(q), escape="\\"),
-                                 Person.staff_no.like(_like(q), escape="\\")))
+        stmt = stmt.where(
+            sa.or_(
+                Person.name.like(_like(q), escape="\\"), Person.staff_no.like(_like(q), escape="\\")
+            )
+        )
     if org_unit_id is not None:
         stmt = stmt.where(Person.org_unit_id.in_(_subtree_of(org_unit_id)))
     if personnel_type:
@@ -56,13 +69,19 @@ def people(scope: Scope, q: str | None = None, org_unit_id: int | None = None,
     return stmt.order_by(Person.staff_no)
 
 
-def posts(scope: Scope, q: str | None = None, org_unit_id: int | None = None,
-          category: str | None = None, is_sensitive: bool | None = None):
+def posts(
+    scope: Scope,
+    q: str | None = None,
+    org_unit_id: int | None = None,
+    category: str | None = None,
+    is_sensitive: bool | None = None,
+):
     """Posts of units in scope, ordered by code."""
     stmt = sa.select(Post).where(Post.org_unit_id.in_(scope.unit_ids_select()))
     if q:
-        stmt = stmt.where(sa.or_(Post.name.like(_like(q), escape="\\"),
-                                 Post.code.like(_like(q), escape="\\")))
+        stmt = stmt.where(
+            sa.or_(Post.name.like(_like(q), escape="\\"), Post.code.like(_like(q), escape="\\"))
+        )
     if org_unit_id is not None:
         stmt = stmt.where(Post.org_unit_id.in_(_subtree_of(org_unit_id)))
     if category:
@@ -72,8 +91,13 @@ def posts(scope: Scope, q: str | None = None, org_unit_id: int | None = None,
     return stmt.order_by(Post.code)
 
 
-def assignments(scope: Scope, person_id: int | None = None, post_id: int | None = None,
-                current: bool | None = None, as_of: date | None = None):
+def assignments(
+    scope: Scope,
+    person_id: int | None = None,
+    post_id: int | None = None,
+    current: bool | None = None,
+    as_of: date | None = None,
+):
     """Assignments of people in scope, newest first; `current` as of `as_of` (see _current)."""
     visible = sa.select(Person.id).where(scope.person_clause())
     stmt = sa.select(Assignment).where(Assignment.person_id.in_(visible))
@@ -108,8 +132,11 @@ class UnitNode:
 
 
 def _counts_by_unit(column):
-    return (sa.select(column.label("org_unit_id"), sa.func.count().label("n"))
-            .group_by(column).subquery())
+    return (
+        sa.select(column.label("org_unit_id"), sa.func.count().label("n"))
+        .group_by(column)
+        .subquery()
+    )
 
 
 def unit_rows(scope: Scope, q: str | None = None):
@@ -170,11 +197,16 @@ class _Stub:
 
 def unit_options(scope: Scope) -> list[tuple[int, str]]:
     """(id, indented label) for every unit in scope, in tree order, for select fields."""
-    rows = db.session.execute(units(scope).with_only_columns(OrgUnit.id, OrgUnit.path, OrgUnit.depth,
-                                                              OrgUnit.code, OrgUnit.name)).all()
+    rows = db.session.execute(
+        units(scope).with_only_columns(
+            OrgUnit.id, OrgUnit.path, OrgUnit.depth, OrgUnit.code, OrgUnit.name
+        )
+    ).all()
     stubs = [(_Stub(r.id, r.path, r.depth, r.code, r.name), 0, 0) for r in rows]
-    return [(n.unit.id, "\u3000" * level + f"{n.unit.name}（{n.unit.code}）")
-            for level, n in flatten(build_tree(stubs))]
+    return [
+        (n.unit.id, "\u3000" * level + f"{n.unit.name}（{n.unit.code}）")
+        for level, n in flatten(build_tree(stubs))
+    ]
 
 
 def ancestors(scope: Scope, unit: OrgUnit) -> list[OrgUnit]:
@@ -182,8 +214,11 @@ def ancestors(scope: Scope, unit: OrgUnit) -> list[OrgUnit]:
     ids = _ancestor_ids(unit)
     if not ids:
         return []
-    return list(db.session.scalars(units(scope).where(OrgUnit.id.in_(ids)).order_by(None)
-                                   .order_by(OrgUnit.depth)))
+    return list(
+        db.session.scalars(
+            units(scope).where(OrgUnit.id.in_(ids)).order_by(None).order_by(OrgUnit.depth)
+        )
+    )
 
 
 def ancestry_of(scope: Scope, found: list[OrgUnit]) -> dict[int, list[OrgUnit]]:
@@ -197,8 +232,11 @@ def ancestry_of(scope: Scope, found: list[OrgUnit]) -> dict[int, list[OrgUnit]]:
 
 def team_members(scope: Scope):
     """Leadership-team members in scope (candidates for supervising leader), by name."""
-    return (sa.select(Person).where(scope.person_clause(), Person.leadership == "team_member")
-            .order_by(Person.name, Person.staff_no))
+    return (
+        sa.select(Person)
+        .where(scope.person_clause(), Person.leadership == "team_member")
+        .order_by(Person.name, Person.staff_no)
+    )
 
 
 def people_list(scope: Scope, **filters):
@@ -213,23 +251,36 @@ def posts_list(scope: Scope, as_of: date, **filters):
     """(post, current holder count) rows with the unit eager-loaded."""
     holders = (
         sa.select(Assignment.post_id, sa.func.count().label("n"))
-        .where(_current(as_of)).group_by(Assignment.post_id).subquery()
+        .where(_current(as_of))
+        .group_by(Assignment.post_id)
+        .subquery()
     )
-    return (posts(scope, **filters)
-            .add_columns(sa.func.coalesce(holders.c.n, 0))
-            .outerjoin(holders, holders.c.post_id == Post.id)
-            .options(joinedload(Post.org_unit)))
+    return (
+        posts(scope, **filters)
+        .add_columns(sa.func.coalesce(holders.c.n, 0))
+        .outerjoin(holders, holders.c.post_id == Post.id)
+        .options(joinedload(Post.org_unit))
+    )
 
 
 def _current(as_of: date):
     """Held on `as_of`: started, and not ended before it (end_date is the last day in post)."""
-    return sa.and_(Assignment.start_date <= as_of,
-                   sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= as_of))
+    return sa.and_(
+        Assignment.start_date <= as_of,
+        sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= as_of),
+    )
 
 
-def assignment_list(scope: Scope, as_of: date, current: bool = False, org_unit_id: int | None = None,
-                    sensitive: bool = False, q: str | None = None, person_id: int | None = None,
-                    post_id: int | None = None):
+def assignment_list(
+    scope: Scope,
+    as_of: date,
+    current: bool = False,
+    org_unit_id: int | None = None,
+    sensitive: bool = False,
+    q: str | None = None,
+    person_id: int | None = None,
+    post_id: int | None = None,
+):
     """Assignments of people in scope with person, post and units eager-loaded, newest first."""
     stmt = assignments(scope, person_id=person_id, post_id=post_id)
     if current:
@@ -243,12 +294,23 @@ def assignment_list(scope: Scope, as_of: date, current: bool = False, org_unit_i
         stmt = stmt.where(Assignment.post_id.in_(post_ids))
     if q:
         like = _like(q)
-        stmt = stmt.where(sa.or_(
-            Assignment.person_id.in_(sa.select(Person.id).where(sa.or_(
-                Person.name.like(like, escape="\\"), Person.staff_no.like(like, escape="\\")))),
-            Assignment.post_id.in_(sa.select(Post.id).where(sa.or_(
-                Post.name.like(like, escape="\\"), Post.code.like(like, escape="\\")))),
-        ))
+        stmt = stmt.where(
+            sa.or_(
+                Assignment.person_id.in_(
+                    sa.select(Person.id).where(
+                        sa.or_(
+                            Person.name.like(like, escape="\\"),
+                            Person.staff_no.like(like, escape="\\"),
+                        )
+                    )
+                ),
+                Assignment.post_id.in_(
+                    sa.select(Post.id).where(
+                        sa.or_(Post.name.like(like, escape="\\"), Post.code.like(like, escape="\\"))
+                    )
+                ),
+            )
+        )
     return stmt.options(
         joinedload(Assignment.person).joinedload(Person.org_unit),
         joinedload(Assignment.post).joinedload(Post.org_unit),

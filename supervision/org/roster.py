@@ -37,14 +37,33 @@ CHUNK = 5000
 _FAR = date.max
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 #: Values used for an empty cell of a column whose empty value is not "nothing".
-DEFAULTS = {"leadership": "none", "is_active": True, "category": "other", "is_sensitive": False,
-            "sworn_only": False, "is_technical": False, "is_leadership": False}
-REQUIRED = {"units": ("name", "kind"), "people": ("name", "personnel_type", "org_unit_code"),
-            "posts": ("name", "org_unit_code"), "assignments": ()}
-KEYS = {"units": ("code",), "people": ("staff_no",), "posts": ("code",),
-        "assignments": ("staff_no", "post_code", "start_date")}
-MODELS = {"units": (OrgUnit, "org_unit", UNIT_FIELDS), "people": (Person, "person", PERSON_FIELDS),
-          "posts": (Post, "post", POST_FIELDS), "assignments": (Assignment, "assignment", ASSIGNMENT_FIELDS)}
+DEFAULTS = {
+    "leadership": "none",
+    "is_active": True,
+    "category": "other",
+    "is_sensitive": False,
+    "sworn_only": False,
+    "is_technical": False,
+    "is_leadership": False,
+}
+REQUIRED = {
+    "units": ("name", "kind"),
+    "people": ("name", "personnel_type", "org_unit_code"),
+    "posts": ("name", "org_unit_code"),
+    "assignments": (),
+}
+KEYS = {
+    "units": ("code",),
+    "people": ("staff_no",),
+    "posts": ("code",),
+    "assignments": ("staff_no", "post_code", "start_date"),
+}
+MODELS = {
+    "units": (OrgUnit, "org_unit", UNIT_FIELDS),
+    "people": (Person, "person", PERSON_FIELDS),
+    "posts": (Post, "post", POST_FIELDS),
+    "assignments": (Assignment, "assignment", ASSIGNMENT_FIELDS),
+}
 
 
 class NewRef(NamedTuple):
@@ -54,18 +73,27 @@ class NewRef(NamedTuple):
     key: str
 
 
-def import_roster(session: Session, filename: str, data: bytes, kind: str | None = None,
-                  dry_run: bool = False) -> dict:
+def import_roster(
+    session: Session, filename: str, data: bytes, kind: str | None = None, dry_run: bool = False
+) -> dict:
     """Check an uploaded roster and, unless `dry_run`, upsert it; Invalid lists every error."""
     cfg = current_app.config
     problems = Problems()
-    sheets = roster_io.read_upload(filename, data, kind, int(cfg.get("ROSTER_MAX_ROWS", 200_000)),
-                                   problems, int(cfg.get("ROSTER_MAX_UNPACKED", 512 * 1024 * 1024)))
+    sheets = roster_io.read_upload(
+        filename,
+        data,
+        kind,
+        int(cfg.get("ROSTER_MAX_ROWS", 200_000)),
+        problems,
+        int(cfg.get("ROSTER_MAX_UNPACKED", 512 * 1024 * 1024)),
+    )
     importer = _Import(session, sheets, problems, lock=not dry_run)
     importer.check()
     if problems:
-        raise Invalid(_("The roster was not imported: correct the listed errors and upload it again."),
-                      problems.as_list())
+        raise Invalid(
+            _("The roster was not imported: correct the listed errors and upload it again."),
+            problems.as_list(),
+        )
     if not dry_run:
         importer.apply()
     return importer.summary(dry_run)
@@ -74,7 +102,7 @@ def import_roster(session: Session, filename: str, data: bytes, kind: str | None
 def _chunks(values: Iterable, size: int = CHUNK):
     items = sorted(set(values), key=str)
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class _Import:
@@ -101,7 +129,9 @@ class _Import:
         out: dict[Any, Row] = {}
         missing = [f for f in KEYS[kind] if f not in sheet.headers]
         for f in missing:
-            self.problems.add(sheet.title, 1, f, _("Required column %(column)s is missing.", column=f))
+            self.problems.add(
+                sheet.title, 1, f, _("Required column %(column)s is missing.", column=f)
+            )
         if missing:
             return out
         for row in sheet.rows:
@@ -113,7 +143,9 @@ class _Import:
                 continue
             key = parts[0] if len(parts) == 1 else tuple(parts)
             if key in out:
-                self._err(kind, row, KEYS[kind][0], _("Duplicate of row %(row)d.", row=out[key].number))
+                self._err(
+                    kind, row, KEYS[kind][0], _("Duplicate of row %(row)d.", row=out[key].number)
+                )
                 continue
             out[key] = row
         return out
@@ -128,7 +160,9 @@ class _Import:
         self.unit_codes = {u.id: u.code for u in self.units.values()}
         staff = set(r["people"]) | {k[0] for k in r["assignments"]}
         for row in r["units"].values():
-            staff.update(row.values.get(f) for f in ("head_staff_no", "supervising_leader_staff_no"))
+            staff.update(
+                row.values.get(f) for f in ("head_staff_no", "supervising_leader_staff_no")
+            )
         self.people = self._by(Person, Person.staff_no, staff - {None}, lock=self.lock)
         self.posts = self._by(Post, Post.code, set(r["posts"]) | {k[1] for k in r["assignments"]})
         staff_of = {p.id: no for no, p in self.people.items()}
@@ -191,7 +225,9 @@ class _Import:
             if f in row.values and row.values[f] is None:
                 self._err(kind, row, f, _("This field is required."))
             elif f not in row.values and not exists:
-                self._err(kind, row, f, _("Required for a new row: add the column %(column)s.", column=f))
+                self._err(
+                    kind, row, f, _("Required for a new row: add the column %(column)s.", column=f)
+                )
 
     def _plan(self, kind: str, key, row: Row, values: dict, db: dict) -> None:
         self.desired[kind][key] = values
@@ -218,10 +254,15 @@ class _Import:
             self._required("units", code, row, code in self.units)
             parent = row.values.get("parent_code")
             if parent is not None and parent not in self.units and parent not in self.rows["units"]:
-                self._err("units", row, "parent_code", _("No org unit with code %(code)s.", code=parent))
+                self._err(
+                    "units", row, "parent_code", _("No org unit with code %(code)s.", code=parent)
+                )
                 row.bad.add("parent_code")
             self.desired["units"][code] = self._plain(
-                row, {"parent_code": "parent_id"}, skip=("head_staff_no", "supervising_leader_staff_no"))
+                row,
+                {"parent_code": "parent_id"},
+                skip=("head_staff_no", "supervising_leader_staff_no"),
+            )
         parents = {u.code: self.unit_codes.get(u.parent_id) for u in self.units.values()}
         for code, row in self.rows["units"].items():
             if "parent_code" in row.values and "parent_code" not in row.bad:
@@ -232,8 +273,15 @@ class _Import:
                 seen.add(cur)
                 cur = parents.get(cur)
             if cur == code:
-                self._err("units", row, "parent_code", _("This parent makes a cycle: a unit cannot be "
-                                                           "under itself or its own sub-unit."))
+                self._err(
+                    "units",
+                    row,
+                    "parent_code",
+                    _(
+                        "This parent makes a cycle: a unit cannot be "
+                        "under itself or its own sub-unit."
+                    ),
+                )
         self.parents = parents
 
     def _check_people(self) -> None:
@@ -241,16 +289,22 @@ class _Import:
             self._required("people", no, row, no in self.people)
             ref = row.values.get("org_unit_code")
             if ref is not None and not self._exists("units", ref, self.units):
-                self._err("people", row, "org_unit_code", _("No org unit with code %(code)s.", code=ref))
+                self._err(
+                    "people", row, "org_unit_code", _("No org unit with code %(code)s.", code=ref)
+                )
                 row.bad.add("org_unit_code")
             email = row.values.get("email")
             if email is not None and not _EMAIL.match(email):
                 self._err("people", row, "email", _("Not a valid e-mail address."))
                 row.bad.add("email")
-            self._plan("people", no, row, self._plain(row, {"org_unit_code": "org_unit_id"}), self.people)
+            self._plan(
+                "people", no, row, self._plain(row, {"org_unit_code": "org_unit_id"}), self.people
+            )
             birth = self._final("people", no, "birth_date", self.people)
-            for f, message in (("hire_date", _("The hire date is before the birth date.")),
-                               ("retirement_date", _("The retirement date is before the birth date."))):
+            for f, message in (
+                ("hire_date", _("The hire date is before the birth date.")),
+                ("retirement_date", _("The retirement date is before the birth date.")),
+            ):
                 other = self._final("people", no, f, self.people)
                 if birth and other and other < birth:
                     self._err("people", row, f if f in row.values else "birth_date", message)
@@ -260,29 +314,45 @@ class _Import:
             self._required("posts", code, row, code in self.posts)
             ref = row.values.get("org_unit_code")
             if ref is not None and not self._exists("units", ref, self.units):
-                self._err("posts", row, "org_unit_code", _("No org unit with code %(code)s.", code=ref))
+                self._err(
+                    "posts", row, "org_unit_code", _("No org unit with code %(code)s.", code=ref)
+                )
                 row.bad.add("org_unit_code")
             years = row.values.get("rotation_years")
             if years is not None and not 1 <= years <= 50:
-                self._err("posts", row, "rotation_years", _("Must be between 1 and 50 years, or empty."))
+                self._err(
+                    "posts", row, "rotation_years", _("Must be between 1 and 50 years, or empty.")
+                )
                 row.bad.add("rotation_years")
-            self._plan("posts", code, row, self._plain(row, {"org_unit_code": "org_unit_id"}), self.posts)
+            self._plan(
+                "posts", code, row, self._plain(row, {"org_unit_code": "org_unit_id"}), self.posts
+            )
 
     def _check_unit_people(self) -> None:
         """Heads and supervising leaders exist (in the database or the file), after people."""
         for code, row in self.rows["units"].items():
             values = self.desired["units"][code]
-            for col, target in (("head_staff_no", "head_person_id"),
-                                ("supervising_leader_staff_no", "supervising_leader_id")):
+            for col, target in (
+                ("head_staff_no", "head_person_id"),
+                ("supervising_leader_staff_no", "supervising_leader_id"),
+            ):
                 if col not in row.values or col in row.bad:
                     continue
                 no = row.values[col]
                 if no is not None and not self._exists("people", no, self.people):
                     self._err("units", row, col, _("No person with staff number %(no)s.", no=no))
                     continue
-                if (no is not None and col.startswith("supervising")
-                        and self._final("people", no, "leadership", self.people) != "team_member"):
-                    self._err("units", row, col, _("The supervising leader must be a leadership-team member."))
+                if (
+                    no is not None
+                    and col.startswith("supervising")
+                    and self._final("people", no, "leadership", self.people) != "team_member"
+                ):
+                    self._err(
+                        "units",
+                        row,
+                        col,
+                        _("The supervising leader must be a leadership-team member."),
+                    )
                     continue
                 values[target] = self._person_ref(no)
             self._plan("units", code, row, values, self.units)
@@ -293,10 +363,14 @@ class _Import:
             no, code, start = key
             ok = True
             if not self._exists("people", no, self.people):
-                self._err("assignments", row, "staff_no", _("No person with staff number %(no)s.", no=no))
+                self._err(
+                    "assignments", row, "staff_no", _("No person with staff number %(no)s.", no=no)
+                )
                 ok = False
             if not self._exists("posts", code, self.posts):
-                self._err("assignments", row, "post_code", _("No post with code %(code)s.", code=code))
+                self._err(
+                    "assignments", row, "post_code", _("No post with code %(code)s.", code=code)
+                )
                 ok = False
             if not ok:
                 continue
@@ -306,16 +380,30 @@ class _Import:
             else:
                 end = existing.end_date if existing else None
             if end is not None and end < start:
-                self._err("assignments", row, "end_date", _("The end date is before the start date."))
+                self._err(
+                    "assignments", row, "end_date", _("The end date is before the start date.")
+                )
                 continue
-            values = {"person_id": self._person_ref(no), "post_id": self._post_ref(code),
-                      "start_date": start, "end_date": end}
+            values = {
+                "person_id": self._person_ref(no),
+                "post_id": self._post_ref(code),
+                "start_date": start,
+                "end_date": end,
+            }
             self._plan("assignments", key, row, values, self.assignments)
             changed = existing is None or key in self.changes["assignments"]
             aux = self._final("people", no, "personnel_type", self.people) == "auxiliary"
-            if aux and self._final("posts", code, "sworn_only", self.posts) and (changed or end is None):
-                self._err("assignments", row, "post_code",
-                          _("This post is sworn-only: auxiliary police may not hold it."))
+            if (
+                aux
+                and self._final("posts", code, "sworn_only", self.posts)
+                and (changed or end is None)
+            ):
+                self._err(
+                    "assignments",
+                    row,
+                    "post_code",
+                    _("This post is sworn-only: auxiliary police may not hold it."),
+                )
             pairs[(no, code)].append((start, end or _FAR, row))
         self._check_overlaps(pairs)
 
@@ -333,38 +421,70 @@ class _Import:
                 if last is not None and span[0] <= last[1]:
                     row, other = (span[2], last) if span[2] is not None else (last[2], span)
                     until = other[1].isoformat() if other[1] != _FAR else _("now")
-                    where = (_("row %(row)d", row=other[2].number) if other[2] is not None
-                             else _("the database"))
-                    self._err("assignments", row, "start_date", _(
-                        "Overlaps the assignment to the same post from %(start)s to %(end)s (%(where)s).",
-                        start=other[0].isoformat(), end=until, where=where))
+                    where = (
+                        _("row %(row)d", row=other[2].number)
+                        if other[2] is not None
+                        else _("the database")
+                    )
+                    self._err(
+                        "assignments",
+                        row,
+                        "start_date",
+                        _(
+                            "Overlaps the assignment to the same post from %(start)s to %(end)s (%(where)s).",
+                            start=other[0].isoformat(),
+                            end=until,
+                            where=where,
+                        ),
+                    )
                 if last is None or span[1] > last[1]:
                     last = span
 
     def _check_type_changes(self) -> None:
         """People turned auxiliary, or posts made sworn-only, while such a person holds the post."""
-        to_aux = [p.id for no, p in self.people.items() if no in self.rows["people"]
-                  and p.personnel_type != "auxiliary"
-                  and self._final("people", no, "personnel_type", self.people) == "auxiliary"]
-        to_sworn = [p.id for code, p in self.posts.items() if code in self.rows["posts"]
-                    and not p.sworn_only and self._final("posts", code, "sworn_only", self.posts)]
-        for column, ids, sheet, attr in ((Assignment.person_id, to_aux, "people", "personnel_type"),
-                                         (Assignment.post_id, to_sworn, "posts", "sworn_only")):
+        to_aux = [
+            p.id
+            for no, p in self.people.items()
+            if no in self.rows["people"]
+            and p.personnel_type != "auxiliary"
+            and self._final("people", no, "personnel_type", self.people) == "auxiliary"
+        ]
+        to_sworn = [
+            p.id
+            for code, p in self.posts.items()
+            if code in self.rows["posts"]
+            and not p.sworn_only
+            and self._final("posts", code, "sworn_only", self.posts)
+        ]
+        for column, ids, sheet, attr in (
+            (Assignment.person_id, to_aux, "people", "personnel_type"),
+            (Assignment.post_id, to_sworn, "posts", "sworn_only"),
+        ):
             for chunk in _chunks(ids):
                 held = self.s.execute(
                     sa.select(Person.staff_no, Post.code, Assignment.start_date)
-                    .join(Person, Person.id == Assignment.person_id).join(Post, Post.id == Assignment.post_id)
+                    .join(Person, Person.id == Assignment.person_id)
+                    .join(Post, Post.id == Assignment.post_id)
                     .where(column.in_(chunk), Assignment.end_date.is_(None))
                 ).all()
                 for no, code, start in held:
                     if (no, code, start) in self.rows["assignments"]:
                         continue  # the assignment row itself is checked (and may close it)
-                    if (self._final("people", no, "personnel_type", self.people) == "auxiliary"
-                            and self._final("posts", code, "sworn_only", self.posts)):
+                    if self._final(
+                        "people", no, "personnel_type", self.people
+                    ) == "auxiliary" and self._final("posts", code, "sworn_only", self.posts):
                         key = no if sheet == "people" else code
-                        self._err(sheet, self.rows[sheet][key], attr, _(
-                            "%(no)s (auxiliary police) holds sworn-only post %(post)s; end that "
-                            "assignment first.", no=no, post=code))
+                        self._err(
+                            sheet,
+                            self.rows[sheet][key],
+                            attr,
+                            _(
+                                "%(no)s (auxiliary police) holds sworn-only post %(post)s; end that "
+                                "assignment first.",
+                                no=no,
+                                post=code,
+                            ),
+                        )
 
     # ------------------------------------------------------------ writing
 
@@ -376,15 +496,22 @@ class _Import:
                 continue
             created = sum(1 for k in rows if k not in self._db(kind))
             updated = len(self.changes[kind])
-            out["sheets"][kind] = {"created": created, "updated": updated,
-                                   "unchanged": len(rows) - created - updated}
+            out["sheets"][kind] = {
+                "created": created,
+                "updated": updated,
+                "unchanged": len(rows) - created - updated,
+            }
         for what in ("created", "updated", "unchanged"):
             out[what] = sum(s[what] for s in out["sheets"].values())
         return out
 
     def _db(self, kind: str) -> dict:
-        return {"units": self.units, "people": self.people, "posts": self.posts,
-                "assignments": self.assignments}[kind]
+        return {
+            "units": self.units,
+            "people": self.people,
+            "posts": self.posts,
+            "assignments": self.assignments,
+        }[kind]
 
     def _resolve(self, value):
         if isinstance(value, NewRef):
@@ -401,7 +528,9 @@ class _Import:
             self._apply("posts", self.posts, audits)
             self._apply("assignments", self.assignments, audits)
         except sa.exc.IntegrityError:
-            raise Conflict(_("The roster changed while it was being imported; upload it again.")) from None
+            raise Conflict(
+                _("The roster changed while it was being imported; upload it again.")
+            ) from None
         for kind, action, obj, before in audits:
             _model, object_type, fields = MODELS[kind]
             record(self.s, action, object_type, obj.id, diff(before, snapshot(obj, fields)))
@@ -419,8 +548,11 @@ class _Import:
         for lvl in sorted({level(c) for c in new}):
             batch = {}
             for code in (c for c in new if depth[c] == lvl):
-                values = {k: v for k, v in self.desired["units"][code].items()
-                          if k not in ("head_person_id", "supervising_leader_id")}
+                values = {
+                    k: v
+                    for k, v in self.desired["units"][code].items()
+                    if k not in ("head_person_id", "supervising_leader_id")
+                }
                 batch[code] = {**values, "path": "", "depth": 0}
             self._insert("units", batch, audits)
         moved = bool(new)
@@ -463,14 +595,22 @@ class _Import:
             return
         model, _type, fields = MODELS[kind]
         defaults = {f: DEFAULTS[f] for f in fields if f in DEFAULTS}
-        rows = [{**defaults, **{k: self._resolve(v) for k, v in values.items()}} for values in new.values()]
+        rows = [
+            {**defaults, **{k: self._resolve(v) for k, v in values.items()}}
+            for values in new.values()
+        ]
         for i in range(0, len(rows), CHUNK):
-            self.s.execute(sa.insert(model), rows[i:i + CHUNK])
+            self.s.execute(sa.insert(model), rows[i : i + CHUNK])
         if kind == "assignments":
-            ids = {(r["person_id"], r["post_id"], r["start_date"]): key for key, r in zip(new, rows, strict=True)}
+            ids = {
+                (r["person_id"], r["post_id"], r["start_date"]): key
+                for key, r in zip(new, rows, strict=True)
+            }
             loaded = {}
             for chunk in _chunks({r["person_id"] for r in rows}):
-                for a in self.s.scalars(sa.select(Assignment).where(Assignment.person_id.in_(chunk))):
+                for a in self.s.scalars(
+                    sa.select(Assignment).where(Assignment.person_id.in_(chunk))
+                ):
                     key = ids.get((a.person_id, a.post_id, a.start_date))
                     if key is not None:
                         loaded[key] = a

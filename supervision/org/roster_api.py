@@ -21,10 +21,14 @@ blp = ApiBlueprint("roster_api", __name__, description="Roster import and export
 class RosterUploadSchema(BaseSchema):
     """The multipart form of an import."""
 
-    file = ma.fields.Raw(metadata={"type": "string", "format": "binary",
-                                   "description": ".xlsx workbook or CSV file"})
-    kind = ma.fields.String(validate=ma.validate.OneOf(list(SHEET_COLUMNS)), load_default=None,
-                            metadata={"description": "The sheet a CSV file holds"})
+    file = ma.fields.Raw(
+        metadata={"type": "string", "format": "binary", "description": ".xlsx workbook or CSV file"}
+    )
+    kind = ma.fields.String(
+        validate=ma.validate.OneOf(list(SHEET_COLUMNS)),
+        load_default=None,
+        metadata={"description": "The sheet a CSV file holds"},
+    )
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
 
 
@@ -69,12 +73,22 @@ def import_roster(query, form):
 
 @blp.route("/exports/roster.xlsx", methods=["GET"])
 @blp.response(200, content_type=XLSX_MIME, description="The roster workbook")
-@blp.doc(responses={"200": {"description": "The roster workbook", "content": {
-    XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}}})
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The roster workbook",
+            "content": {XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+)
 def export_roster():
     """Export the roster in the caller's scope as .xlsx (admin, HR); the export is audited."""
     require_roles(*ORG_WRITE)
     data = roster_export.export_roster(db.session, current_scope())
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=f"roster-{clock.today().isoformat()}.xlsx")
+    return send_file(
+        io.BytesIO(data),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"roster-{clock.today().isoformat()}.xlsx",
+    )

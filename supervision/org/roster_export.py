@@ -16,28 +16,66 @@ from supervision.org.models import Assignment, OrgUnit, Person, Post
 def export_rows(session: Session, scope: Scope) -> list[tuple[str, Iterable[tuple]]]:
     """The four sheets' rows for the units and people in `scope`, references by code."""
     parent, head, sup = aliased(OrgUnit), aliased(Person), aliased(Person)
-    units = (sa.select(OrgUnit.code, OrgUnit.name, OrgUnit.kind, parent.code, head.staff_no, sup.staff_no)
-             .outerjoin(parent, parent.id == OrgUnit.parent_id)
-             .outerjoin(head, head.id == OrgUnit.head_person_id)
-             .outerjoin(sup, sup.id == OrgUnit.supervising_leader_id)
-             .where(scope.unit_clause()).order_by(OrgUnit.path))
-    people = (sa.select(Person.staff_no, Person.name, Person.personnel_type, OrgUnit.code,
-                        Person.leadership, Person.birth_date, Person.hire_date, Person.retirement_date,
-                        Person.probation_until, Person.email, Person.is_active)
-              .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-              .where(scope.person_clause()).order_by(Person.staff_no))
-    posts = (sa.select(Post.code, Post.name, OrgUnit.code, Post.category, Post.is_sensitive,
-                       Post.sworn_only, Post.is_technical, Post.is_leadership, Post.rotation_years)
-             .join(OrgUnit, OrgUnit.id == Post.org_unit_id)
-             .where(Post.org_unit_id.in_(scope.unit_ids_select())).order_by(Post.code))
-    assignments = (sa.select(Person.staff_no, Post.code, Assignment.start_date, Assignment.end_date)
-                   .join(Person, Person.id == Assignment.person_id)
-                   .join(Post, Post.id == Assignment.post_id)
-                   .where(scope.person_clause())
-                   .order_by(Person.staff_no, Post.code, Assignment.start_date))
-    return [(kind, session.execute(stmt.execution_options(yield_per=2000)))
-            for kind, stmt in (("units", units), ("people", people), ("posts", posts),
-                               ("assignments", assignments))]
+    units = (
+        sa.select(
+            OrgUnit.code, OrgUnit.name, OrgUnit.kind, parent.code, head.staff_no, sup.staff_no
+        )
+        .outerjoin(parent, parent.id == OrgUnit.parent_id)
+        .outerjoin(head, head.id == OrgUnit.head_person_id)
+        .outerjoin(sup, sup.id == OrgUnit.supervising_leader_id)
+        .where(scope.unit_clause())
+        .order_by(OrgUnit.path)
+    )
+    people = (
+        sa.select(
+            Person.staff_no,
+            Person.name,
+            Person.personnel_type,
+            OrgUnit.code,
+            Person.leadership,
+            Person.birth_date,
+            Person.hire_date,
+            Person.retirement_date,
+            Person.probation_until,
+            Person.email,
+            Person.is_active,
+        )
+        .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(scope.person_clause())
+        .order_by(Person.staff_no)
+    )
+    posts = (
+        sa.select(
+            Post.code,
+            Post.name,
+            OrgUnit.code,
+            Post.category,
+            Post.is_sensitive,
+            Post.sworn_only,
+            Post.is_technical,
+            Post.is_leadership,
+            Post.rotation_years,
+        )
+        .join(OrgUnit, OrgUnit.id == Post.org_unit_id)
+        .where(Post.org_unit_id.in_(scope.unit_ids_select()))
+        .order_by(Post.code)
+    )
+    assignments = (
+        sa.select(Person.staff_no, Post.code, Assignment.start_date, Assignment.end_date)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Post, Post.id == Assignment.post_id)
+        .where(scope.person_clause())
+        .order_by(Person.staff_no, Post.code, Assignment.start_date)
+    )
+    return [
+        (kind, session.execute(stmt.execution_options(yield_per=2000)))
+        for kind, stmt in (
+            ("units", units),
+            ("people", people),
+            ("posts", posts),
+            ("assignments", assignments),
+        )
+    ]
 
 
 def export_roster(session: Session, scope: Scope) -> bytes:
@@ -50,7 +88,9 @@ def export_roster(session: Session, scope: Scope) -> bytes:
             counts[kind] += 1
             yield tuple(row)
 
-    data = roster_io.write_workbook((kind, counted(kind, rows)) for kind, rows in export_rows(session, scope))
+    data = roster_io.write_workbook(
+        (kind, counted(kind, rows)) for kind, rows in export_rows(session, scope)
+    )
     record(session, "export", "roster", "", {"rows": counts})
     return data
 

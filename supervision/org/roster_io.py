@@ -30,59 +30,163 @@ from supervision.common.errors import Invalid
 from supervision.org.models import LEADERSHIP, PERSONNEL_TYPES, POST_CATEGORIES, UNIT_KINDS
 
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
-    "units": ("code", "name", "kind", "parent_code", "head_staff_no", "supervising_leader_staff_no"),
-    "people": ("staff_no", "name", "personnel_type", "org_unit_code", "leadership", "birth_date",
-               "hire_date", "retirement_date", "probation_until", "email", "is_active"),
-    "posts": ("code", "name", "org_unit_code", "category", "is_sensitive", "sworn_only",
-              "is_technical", "is_leadership", "rotation_years"),
+    "units": (
+        "code",
+        "name",
+        "kind",
+        "parent_code",
+        "head_staff_no",
+        "supervising_leader_staff_no",
+    ),
+    "people": (
+        "staff_no",
+        "name",
+        "personnel_type",
+        "org_unit_code",
+        "leadership",
+        "birth_date",
+        "hire_date",
+        "retirement_date",
+        "probation_until",
+        "email",
+        "is_active",
+    ),
+    "posts": (
+        "code",
+        "name",
+        "org_unit_code",
+        "category",
+        "is_sensitive",
+        "sworn_only",
+        "is_technical",
+        "is_leadership",
+        "rotation_years",
+    ),
     "assignments": ("staff_no", "post_code", "start_date", "end_date"),
 }
 SHEET_ALIASES = {
-    "units": "units", "单位": "units", "组织机构": "units",
-    "people": "people", "人员": "people",
-    "posts": "posts", "岗位": "posts",
-    "assignments": "assignments", "任职": "assignments", "任职记录": "assignments",
+    "units": "units",
+    "单位": "units",
+    "组织机构": "units",
+    "people": "people",
+    "人员": "people",
+    "posts": "posts",
+    "岗位": "posts",
+    "assignments": "assignments",
+    "任职": "assignments",
+    "任职记录": "assignments",
 }
 HEADER_LABELS: dict[str, dict[str, str]] = {
-    "units": {"代码": "code", "单位代码": "code", "名称": "name", "单位名称": "name",
-              "类型": "kind", "单位类型": "kind", "上级单位代码": "parent_code",
-              "负责人工号": "head_staff_no", "分管领导工号": "supervising_leader_staff_no"},
-    "people": {"工号": "staff_no", "姓名": "name", "人员类别": "personnel_type",
-               "单位代码": "org_unit_code", "领导职务": "leadership", "出生日期": "birth_date",
-               "入职日期": "hire_date", "退休日期": "retirement_date", "试用期至": "probation_until",
-               "邮箱": "email", "电子邮箱": "email", "在职": "is_active", "是否在职": "is_active"},
-    "posts": {"代码": "code", "岗位代码": "code", "名称": "name", "岗位名称": "name",
-              "单位代码": "org_unit_code", "岗位类别": "category", "类别": "category",
-              "重要敏感": "is_sensitive", "重要敏感岗位": "is_sensitive", "仅限民警": "sworn_only",
-              "专业技术": "is_technical", "专业技术岗位": "is_technical",
-              "领导岗位": "is_leadership", "轮岗年限": "rotation_years"},
-    "assignments": {"工号": "staff_no", "岗位代码": "post_code", "开始日期": "start_date",
-                    "结束日期": "end_date"},
+    "units": {
+        "代码": "code",
+        "单位代码": "code",
+        "名称": "name",
+        "单位名称": "name",
+        "类型": "kind",
+        "单位类型": "kind",
+        "上级单位代码": "parent_code",
+        "负责人工号": "head_staff_no",
+        "分管领导工号": "supervising_leader_staff_no",
+    },
+    "people": {
+        "工号": "staff_no",
+        "姓名": "name",
+        "人员类别": "personnel_type",
+        "单位代码": "org_unit_code",
+        "领导职务": "leadership",
+        "出生日期": "birth_date",
+        "入职日期": "hire_date",
+        "退休日期": "retirement_date",
+        "试用期至": "probation_until",
+        "邮箱": "email",
+        "电子邮箱": "email",
+        "在职": "is_active",
+        "是否在职": "is_active",
+    },
+    "posts": {
+        "代码": "code",
+        "岗位代码": "code",
+        "名称": "name",
+        "岗位名称": "name",
+        "单位代码": "org_unit_code",
+        "岗位类别": "category",
+        "类别": "category",
+        "重要敏感": "is_sensitive",
+        "重要敏感岗位": "is_sensitive",
+        "仅限民警": "sworn_only",
+        "专业技术": "is_technical",
+        "专业技术岗位": "is_technical",
+        "领导岗位": "is_leadership",
+        "轮岗年限": "rotation_years",
+    },
+    "assignments": {
+        "工号": "staff_no",
+        "岗位代码": "post_code",
+        "开始日期": "start_date",
+        "结束日期": "end_date",
+    },
 }
-TEXT_LIMITS = {"code": 64, "staff_no": 32, "parent_code": 64, "head_staff_no": 32,
-               "supervising_leader_staff_no": 32, "org_unit_code": 64, "post_code": 64,
-               "email": 254}
+TEXT_LIMITS = {
+    "code": 64,
+    "staff_no": 32,
+    "parent_code": 64,
+    "head_staff_no": 32,
+    "supervising_leader_staff_no": 32,
+    "org_unit_code": 64,
+    "post_code": 64,
+    "email": 254,
+}
 NAME_LIMITS = {"units": 200, "people": 100, "posts": 200, "assignments": 200}
-DATE_FIELDS = frozenset({"birth_date", "hire_date", "retirement_date", "probation_until",
-                         "start_date", "end_date"})
-BOOL_FIELDS = frozenset({"is_active", "is_sensitive", "sworn_only", "is_technical", "is_leadership"})
+DATE_FIELDS = frozenset(
+    {"birth_date", "hire_date", "retirement_date", "probation_until", "start_date", "end_date"}
+)
+BOOL_FIELDS = frozenset(
+    {"is_active", "is_sensitive", "sworn_only", "is_technical", "is_leadership"}
+)
 INT_FIELDS = frozenset({"rotation_years"})
 ENUM_ALIASES: dict[str, dict[str, str]] = {
-    "kind": {"局": "bureau", "公安局": "bureau", "分局": "branch", "部门": "department",
-             "派出所": "station", "中队": "team", "队": "team", "其他": "other",
-             "branch bureau": "branch", "police station": "station"},
+    "kind": {
+        "局": "bureau",
+        "公安局": "bureau",
+        "分局": "branch",
+        "部门": "department",
+        "派出所": "station",
+        "中队": "team",
+        "队": "team",
+        "其他": "other",
+        "branch bureau": "branch",
+        "police station": "station",
+    },
     "personnel_type": {"民警": "police", "辅警": "auxiliary", "auxiliary police": "auxiliary"},
-    "leadership": {"班子成员": "team_member", "领导班子成员": "team_member",
-                   "部门负责人": "department_head", "无": "none",
-                   "leadership team member": "team_member", "department head": "department_head"},
-    "category": {"执法办案": "law_enforcement", "涉案财物管理": "case_property",
-                 "监管场所": "detention", "财务": "finance", "采购": "procurement", "人事": "personnel",
-                 "行政许可": "licensing", "行政许可（户政、出入境、车管）": "licensing",
-                 "交通管理与事故处理": "traffic", "装备与车辆": "equipment", "法制审核": "legal_review",
-                 "其他": "other"},
+    "leadership": {
+        "班子成员": "team_member",
+        "领导班子成员": "team_member",
+        "部门负责人": "department_head",
+        "无": "none",
+        "leadership team member": "team_member",
+        "department head": "department_head",
+    },
+    "category": {
+        "执法办案": "law_enforcement",
+        "涉案财物管理": "case_property",
+        "监管场所": "detention",
+        "财务": "finance",
+        "采购": "procurement",
+        "人事": "personnel",
+        "行政许可": "licensing",
+        "行政许可（户政、出入境、车管）": "licensing",
+        "交通管理与事故处理": "traffic",
+        "装备与车辆": "equipment",
+        "法制审核": "legal_review",
+        "其他": "other",
+    },
 }
-ENUM_CODES = {"kind": UNIT_KINDS, "personnel_type": PERSONNEL_TYPES, "leadership": LEADERSHIP,
-              "category": POST_CATEGORIES}
+ENUM_CODES = {
+    "kind": UNIT_KINDS,
+    "personnel_type": PERSONNEL_TYPES,
+    "leadership": LEADERSHIP,
+    "category": POST_CATEGORIES,
+}
 _TRUE = frozenset({"是", "true", "1", "yes", "y", "t", "√"})
 _FALSE = frozenset({"否", "false", "0", "no", "n", "f", "×"})
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -136,8 +240,14 @@ class Problems:
         """The errors, with a final note when some were left out."""
         out = list(self.items)
         if self.dropped:
-            out.append({"sheet": None, "row": None, "column": None, "message": _(
-                "%(n)d more errors are not listed.", n=self.dropped)})
+            out.append(
+                {
+                    "sheet": None,
+                    "row": None,
+                    "column": None,
+                    "message": _("%(n)d more errors are not listed.", n=self.dropped),
+                }
+            )
         return out
 
 
@@ -210,7 +320,9 @@ def convert(kind: str, name: str, raw: Any) -> tuple[Any, str | None]:
         key = text.lower()
         value = key if key in codes else ENUM_ALIASES[name].get(key)
         if value is None:
-            return None, _("Must be one of: %(choices)s (or the Chinese label).", choices=", ".join(codes))
+            return None, _(
+                "Must be one of: %(choices)s (or the Chinese label).", choices=", ".join(codes)
+            )
         return value, None
     limit = TEXT_LIMITS.get(name) or NAME_LIMITS[kind]
     if len(text) > limit:
@@ -240,8 +352,14 @@ def _to_date(raw: Any) -> tuple[date | None, str | None]:
 # ---------------------------------------------------------------- reading
 
 
-def read_upload(filename: str, data: bytes, kind: str | None, max_rows: int,
-                problems: Problems, max_unpacked: int) -> list[Sheet]:
+def read_upload(
+    filename: str,
+    data: bytes,
+    kind: str | None,
+    max_rows: int,
+    problems: Problems,
+    max_unpacked: int,
+) -> list[Sheet]:
     """The sheets of an uploaded .xlsx workbook or CSV file (cell errors go to `problems`)."""
     name = (filename or "").lower()
     if not data:
@@ -255,7 +373,9 @@ def read_upload(filename: str, data: bytes, kind: str | None, max_rows: int,
     if "." in name and not name.endswith((".csv", ".txt")):
         raise fatal(_("Upload an .xlsx workbook or a .csv file."))
     if kind not in SHEET_COLUMNS:
-        raise fatal(_("A CSV file holds one sheet: choose which (units, people, posts or assignments)."))
+        raise fatal(
+            _("A CSV file holds one sheet: choose which (units, people, posts or assignments).")
+        )
     return [_read_csv(data, kind, max_rows, problems)]
 
 
@@ -280,12 +400,22 @@ def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int
                 if kind is None:
                     continue
                 if kind in seen:
-                    problems.add(ws.title, None, None, _(
-                        "Sheet %(a)s and sheet %(b)s hold the same data; keep one.", a=seen[kind], b=ws.title))
+                    problems.add(
+                        ws.title,
+                        None,
+                        None,
+                        _(
+                            "Sheet %(a)s and sheet %(b)s hold the same data; keep one.",
+                            a=seen[kind],
+                            b=ws.title,
+                        ),
+                    )
                     continue
                 seen[kind] = ws.title
                 ws.reset_dimensions()
-                sheets.append(_read_rows(kind, ws.title, _xlsx_rows(ws), max_rows, counter, problems))
+                sheets.append(
+                    _read_rows(kind, ws.title, _xlsx_rows(ws), max_rows, counter, problems)
+                )
         finally:
             wb.close()
     except Invalid:
@@ -293,8 +423,12 @@ def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int
     except Exception:  # any parser failure means the upload is not a workbook we can read
         raise fatal(_("The file is not a readable .xlsx workbook.")) from None
     if not sheets and not problems:
-        raise fatal(_("The workbook has no sheet named units, people, posts or assignments "
-                      "(单位, 人员, 岗位, 任职)."))
+        raise fatal(
+            _(
+                "The workbook has no sheet named units, people, posts or assignments "
+                "(单位, 人员, 岗位, 任职)."
+            )
+        )
     return sheets
 
 
@@ -348,8 +482,14 @@ def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Shee
         raise fatal(_("The CSV file cannot be read: %(error)s", error=str(exc))) from None
 
 
-def _read_rows(kind: str, title: str, rows: Iterable[tuple[int, list[Any]]], max_rows: int,
-               counter: list[int], problems: Problems) -> Sheet:
+def _read_rows(
+    kind: str,
+    title: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    max_rows: int,
+    counter: list[int],
+    problems: Problems,
+) -> Sheet:
     """Map the header, then convert every non-blank row; `counter` counts rows across sheets."""
     rows = iter(rows)
     first = next(rows, None)
@@ -374,13 +514,17 @@ def _read_rows(kind: str, title: str, rows: Iterable[tuple[int, list[Any]]], max
             continue
         counter[0] += 1
         if counter[0] > max_rows:
-            raise fatal(_("The file has more than %(n)d rows; split it into smaller files.", n=max_rows))
+            raise fatal(
+                _("The file has more than %(n)d rows; split it into smaller files.", n=max_rows)
+            )
         row = Row(number, {})
         for pos, name in positions:
             raw = values[pos] if pos < len(values) else None
             if isinstance(raw, _Formula):
                 row.bad.add(name)
-                problems.add(title, number, headers[name], _("Formulas are not accepted; paste values."))
+                problems.add(
+                    title, number, headers[name], _("Formulas are not accepted; paste values.")
+                )
                 continue
             value, error = convert(kind, name, raw)
             if error:

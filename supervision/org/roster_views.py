@@ -29,27 +29,46 @@ def index():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            summary = roster.import_roster(db.session, upload.filename or "", upload.read(),
-                                           kind=form.kind.data or None, dry_run=form.dry_run.data)
+            summary = roster.import_roster(
+                db.session,
+                upload.filename or "",
+                upload.read(),
+                kind=form.kind.data or None,
+                dry_run=form.dry_run.data,
+            )
         except ServiceError as exc:
             db.session.rollback()
             message = exc.message
-            errors = exc.errors if isinstance(exc.errors, list) else [
-                {"sheet": None, "row": None, "column": k, "message": "; ".join(v)}
-                for k, v in exc.errors.items()]
+            errors = (
+                exc.errors
+                if isinstance(exc.errors, list)
+                else [
+                    {"sheet": None, "row": None, "column": k, "message": "; ".join(v)}
+                    for k, v in exc.errors.items()
+                ]
+            )
         else:
             if form.dry_run.data:
                 db.session.rollback()
             else:
                 db.session.commit()
     status = 422 if errors is not None else 200
-    return render_template("roster/index.html", form=form, summary=summary, errors=errors,
-                           message=message, sheets=SHEET_COLUMNS, labels=_header_labels()), status
+    return render_template(
+        "roster/index.html",
+        form=form,
+        summary=summary,
+        errors=errors,
+        message=message,
+        sheets=SHEET_COLUMNS,
+        labels=_header_labels(),
+    ), status
 
 
 def _header_labels() -> dict[str, dict[str, list[str]]]:
     """The Chinese header labels accepted for each column."""
-    out: dict[str, dict[str, list[str]]] = {k: {c: [] for c in cols} for k, cols in SHEET_COLUMNS.items()}
+    out: dict[str, dict[str, list[str]]] = {
+        k: {c: [] for c in cols} for k, cols in SHEET_COLUMNS.items()
+    }
     for kind, labels in HEADER_LABELS.items():
         for label, name in labels.items():
             out[kind][name].append(label)
@@ -63,8 +82,12 @@ def export():
     """Download the roster in the caller's scope (audited)."""
     data = roster_export.export_roster(db.session, current_scope())
     db.session.commit()
-    return send_file(io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=f"roster-{clock.today().isoformat()}.xlsx")
+    return send_file(
+        io.BytesIO(data),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"roster-{clock.today().isoformat()}.xlsx",
+    )
 
 
 @bp.get("/org/roster/template.xlsx")
@@ -72,5 +95,9 @@ def export():
 @roles_required(*ORG_WRITE)
 def template():
     """Download an empty workbook with the four sheets' headers."""
-    return send_file(io.BytesIO(roster_export.template_workbook()), mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=_("roster-template") + ".xlsx")
+    return send_file(
+        io.BytesIO(roster_export.template_workbook()),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=_("roster-template") + ".xlsx",
+    )

@@ -93,5 +93,9 @@ class AssignmentPatchSchema(BaseSchema):
 class AssignmentQuery(BaseSchema):
     person_id = Id()
     post_id = Id()
-    current = fields.Bool(metadata={"description": "true: held today (started, end_date empty or "
-                                                   "not past); false: the others"})
+    current = fields.Bool(
+        metadata={
+            "description": "true: held today (started, end_date empty or "
+            "not past); false: the others"
+        }
+    )

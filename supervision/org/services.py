@@ -31,12 +31,28 @@ from supervision.org.models import (
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "head_person_id", "supervising_leader_id")
 PERSON_FIELDS = (
-    "staff_no", "name", "personnel_type", "org_unit_id", "leadership", "birth_date",
-    "hire_date", "retirement_date", "probation_until", "email", "is_active",
+    "staff_no",
+    "name",
+    "personnel_type",
+    "org_unit_id",
+    "leadership",
+    "birth_date",
+    "hire_date",
+    "retirement_date",
+    "probation_until",
+    "email",
+    "is_active",
 )
 POST_FIELDS = (
-    "code", "name", "org_unit_id", "category", "is_sensitive", "sworn_only", "is_technical",
-    "is_leadership", "rotation_years",
+    "code",
+    "name",
+    "org_unit_id",
+    "category",
+    "is_sensitive",
+    "sworn_only",
+    "is_technical",
+    "is_leadership",
+    "rotation_years",
 )
 ASSIGNMENT_FIELDS = ("person_id", "post_id", "start_date", "end_date")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -130,7 +146,9 @@ def _validate_unit(session: Session, errs: _Errors, data: dict) -> None:
     _exists(session, errs, Person, data, "head_person_id", _l("person"))
     leader = _exists(session, errs, Person, data, "supervising_leader_id", _l("person"))
     if leader is not None and leader.leadership != "team_member":
-        errs.add("supervising_leader_id", _("The supervising leader must be a leadership-team member."))
+        errs.add(
+            "supervising_leader_id", _("The supervising leader must be a leadership-team member.")
+        )
 
 
 def _unique(session: Session, model, field: str, value: Any, label: str, exclude_id=None) -> None:
@@ -138,8 +156,10 @@ def _unique(session: Session, model, field: str, value: Any, label: str, exclude
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Conflict(_("%(what)s %(value)s is already in use.", what=label, value=value),
-                       {field: [_("Already in use.")]})
+        raise Conflict(
+            _("%(what)s %(value)s is already in use.", what=label, value=value),
+            {field: [_("Already in use.")]},
+        )
 
 
 def update_unit(session: Session, unit: OrgUnit, data: dict) -> OrgUnit:
@@ -192,8 +212,12 @@ def delete_unit(session: Session, unit: OrgUnit) -> None:
     if session.scalar(sa.select(sa.func.count()).where(Post.org_unit_id == unit.id)):
         blockers.append(_l("posts"))
     if blockers:
-        raise Conflict(_("The unit still has %(what)s; move or delete them first.",
-                         what=", ".join(str(b) for b in blockers)))
+        raise Conflict(
+            _(
+                "The unit still has %(what)s; move or delete them first.",
+                what=", ".join(str(b) for b in blockers),
+            )
+        )
     before = snapshot(unit, UNIT_FIELDS)
     session.delete(unit)
     session.flush()
@@ -209,7 +233,9 @@ def responsible_head_id(session: Session, person: Person) -> int | None:
     """The head of the person's unit, or of the nearest ancestor with a head other than them."""
     ids = [int(x) for x in person.org_unit.path.strip("/").split("/") if x]
     heads = dict(
-        session.execute(sa.select(OrgUnit.id, OrgUnit.head_person_id).where(OrgUnit.id.in_(ids))).all()
+        session.execute(
+            sa.select(OrgUnit.id, OrgUnit.head_person_id).where(OrgUnit.id.in_(ids))
+        ).all()
     )
     for unit_id in reversed(ids):
         head = heads.get(unit_id)
@@ -265,15 +291,23 @@ def update_person(session: Session, person: Person, data: dict) -> Person:
     _validate_person(session, errs, data)
     if data.get("personnel_type") == "auxiliary" and person.personnel_type != "auxiliary":
         held = session.scalar(
-            sa.select(Post.code).join(Assignment, Assignment.post_id == Post.id).where(
+            sa.select(Post.code)
+            .join(Assignment, Assignment.post_id == Post.id)
+            .where(
                 Assignment.person_id == person.id, Assignment.end_date.is_(None), Post.sworn_only
-            ).limit(1)
+            )
+            .limit(1)
         )
         if held:
-            errs.add("personnel_type", _("Holds sworn-only post %(post)s; end that assignment first.", post=held))
+            errs.add(
+                "personnel_type",
+                _("Holds sworn-only post %(post)s; end that assignment first.", post=held),
+            )
     errs.raise_if_any(_l("person"))
     if "staff_no" in data:
-        _unique(session, Person, "staff_no", data["staff_no"], _l("Staff number"), exclude_id=person.id)
+        _unique(
+            session, Person, "staff_no", data["staff_no"], _l("Staff number"), exclude_id=person.id
+        )
     before = snapshot(person, PERSON_FIELDS)
     _apply(person, data, PERSON_FIELDS)
     session.flush()
@@ -319,13 +353,23 @@ def update_post(session: Session, post: Post, data: dict) -> Post:
     _validate_post(session, errs, data)
     if data.get("sworn_only") and not post.sworn_only:
         aux = session.scalar(
-            sa.select(Person.staff_no).join(Assignment, Assignment.person_id == Person.id).where(
-                Assignment.post_id == post.id, Assignment.end_date.is_(None),
+            sa.select(Person.staff_no)
+            .join(Assignment, Assignment.person_id == Person.id)
+            .where(
+                Assignment.post_id == post.id,
+                Assignment.end_date.is_(None),
                 Person.personnel_type == "auxiliary",
-            ).limit(1)
+            )
+            .limit(1)
         )
         if aux:
-            errs.add("sworn_only", _("Auxiliary %(staff_no)s holds this post now; end that assignment first.", staff_no=aux))
+            errs.add(
+                "sworn_only",
+                _(
+                    "Auxiliary %(staff_no)s holds this post now; end that assignment first.",
+                    staff_no=aux,
+                ),
+            )
     errs.raise_if_any(_l("post"))
     if "code" in data:
         _unique(session, Post, "code", data["code"], _l("Post code"), exclude_id=post.id)
@@ -339,8 +383,14 @@ def update_post(session: Session, post: Post, data: dict) -> Post:
 # ---------------------------------------------------------------- assignments
 
 
-def _overlaps(session: Session, person_id: int, post_id: int, start: date, end: date | None,
-              exclude_id: int | None = None) -> Assignment | None:
+def _overlaps(
+    session: Session,
+    person_id: int,
+    post_id: int,
+    start: date,
+    end: date | None,
+    exclude_id: int | None = None,
+) -> Assignment | None:
     far = date.max
     stmt = sa.select(Assignment).where(
         Assignment.person_id == person_id,
@@ -369,15 +419,21 @@ def _check_assignment(session: Session, values: dict, exclude_id: int | None = N
     # Serialise writers for this person before the overlap check: an UPDATE takes the row
     # lock on PostgreSQL and the database write lock on SQLite (where FOR UPDATE is a no-op).
     session.execute(
-        sa.update(Person).where(Person.id == person.id).values(updated_at=Person.updated_at)
+        sa.update(Person)
+        .where(Person.id == person.id)
+        .values(updated_at=Person.updated_at)
         .execution_options(synchronize_session=False)
     )
     clash = _overlaps(session, person.id, post.id, start, end, exclude_id)
     if clash:
         until = clash.end_date.isoformat() if clash.end_date else _("now")
         raise Conflict(
-            _("%(name)s already holds this post from %(start)s to %(end)s.",
-              name=person.name, start=clash.start_date.isoformat(), end=until),
+            _(
+                "%(name)s already holds this post from %(start)s to %(end)s.",
+                name=person.name,
+                start=clash.start_date.isoformat(),
+                end=until,
+            ),
             {"start_date": [_("Overlaps an existing assignment to the same post.")]},
         )
 

@@ -69,8 +69,13 @@ def _bool_arg(name: str) -> bool | None:
 
 
 def _page_context(**extra) -> dict:
-    return {"can_write": can_write_org(), "today": clock.today(), "duration": duration,
-            "choices": choices, **extra}
+    return {
+        "can_write": can_write_org(),
+        "today": clock.today(),
+        "duration": duration,
+        "choices": choices,
+        **extra,
+    }
 
 
 # ------------------------------------------------------------------ units
@@ -85,22 +90,31 @@ def units():
     if q:
         found = paginate(queries.unit_rows(scope, q=q), scalars=False)
         ancestry = queries.ancestry_of(scope, [row[0] for row in found.items])
-        return render_template("org/units.html", q=q, found=found, ancestry=ancestry,
-                               **_page_context())
+        return render_template(
+            "org/units.html", q=q, found=found, ancestry=ancestry, **_page_context()
+        )
     tree = queries.build_tree(db.session.execute(queries.unit_rows(scope)).all())
     return render_template("org/units.html", q=q, tree=tree, **_page_context())
 
 
 def _unit_page(unit: OrgUnit, status: int = 200, error: str | None = None):
     scope = current_scope()
-    children = db.session.scalars(queries.units(scope, parent_id=unit.id).order_by(None)
-                                  .order_by(OrgUnit.code)).all()
+    children = db.session.scalars(
+        queries.units(scope, parent_id=unit.id).order_by(None).order_by(OrgUnit.code)
+    ).all()
     posts = db.session.execute(
-        queries.posts_list(scope, clock.today()).where(Post.org_unit_id == unit.id)).all()
+        queries.posts_list(scope, clock.today()).where(Post.org_unit_id == unit.id)
+    ).all()
     people = paginate(queries.people_list(scope).where(Person.org_unit_id == unit.id))
     return render_template(
-        "org/unit_detail.html", unit=unit, ancestors=queries.ancestors(scope, unit),
-        children=children, posts=posts, people=people, error=error, **_page_context(),
+        "org/unit_detail.html",
+        unit=unit,
+        ancestors=queries.ancestors(scope, unit),
+        children=children,
+        posts=posts,
+        people=people,
+        error=error,
+        **_page_context(),
     ), status
 
 
@@ -122,8 +136,10 @@ def _unit_form(form: UnitForm, unit: OrgUnit | None, status: int):
 
 def _unit_write(form: UnitForm, write):
     refs = References()
-    data = {f: getattr(form, f).data for f in ("code", "name", "kind", "parent_id",
-                                               "supervising_leader_id")}
+    data = {
+        f: getattr(form, f).data
+        for f in ("code", "name", "kind", "parent_id", "supervising_leader_id")
+    }
     data["head_person_id"] = refs.person(form.head_staff_no, "head_person_id")
     return refs.run(lambda: write(data))
 
@@ -136,7 +152,9 @@ def unit_new():
     _unit_choices(form)
     if request.method == "GET":
         form.parent_id.data = _int_arg("parent_id")
-    unit, status = save_form(form, lambda: _unit_write(form, lambda d: services.create_unit(db.session, d)))
+    unit, status = save_form(
+        form, lambda: _unit_write(form, lambda d: services.create_unit(db.session, d))
+    )
     if unit:
         flash(_("Unit created."), "success")
         return redirect(url_for("org.unit_detail", unit_id=unit.id))
@@ -152,8 +170,9 @@ def unit_edit(unit_id: int):
     if request.method == "GET":
         form.head_staff_no.data = unit.head.staff_no if unit.head else ""
     _unit_choices(form)
-    saved, status = save_form(form, lambda: _unit_write(
-        form, lambda d: services.update_unit(db.session, unit, d)))
+    saved, status = save_form(
+        form, lambda: _unit_write(form, lambda d: services.update_unit(db.session, unit, d))
+    )
     if saved:
         flash(_("Unit saved."), "success")
         return redirect(url_for("org.unit_detail", unit_id=unit_id))
@@ -173,7 +192,9 @@ def unit_delete(unit_id: int):
         return _unit_page(db.session.get(OrgUnit, unit_id), 409, str(exc.message))
     db.session.commit()
     flash(_("Unit deleted."), "success")
-    return redirect(url_for("org.unit_detail", unit_id=parent_id) if parent_id else url_for("org.units"))
+    return redirect(
+        url_for("org.unit_detail", unit_id=parent_id) if parent_id else url_for("org.units")
+    )
 
 
 # ------------------------------------------------------------------ people
@@ -192,8 +213,9 @@ def people():
         "is_active": _bool_arg("active"),
     }
     page = paginate(queries.people_list(scope, **filters))
-    return render_template("org/people.html", page=page, unit_options=queries.unit_options(scope),
-                           **_page_context())
+    return render_template(
+        "org/people.html", page=page, unit_options=queries.unit_options(scope), **_page_context()
+    )
 
 
 @bp.get("/people/<int:person_id>")
@@ -202,12 +224,17 @@ def person_detail(person_id: int):
     """One person: every field, unit ancestry and post history."""
     scope = current_scope()
     person = _one(queries.people(scope), Person, person_id)
-    history = db.session.scalars(queries.assignment_list(scope, clock.today(), person_id=person.id)).all()
+    history = db.session.scalars(
+        queries.assignment_list(scope, clock.today(), person_id=person.id)
+    ).all()
     head_id = services.responsible_head_id(db.session, person)
     return render_template(
-        "org/person_detail.html", person=person, history=history,
+        "org/person_detail.html",
+        person=person,
+        history=history,
         ancestors=[*queries.ancestors(scope, person.org_unit), person.org_unit],
-        responsible_head=db.session.get(Person, head_id) if head_id else None, **_page_context(),
+        responsible_head=db.session.get(Person, head_id) if head_id else None,
+        **_page_context(),
     )
 
 
@@ -237,7 +264,9 @@ def person_edit(person_id: int):
     person = _one(queries.people(current_scope()), Person, person_id)
     form = PersonForm(obj=person if request.method == "GET" else None)
     form.set_choices(queries.unit_options(current_scope()))
-    saved, status = save_form(form, lambda: services.update_person(db.session, person, form.to_data()))
+    saved, status = save_form(
+        form, lambda: services.update_person(db.session, person, form.to_data())
+    )
     if saved:
         flash(_("Person saved."), "success")
         return redirect(url_for("org.person_detail", person_id=person_id))
@@ -259,8 +288,9 @@ def posts():
         "is_sensitive": _bool_arg("sensitive"),
     }
     page = paginate(queries.posts_list(scope, clock.today(), **filters), scalars=False)
-    return render_template("org/posts.html", page=page, unit_options=queries.unit_options(scope),
-                           **_page_context())
+    return render_template(
+        "org/posts.html", page=page, unit_options=queries.unit_options(scope), **_page_context()
+    )
 
 
 @bp.get("/posts/<int:post_id>")
@@ -269,10 +299,16 @@ def post_detail(post_id: int):
     """One post: data, current holders and history."""
     scope = current_scope()
     post = _one(queries.posts(scope), Post, post_id)
-    history = db.session.scalars(queries.assignment_list(scope, clock.today(), post_id=post.id)).all()
-    return render_template("org/post_detail.html", post=post, history=history,
-                           ancestors=[*queries.ancestors(scope, post.org_unit), post.org_unit],
-                           **_page_context())
+    history = db.session.scalars(
+        queries.assignment_list(scope, clock.today(), post_id=post.id)
+    ).all()
+    return render_template(
+        "org/post_detail.html",
+        post=post,
+        history=history,
+        ancestors=[*queries.ancestors(scope, post.org_unit), post.org_unit],
+        **_page_context(),
+    )
 
 
 def _post_form(form: PostForm, post: Post | None, status: int):
@@ -316,20 +352,32 @@ def post_edit(post_id: int):
 def assignments():
     """Assignments with filters: current only, unit (subtree), sensitive posts only."""
     scope = current_scope()
-    page = paginate(queries.assignment_list(
-        scope, clock.today(), current=request.args.get("current") == "1",
-        org_unit_id=_int_arg("org_unit_id"), sensitive=request.args.get("sensitive") == "1",
-        q=request.args.get("q", "").strip() or None,
-    ))
-    return render_template("org/assignments.html", page=page,
-                           unit_options=queries.unit_options(scope), **_page_context())
+    page = paginate(
+        queries.assignment_list(
+            scope,
+            clock.today(),
+            current=request.args.get("current") == "1",
+            org_unit_id=_int_arg("org_unit_id"),
+            sensitive=request.args.get("sensitive") == "1",
+            q=request.args.get("q", "").strip() or None,
+        )
+    )
+    return render_template(
+        "org/assignments.html",
+        page=page,
+        unit_options=queries.unit_options(scope),
+        **_page_context(),
+    )
 
 
 def _assignment_write(form: AssignmentForm, write):
     refs = References()
-    data = {"person_id": refs.person(form.staff_no, "person_id"),
-            "post_id": refs.post(form.post_code, "post_id"),
-            "start_date": form.start_date.data, "end_date": form.end_date.data}
+    data = {
+        "person_id": refs.person(form.staff_no, "person_id"),
+        "post_id": refs.post(form.post_code, "post_id"),
+        "start_date": form.start_date.data,
+        "end_date": form.end_date.data,
+    }
     return refs.run(lambda: write(data))
 
 
@@ -352,13 +400,15 @@ def assignment_new():
         if _int_arg("post_id"):
             form.post_code.data = _one(queries.posts(scope), Post, _int_arg("post_id")).code
         form.start_date.data = clock.today()
-    a, status = save_form(form, lambda: _assignment_write(
-        form, lambda d: services.create_assignment(db.session, d)))
+    a, status = save_form(
+        form, lambda: _assignment_write(form, lambda d: services.create_assignment(db.session, d))
+    )
     if a:
         flash(_("Assignment saved."), "success")
         return redirect(_back_to(a))
-    return render_template("org/assignment_form.html", form=form, assignment=None,
-                           back=_back_to(None)), status
+    return render_template(
+        "org/assignment_form.html", form=form, assignment=None, back=_back_to(None)
+    ), status
 
 
 def _scoped_assignment(assignment_id: int) -> Assignment:
@@ -374,13 +424,17 @@ def assignment_edit(assignment_id: int):
     if request.method == "GET":
         form.staff_no.data, form.post_code.data = a.person.staff_no, a.post.code
         form.start_date.data, form.end_date.data = a.start_date, a.end_date
-    saved, status = save_form(form, lambda: _assignment_write(
-        form, lambda d: services.update_assignment(db.session, a, d)))
+    saved, status = save_form(
+        form,
+        lambda: _assignment_write(form, lambda d: services.update_assignment(db.session, a, d)),
+    )
     if saved:
         flash(_("Assignment saved."), "success")
         return redirect(_back_to(saved))
     a = _scoped_assignment(assignment_id)
-    return render_template("org/assignment_form.html", form=form, assignment=a, back=_back_to(a)), status
+    return render_template(
+        "org/assignment_form.html", form=form, assignment=a, back=_back_to(a)
+    ), status
 
 
 @bp.route("/assignments/<int:assignment_id>/end", methods=["GET", "POST"])
@@ -391,13 +445,16 @@ def assignment_end(assignment_id: int):
     form = EndAssignmentForm()
     if request.method == "GET":
         form.end_date.data = clock.today()
-    saved, status = save_form(form, lambda: services.update_assignment(
-        db.session, a, {"end_date": form.end_date.data}))
+    saved, status = save_form(
+        form, lambda: services.update_assignment(db.session, a, {"end_date": form.end_date.data})
+    )
     if saved:
         flash(_("Assignment ended."), "success")
         return redirect(_back_to(saved))
     a = _scoped_assignment(assignment_id)
-    return render_template("org/assignment_end.html", form=form, assignment=a, back=_back_to(a)), status
+    return render_template(
+        "org/assignment_end.html", form=form, assignment=a, back=_back_to(a)
+    ), status
 
 
 @bp.post("/assignments/<int:assignment_id>/delete")

@@ -62,29 +62,45 @@ def index():
     status, q = _filters()
     n = Notification
     stmt = sa.select(n).options(selectinload(n.recipient))
-    stmt = stmt.where(n.email_status == status) if status else stmt.where(
-        n.email_status.in_(OUTSTANDING))
+    stmt = (
+        stmt.where(n.email_status == status)
+        if status
+        else stmt.where(n.email_status.in_(OUTSTANDING))
+    )
     if q:
         like = f"%{q}%"
-        stmt = stmt.join(Person, Person.id == n.recipient_id).where(sa.or_(
-            n.email_to.ilike(like), Person.name.like(like), Person.staff_no.like(like),
-            n.subject.like(like)))
+        stmt = stmt.join(Person, Person.id == n.recipient_id).where(
+            sa.or_(
+                n.email_to.ilike(like),
+                Person.name.like(like),
+                Person.staff_no.like(like),
+                n.subject.like(like),
+            )
+        )
     if status == "sent":
         stmt = stmt.order_by(n.email_sent_at.desc(), n.id.desc())
     else:
         stmt = stmt.order_by(n.id.desc())
-    return render_template("reminders/deliveries.html", page=paginate(stmt), status=status, q=q,
-                           counts=delivery.counts(db.session), now=clock.now(),
-                           form=ConfirmForm())
+    return render_template(
+        "reminders/deliveries.html",
+        page=paginate(stmt),
+        status=status,
+        q=q,
+        counts=delivery.counts(db.session),
+        now=clock.now(),
+        form=ConfirmForm(),
+    )
 
 
 def _back():
     """The list as the admin left it (filter and page kept)."""
     status = request.form.get("status", "")
     page = request.form.get("page", "")
-    args = {"status": status if status in STATUS_LABELS else None,
-            "q": (request.form.get("q") or "")[:MAX_QUERY] or None,
-            "page": int(page) if page.isdigit() and 1 < int(page) < 2**31 else None}
+    args = {
+        "status": status if status in STATUS_LABELS else None,
+        "q": (request.form.get("q") or "")[:MAX_QUERY] or None,
+        "page": int(page) if page.isdigit() and 1 < int(page) < 2**31 else None,
+    }
     return redirect(url_for("deliveries.index", **{k: v for k, v in args.items() if v}))
 
 
@@ -104,8 +120,13 @@ def retry(notification_id: int):
         db.session.rollback()
         flash(exc.message, "warning")
         return _back()
-    flash(_("The e-mail to %(address)s is queued again; it is sent at the next delivery run.",
-            address=notification.email_to or "—"), "success")
+    flash(
+        _(
+            "The e-mail to %(address)s is queued again; it is sent at the next delivery run.",
+            address=notification.email_to or "—",
+        ),
+        "success",
+    )
     return _back()
 
 
@@ -119,11 +140,18 @@ def retry_failed():
         count = delivery.retry_all_failed(db.session)
         db.session.commit()
         if count:
-            flash(_("%(n)s failed e-mails are queued again; they are sent at the next delivery "
-                    "run.", n=count), "success")
+            flash(
+                _(
+                    "%(n)s failed e-mails are queued again; they are sent at the next delivery "
+                    "run.",
+                    n=count,
+                ),
+                "success",
+            )
         else:
             flash(_("There are no failed e-mails to retry."), "info")
         return redirect(url_for("deliveries.index"))
     status = 400 if request.method == "POST" else 200
-    return render_template("reminders/deliveries.html", confirm=True, form=form,
-                           counts=delivery.counts(db.session)), status
+    return render_template(
+        "reminders/deliveries.html", confirm=True, form=form, counts=delivery.counts(db.session)
+    ), status

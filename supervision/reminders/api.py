@@ -36,9 +36,12 @@ from supervision.reminders.models import OBJECT_TYPES, STEPS
 from supervision.reminders.settings_views import SETTINGS_ROLES, update_settings
 from supervision.talks.rules import OBLIGATION_TYPES
 
-blp = ApiBlueprint("reminders_api", __name__,
-                   description="Reminders: the caller's notifications (inbox), the preview of "
-                               "the reminder ladder, and the reminder settings")
+blp = ApiBlueprint(
+    "reminders_api",
+    __name__,
+    description="Reminders: the caller's notifications (inbox), the preview of "
+    "the reminder ladder, and the reminder settings",
+)
 
 #: Who may see the organisation-wide ladder.
 PREVIEW_ROLES = ("admin", "hr", "discipline_secretary", "discipline_member")
@@ -58,14 +61,23 @@ class NotificationQuery(BaseSchema):
 class NotificationSchema(BaseSchema):
     id = fields.Int()
     step = fields.Str(metadata={"enum": list(STEPS)})
-    object_type = fields.Str(allow_none=True, metadata={
-        "enum": list(OBJECT_TYPES), "description": "null for a digest"})
-    object_ref = fields.Str(metadata={"description": "obligation \"person:type\", rotation "
-                                                     "\"person:post\", risk point or measure id"})
+    object_type = fields.Str(
+        allow_none=True, metadata={"enum": list(OBJECT_TYPES), "description": "null for a digest"}
+    )
+    object_ref = fields.Str(
+        metadata={
+            "description": 'obligation "person:type", rotation '
+            '"person:post", risk point or measure id'
+        }
+    )
     person_id = fields.Int(allow_none=True, metadata={"description": "whom it is about"})
     type = fields.Str(allow_none=True, metadata={"description": "talk type, for obligations"})
-    period = fields.Str(metadata={"description": "obligation period; due date for rotation and "
-                                                 "reviews; ISO week for a digest"})
+    period = fields.Str(
+        metadata={
+            "description": "obligation period; due date for rotation and "
+            "reviews; ISO week for a digest"
+        }
+    )
     subject = fields.Str()
     body = fields.Str()
     created_at = LocalDateTime()
@@ -76,10 +88,17 @@ class NotificationSchema(BaseSchema):
     @ma.pre_dump
     def _public(self, n, **_kwargs):
         return {
-            "id": n.id, "step": n.step, "object_type": n.object_type or None,
-            "object_ref": n.object_ref, "person_id": n.person_id, "type": n.type,
-            "period": n.period, "subject": n.subject, "body": n.body,
-            "created_at": n.created_at, "read_at": n.read_at,
+            "id": n.id,
+            "step": n.step,
+            "object_type": n.object_type or None,
+            "object_ref": n.object_ref,
+            "person_id": n.person_id,
+            "type": n.type,
+            "period": n.period,
+            "subject": n.subject,
+            "body": n.body,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
             "email_status": "queued" if n.email_status == "sending" else n.email_status,
             "link": n.link,
         }
@@ -87,16 +106,25 @@ class NotificationSchema(BaseSchema):
 
 def _plausible(value) -> None:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise ma.ValidationError(_("Must be between the years %(low)s and %(high)s.",
-                                   low=MIN_YEAR, high=MAX_YEAR))
+        raise ma.ValidationError(
+            _("Must be between the years %(low)s and %(high)s.", low=MIN_YEAR, high=MAX_YEAR)
+        )
 
 
 class PreviewQuery(BaseSchema):
-    first = fields.Date(data_key="from", validate=_plausible,
-                        metadata={"description": "first local date (default today)"})
-    last = fields.Date(data_key="to", validate=_plausible, metadata={
-        "description": f"last local date, inclusive (default from + {DEFAULT_WINDOW_DAYS - 1} "
-                       f"days; at most {MAX_WINDOW_DAYS} days in all)"})
+    first = fields.Date(
+        data_key="from",
+        validate=_plausible,
+        metadata={"description": "first local date (default today)"},
+    )
+    last = fields.Date(
+        data_key="to",
+        validate=_plausible,
+        metadata={
+            "description": f"last local date, inclusive (default from + {DEFAULT_WINDOW_DAYS - 1} "
+            f"days; at most {MAX_WINDOW_DAYS} days in all)"
+        },
+    )
 
     @ma.validates_schema
     def _window(self, data, **_kwargs):
@@ -105,8 +133,9 @@ class PreviewQuery(BaseSchema):
             if first > last:
                 raise ma.ValidationError(_("Must not be before the start date."), "to")
             if (last - first).days + 1 > MAX_WINDOW_DAYS:
-                raise ma.ValidationError(_("The window may span at most %(n)s days.",
-                                           n=MAX_WINDOW_DAYS), "to")
+                raise ma.ValidationError(
+                    _("The window may span at most %(n)s days.", n=MAX_WINDOW_DAYS), "to"
+                )
 
 
 class PreviewRowSchema(BaseSchema):
@@ -122,27 +151,39 @@ class PreviewRowSchema(BaseSchema):
 
 def _days(field: str, description: str) -> fields.Int:
     low, high = rules.BOUNDS[field]
-    return fields.Int(strict=True, metadata={
-        "description": f"{description} (default {rules.DEFAULT_SETTINGS[field]})",
-        "minimum": low, "maximum": high})
+    return fields.Int(
+        strict=True,
+        metadata={
+            "description": f"{description} (default {rules.DEFAULT_SETTINGS[field]})",
+            "minimum": low,
+            "maximum": high,
+        },
+    )
 
 
 class SettingsSchema(BaseSchema):
     """The reminder settings; a PUT may send any subset (validated as a whole)."""
 
-    upcoming_working_days = _days("upcoming_working_days",
-                                  "`upcoming`: working days before the due date")
-    overdue_working_days = _days("overdue_working_days",
-                                 "`overdue`: working days after the due date")
-    escalated_working_days = _days("escalated_working_days",
-                                   "`escalated`: working days after the due date")
-    review_upcoming_working_days = _days("review_upcoming_working_days",
-                                         "`review_upcoming`: working days before a review or "
-                                         "measure date")
-    review_overdue_working_days = _days("review_overdue_working_days",
-                                        "`review_overdue`: working days after it")
-    send_at = fields.Str(validate=validate.Length(max=5), metadata={
-        "description": "local time of the steps and of the weekly digest, HH:MM (09:00)"})
+    upcoming_working_days = _days(
+        "upcoming_working_days", "`upcoming`: working days before the due date"
+    )
+    overdue_working_days = _days(
+        "overdue_working_days", "`overdue`: working days after the due date"
+    )
+    escalated_working_days = _days(
+        "escalated_working_days", "`escalated`: working days after the due date"
+    )
+    review_upcoming_working_days = _days(
+        "review_upcoming_working_days",
+        "`review_upcoming`: working days before a review or measure date",
+    )
+    review_overdue_working_days = _days(
+        "review_overdue_working_days", "`review_overdue`: working days after it"
+    )
+    send_at = fields.Str(
+        validate=validate.Length(max=5),
+        metadata={"description": "local time of the steps and of the weekly digest, HH:MM (09:00)"},
+    )
     email_enabled = fields.Bool(metadata={"description": "send e-mails (true)"})
     digest_enabled = fields.Bool(metadata={"description": "weekly digest (true)"})
 
@@ -184,7 +225,9 @@ class Preview(MethodView):
         first = args.get("first")
         last = args.get("last")
         if first is None:
-            first = clock.today() if last is None else last - timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+            first = (
+                clock.today() if last is None else last - timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+            )
         if last is None:
             last = first + timedelta(days=DEFAULT_WINDOW_DAYS - 1)
         return ladder.collect(db.session, window=(first, last))

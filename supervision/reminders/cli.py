@@ -21,7 +21,8 @@ def _instant(value: str | None) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
-            f"{value!r} is not an ISO datetime such as 2026-01-04T09:00+08:00.") from None
+            f"{value!r} is not an ISO datetime such as 2026-01-04T09:00+08:00."
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=clock.zone())
 
 
@@ -31,8 +32,13 @@ def reminders_group():
 
 
 @reminders_group.command("sweep")
-@click.option("--now", "now", default=None, metavar="ISO_DATETIME",
-              help="Sweep as of this instant (default: now); without an offset, local time.")
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    metavar="ISO_DATETIME",
+    help="Sweep as of this instant (default: now); without an offset, local time.",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be created; write nothing.")
 @with_appcontext
 def sweep_command(now, dry_run):
@@ -42,15 +48,21 @@ def sweep_command(now, dry_run):
     if dry_run:
         db.session.rollback()
         for s in result.new_steps:
-            click.echo(f"{clock.local(s.on).isoformat()} {s.step} recipient={s.recipient_id} "
-                       f"{s.object_type}={s.object_ref} period={s.period}")
-        click.echo(f"Dry run as of {instant.isoformat()}: {result.due} steps due, "
-                   f"{len(result.new_steps)} would be created, {result.existing} exist already.")
+            click.echo(
+                f"{clock.local(s.on).isoformat()} {s.step} recipient={s.recipient_id} "
+                f"{s.object_type}={s.object_ref} period={s.period}"
+            )
+        click.echo(
+            f"Dry run as of {instant.isoformat()}: {result.due} steps due, "
+            f"{len(result.new_steps)} would be created, {result.existing} exist already."
+        )
         return
     db.session.commit()
-    click.echo(f"Sweep as of {instant.isoformat()}: {result.due} steps due, {result.created} "
-               f"notifications created ({result.queued} e-mails queued), "
-               f"{result.due - result.created} existed already.")
+    click.echo(
+        f"Sweep as of {instant.isoformat()}: {result.due} steps due, {result.created} "
+        f"notifications created ({result.queued} e-mails queued), "
+        f"{result.due - result.created} existed already."
+    )
 
 
 @reminders_group.command("deliver")
@@ -64,8 +76,13 @@ def deliver_command():
 
 
 @reminders_group.command("digest")
-@click.option("--now", "now", default=None, metavar="ISO_DATETIME",
-              help="As of this instant (default: now); without an offset, local time.")
+@click.option(
+    "--now",
+    "now",
+    default=None,
+    metavar="ISO_DATETIME",
+    help="As of this instant (default: now); without an offset, local time.",
+)
 @with_appcontext
 def digest_command(now):
     """Create this week's digests if the first working day's send time has come."""

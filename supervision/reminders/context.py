@@ -27,8 +27,9 @@ from supervision.reminders.models import Notification
 BADGE_MAX = 99
 
 
-def inbox_select(person_id: int | None, *, unread: bool | None = None,
-                 unread_first: bool = False) -> sa.Select:
+def inbox_select(
+    person_id: int | None, *, unread: bool | None = None, unread_first: bool = False
+) -> sa.Select:
     """The notifications of `person_id`, newest first (unread ones first if asked);
     `unread` True/False keeps only unread/read ones."""
     stmt = sa.select(Notification)
@@ -49,8 +50,11 @@ def get_own(session: Session, person_id: int | None, notification_id: int) -> No
     """One of the person's notifications; NotFound for anyone else's (existence does not leak)."""
     found = None
     if person_id is not None:
-        found = session.scalar(sa.select(Notification).where(
-            Notification.id == notification_id, Notification.recipient_id == person_id))
+        found = session.scalar(
+            sa.select(Notification).where(
+                Notification.id == notification_id, Notification.recipient_id == person_id
+            )
+        )
     if found is None:
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("notification"), id=notification_id))
     return found
@@ -61,8 +65,13 @@ def mark_read(session: Session, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = clock.now()
         session.flush()
-        record(session, "read", "notification", notification.id,
-               {"read_at": [None, notification.read_at.isoformat()]})
+        record(
+            session,
+            "read",
+            "notification",
+            notification.id,
+            {"read_at": [None, notification.read_at.isoformat()]},
+        )
     return notification
 
 
@@ -71,13 +80,23 @@ def mark_all_read(session: Session, person_id: int | None) -> int:
     if person_id is None:
         return 0
     now = clock.now()
-    count = session.execute(
-        sa.update(Notification)
-        .where(Notification.recipient_id == person_id, Notification.read_at.is_(None))
-        .values(read_at=now).execution_options(synchronize_session=False)).rowcount or 0
+    count = (
+        session.execute(
+            sa.update(Notification)
+            .where(Notification.recipient_id == person_id, Notification.read_at.is_(None))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        or 0
+    )
     if count:
-        record(session, "read_all", "notification", "", {"recipient_id": [None, person_id],
-                                                          "read": [0, count]})
+        record(
+            session,
+            "read_all",
+            "notification",
+            "",
+            {"recipient_id": [None, person_id], "read": [0, count]},
+        )
     return count
 
 
@@ -85,8 +104,14 @@ def count_unread(session: Session, person_id: int | None) -> int:
     """How many unread notifications the person has."""
     if person_id is None:
         return 0
-    return session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.recipient_id == person_id, Notification.read_at.is_(None))) or 0
+    return (
+        session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.recipient_id == person_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def unread_count() -> int:

@@ -102,8 +102,9 @@ def _sender() -> tuple[str, Address]:
     value = _config("MAIL_DEFAULT_SENDER", "supervision@localhost")
     name, addr = value if isinstance(value, list | tuple) else parseaddr(value)
     user, _at, domain = addr.partition("@")
-    return addr, Address(display_name=name or _("Integrity supervision"), username=user,
-                         domain=domain)
+    return addr, Address(
+        display_name=name or _("Integrity supervision"), username=user, domain=domain
+    )
 
 
 def message_id(notification_id: int, created_at: datetime, domain: str) -> str:
@@ -118,8 +119,13 @@ def compose(row, now: datetime) -> EmailMessage:
     recipient name): a Chinese subject, a text and an HTML part, an absolute link."""
     _envelope, sender = _sender()
     url = base_url() + (row.link if row.link.startswith("/") else "/" + row.link)
-    context = {"subject": row.subject, "body": row.body, "url": url, "name": row.name or "",
-               "paragraphs": [p for p in row.body.splitlines() if p.strip()]}
+    context = {
+        "subject": row.subject,
+        "body": row.body,
+        "url": url,
+        "name": row.name or "",
+        "paragraphs": [p for p in row.body.splitlines() if p.strip()],
+    }
     # The Jinja environment directly: the app's context processors expect a request.
     env = current_app.jinja_env
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "zh_CN"):
@@ -159,8 +165,10 @@ class _Connection:
             if current_app.config.get("MAIL_USE_TLS"):
                 smtp.starttls(context=context)
             if current_app.config.get("MAIL_USERNAME"):
-                smtp.login(current_app.config["MAIL_USERNAME"],
-                           current_app.config.get("MAIL_PASSWORD") or "")
+                smtp.login(
+                    current_app.config["MAIL_USERNAME"],
+                    current_app.config.get("MAIL_PASSWORD") or "",
+                )
         except BaseException:
             _quietly_close(smtp)
             raise
@@ -212,8 +220,9 @@ def _classify(exc: Exception) -> _Failure:
     name = type(exc).__name__
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _text in exc.recipients.values()]
-        text = "; ".join(f"{addr}: {_reply(code, reply)}"
-                         for addr, (code, reply) in exc.recipients.items())
+        text = "; ".join(
+            f"{addr}: {_reply(code, reply)}" for addr, (code, reply) in exc.recipients.items()
+        )
         kind = "permanent" if codes and all(code >= 500 for code in codes) else "retry"
         return _Failure(kind, f"{name}: {text}")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
@@ -235,19 +244,25 @@ def _due(now: datetime):
     deliverer whose claim has expired (it died mid-send)."""
     n = Notification
     return sa.or_(
-        sa.and_(n.email_status == "queued",
-                sa.or_(n.email_next_at.is_(None), n.email_next_at <= now)),
-        sa.and_(n.email_status == "sending",
-                sa.or_(n.email_claimed_until.is_(None), n.email_claimed_until < now)))
+        sa.and_(
+            n.email_status == "queued", sa.or_(n.email_next_at.is_(None), n.email_next_at <= now)
+        ),
+        sa.and_(
+            n.email_status == "sending",
+            sa.or_(n.email_claimed_until.is_(None), n.email_claimed_until < now),
+        ),
+    )
 
 
 def _claim(session: Session, notification_id: int, now: datetime, until: datetime) -> bool:
     """Take the notification for this deliverer if it is still due (compare and set), and
     commit so that other deliverers see the claim before any mail leaves."""
     done = session.execute(
-        sa.update(Notification).where(Notification.id == notification_id, _due(now))
+        sa.update(Notification)
+        .where(Notification.id == notification_id, _due(now))
         .values(email_status="sending", email_claimed_until=until)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     return done.rowcount == 1
 
@@ -255,31 +270,38 @@ def _claim(session: Session, notification_id: int, now: datetime, until: datetim
 def _settle(session: Session, notification_id: int, claim: datetime, **values) -> None:
     """Record the outcome if the claim is still ours, and commit."""
     done = session.execute(
-        sa.update(Notification).where(Notification.id == notification_id,
-                                      Notification.email_status == "sending",
-                                      Notification.email_claimed_until == claim)
+        sa.update(Notification)
+        .where(
+            Notification.id == notification_id,
+            Notification.email_status == "sending",
+            Notification.email_claimed_until == claim,
+        )
         .values(email_claimed_until=None, **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     session.commit()
     if done.rowcount != 1:
-        log.warning("notification %s: claim lost before its outcome was recorded",
-                    notification_id)
+        log.warning("notification %s: claim lost before its outcome was recorded", notification_id)
 
 
 def _row(session: Session, notification_id: int):
     n = Notification
     return session.execute(
-        sa.select(n.id, n.subject, n.body, n.link, n.email_to, n.email_attempts, n.created_at,
-                  Person.name).join(Person, Person.id == n.recipient_id, isouter=True)
-        .where(n.id == notification_id)).one()
+        sa.select(
+            n.id, n.subject, n.body, n.link, n.email_to, n.email_attempts, n.created_at, Person.name
+        )
+        .join(Person, Person.id == n.recipient_id, isouter=True)
+        .where(n.id == notification_id)
+    ).one()
 
 
 def _backoff() -> tuple[int, ...]:
     return tuple(int(m) for m in _config("SUPERVISION_MAIL_BACKOFF_MINUTES", BACKOFF_MINUTES))
 
 
-def deliver(session: Session, now: datetime | None = None, *, limit: int | None = None
-            ) -> DeliveryResult:
+def deliver(
+    session: Session, now: datetime | None = None, *, limit: int | None = None
+) -> DeliveryResult:
     """Send the queued e-mails whose time has come (at most `limit`); commits its own progress.
 
     Time runs on from `now` (default: the clock's now) while the run lasts, so that claims
@@ -302,9 +324,12 @@ def deliver(session: Session, now: datetime | None = None, *, limit: int | None 
     try:
         while not result.stopped and (limit is None or handled < limit):
             size = BATCH if limit is None else min(BATCH, limit - handled)
-            ids = session.scalars(sa.select(Notification.id).where(_due(now))
-                                  .order_by(Notification.email_next_at, Notification.id)
-                                  .limit(size)).all()
+            ids = session.scalars(
+                sa.select(Notification.id)
+                .where(_due(now))
+                .order_by(Notification.email_next_at, Notification.id)
+                .limit(size)
+            ).all()
             if not ids:
                 break
             for notification_id in ids:
@@ -320,8 +345,15 @@ def deliver(session: Session, now: datetime | None = None, *, limit: int | None 
     return result
 
 
-def _deliver_one(session: Session, connection: _Connection, notification_id: int,
-                 claim: datetime, tick, backoff: tuple[int, ...], result: DeliveryResult) -> None:
+def _deliver_one(
+    session: Session,
+    connection: _Connection,
+    notification_id: int,
+    claim: datetime,
+    tick,
+    backoff: tuple[int, ...],
+    result: DeliveryResult,
+) -> None:
     """Send one claimed notification and record the outcome."""
     row = _row(session, notification_id)
     try:
@@ -334,22 +366,46 @@ def _deliver_one(session: Session, connection: _Connection, notification_id: int
         connection.send(msg, row.email_to)
     except _Failure as failure:
         attempts = row.email_attempts + 1
-        log.warning("notification %s: e-mail attempt %s failed: %s", notification_id,
-                    attempts, failure.error)
+        log.warning(
+            "notification %s: e-mail attempt %s failed: %s",
+            notification_id,
+            attempts,
+            failure.error,
+        )
         if failure.kind == "down":
             result.stopped = failure.error
         if failure.kind == "permanent" or attempts > len(backoff):
-            _settle(session, notification_id, claim, email_status="failed",
-                    email_attempts=attempts, email_error=failure.error, email_next_at=None)
+            _settle(
+                session,
+                notification_id,
+                claim,
+                email_status="failed",
+                email_attempts=attempts,
+                email_error=failure.error,
+                email_next_at=None,
+            )
             result.failed += 1
         else:
-            _settle(session, notification_id, claim, email_status="queued",
-                    email_attempts=attempts, email_error=failure.error,
-                    email_next_at=tick() + timedelta(minutes=backoff[attempts - 1]))
+            _settle(
+                session,
+                notification_id,
+                claim,
+                email_status="queued",
+                email_attempts=attempts,
+                email_error=failure.error,
+                email_next_at=tick() + timedelta(minutes=backoff[attempts - 1]),
+            )
             result.retried += 1
         return
-    _settle(session, notification_id, claim, email_status="sent", email_sent_at=tick(),
-            email_next_at=None, email_error="")
+    _settle(
+        session,
+        notification_id,
+        claim,
+        email_status="sent",
+        email_sent_at=tick(),
+        email_next_at=None,
+        email_error="",
+    )
     result.sent += 1
 
 
@@ -358,7 +414,8 @@ def counts(session: Session) -> dict[str, int]:
     rows = session.execute(
         sa.select(Notification.email_status, sa.func.count())
         .where(Notification.email_status.in_((*PENDING, "failed")))
-        .group_by(Notification.email_status)).all()
+        .group_by(Notification.email_status)
+    ).all()
     return {"queued": 0, "sending": 0, "failed": 0, **dict(rows)}
 
 
@@ -373,8 +430,9 @@ def retry(session: Session, notification_id: int, now: datetime | None = None) -
     notification.email_status = "queued"
     notification.email_next_at = now or clock.now()
     notification.email_claimed_until = None
-    record(session, "retry", "notification", notification.id,
-           {"email_status": ["failed", "queued"]})
+    record(
+        session, "retry", "notification", notification.id, {"email_status": ["failed", "queued"]}
+    )
     session.flush()
     return notification
 
@@ -382,12 +440,19 @@ def retry(session: Session, notification_id: int, now: datetime | None = None) -
 def retry_all_failed(session: Session, now: datetime | None = None) -> int:
     """Queue every failed e-mail again, due now; the number queued. The caller commits."""
     done = session.execute(
-        sa.update(Notification).where(Notification.email_status == "failed")
+        sa.update(Notification)
+        .where(Notification.email_status == "failed")
         .values(email_status="queued", email_next_at=now or clock.now(), email_claimed_until=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     count = done.rowcount or 0
     if count:
-        record(session, "retry", "notification", "",
-               {"email_status": ["failed", "queued"], "count": [0, count]})
+        record(
+            session,
+            "retry",
+            "notification",
+            "",
+            {"email_status": ["failed", "queued"], "count": [0, count]},
+        )
     session.flush()
     return count

@@ -98,15 +98,24 @@ def compose(items: list[Step], names: texts.Names, day: date, week: str) -> tupl
     """(subject, body) of one recipient's digest."""
     count = len(items)
     subject = _("Weekly digest %(week)s: %(count)s open items", week=week, count=count)
-    lines = [_("Your open items as of %(date)s (%(count)s):", date=day.isoformat(), count=count), ""]
+    lines = [
+        _("Your open items as of %(date)s (%(count)s):", date=day.isoformat(), count=count),
+        "",
+    ]
     for i, step in enumerate(items[:MAX_ITEMS], start=1):
         lines.append(f"{i}. {texts.compose(step, names)[0]}")
     if count > MAX_ITEMS:
-        lines.append(_("… and %(count)s more: see your notifications in the app.",
-                       count=count - MAX_ITEMS))
-    lines += ["", _("This digest is sent on the first working day of every week; the details "
-                    "of each item are in your notifications.")]
-    return subject[:texts.MAX_SUBJECT], "\n".join(lines)
+        lines.append(
+            _("… and %(count)s more: see your notifications in the app.", count=count - MAX_ITEMS)
+        )
+    lines += [
+        "",
+        _(
+            "This digest is sent on the first working day of every week; the details "
+            "of each item are in your notifications."
+        ),
+    ]
+    return subject[: texts.MAX_SUBJECT], "\n".join(lines)
 
 
 def run(session: Session, now: datetime | None = None) -> DigestResult:
@@ -127,8 +136,13 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     session.flush()
     people = set(recipients(session))
     # Reruns stop here cheaply: who already has this week's digest needs no ladder.
-    done = set(session.scalars(sa.select(Notification.recipient_id).where(
-        Notification.step == "digest", Notification.period == week)))
+    done = set(
+        session.scalars(
+            sa.select(Notification.recipient_id).where(
+                Notification.step == "digest", Notification.period == week
+            )
+        )
+    )
     todo = people - done
     result.recipients = len(people & done)
     if not todo:
@@ -143,12 +157,24 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     rows = []
     for person_id in sorted(items):
         subject, body = compose(items[person_id], names, today, week)
-        rows.append({
-            "recipient_id": person_id, "step": "digest", "object_type": "",
-            "object_ref": str(person_id), "period": week, "person_id": None, "type": None,
-            "due_on": None, "on": send_at, "subject": subject, "body": body, "link": LINK,
-            "created_at": now, **sweep.outbox_fields(emails.get(person_id), now),
-        })
+        rows.append(
+            {
+                "recipient_id": person_id,
+                "step": "digest",
+                "object_type": "",
+                "object_ref": str(person_id),
+                "period": week,
+                "person_id": None,
+                "type": None,
+                "due_on": None,
+                "on": send_at,
+                "subject": subject,
+                "body": body,
+                "link": LINK,
+                "created_at": now,
+                **sweep.outbox_fields(emails.get(person_id), now),
+            }
+        )
     result.recipients += len(rows)
     inserted = sweep.insert_new(session, rows)
     result.created = len(inserted)

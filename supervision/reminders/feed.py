@@ -60,16 +60,22 @@ def token_digest(token: str) -> str:
 
 def active_feed(session: Session, user_id: int) -> CalendarFeed | None:
     """The user's feed in force, if any."""
-    return session.scalar(sa.select(CalendarFeed).where(
-        CalendarFeed.user_id == user_id, CalendarFeed.revoked_at.is_(None))
-        .order_by(CalendarFeed.id.desc()).limit(1))
+    return session.scalar(
+        sa.select(CalendarFeed)
+        .where(CalendarFeed.user_id == user_id, CalendarFeed.revoked_at.is_(None))
+        .order_by(CalendarFeed.id.desc())
+        .limit(1)
+    )
 
 
 def revoke_feed(session: Session, user_id: int) -> int:
     """Revoke the user's feeds in force; how many were revoked (audited)."""
     now = clock.now()
-    feeds = session.scalars(sa.select(CalendarFeed).where(
-        CalendarFeed.user_id == user_id, CalendarFeed.revoked_at.is_(None))).all()
+    feeds = session.scalars(
+        sa.select(CalendarFeed).where(
+            CalendarFeed.user_id == user_id, CalendarFeed.revoked_at.is_(None)
+        )
+    ).all()
     for feed in feeds:
         feed.revoked_at = now
         record(session, "revoke", "calendar_feed", feed.id, {"revoked_at": [None, now.isoformat()]})
@@ -94,9 +100,14 @@ def feed_for_token(session: Session, token: str) -> tuple[CalendarFeed, User] | 
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = session.execute(
-        sa.select(CalendarFeed, User).join(User, User.id == CalendarFeed.user_id)
-        .where(CalendarFeed.token_hash == token_digest(token), CalendarFeed.revoked_at.is_(None),
-               User.is_enabled.is_(True))).first()
+        sa.select(CalendarFeed, User)
+        .join(User, User.id == CalendarFeed.user_id)
+        .where(
+            CalendarFeed.token_hash == token_digest(token),
+            CalendarFeed.revoked_at.is_(None),
+            User.is_enabled.is_(True),
+        )
+    ).first()
     return (row[0], row[1]) if row else None
 
 
@@ -126,10 +137,27 @@ class Item:
         return f"{s.object_type}-{s.object_ref.replace(':', '-')}-{s.period}@supervision"
 
 
-def _step(step: str, object_type: str, ref: str, person_id: int | None, type_: str | None,
-          period: str, due: date, recipient: int) -> Step:
-    return Step(datetime.combine(due, datetime.min.time(), tzinfo=clock.zone()), step,
-                recipient, object_type, ref, person_id, type_, period, due)
+def _step(
+    step: str,
+    object_type: str,
+    ref: str,
+    person_id: int | None,
+    type_: str | None,
+    period: str,
+    due: date,
+    recipient: int,
+) -> Step:
+    return Step(
+        datetime.combine(due, datetime.min.time(), tzinfo=clock.zone()),
+        step,
+        recipient,
+        object_type,
+        ref,
+        person_id,
+        type_,
+        period,
+        due,
+    )
 
 
 def _obligation_items(session: Session, user: User, today: date) -> list[Item]:
@@ -140,13 +168,26 @@ def _obligation_items(session: Session, user: User, today: date) -> list[Item]:
     settings = obligations.get_rules(session)
     out = []
     for period, type_ in ladder.periods_for(today, settings):
-        for row in obligations.compute(session, period, [type_], as_of=today, scope=scope,
-                                       viewer_id=person, settings=settings):
+        for row in obligations.compute(
+            session, period, [type_], as_of=today, scope=scope, viewer_id=person, settings=settings
+        ):
             if row.conductor_id == person and row.status in ladder.OPEN_OBLIGATIONS:
                 late = row.status == "overdue"
-                out.append(Item(_step("overdue" if late else "upcoming", "obligation",
-                                      f"{row.person_id}:{row.type}", row.person_id, row.type,
-                                      row.period, row.due_date, person), late))
+                out.append(
+                    Item(
+                        _step(
+                            "overdue" if late else "upcoming",
+                            "obligation",
+                            f"{row.person_id}:{row.type}",
+                            row.person_id,
+                            row.type,
+                            row.period,
+                            row.due_date,
+                            person,
+                        ),
+                        late,
+                    )
+                )
     return out
 
 
@@ -157,9 +198,21 @@ def _rotation_items(session: Session, user: User, today: date) -> list[Item]:
     for row in eligibility.compute(session, today, policy=get_policy(session)):
         if row.status in ROTATION_LISTED:
             due = row.status == "due"
-            out.append(Item(_step("rotation_due" if due else "rotation_upcoming", "rotation",
-                                  f"{row.person_id}:{row.post_id}", row.person_id, None,
-                                  row.due_on.isoformat(), row.due_on, user.person_id or 0), due))
+            out.append(
+                Item(
+                    _step(
+                        "rotation_due" if due else "rotation_upcoming",
+                        "rotation",
+                        f"{row.person_id}:{row.post_id}",
+                        row.person_id,
+                        None,
+                        row.due_on.isoformat(),
+                        row.due_on,
+                        user.person_id or 0,
+                    ),
+                    due,
+                )
+            )
     return out
 
 
@@ -169,15 +222,31 @@ def _review_items(session: Session, person: int | None, today: date) -> list[Ite
     out = []
     for object_type, oid, _owner, due in ladder.open_reviews(session, owner_id=person):
         late = due < today
-        out.append(Item(_step("review_overdue" if late else "review_upcoming", object_type,
-                              str(oid), person, None, due.isoformat(), due, person), late))
+        out.append(
+            Item(
+                _step(
+                    "review_overdue" if late else "review_upcoming",
+                    object_type,
+                    str(oid),
+                    person,
+                    None,
+                    due.isoformat(),
+                    due,
+                    person,
+                ),
+                late,
+            )
+        )
     return out
 
 
 def items_for(session: Session, user: User, today: date) -> list[Item]:
     """What the user is responsible for as of `today`, by due date."""
-    items = (_obligation_items(session, user, today) + _rotation_items(session, user, today)
-             + _review_items(session, user.person_id, today))
+    items = (
+        _obligation_items(session, user, today)
+        + _rotation_items(session, user, today)
+        + _review_items(session, user.person_id, today)
+    )
     items.sort(key=lambda i: (i.step.due_on, i.uid))
     return items
 
@@ -189,8 +258,12 @@ def _summary(item: Item, names: texts.Names) -> str:
     s = item.step
     name = names.people.get(s.person_id, "")
     if s.object_type == "obligation":
-        text = _("%(type)s with %(name)s (%(period)s)", type=str(TYPE_LABELS.get(s.type, s.type)),
-                 name=name, period=s.period)
+        text = _(
+            "%(type)s with %(name)s (%(period)s)",
+            type=str(TYPE_LABELS.get(s.type, s.type)),
+            name=name,
+            period=s.period,
+        )
     elif s.object_type == "rotation":
         post = names.posts.get(int(s.object_ref.split(":")[1]), "")
         text = _("Rotation of %(name)s (%(post)s)", name=name, post=post)
@@ -203,8 +276,9 @@ def _summary(item: Item, names: texts.Names) -> str:
     return _("Overdue: %(what)s", what=text) if item.overdue else text
 
 
-def build_calendar(session: Session, user: User, base_url: str, today: date | None = None,
-                   locale: str = "zh_CN") -> bytes:
+def build_calendar(
+    session: Session, user: User, base_url: str, today: date | None = None, locale: str = "zh_CN"
+) -> bytes:
     """The user's feed as an iCalendar document (texts in `locale`, Chinese by default)."""
     today = today or clock.today()
     items = items_for(session, user, today)

@@ -75,17 +75,23 @@ def role_people(session: Session, role: str) -> list[int]:
     """Active people linked to enabled users holding `role`, by id."""
     from supervision.auth.models import User, UserRole
 
-    return list(session.scalars(
-        sa.select(Person.id).join(User, User.person_id == Person.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == role, User.is_enabled.is_(True), Person.is_active.is_(True))
-        .order_by(Person.id).distinct()))
+    return list(
+        session.scalars(
+            sa.select(Person.id)
+            .join(User, User.person_id == Person.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role, User.is_enabled.is_(True), Person.is_active.is_(True))
+            .order_by(Person.id)
+            .distinct()
+        )
+    )
 
 
 def _supervising_leaders(session: Session) -> dict[str, int]:
     """{unit path: supervising leader of the unit or its nearest ancestor naming one}."""
-    units = session.execute(sa.select(OrgUnit.id, OrgUnit.path, OrgUnit.supervising_leader_id)
-                            .order_by(OrgUnit.depth)).all()
+    units = session.execute(
+        sa.select(OrgUnit.id, OrgUnit.path, OrgUnit.supervising_leader_id).order_by(OrgUnit.depth)
+    ).all()
     by_id = {uid: leader for uid, _path, leader in units}
     out: dict[str, int] = {}
     for _uid, path, _leader in units:
@@ -123,8 +129,9 @@ def periods_between(first: date, last: date, settings: dict) -> list[tuple[Perio
     return out
 
 
-def collect(session: Session, *, today: date | None = None,
-            window: tuple[date, date] | None = None) -> list[Step]:
+def collect(
+    session: Session, *, today: date | None = None, window: tuple[date, date] | None = None
+) -> list[Step]:
     """Every step of every item open as of `today`: of the covered periods, or of the periods
     whose steps may fall in `window` (local dates, inclusive) — then only those steps."""
     today = today or clock.today()
@@ -132,14 +139,18 @@ def collect(session: Session, *, today: date | None = None,
     obligation_rules = obligations.get_rules(session)
     if window is not None:
         periods = periods_between(window[0], window[1], obligation_rules)
-        span = (min(window[0], today) - timedelta(days=400), max(window[1], today) + timedelta(days=400))
+        span = (
+            min(window[0], today) - timedelta(days=400),
+            max(window[1], today) + timedelta(days=400),
+        )
     else:
         periods = periods_for(today, obligation_rules)
         span = (today - timedelta(days=800), today + timedelta(days=400))
     calendar = load_calendar(session, *span)
     at, zone = rules.send_time(settings), clock.zone()
-    steps = list(_obligation_steps(session, periods, today, calendar, settings, obligation_rules,
-                                   at, zone))
+    steps = list(
+        _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone)
+    )
     steps += _rotation_steps(session, today, calendar, at, zone)
     steps += _review_steps(session, calendar, settings, at, zone)
     if window is not None:
@@ -148,8 +159,9 @@ def collect(session: Session, *, today: date | None = None,
     return steps
 
 
-def _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone
-                      ) -> Iterator[Step]:
+def _obligation_steps(
+    session, periods, today, calendar, settings, obligation_rules, at, zone
+) -> Iterator[Step]:
     members = role_people(session, "discipline_member")
     secretaries = role_people(session, "discipline_secretary")
     leaders = _supervising_leaders(session)
@@ -158,8 +170,9 @@ def _obligation_steps(session, periods, today, calendar, settings, obligation_ru
         by_type.setdefault(type_, []).append(period)
     for type_, type_periods in by_type.items():
         for period in type_periods:
-            rows = obligations.compute(session, period, [type_], as_of=today,
-                                       settings=obligation_rules)
+            rows = obligations.compute(
+                session, period, [type_], as_of=today, settings=obligation_rules
+            )
             ladder = rules.obligation_steps(period.due_date, calendar, settings)
             for row in rows:
                 if row.status not in OPEN_OBLIGATIONS:
@@ -172,9 +185,17 @@ def _obligation_steps(session, periods, today, calendar, settings, obligation_ru
                     else:
                         recipients = [*secretaries, leaders.get(row.path)]
                     for rid in dict.fromkeys(r for r in recipients if r is not None):
-                        yield Step(rules.instant(day, at, zone), step, rid, "obligation",
-                                   f"{row.person_id}:{row.type}", row.person_id, row.type,
-                                   row.period, row.due_date)
+                        yield Step(
+                            rules.instant(day, at, zone),
+                            step,
+                            rid,
+                            "obligation",
+                            f"{row.person_id}:{row.type}",
+                            row.person_id,
+                            row.type,
+                            row.period,
+                            row.due_date,
+                        )
 
 
 def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
@@ -187,9 +208,17 @@ def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
             continue
         for step, day in rules.rotation_steps(row.due_on, policy["upcoming_days"], calendar):
             for rid in hr:
-                yield Step(rules.instant(day, at, zone), step, rid, "rotation",
-                           f"{row.person_id}:{row.post_id}", row.person_id, None,
-                           row.due_on.isoformat(), row.due_on)
+                yield Step(
+                    rules.instant(day, at, zone),
+                    step,
+                    rid,
+                    "rotation",
+                    f"{row.person_id}:{row.post_id}",
+                    row.person_id,
+                    None,
+                    row.due_on.isoformat(),
+                    row.due_on,
+                )
 
 
 def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, int, date]]:
@@ -197,25 +226,43 @@ def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, i
     points not retired with a department owner and a `review_due_on`, and their open
     measures with an owner and a due date; only `owner_id`'s when given."""
     point_owner = RiskPoint.department_owner_id
-    points = (sa.select(RiskPoint.id, point_owner, RiskPoint.review_due_on)
-              .where(RiskPoint.status != "retired", RiskPoint.review_due_on.is_not(None),
-                     point_owner.is_not(None)))
-    measures = (sa.select(Measure.id, Measure.owner_id, Measure.due_on)
-                .join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
-                .where(Measure.status == "open", Measure.due_on.is_not(None),
-                       Measure.owner_id.is_not(None), RiskPoint.status != "retired"))
+    points = sa.select(RiskPoint.id, point_owner, RiskPoint.review_due_on).where(
+        RiskPoint.status != "retired",
+        RiskPoint.review_due_on.is_not(None),
+        point_owner.is_not(None),
+    )
+    measures = (
+        sa.select(Measure.id, Measure.owner_id, Measure.due_on)
+        .join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
+        .where(
+            Measure.status == "open",
+            Measure.due_on.is_not(None),
+            Measure.owner_id.is_not(None),
+            RiskPoint.status != "retired",
+        )
+    )
     if owner_id is not None:
         points = points.where(point_owner == owner_id)
         measures = measures.where(Measure.owner_id == owner_id)
-    return ([("risk_point", *r) for r in session.execute(points).all()]
-            + [("measure", *r) for r in session.execute(measures).all()])
+    return [("risk_point", *r) for r in session.execute(points).all()] + [
+        ("measure", *r) for r in session.execute(measures).all()
+    ]
 
 
 def _review_steps(session, calendar, settings, at, zone) -> Iterator[Step]:
     for object_type, oid, owner, due in open_reviews(session):
         for step, day in rules.review_steps(due, calendar, settings):
-            yield Step(rules.instant(day, at, zone), step, owner, object_type, str(oid),
-                       owner, None, due.isoformat(), due)
+            yield Step(
+                rules.instant(day, at, zone),
+                step,
+                owner,
+                object_type,
+                str(oid),
+                owner,
+                None,
+                due.isoformat(),
+                due,
+            )
 
 
 def due_now(steps: list[Step], now: datetime) -> list[Step]:
@@ -223,8 +270,11 @@ def due_now(steps: list[Step], now: datetime) -> list[Step]:
     `review_upcoming`, `rotation_upcoming`) whose item has already reached its next step is
     not sent late."""
     reached = {(s.object_type, s.object_ref, s.period, s.step) for s in steps if s.on <= now}
-    stale_if = {"upcoming": "overdue", "review_upcoming": "review_overdue",
-                "rotation_upcoming": "rotation_due"}
+    stale_if = {
+        "upcoming": "overdue",
+        "review_upcoming": "review_overdue",
+        "rotation_upcoming": "rotation_due",
+    }
     out = []
     for s in steps:
         if s.on > now:

@@ -16,8 +16,16 @@ from supervision.db import UTCDateTime, utcnow
 from supervision.extensions import db
 from supervision.org.models import Person
 
-STEPS = ("upcoming", "overdue", "escalated", "rotation_upcoming", "rotation_due",
-         "review_upcoming", "review_overdue", "digest")
+STEPS = (
+    "upcoming",
+    "overdue",
+    "escalated",
+    "rotation_upcoming",
+    "rotation_due",
+    "review_upcoming",
+    "review_overdue",
+    "digest",
+)
 OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure")
 EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "none")
 
@@ -72,8 +80,14 @@ class Notification(db.Model):
     person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
 
     __table_args__ = (
-        sa.UniqueConstraint("recipient_id", "object_type", "object_ref", "period", "step",
-                            name="uq_notifications_once"),
+        sa.UniqueConstraint(
+            "recipient_id",
+            "object_type",
+            "object_ref",
+            "period",
+            "step",
+            name="uq_notifications_once",
+        ),
         sa.CheckConstraint(f"step IN ({_in(STEPS)})", name="step"),
         sa.CheckConstraint(f"object_type IN ({_in(OBJECT_TYPES)},'')", name="object_type"),
         sa.CheckConstraint(f"email_status IN ({_in(EMAIL_STATUSES)})", name="email_status"),

@@ -74,7 +74,9 @@ def instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, at, tzinfo=zone)
 
 
-def obligation_steps(due: date, calendar: WorkCalendar, settings: Mapping) -> list[tuple[str, date]]:
+def obligation_steps(
+    due: date, calendar: WorkCalendar, settings: Mapping
+) -> list[tuple[str, date]]:
     """(step, local date) of an obligation's ladder, in order.
 
     Due Tue 2025-09-30 → upcoming Wed 2025-09-24 (Sun 09-28 is a working day); due Wed
@@ -90,15 +92,20 @@ def obligation_steps(due: date, calendar: WorkCalendar, settings: Mapping) -> li
 def review_steps(due: date, calendar: WorkCalendar, settings: Mapping) -> list[tuple[str, date]]:
     """(step, local date) of a risk point's review or a measure's due date."""
     return [
-        ("review_upcoming",
-         calendar.working_days_before(due, settings["review_upcoming_working_days"])),
-        ("review_overdue",
-         calendar.working_days_after(due, settings["review_overdue_working_days"])),
+        (
+            "review_upcoming",
+            calendar.working_days_before(due, settings["review_upcoming_working_days"]),
+        ),
+        (
+            "review_overdue",
+            calendar.working_days_after(due, settings["review_overdue_working_days"]),
+        ),
     ]
 
 
-def rotation_steps(due_on: date, upcoming_days: int, calendar: WorkCalendar
-                   ) -> list[tuple[str, date]]:
+def rotation_steps(
+    due_on: date, upcoming_days: int, calendar: WorkCalendar
+) -> list[tuple[str, date]]:
     """(step, local date): `rotation_upcoming` on the first working day from the day the
     person becomes upcoming, `rotation_due` on the first working day from the due date."""
     return [

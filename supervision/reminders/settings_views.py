@@ -45,8 +45,9 @@ def _validate(values: dict) -> dict[str, list[str]]:
     for field, messages in rules.validate_settings(values).items():
         if field in rules.BOUNDS and messages != [rules.BAD_ORDER]:
             low, high = rules.BOUNDS[field]
-            errors[field] = [_("Must be a whole number from %(low)s to %(high)s.",
-                               low=low, high=high)]
+            errors[field] = [
+                _("Must be a whole number from %(low)s to %(high)s.", low=low, high=high)
+            ]
         else:
             errors[field] = [str(_MESSAGES.get(m, m)) for m in messages]
     return errors
@@ -69,11 +70,14 @@ class SettingsForm(FlaskForm):
     overdue_working_days = _days(_l("Overdue reminder: working days after the due date"))
     escalated_working_days = _days(_l("Escalation: working days after the due date"))
     review_upcoming_working_days = _days(
-        _l("Risk review and measure reminder: working days before the date"))
+        _l("Risk review and measure reminder: working days before the date")
+    )
     review_overdue_working_days = _days(
-        _l("Risk review and measure overdue: working days after the date"))
-    send_at = StringField(_l("Time of day of reminders (HH:MM)"),
-                          validators=[InputRequired(), Length(max=5)])
+        _l("Risk review and measure overdue: working days after the date")
+    )
+    send_at = StringField(
+        _l("Time of day of reminders (HH:MM)"), validators=[InputRequired(), Length(max=5)]
+    )
     email_enabled = BooleanField(_l("Send reminders by e-mail"))
     digest_enabled = BooleanField(_l("Send the weekly digest"))
 
@@ -87,8 +91,12 @@ def _example(settings: dict) -> dict:
     due = Period.of(clock.today(), "quarter").due_date
     calendar = load_calendar(db.session, due, due)
     steps = rules.obligation_steps(due, calendar, settings)
-    return {"due": due, "steps": steps, "at": settings["send_at"],
-            "fallback": sorted(calendar.uncovered_years(steps[0][1], steps[-1][1]))}
+    return {
+        "due": due,
+        "steps": steps,
+        "at": settings["send_at"],
+        "fallback": sorted(calendar.uncovered_years(steps[0][1], steps[-1][1])),
+    }
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -50,9 +50,14 @@ def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
     earliest = min(s.on for s in steps)
     kinds = sorted({s.step for s in steps})
     rows = session.execute(
-        sa.select(Notification.recipient_id, Notification.object_type, Notification.object_ref,
-                  Notification.period, Notification.step)
-        .where(Notification.on >= earliest, Notification.step.in_(kinds))).all()
+        sa.select(
+            Notification.recipient_id,
+            Notification.object_type,
+            Notification.object_ref,
+            Notification.period,
+            Notification.step,
+        ).where(Notification.on >= earliest, Notification.step.in_(kinds))
+    ).all()
     return {tuple(r) for r in rows}
 
 
@@ -65,10 +70,13 @@ def insert_new(session: Session, rows: list[dict]) -> list[str]:
         return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(Notification)
-            .on_conflict_do_nothing(
-                index_elements=["recipient_id", "object_type", "object_ref", "period", "step"])
-            .returning(Notification.email_status))
+    stmt = (
+        insert(Notification)
+        .on_conflict_do_nothing(
+            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"]
+        )
+        .returning(Notification.email_status)
+    )
     return list(session.connection().execute(stmt, rows).scalars())
 
 
@@ -76,14 +84,18 @@ def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | N
     """{person: e-mail address} of the recipients; none at all when e-mail is switched off."""
     if not settings["email_enabled"] or not person_ids:
         return {}
-    return dict(session.execute(sa.select(Person.id, Person.email)
-                                .where(Person.id.in_(person_ids))).all())
+    return dict(
+        session.execute(sa.select(Person.id, Person.email).where(Person.id.in_(person_ids))).all()
+    )
 
 
 def outbox_fields(address: str | None, now: datetime) -> dict:
     """The e-mail fields of a new notification: queued now when there is an address."""
-    return {"email_status": "queued" if address else "none", "email_to": address or None,
-            "email_next_at": now if address else None}
+    return {
+        "email_status": "queued" if address else "none",
+        "email_to": address or None,
+        "email_next_at": now if address else None,
+    }
 
 
 def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
@@ -105,12 +117,24 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
     rows = []
     for s in new:
         subject, body, link = texts.compose(s, names)
-        rows.append({
-            "recipient_id": s.recipient_id, "step": s.step, "object_type": s.object_type,
-            "object_ref": s.object_ref, "period": s.period, "person_id": s.person_id,
-            "type": s.type, "due_on": s.due_on, "on": s.on, "subject": subject, "body": body,
-            "link": link, "created_at": now, **outbox_fields(emails.get(s.recipient_id), now),
-        })
+        rows.append(
+            {
+                "recipient_id": s.recipient_id,
+                "step": s.step,
+                "object_type": s.object_type,
+                "object_ref": s.object_ref,
+                "period": s.period,
+                "person_id": s.person_id,
+                "type": s.type,
+                "due_on": s.due_on,
+                "on": s.on,
+                "subject": subject,
+                "body": body,
+                "link": link,
+                "created_at": now,
+                **outbox_fields(emails.get(s.recipient_id), now),
+            }
+        )
     inserted = insert_new(session, rows)
     result.created = len(inserted)
     result.queued = inserted.count("queued")

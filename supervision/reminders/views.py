@@ -49,9 +49,13 @@ STEP_LABELS = {
     "digest": _l("Weekly digest"),
 }
 STEP_CLASSES = {
-    "upcoming": "text-bg-info", "overdue": "text-bg-warning", "escalated": "text-bg-danger",
-    "rotation_upcoming": "text-bg-info", "rotation_due": "text-bg-warning",
-    "review_upcoming": "text-bg-info", "review_overdue": "text-bg-warning",
+    "upcoming": "text-bg-info",
+    "overdue": "text-bg-warning",
+    "escalated": "text-bg-danger",
+    "rotation_upcoming": "text-bg-info",
+    "rotation_due": "text-bg-warning",
+    "review_upcoming": "text-bg-info",
+    "review_overdue": "text-bg-warning",
     "digest": "text-bg-secondary",
 }
 #: Per feed URL: far above any calendar client's polling, low enough to stop a loop.
@@ -88,12 +92,20 @@ def _own(notification_id: int):
 def inbox():
     """The user's notifications, newest first with the unread ones on top (or only those)."""
     show = _show()
-    stmt = context.inbox_select(current_user.person_id, unread=True if show == "unread" else None,
-                                unread_first=show == "all")
+    stmt = context.inbox_select(
+        current_user.person_id,
+        unread=True if show == "unread" else None,
+        unread_first=show == "all",
+    )
     page = paginate(stmt)
-    return render_template("reminders/inbox.html", page=page, show=show,
-                           unread=context.unread_count(), back=request.full_path,
-                           safe_link=context.safe_link)
+    return render_template(
+        "reminders/inbox.html",
+        page=page,
+        show=show,
+        unread=context.unread_count(),
+        back=request.full_path,
+        safe_link=context.safe_link,
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -140,8 +152,10 @@ def feed_page():
             abort(400)
         if action == "revoke":
             if feed.revoke_feed(db.session, current_user.id):
-                flash(_("Your calendar feed URL is revoked; calendars using it stop updating."),
-                      "success")
+                flash(
+                    _("Your calendar feed URL is revoked; calendars using it stop updating."),
+                    "success",
+                )
             db.session.commit()
             return redirect(url_for("notifications.feed_page"))
         token = feed.issue_feed(db.session, current_user.id)
@@ -151,8 +165,7 @@ def feed_page():
     active = feed.active_feed(db.session, current_user.id)
     if confirm not in ("regenerate", "revoke") or active is None:
         confirm = None
-    return render_template("reminders/feed.html", active=active, new_url=new_url,
-                           confirm=confirm)
+    return render_template("reminders/feed.html", active=active, new_url=new_url, confirm=confirm)
 
 
 def _feed_key() -> str:

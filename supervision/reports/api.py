@@ -20,14 +20,24 @@ blp = ApiBlueprint("reports_api", __name__, description="Reports (PDF and Excel)
 class RiskInventoryQuery(BaseSchema):
     """Which inventory: a unit's current one, or the one approved in a campaign."""
 
-    org_unit_id = Id(load_default=None, metadata={
-        "description": "The unit (with its subtree). Alone: its current inventory; with "
-                       "campaign_id: narrows the campaign's inventory to this subtree."})
-    campaign_id = Id(load_default=None, metadata={
-        "description": "The inventory as approved in this campaign (frozen text)."})
-    as_of = ma.fields.Date(load_default=None, metadata={
-        "description": "Reference date (YYYY-MM-DD, default today): open measures due "
-                       "before it are marked overdue."})
+    org_unit_id = Id(
+        load_default=None,
+        metadata={
+            "description": "The unit (with its subtree). Alone: its current inventory; with "
+            "campaign_id: narrows the campaign's inventory to this subtree."
+        },
+    )
+    campaign_id = Id(
+        load_default=None,
+        metadata={"description": "The inventory as approved in this campaign (frozen text)."},
+    )
+    as_of = ma.fields.Date(
+        load_default=None,
+        metadata={
+            "description": "Reference date (YYYY-MM-DD, default today): open measures due "
+            "before it are marked overdue."
+        },
+    )
 
 
 def _send(fmt: str, query: dict):

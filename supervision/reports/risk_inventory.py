@@ -31,8 +31,16 @@ from supervision.risks.services import frozen_data, get_risk_settings
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
 COLUMNS = (
-    _l("No."), _l("Unit"), _l("Post"), _l("Risk category"), _l("Risk point"), _l("Manifestation"),
-    _l("Risk level"), _l("Control measures"), _l("Department head"), _l("Responsible leader"),
+    _l("No."),
+    _l("Unit"),
+    _l("Post"),
+    _l("Risk category"),
+    _l("Risk point"),
+    _l("Manifestation"),
+    _l("Risk level"),
+    _l("Control measures"),
+    _l("Department head"),
+    _l("Responsible leader"),
 )
 CATEGORY_LABELS = {
     "ideology": _l("Ideology and morals"),
@@ -68,7 +76,9 @@ class MeasureLine:
             extras.append(_("done"))
         elif self.overdue:
             extras.append(_("overdue"))
-        return self.description + (_("(%(details)s)", details=_("; ").join(extras)) if extras else "")
+        return self.description + (
+            _("(%(details)s)", details=_("; ").join(extras)) if extras else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -90,11 +100,15 @@ class Row:
     def is_long(self) -> bool:
         """Whether the row may fill half a page: such rows may split across pages rather
         than leave a half-empty page behind (shorter rows are kept whole)."""
+
         def lines(text: str, per_line: int) -> int:
             return -(-len(text) // per_line)
 
-        estimate = max(lines(self.manifestation, 14), lines(self.title, 9),
-                       sum(lines(m.text(), 18) for m in self.measures))
+        estimate = max(
+            lines(self.manifestation, 14),
+            lines(self.title, 9),
+            sum(lines(m.text(), 18) for m in self.measures),
+        )
         return estimate > LONG_ROW_LINES
 
 
@@ -120,8 +134,15 @@ def row_from_data(data: dict[str, Any], as_of: date) -> Row:
     for m in data.get("measures") or []:
         due = _parse_date(m.get("due_on"))
         done = m.get("status") == "done"
-        measures.append(MeasureLine(m.get("description") or "", m.get("owner") or "", due, done,
-                                    overdue=not done and due is not None and due < as_of))
+        measures.append(
+            MeasureLine(
+                m.get("description") or "",
+                m.get("owner") or "",
+                due,
+                done,
+                overdue=not done and due is not None and due < as_of,
+            )
+        )
     level = data.get("level") or "low"
     return Row(
         unit=data.get("org_unit") or "",
@@ -144,12 +165,20 @@ def _unit_in_scope(session: Session, scope: Scope, unit_id: int) -> OrgUnit:
     return unit
 
 
-def build(session: Session, scope: Scope, *, org_unit_id: int | None = None,
-          campaign_id: int | None = None, as_of: date | None = None) -> Inventory:
+def build(
+    session: Session,
+    scope: Scope,
+    *,
+    org_unit_id: int | None = None,
+    campaign_id: int | None = None,
+    as_of: date | None = None,
+) -> Inventory:
     """Gather the inventory of a unit (live) or of a campaign (as approved), within `scope`."""
     if org_unit_id is None and campaign_id is None:
-        message = _("Give org_unit_id (the current inventory of a unit) or campaign_id "
-                    "(the inventory as approved in a campaign).")
+        message = _(
+            "Give org_unit_id (the current inventory of a unit) or campaign_id "
+            "(the inventory as approved in a campaign)."
+        )
         raise Invalid(message, {"org_unit_id": [message], "campaign_id": [message]})
     as_of = as_of or clock.today()
     params = {"org_unit_id": org_unit_id, "campaign_id": campaign_id, "as_of": as_of.isoformat()}
@@ -165,46 +194,78 @@ def build(session: Session, scope: Scope, *, org_unit_id: int | None = None,
 def _live(session: Session, scope: Scope, unit: OrgUnit, as_of: date, params: dict) -> Inventory:
     settings = get_risk_settings(session)
     points = session.scalars(queries.points(scope, settings, org_unit_id=unit.id)).all()
-    rows = [row_from_data(frozen_data(p, rules.level(p.likelihood, p.impact, settings)), as_of)
-            for p in points]
+    rows = [
+        row_from_data(frozen_data(p, rules.level(p.likelihood, p.impact, settings)), as_of)
+        for p in points
+    ]
     return Inventory(
         title=_("%(name)s integrity-risk inventory", name=unit.name),
-        source_line=_("Current inventory of %(unit)s and its subordinate units, as of %(date)s",
-                      unit=unit.name, date=as_of.isoformat()),
-        as_of=as_of, rows=rows, params=params, filename=f"risk-inventory-unit-{unit.id}",
+        source_line=_(
+            "Current inventory of %(unit)s and its subordinate units, as of %(date)s",
+            unit=unit.name,
+            date=as_of.isoformat(),
+        ),
+        as_of=as_of,
+        rows=rows,
+        params=params,
+        filename=f"risk-inventory-unit-{unit.id}",
     )
 
 
-def _approved(session: Session, scope: Scope, campaign: RiskCampaign, unit: OrgUnit | None,
-              as_of: date, params: dict) -> Inventory:
-    approvals = session.scalars(queries.approvals(scope, campaign.id, unit.id if unit else None)).all()
+def _approved(
+    session: Session,
+    scope: Scope,
+    campaign: RiskCampaign,
+    unit: OrgUnit | None,
+    as_of: date,
+    params: dict,
+) -> Inventory:
+    approvals = session.scalars(
+        queries.approvals(scope, campaign.id, unit.id if unit else None)
+    ).all()
     # The query orders by unit path; within a unit, list the higher levels first, as live.
     unit_rank: dict[int, int] = {}
     decoded = []
     for a in approvals:
         unit_rank.setdefault(a.org_unit_id, len(unit_rank))
         data = json.loads(a.data)
-        decoded.append(((unit_rank[a.org_unit_id], LEVEL_ORDER.get(data.get("level"), 3), a.risk_point_id),
-                        data))
+        decoded.append(
+            (
+                (unit_rank[a.org_unit_id], LEVEL_ORDER.get(data.get("level"), 3), a.risk_point_id),
+                data,
+            )
+        )
     decoded.sort(key=lambda item: item[0])
     rows = [row_from_data(data, as_of) for _key, data in decoded]
     name = f"{campaign.name} · {unit.name}" if unit else campaign.name
-    source = _("As approved in the campaign %(campaign)s (%(year)s)", campaign=campaign.name,
-               year=campaign.year)
+    source = _(
+        "As approved in the campaign %(campaign)s (%(year)s)",
+        campaign=campaign.name,
+        year=campaign.year,
+    )
     if unit:
         source += _("; ") + _("%(unit)s and its subordinate units", unit=unit.name)
     # A campaign's name usually ends in 排查 already; naming it in brackets avoids
     # "…排查廉政风险点排查清单".
     return Inventory(
-        title=_("Integrity-risk inventory (%(name)s)", name=name), source_line=source,
-        as_of=as_of, rows=rows, params=params, filename=f"risk-inventory-campaign-{campaign.id}",
+        title=_("Integrity-risk inventory (%(name)s)", name=name),
+        source_line=source,
+        as_of=as_of,
+        rows=rows,
+        params=params,
+        filename=f"risk-inventory-campaign-{campaign.id}",
     )
 
 
 def render_pdf(inventory: Inventory, generated_at: datetime | None = None) -> bytes:
     """The inventory as a landscape A4 PDF."""
-    return pdf.render_pdf("pdf/risk_inventory.html", title=inventory.title, inventory=inventory,
-                          columns=[str(c) for c in COLUMNS], generated_at=generated_at)
+    return pdf.render_pdf(
+        "pdf/risk_inventory.html",
+        title=inventory.title,
+        inventory=inventory,
+        columns=[str(c) for c in COLUMNS],
+        generated_at=generated_at,
+    )
 
 
 XLSX_WIDTHS = (6, 16, 16, 11, 26, 34, 11, 50, 12, 12)
@@ -229,7 +290,9 @@ def render_xlsx(inventory: Inventory, generated_at: datetime | None = None) -> b
     ws.merge_cells(f"A1:{last}1")
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
-    generated = _("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M"))
+    generated = _(
+        "Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")
+    )
     ws.append([neutralise(f"{inventory.source_line}    {generated}")])
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].alignment = Alignment(horizontal="center")
@@ -244,9 +307,23 @@ def render_xlsx(inventory: Inventory, generated_at: datetime | None = None) -> b
     wrap = Alignment(vertical="top", wrap_text=True)
     for n, row in enumerate(inventory.rows, start=1):
         measures = "\n".join(f"{i}. {m.text()}" for i, m in enumerate(row.measures, start=1))
-        ws.append([n] + [neutralise(v) for v in (
-            row.unit, row.post, row.category, row.title, row.manifestation, row.level, measures,
-            row.department_owner, row.responsible_leader)])
+        ws.append(
+            [n]
+            + [
+                neutralise(v)
+                for v in (
+                    row.unit,
+                    row.post,
+                    row.category,
+                    row.title,
+                    row.manifestation,
+                    row.level,
+                    measures,
+                    row.department_owner,
+                    row.responsible_leader,
+                )
+            ]
+        )
         for cell in ws[ws.max_row]:
             cell.alignment = wrap
             cell.border = border
@@ -264,19 +341,33 @@ def render_xlsx(inventory: Inventory, generated_at: datetime | None = None) -> b
     return out.getvalue()
 
 
-def export(session: Session, scope: Scope, fmt: str, *, org_unit_id: int | None = None,
-           campaign_id: int | None = None, as_of: date | None = None) -> tuple[bytes, str, str]:
+def export(
+    session: Session,
+    scope: Scope,
+    fmt: str,
+    *,
+    org_unit_id: int | None = None,
+    campaign_id: int | None = None,
+    as_of: date | None = None,
+) -> tuple[bytes, str, str]:
     """Build and render the report, and audit the export: (content, mimetype, filename)."""
     if fmt not in FORMATS:
-        raise Invalid(_("Unknown report format."), {"format": [_("Must be one of: %(choices)s.",
-                                                                 choices=", ".join(FORMATS))]})
+        raise Invalid(
+            _("Unknown report format."),
+            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
+        )
     inventory = build(session, scope, org_unit_id=org_unit_id, campaign_id=campaign_id, as_of=as_of)
     now = clock.now()
     if fmt == "pdf":
         content, mime = render_pdf(inventory, now), pdf.PDF_MIME
     else:
         content, mime = render_xlsx(inventory, now), XLSX_MIME
-    record(session, "export", "report", "risk-inventory",
-           {**inventory.params, "format": fmt, "rows": len(inventory.rows)})
+    record(
+        session,
+        "export",
+        "report",
+        "risk-inventory",
+        {**inventory.params, "format": fmt, "rows": len(inventory.rows)},
+    )
     session.flush()
     return content, mime, f"{inventory.filename}-{inventory.as_of.isoformat()}.{fmt}"

@@ -23,17 +23,25 @@ from supervision.reports import rotation_candidates, rotation_completion
 from supervision.reports.rotation_candidates import XLSX_MIME
 from supervision.rotation import completion, rules
 
-blp = ApiBlueprint("rotation_reports_api", __name__,
-                   description="Rotation reports: candidates for the party committee, 应轮尽轮")
+blp = ApiBlueprint(
+    "rotation_reports_api",
+    __name__,
+    description="Rotation reports: candidates for the party committee, 应轮尽轮",
+)
 
 
 class CompletionQuery(BaseSchema):
     """Which period and unit the 应轮尽轮 figures cover."""
 
-    period = fields.Str(required=True, validate=validate.Length(max=16),
-                        metadata={"description": "2025, 2025H1 or 2025Q3"})
-    org_unit_id = Id(load_default=None, metadata={
-        "description": "the unit and its subtree (default: everything in scope)"})
+    period = fields.Str(
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "2025, 2025H1 or 2025Q3"},
+    )
+    org_unit_id = Id(
+        load_default=None,
+        metadata={"description": "the unit and its subtree (default: everything in scope)"},
+    )
 
 
 class CandidatesQuery(BaseSchema):
@@ -41,9 +49,14 @@ class CandidatesQuery(BaseSchema):
 
     org_unit_id = Id(load_default=None, metadata={"description": "the unit and its subtree"})
     as_of = fields.Date(load_default=None, metadata={"description": "default: today (local)"})
-    status = fields.Str(validate=validate.OneOf(rules.STATUSES), load_default=None, metadata={
-        "description": "only this status; default: due and upcoming, plus a second table of "
-                       "the deferred, blocked and planned people whose threshold is reached"})
+    status = fields.Str(
+        validate=validate.OneOf(rules.STATUSES),
+        load_default=None,
+        metadata={
+            "description": "only this status; default: due and upcoming, plus a second table of "
+            "the deferred, blocked and planned people whose threshold is reached"
+        },
+    )
 
 
 class CompletionRowSchema(BaseSchema):
@@ -52,13 +65,19 @@ class CompletionRowSchema(BaseSchema):
     org_unit_id = fields.Int(allow_none=True)
     org_unit_name = fields.Str(allow_none=True)
     rotated = fields.Int(metadata={"description": "people who left a post after its threshold"})
-    due = fields.Int(metadata={"description": "still due at the cutoff (approved plans not "
-                                              "executed count as due)"})
+    due = fields.Int(
+        metadata={
+            "description": "still due at the cutoff (approved plans not executed count as due)"
+        }
+    )
     deferred = fields.Int(metadata={"description": "deferred, threshold reached (not in the rate)"})
-    blocked = fields.Int(metadata={"description": "under a discipline hold, threshold reached "
-                                                  "(not in the rate)"})
-    rate = fields.Float(allow_none=True, metadata={
-        "description": "rotated ÷ (rotated + due), a fraction 0–1; null when both are 0"})
+    blocked = fields.Int(
+        metadata={"description": "under a discipline hold, threshold reached (not in the rate)"}
+    )
+    rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "rotated ÷ (rotated + due), a fraction 0–1; null when both are 0"},
+    )
 
 
 class CompletionPersonSchema(BaseSchema):
@@ -72,8 +91,9 @@ class CompletionPersonSchema(BaseSchema):
     post_id = fields.Int()
     post_name = fields.Str()
     due_on = fields.Date(metadata={"description": "the day the threshold was (or is) reached"})
-    left_on = fields.Date(metadata={"description": "rotated people: the day after their last "
-                                                   "day in the post"})
+    left_on = fields.Date(
+        metadata={"description": "rotated people: the day after their last day in the post"}
+    )
 
 
 class CompletionPeopleSchema(BaseSchema):
@@ -90,14 +110,25 @@ class CompletionSchema(BaseSchema):
 
     period = fields.Str()
     as_of = fields.Date(metadata={"description": "the cutoff: the period's end or today"})
-    total = fields.Nested(CompletionRowSchema, metadata={
-        "description": "the requested unit's subtree, or everything in scope"})
-    units = fields.List(fields.Nested(CompletionRowSchema), metadata={
-        "description": "per direct child unit (without a unit: of the single root, else the "
-                       "roots)"})
-    own_unit = fields.Nested(CompletionRowSchema, allow_none=True, metadata={
-        "description": "people attached to the broken-down unit itself rather than to a "
-                       "child; null when none"})
+    total = fields.Nested(
+        CompletionRowSchema,
+        metadata={"description": "the requested unit's subtree, or everything in scope"},
+    )
+    units = fields.List(
+        fields.Nested(CompletionRowSchema),
+        metadata={
+            "description": "per direct child unit (without a unit: of the single root, else the "
+            "roots)"
+        },
+    )
+    own_unit = fields.Nested(
+        CompletionRowSchema,
+        allow_none=True,
+        metadata={
+            "description": "people attached to the broken-down unit itself rather than to a "
+            "child; null when none"
+        },
+    )
     people = fields.Nested(CompletionPeopleSchema)
 
 

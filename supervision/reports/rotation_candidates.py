@@ -37,9 +37,19 @@ DEFAULT_STATUSES = ("due", "upcoming")
 #: Statuses listed apart when the threshold is reached.
 EXCEPTION_STATUSES = ("deferred", "blocked", "planned")
 
-COLUMNS = (_l("No."), _l("Unit"), _l("Full name"), _l("Staff number"), _l("Personnel type"),
-           _l("Post"), _l("Tenure start"), _l("Years in post"), _l("Rotation due date"),
-           _l("Status"), _l("Remarks"))
+COLUMNS = (
+    _l("No."),
+    _l("Unit"),
+    _l("Full name"),
+    _l("Staff number"),
+    _l("Personnel type"),
+    _l("Post"),
+    _l("Tenure start"),
+    _l("Years in post"),
+    _l("Rotation due date"),
+    _l("Status"),
+    _l("Remarks"),
+)
 
 
 def status_label(status: str) -> str:
@@ -52,8 +62,12 @@ def remarks(row: eligibility.Row) -> str:
     parts = []
     for code in row.reasons:
         if code == "deferred" and row.deferral_expires_on is not None:
-            parts.append(_("Deferred by the party committee until %(date)s",
-                           date=row.deferral_expires_on.isoformat()))
+            parts.append(
+                _(
+                    "Deferred by the party committee until %(date)s",
+                    date=row.deferral_expires_on.isoformat(),
+                )
+            )
         elif code == "near_retirement" and row.retirement_date is not None:
             parts.append(_("Near retirement (%(date)s)", date=row.retirement_date.isoformat()))
         else:
@@ -80,10 +94,19 @@ class Line:
     @classmethod
     def of(cls, row: eligibility.Row) -> Line:
         """The printed form of an eligibility row."""
-        return cls(row.org_unit_name, row.person_name, row.staff_no,
-                   str(label("personnel_type", row.personnel_type)),
-                   row.post_name, row.tenure_start, row.tenure_years, row.due_on, row.status,
-                   status_label(row.status), remarks(row))
+        return cls(
+            row.org_unit_name,
+            row.person_name,
+            row.staff_no,
+            str(label("personnel_type", row.personnel_type)),
+            row.post_name,
+            row.tenure_start,
+            row.tenure_years,
+            row.due_on,
+            row.status,
+            status_label(row.status),
+            remarks(row),
+        )
 
 
 @dataclass
@@ -103,43 +126,75 @@ class Candidates:
         return f"rotation-candidates-{self.as_of.isoformat()}"
 
 
-def build(session: Session, scope: Scope, *, org_unit_id: int | None = None,
-          as_of: date | None = None, status: str | None = None) -> Candidates:
+def build(
+    session: Session,
+    scope: Scope,
+    *,
+    org_unit_id: int | None = None,
+    as_of: date | None = None,
+    status: str | None = None,
+) -> Candidates:
     """Gather the candidates as of a date within `scope` (404 for a unit outside it)."""
     as_of = as_of or clock.today()
     unit = get_unit(session, scope, org_unit_id)
-    rows = eligibility.compute(session, as_of, scope=scope, filters=eligibility.Filters(
-        unit_path=unit.path if unit is not None else None))
+    rows = eligibility.compute(
+        session,
+        as_of,
+        scope=scope,
+        filters=eligibility.Filters(unit_path=unit.path if unit is not None else None),
+    )
     wanted = (status,) if status else DEFAULT_STATUSES
     lines = [Line.of(r) for r in rows if r.status in wanted]
     exceptions = None
     if status is None:
-        exceptions = [Line.of(r) for r in rows
-                      if r.status in EXCEPTION_STATUSES and r.due_on <= as_of]
+        exceptions = [
+            Line.of(r) for r in rows if r.status in EXCEPTION_STATUSES and r.due_on <= as_of
+        ]
     where = unit.name if unit is not None else _("Whole organisation")
     shown = "、".join(status_label(s) for s in wanted)
     return Candidates(
         title=_("List of rotation candidates"),
-        scope_line=_("%(where)s · %(statuses)s · as of %(date)s", where=where, statuses=shown,
-                     date=as_of.isoformat()),
-        as_of=as_of, lines=lines, exceptions=exceptions,
+        scope_line=_(
+            "%(where)s · %(statuses)s · as of %(date)s",
+            where=where,
+            statuses=shown,
+            date=as_of.isoformat(),
+        ),
+        as_of=as_of,
+        lines=lines,
+        exceptions=exceptions,
         params={"org_unit_id": org_unit_id, "as_of": as_of.isoformat(), "status": status},
     )
 
 
 def render_pdf(report: Candidates, generated_at: datetime | None = None) -> bytes:
     """The list as a landscape A4 PDF."""
-    return pdf.render_pdf("pdf/rotation_candidates.html", title=report.title, report=report,
-                          columns=[str(c) for c in COLUMNS], exceptions_title=exceptions_title(),
-                          generated_at=generated_at)
+    return pdf.render_pdf(
+        "pdf/rotation_candidates.html",
+        title=report.title,
+        report=report,
+        columns=[str(c) for c in COLUMNS],
+        exceptions_title=exceptions_title(),
+        generated_at=generated_at,
+    )
 
 
 def _values(n: int, line: Line) -> list:
     from supervision.org.roster_io import neutralise
 
-    return [n, neutralise(line.unit), neutralise(line.name), neutralise(line.staff_no),
-            line.personnel_type, neutralise(line.post), line.tenure_start, line.tenure_years,
-            line.due_on, line.status_text, neutralise(line.remarks)]
+    return [
+        n,
+        neutralise(line.unit),
+        neutralise(line.name),
+        neutralise(line.staff_no),
+        line.personnel_type,
+        neutralise(line.post),
+        line.tenure_start,
+        line.tenure_years,
+        line.due_on,
+        line.status_text,
+        neutralise(line.remarks),
+    ]
 
 
 def render_xlsx(report: Candidates, generated_at: datetime | None = None) -> bytes:
@@ -147,19 +202,33 @@ def render_xlsx(report: Candidates, generated_at: datetime | None = None) -> byt
     from openpyxl import Workbook
 
     generated_at = generated_at or clock.now()
-    subtitle = "{}    {}".format(report.scope_line, _(
-        "Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")))
+    subtitle = "{}    {}".format(
+        report.scope_line,
+        _("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")),
+    )
     widths = (6, 22, 12, 12, 10, 22, 12, 10, 12, 12, 40)
     wb = Workbook()
     wb.properties.title = report.title
     ws = wb.active
     ws.title = _("Candidates")[:31]
-    write_sheet(ws, report.title, subtitle, COLUMNS, widths,
-                [_values(n, line) for n, line in enumerate(report.lines, start=1)])
+    write_sheet(
+        ws,
+        report.title,
+        subtitle,
+        COLUMNS,
+        widths,
+        [_values(n, line) for n, line in enumerate(report.lines, start=1)],
+    )
     if report.exceptions is not None:
         ws2 = wb.create_sheet(_("Exceptions")[:31])
-        write_sheet(ws2, exceptions_title(), subtitle, COLUMNS, widths,
-                    [_values(n, line) for n, line in enumerate(report.exceptions, start=1)])
+        write_sheet(
+            ws2,
+            exceptions_title(),
+            subtitle,
+            COLUMNS,
+            widths,
+            [_values(n, line) for n, line in enumerate(report.exceptions, start=1)],
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -173,12 +242,21 @@ def exceptions_title() -> str:
 def check_format(fmt: str) -> None:
     """422 unless `fmt` is pdf or xlsx."""
     if fmt not in FORMATS:
-        raise Invalid(_("Unknown report format."), {"format": [_(
-            "Must be one of: %(choices)s.", choices=", ".join(FORMATS))]})
+        raise Invalid(
+            _("Unknown report format."),
+            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
+        )
 
 
-def export(session: Session, scope: Scope, fmt: str, *, org_unit_id: int | None = None,
-           as_of: date | None = None, status: str | None = None) -> tuple[bytes, str, str]:
+def export(
+    session: Session,
+    scope: Scope,
+    fmt: str,
+    *,
+    org_unit_id: int | None = None,
+    as_of: date | None = None,
+    status: str | None = None,
+) -> tuple[bytes, str, str]:
     """Build and render the list and audit the export: (content, mimetype, filename)."""
     check_format(fmt)
     report = build(session, scope, org_unit_id=org_unit_id, as_of=as_of, status=status)
@@ -187,8 +265,17 @@ def export(session: Session, scope: Scope, fmt: str, *, org_unit_id: int | None 
         content, mime = render_pdf(report, now), pdf.PDF_MIME
     else:
         content, mime = render_xlsx(report, now), XLSX_MIME
-    record(session, "export", "report", "rotation-candidates",
-           {**report.params, "format": fmt, "rows": len(report.lines),
-            "exceptions": len(report.exceptions or [])})
+    record(
+        session,
+        "export",
+        "report",
+        "rotation-candidates",
+        {
+            **report.params,
+            "format": fmt,
+            "rows": len(report.lines),
+            "exceptions": len(report.exceptions or []),
+        },
+    )
     session.flush()
     return content, mime, f"{report.filename}.{fmt}"

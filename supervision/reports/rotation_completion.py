@@ -22,10 +22,22 @@ from supervision.reports.rotation_candidates import XLSX_MIME, check_format
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion
 
-UNIT_COLUMNS = (_l("Unit"), _l("Rotated"), _l("Still due"), _l("Deferred"), _l("Blocked"),
-                _l("Rotation rate"))
-PERSON_COLUMNS = (_l("No."), _l("Unit"), _l("Full name"), _l("Staff number"), _l("Post"),
-                  _l("Rotation due date"))
+UNIT_COLUMNS = (
+    _l("Unit"),
+    _l("Rotated"),
+    _l("Still due"),
+    _l("Deferred"),
+    _l("Blocked"),
+    _l("Rotation rate"),
+)
+PERSON_COLUMNS = (
+    _l("No."),
+    _l("Unit"),
+    _l("Full name"),
+    _l("Staff number"),
+    _l("Post"),
+    _l("Rotation due date"),
+)
 LEFT_COLUMN = _l("Left the post on")
 LIST_TITLES = {
     "rotated": _l("Rotated in the period"),
@@ -80,22 +92,32 @@ def _line(row: dict, name: str) -> UnitLine:
     return UnitLine(name, row["rotated"], row["due"], row["deferred"], row["blocked"], row["rate"])
 
 
-def build(session: Session, scope: Scope, *, period: str, org_unit_id: int | None = None,
-          today: date | None = None) -> Report:
+def build(
+    session: Session,
+    scope: Scope,
+    *,
+    period: str,
+    org_unit_id: int | None = None,
+    today: date | None = None,
+) -> Report:
     """Gather the figures of a period within `scope` (422 bad period, 404 unknown unit)."""
     parsed = completion.parse_period(period)
     unit = completion.get_unit(session, scope, org_unit_id)
     out = completion.compute(session, parsed, unit=unit, scope=scope, today=today)
     units = [_line(u, u["org_unit_name"]) for u in out["units"]]
     if out["own_unit"] is not None:
-        units.append(_line(out["own_unit"], _("%(unit)s (directly)",
-                                              unit=out["own_unit"]["org_unit_name"])))
+        units.append(
+            _line(out["own_unit"], _("%(unit)s (directly)", unit=out["own_unit"]["org_unit_name"]))
+        )
     where = unit.name if unit is not None else _("Whole organisation")
     return Report(
         title=_("Rotation completion for %(period)s", period=str(parsed)),
         scope_line=_("%(where)s · as of %(date)s", where=where, date=out["as_of"].isoformat()),
-        period=str(parsed), as_of=out["as_of"], total=_line(out["total"], _("Total")),
-        units=units, people=out["people"],
+        period=str(parsed),
+        as_of=out["as_of"],
+        total=_line(out["total"], _("Total")),
+        units=units,
+        people=out["people"],
         params={"period": str(parsed), "org_unit_id": org_unit_id},
     )
 
@@ -107,17 +129,25 @@ def list_titles() -> dict[str, str]:
 
 def render_pdf(report: Report, generated_at: datetime | None = None) -> bytes:
     """The report as a portrait A4 PDF."""
-    return pdf.render_pdf("pdf/rotation_completion.html", title=report.title, report=report,
-                          unit_columns=[str(c) for c in UNIT_COLUMNS],
-                          person_columns=[str(c) for c in PERSON_COLUMNS],
-                          left_column=str(LEFT_COLUMN), list_titles=list_titles(),
-                          rate_note=rate_note(), generated_at=generated_at)
+    return pdf.render_pdf(
+        "pdf/rotation_completion.html",
+        title=report.title,
+        report=report,
+        unit_columns=[str(c) for c in UNIT_COLUMNS],
+        person_columns=[str(c) for c in PERSON_COLUMNS],
+        left_column=str(LEFT_COLUMN),
+        list_titles=list_titles(),
+        rate_note=rate_note(),
+        generated_at=generated_at,
+    )
 
 
 def rate_note() -> str:
     """How the rate is computed, printed under the table."""
-    return _("Rotation rate = rotated ÷ (rotated + still due). Deferred and blocked people "
-             "are listed separately and are not in the rate.")
+    return _(
+        "Rotation rate = rotated ÷ (rotated + still due). Deferred and blocked people "
+        "are listed separately and are not in the rate."
+    )
 
 
 def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
@@ -128,15 +158,25 @@ def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
     from supervision.org.roster_io import neutralise
 
     generated_at = generated_at or clock.now()
-    subtitle = "{}    {}".format(report.scope_line, _(
-        "Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")))
+    subtitle = "{}    {}".format(
+        report.scope_line,
+        _("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")),
+    )
     wb = Workbook()
     wb.properties.title = report.title
     ws = wb.active
     ws.title = _("Rotation completion")[:31]
-    write_sheet(ws, report.title, subtitle, UNIT_COLUMNS, (26, 10, 10, 10, 10, 14), [
-        [neutralise(u.name), u.rotated, u.due, u.deferred, u.blocked, u.rate]
-        for u in [*report.units, report.total]])
+    write_sheet(
+        ws,
+        report.title,
+        subtitle,
+        UNIT_COLUMNS,
+        (26, 10, 10, 10, 10, 14),
+        [
+            [neutralise(u.name), u.rotated, u.due, u.deferred, u.blocked, u.rate]
+            for u in [*report.units, report.total]
+        ],
+    )
     for row in ws.iter_rows(min_row=4, min_col=6, max_col=6):
         row[0].number_format = "0.0%"
     for cell in ws[ws.max_row]:
@@ -145,8 +185,14 @@ def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
         columns = [*PERSON_COLUMNS, LEFT_COLUMN] if key == "rotated" else PERSON_COLUMNS
         rows = []
         for n, p in enumerate(report.people.get(key, []), start=1):
-            values = [n, neutralise(p["org_unit_name"]), neutralise(p["name"]),
-                      neutralise(p["staff_no"]), neutralise(p["post_name"]), p["due_on"]]
+            values = [
+                n,
+                neutralise(p["org_unit_name"]),
+                neutralise(p["name"]),
+                neutralise(p["staff_no"]),
+                neutralise(p["post_name"]),
+                p["due_on"],
+            ]
             if key == "rotated":
                 values.append(p["left_on"])
             rows.append(values)
@@ -157,8 +203,9 @@ def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
     return out.getvalue()
 
 
-def export(session: Session, scope: Scope, fmt: str, *, period: str,
-           org_unit_id: int | None = None) -> tuple[bytes, str, str]:
+def export(
+    session: Session, scope: Scope, fmt: str, *, period: str, org_unit_id: int | None = None
+) -> tuple[bytes, str, str]:
     """Build and render the report and audit the export: (content, mimetype, filename)."""
     check_format(fmt)
     report = build(session, scope, period=period, org_unit_id=org_unit_id)
@@ -167,8 +214,17 @@ def export(session: Session, scope: Scope, fmt: str, *, period: str,
         content, mime = render_pdf(report, now), pdf.PDF_MIME
     else:
         content, mime = render_xlsx(report, now), XLSX_MIME
-    record(session, "export", "report", "rotation-completion",
-           {**report.params, "format": fmt, "as_of": report.as_of.isoformat(),
-            **{k: len(v) for k, v in report.people.items()}})
+    record(
+        session,
+        "export",
+        "report",
+        "rotation-completion",
+        {
+            **report.params,
+            "format": fmt,
+            "as_of": report.as_of.isoformat(),
+            **{k: len(v) for k, v in report.people.items()},
+        },
+    )
     session.flush()
     return content, mime, f"{report.filename}.{fmt}"

@@ -32,10 +32,25 @@ from supervision.talks import obligations
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
-UNIT_COLUMNS = (_l("Unit"), _l("Required"), _l("Done in time"), _l("Done late"), _l("Overdue, not held"),
-                _l("Not yet due"), _l("Completion rate"))
-LIST_COLUMNS = (_l("No."), _l("Person"), _l("Unit"), _l("Talk type"), _l("Conductor"),
-                _l("Due date"), _l("Escalated on"), _l("State"))
+UNIT_COLUMNS = (
+    _l("Unit"),
+    _l("Required"),
+    _l("Done in time"),
+    _l("Done late"),
+    _l("Overdue, not held"),
+    _l("Not yet due"),
+    _l("Completion rate"),
+)
+LIST_COLUMNS = (
+    _l("No."),
+    _l("Person"),
+    _l("Unit"),
+    _l("Talk type"),
+    _l("Conductor"),
+    _l("Due date"),
+    _l("Escalated on"),
+    _l("State"),
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +109,15 @@ class Completion:
 
 
 def _line(row: dict, name: str) -> UnitLine:
-    return UnitLine(name, row["required"], row["done"], row["done_late"], row["overdue"],
-                    row["pending"], row["completion_rate"])
+    return UnitLine(
+        name,
+        row["required"],
+        row["done"],
+        row["done_late"],
+        row["overdue"],
+        row["pending"],
+        row["completion_rate"],
+    )
 
 
 def _unit(session: Session, scope: Scope, unit_id: int | None) -> OrgUnit | None:
@@ -103,47 +125,81 @@ def _unit(session: Session, scope: Scope, unit_id: int | None) -> OrgUnit | None
         return None
     unit = session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
     if unit is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
-                       {"org_unit_id": [_("No such org unit.")]})
+        raise NotFound(
+            _("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
+            {"org_unit_id": [_("No such org unit.")]},
+        )
     return unit
 
 
-def build(session: Session, scope: Scope, *, period: str, type_: str | None = None,
-          org_unit_id: int | None = None, as_of: date | None = None) -> Completion:
+def build(
+    session: Session,
+    scope: Scope,
+    *,
+    period: str,
+    type_: str | None = None,
+    org_unit_id: int | None = None,
+    as_of: date | None = None,
+) -> Completion:
     """Gather the completion figures and the overdue list of a period within `scope`."""
     as_of = as_of or clock.today()
     settings = obligations.get_rules(session)
     parsed, types = obligations.resolve(period, type_, settings)
     unit = _unit(session, scope, org_unit_id)
     summary = obligations.summary(session, parsed, types, as_of=as_of, unit=unit, scope=scope)
-    rows = obligations.compute(session, parsed, types, as_of=as_of, scope=scope, settings=settings,
-                               unit_path=unit.path if unit is not None else None)
+    rows = obligations.compute(
+        session,
+        parsed,
+        types,
+        as_of=as_of,
+        scope=scope,
+        settings=settings,
+        unit_path=unit.path if unit is not None else None,
+    )
     late = [r for r in rows if r.status == "overdue"]
     names, units = _names(session, late)
     calendar = load_calendar(session, parsed.due_date, parsed.due_date)
     # The `escalated` step of the reminder ladder (SPEC §8), with its configured offset.
     offset = get_reminder_settings(session)["escalated_working_days"]
     escalation = calendar.working_days_after(parsed.due_date, offset)
-    overdue = [OverdueLine(
-        person=names.get(r.person_id, str(r.person_id)), unit=units.get(r.org_unit_id, ""),
-        type_label=str(TYPE_LABELS.get(r.type, r.type)),
-        conductor=names.get(r.conductor_id, "") if r.conductor_id else "",
-        due_date=r.due_date, escalation_date=escalation, escalated=as_of >= escalation,
-    ) for r in late]
+    overdue = [
+        OverdueLine(
+            person=names.get(r.person_id, str(r.person_id)),
+            unit=units.get(r.org_unit_id, ""),
+            type_label=str(TYPE_LABELS.get(r.type, r.type)),
+            conductor=names.get(r.conductor_id, "") if r.conductor_id else "",
+            due_date=r.due_date,
+            escalation_date=escalation,
+            escalated=as_of >= escalation,
+        )
+        for r in late
+    ]
     overdue.sort(key=lambda o: (not o.escalated, o.unit, o.person))
     kinds = "、".join(str(TYPE_LABELS.get(t, t)) for t in types)
-    where = unit.name if unit is not None else (_("Whole organisation") if scope.everything
-                                                else _("Your units"))
+    where = (
+        unit.name
+        if unit is not None
+        else (_("Whole organisation") if scope.everything else _("Your units"))
+    )
     return Completion(
         title=_("Talk completion report for %(period)s", period=str(parsed)),
-        scope_line=_("%(where)s · %(types)s · as of %(date)s", where=where, types=kinds,
-                     date=as_of.isoformat()),
-        period=str(parsed), as_of=as_of,
+        scope_line=_(
+            "%(where)s · %(types)s · as of %(date)s",
+            where=where,
+            types=kinds,
+            date=as_of.isoformat(),
+        ),
+        period=str(parsed),
+        as_of=as_of,
         total=_line(summary["total"], _("Total")),
         units=[_line(u, u["org_unit_name"]) for u in summary["units"]],
         overdue=overdue,
-        params={"period": str(parsed), "type": type_, "org_unit_id": org_unit_id,
-                "as_of": as_of.isoformat()},
+        params={
+            "period": str(parsed),
+            "type": type_,
+            "org_unit_id": org_unit_id,
+            "as_of": as_of.isoformat(),
+        },
     )
 
 
@@ -151,24 +207,39 @@ def _names(session: Session, rows) -> tuple[dict[int, str], dict[int, str]]:
     """({person id: name}, {unit id: name}) of the people, conductors and units of `rows`."""
     ids = {r.person_id for r in rows} | {r.conductor_id for r in rows if r.conductor_id}
     unit_ids = {r.org_unit_id for r in rows}
-    people = dict(session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(ids))).all()) \
-        if ids else {}
-    units = dict(session.execute(sa.select(OrgUnit.id, OrgUnit.name)
-                                 .where(OrgUnit.id.in_(unit_ids))).all()) if unit_ids else {}
+    people = (
+        dict(session.execute(sa.select(Person.id, Person.name).where(Person.id.in_(ids))).all())
+        if ids
+        else {}
+    )
+    units = (
+        dict(
+            session.execute(
+                sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))
+            ).all()
+        )
+        if unit_ids
+        else {}
+    )
     return people, units
 
 
 def state_text(line: OverdueLine) -> str:
-    """"How far an overdue obligation has gone: escalated or overdue."""
+    """ "How far an overdue obligation has gone: escalated or overdue."""
     return _("Escalated") if line.escalated else _("Overdue, not held")
 
 
 def render_pdf(report: Completion, generated_at: datetime | None = None) -> bytes:
     """The report as a portrait A4 PDF."""
-    return pdf.render_pdf("pdf/talk_completion.html", title=report.title, report=report,
-                          unit_columns=[str(c) for c in UNIT_COLUMNS],
-                          list_columns=[str(c) for c in LIST_COLUMNS], state_text=state_text,
-                          generated_at=generated_at)
+    return pdf.render_pdf(
+        "pdf/talk_completion.html",
+        title=report.title,
+        report=report,
+        unit_columns=[str(c) for c in UNIT_COLUMNS],
+        list_columns=[str(c) for c in LIST_COLUMNS],
+        state_text=state_text,
+        generated_at=generated_at,
+    )
 
 
 def render_xlsx(report: Completion, generated_at: datetime | None = None) -> bytes:
@@ -179,7 +250,9 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
     from supervision.org.roster_io import neutralise
 
     generated_at = generated_at or clock.now()
-    generated = _("Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M"))
+    generated = _(
+        "Generated at %(time)s", time=clock.local(generated_at).strftime("%Y-%m-%d %H:%M")
+    )
     wb = Workbook()
     wb.properties.title = report.title
     subtitle = f"{report.scope_line}    {generated}"
@@ -191,17 +264,35 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
     ws.title = _("Completion")[:31]
     header(ws, UNIT_COLUMNS, (24, 10, 10, 10, 10, 10, 12))
     for line in [*report.units, report.total]:
-        ws.append([neutralise(line.name), line.required, line.done, line.done_late, line.overdue,
-                   line.pending, line.rate])
+        ws.append(
+            [
+                neutralise(line.name),
+                line.required,
+                line.done,
+                line.done_late,
+                line.overdue,
+                line.pending,
+                line.rate,
+            ]
+        )
         ws.cell(ws.max_row, 7).number_format = "0.0%"
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     ws2 = wb.create_sheet(_("Overdue list")[:31])
     header(ws2, LIST_COLUMNS, (6, 12, 22, 20, 12, 12, 12, 10))
     for n, line in enumerate(report.overdue, start=1):
-        ws2.append([n, neutralise(line.person), neutralise(line.unit), line.type_label,
-                    neutralise(line.conductor), line.due_date, line.escalation_date,
-                    state_text(line)])
+        ws2.append(
+            [
+                n,
+                neutralise(line.person),
+                neutralise(line.unit),
+                line.type_label,
+                neutralise(line.conductor),
+                line.due_date,
+                line.escalation_date,
+                state_text(line),
+            ]
+        )
         for col in (6, 7):
             ws2.cell(ws2.max_row, col).number_format = "yyyy-mm-dd"
     out = io.BytesIO()
@@ -209,19 +300,34 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
     return out.getvalue()
 
 
-def export(session: Session, scope: Scope, fmt: str, *, period: str, type_: str | None = None,
-           org_unit_id: int | None = None, as_of: date | None = None) -> tuple[bytes, str, str]:
+def export(
+    session: Session,
+    scope: Scope,
+    fmt: str,
+    *,
+    period: str,
+    type_: str | None = None,
+    org_unit_id: int | None = None,
+    as_of: date | None = None,
+) -> tuple[bytes, str, str]:
     """Build and render the report and audit the export: (content, mimetype, filename)."""
     if fmt not in FORMATS:
-        raise Invalid(_("Unknown report format."), {"format": [_("Must be one of: %(choices)s.",
-                                                                 choices=", ".join(FORMATS))]})
+        raise Invalid(
+            _("Unknown report format."),
+            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
+        )
     report = build(session, scope, period=period, type_=type_, org_unit_id=org_unit_id, as_of=as_of)
     now = clock.now()
     if fmt == "pdf":
         content, mime = render_pdf(report, now), pdf.PDF_MIME
     else:
         content, mime = render_xlsx(report, now), XLSX_MIME
-    record(session, "export", "report", "talk-completion",
-           {**report.params, "format": fmt, "overdue": len(report.overdue)})
+    record(
+        session,
+        "export",
+        "report",
+        "talk-completion",
+        {**report.params, "format": fmt, "overdue": len(report.overdue)},
+    )
     session.flush()
     return content, mime, f"{report.filename}.{fmt}"

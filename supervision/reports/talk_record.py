@@ -34,8 +34,10 @@ TYPE_LABELS = {
     "admonishment": _l("Admonishment talk"),
     "pre_appointment": _l("Pre-appointment integrity talk"),
 }
-LEADERSHIP_LABELS = {"team_member": _l("Leadership team member"),
-                     "department_head": _l("Department head")}
+LEADERSHIP_LABELS = {
+    "team_member": _l("Leadership team member"),
+    "department_head": _l("Department head"),
+}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -82,9 +84,14 @@ class TalkRecord:
 def readable_talk(session: Session, user, talk_id: int) -> Talk:
     """The talk whose contents `user` may read, with its people loaded (404 otherwise)."""
     talk = session.scalar(
-        sa.select(Talk).where(Talk.id == talk_id, visible_clause(user))
-        .options(selectinload(Talk.interviewers), selectinload(Talk.signatures),
-                 selectinload(Talk.attachments)))
+        sa.select(Talk)
+        .where(Talk.id == talk_id, visible_clause(user))
+        .options(
+            selectinload(Talk.interviewers),
+            selectinload(Talk.signatures),
+            selectinload(Talk.attachments),
+        )
+    )
     if talk is None or not contents_visible(user, talk):
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("talk"), id=talk_id))
     return talk
@@ -92,11 +99,18 @@ def readable_talk(session: Session, user, talk_id: int) -> Talk:
 
 def _posts(session: Session, person_id: int, on: date) -> list[str]:
     """Names of the posts the person held on `on`."""
-    return list(session.scalars(
-        sa.select(Post.name).join(Assignment, Assignment.post_id == Post.id)
-        .where(Assignment.person_id == person_id, Assignment.start_date <= on,
-               sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= on))
-        .order_by(Assignment.start_date, Post.name)))
+    return list(
+        session.scalars(
+            sa.select(Post.name)
+            .join(Assignment, Assignment.post_id == Post.id)
+            .where(
+                Assignment.person_id == person_id,
+                Assignment.start_date <= on,
+                sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= on),
+            )
+            .order_by(Assignment.start_date, Post.name)
+        )
+    )
 
 
 def _when(instant: datetime | None) -> str:
@@ -110,14 +124,20 @@ def build(session: Session, talk: Talk) -> TalkRecord:
     post = ""
     if person is not None:
         post = "、".join(_posts(session, person.id, day)) or str(
-            LEADERSHIP_LABELS.get(person.leadership, ""))
+            LEADERSHIP_LABELS.get(person.leadership, "")
+        )
     signed = {s.person_id: s.signed_at for s in talk.signatures}
     lines = []
     if person is not None:
-        lines.append(SignatureLine(_("Interviewee"), person.name, _when(signed.get(person.id)) or None))
+        lines.append(
+            SignatureLine(_("Interviewee"), person.name, _when(signed.get(person.id)) or None)
+        )
     for row in talk.interviewers:
-        lines.append(SignatureLine(_("Interviewer"), row.person.name,
-                                   _when(signed.get(row.person_id)) or None))
+        lines.append(
+            SignatureLine(
+                _("Interviewer"), row.person.name, _when(signed.get(row.person_id)) or None
+            )
+        )
     is_draft = talk.status != "final"
     return TalkRecord(
         talk_id=talk.id,
@@ -145,8 +165,9 @@ def build(session: Session, talk: Talk) -> TalkRecord:
 
 def render_pdf(form: TalkRecord, generated_at: datetime | None = None) -> bytes:
     """The form as a portrait A4 PDF."""
-    return pdf.render_pdf("pdf/talk_record.html", title=form.title, form=form,
-                          generated_at=generated_at)
+    return pdf.render_pdf(
+        "pdf/talk_record.html", title=form.title, form=form, generated_at=generated_at
+    )
 
 
 def export(session: Session, user, talk_id: int) -> tuple[bytes, str]:

@@ -24,9 +24,12 @@ from supervision.reports import talk_completion, talk_record
 from supervision.reports.talk_completion import XLSX_MIME
 from supervision.talks import rules
 
-blp = ApiBlueprint("talk_reports_api", __name__,
-                   description="Talk reports: the talk record form (谈话记录表) and the "
-                               "quarterly completion report (通报)")
+blp = ApiBlueprint(
+    "talk_reports_api",
+    __name__,
+    description="Talk reports: the talk record form (谈话记录表) and the "
+    "quarterly completion report (通报)",
+)
 
 DISCIPLINE = ("discipline_secretary", "discipline_member")
 
@@ -34,10 +37,16 @@ DISCIPLINE = ("discipline_secretary", "discipline_member")
 class CompletionQuery(BaseSchema):
     """Which period, type and unit the completion report covers."""
 
-    period = fields.Str(required=True, validate=validate.Length(max=16),
-                        metadata={"description": "2025Q3, 2025H2 or 2025"})
-    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES), load_default=None,
-                      metadata={"description": "default: every type owed per this kind of period"})
+    period = fields.Str(
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "2025Q3, 2025H2 or 2025"},
+    )
+    type = fields.Str(
+        validate=validate.OneOf(rules.OBLIGATION_TYPES),
+        load_default=None,
+        metadata={"description": "default: every type owed per this kind of period"},
+    )
     org_unit_id = Id(load_default=None, metadata={"description": "the unit and its subtree"})
     as_of = fields.Date(load_default=None, metadata={"description": "default: today (local)"})
 
@@ -70,8 +79,14 @@ def talk_record_pdf(talk_id):
 def _completion(fmt: str, query: dict):
     scope = _report_scope()
     content, mime, filename = talk_completion.export(
-        db.session, scope, fmt, period=query["period"], type_=query.get("type"),
-        org_unit_id=query.get("org_unit_id"), as_of=query.get("as_of"))
+        db.session,
+        scope,
+        fmt,
+        period=query["period"],
+        type_=query.get("type"),
+        org_unit_id=query.get("org_unit_id"),
+        as_of=query.get("as_of"),
+    )
     db.session.commit()
     return _send(content, mime, filename)
 

@@ -44,11 +44,14 @@ FORMAT_CHOICES = [SelectChoice("pdf", "PDF"), SelectChoice("xlsx", _l("Excel (.x
 def _unit_choices(scope: Scope, empty_label) -> list[SelectChoice]:
     """Units in `scope` by tree order, indented, after an empty choice."""
     units = db.session.execute(
-        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth).where(scope.unit_clause())
-        .order_by(OrgUnit.path)).all()
+        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
+        .where(scope.unit_clause())
+        .order_by(OrgUnit.path)
+    ).all()
     base = min((u.depth for u in units), default=0)
     return [SelectChoice("", empty_label)] + [
-        SelectChoice(str(u.id), "\u3000" * (u.depth - base) + u.name) for u in units]
+        SelectChoice(str(u.id), "\u3000" * (u.depth - base) + u.name) for u in units
+    ]
 
 
 class RiskInventoryForm(Form):
@@ -57,22 +60,31 @@ class RiskInventoryForm(Form):
     campaign_id = SelectField(_l("Campaign"), choices=[], default="")
     org_unit_id = SelectField(_l("Unit"), choices=[], default="")
     as_of = DateField(_l("As of"), validators=[Optional()])
-    format = SelectField(_l("Format"), choices=[SelectChoice("pdf", "PDF"), SelectChoice("xlsx", _l("Excel (.xlsx)"))], default="pdf")
+    format = SelectField(
+        _l("Format"),
+        choices=[SelectChoice("pdf", "PDF"), SelectChoice("xlsx", _l("Excel (.xlsx)"))],
+        default="pdf",
+    )
 
     def fill_choices(self) -> None:
         """Units in the caller's risk scope (by tree order) and every campaign (newest first)."""
         self.org_unit_id.choices = _unit_choices(current_risk_scope(), _l("— choose a unit —"))
         campaigns = db.session.execute(
-            sa.select(RiskCampaign.id, RiskCampaign.name, RiskCampaign.year)
-            .order_by(RiskCampaign.year.desc(), RiskCampaign.id.desc())).all()
+            sa.select(RiskCampaign.id, RiskCampaign.name, RiskCampaign.year).order_by(
+                RiskCampaign.year.desc(), RiskCampaign.id.desc()
+            )
+        ).all()
         self.campaign_id.choices = [SelectChoice("", _l("None: the current inventory"))] + [
-            SelectChoice(str(c.id), f"{c.name} ({c.year})") for c in campaigns]
+            SelectChoice(str(c.id), f"{c.name} ({c.year})") for c in campaigns
+        ]
 
     def selection(self) -> dict:
         """The validated choice as arguments of risk_inventory.export()."""
-        return {"org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
-                "campaign_id": int(self.campaign_id.data) if self.campaign_id.data else None,
-                "as_of": self.as_of.data}
+        return {
+            "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+            "campaign_id": int(self.campaign_id.data) if self.campaign_id.data else None,
+            "as_of": self.as_of.data,
+        }
 
 
 class RotationCandidatesForm(Form):
@@ -87,19 +99,26 @@ class RotationCandidatesForm(Form):
         """Units in the caller's scope; every status, the default being due and upcoming."""
         self.org_unit_id.choices = _unit_choices(current_scope(), _l("Whole organisation"))
         self.status.choices = [SelectChoice("", _l("Due and upcoming, then the exceptions"))] + [
-            SelectChoice(s, STATUS_LABELS[s]) for s in rotation_rules.STATUSES]
+            SelectChoice(s, STATUS_LABELS[s]) for s in rotation_rules.STATUSES
+        ]
 
     def selection(self) -> dict:
         """The validated choice as arguments of rotation_candidates.export()."""
-        return {"org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
-                "as_of": self.as_of.data, "status": self.status.data or None}
+        return {
+            "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+            "as_of": self.as_of.data,
+            "status": self.status.data or None,
+        }
 
 
 class RotationCompletionForm(Form):
     """Which 应轮尽轮 report to print."""
 
-    period = StringField(_l("Period"), validators=[InputRequired(), Length(max=16)],
-                         default=lambda: str(clock.today().year))
+    period = StringField(
+        _l("Period"),
+        validators=[InputRequired(), Length(max=16)],
+        default=lambda: str(clock.today().year),
+    )
     org_unit_id = SelectField(_l("Unit"), choices=[], default="")
     format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="pdf")
 
@@ -109,8 +128,10 @@ class RotationCompletionForm(Form):
 
     def selection(self) -> dict:
         """The validated choice as arguments of rotation_completion.export()."""
-        return {"org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
-                "period": self.period.data.strip()}
+        return {
+            "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+            "period": self.period.data.strip(),
+        }
 
 
 def _page(status: int = 200, **forms):
@@ -141,8 +162,9 @@ def _download(form, export) -> tuple[bool, object]:
                 form[name].errors = list(messages)
         return False, None
     db.session.commit()
-    return True, send_file(io.BytesIO(content), mimetype=mime, as_attachment=True,
-                           download_name=filename)
+    return True, send_file(
+        io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename
+    )
 
 
 @bp.get("/reports")
@@ -166,7 +188,8 @@ def risk_inventory_download():
         else:
             try:
                 content, mime, filename = risk_inventory.export(
-                    db.session, current_risk_scope(), form.format.data, **form.selection())
+                    db.session, current_risk_scope(), form.format.data, **form.selection()
+                )
             except ServiceError as exc:
                 db.session.rollback()
                 for name, messages in (exc.errors or {"org_unit_id": [exc.message]}).items():
@@ -174,8 +197,9 @@ def risk_inventory_download():
                         form[name].errors = list(messages)
             else:
                 db.session.commit()
-                return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True,
-                                 download_name=filename)
+                return send_file(
+                    io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename
+                )
     return _page(422, form=form)
 
 
@@ -185,8 +209,12 @@ def risk_inventory_download():
 def rotation_candidates_download():
     """Download the rotation candidates list, or show the form with its errors."""
     form = RotationCandidatesForm(request.args)
-    done, response = _download(form, lambda sel: rotation_candidates.export(
-        db.session, current_scope(), form.format.data, **sel))
+    done, response = _download(
+        form,
+        lambda sel: rotation_candidates.export(
+            db.session, current_scope(), form.format.data, **sel
+        ),
+    )
     return response if done else _page(422, candidates_form=form)
 
 
@@ -196,6 +224,10 @@ def rotation_candidates_download():
 def rotation_completion_download():
     """Download the 应轮尽轮 report, or show the form with its errors."""
     form = RotationCompletionForm(request.args)
-    done, response = _download(form, lambda sel: rotation_completion.export(
-        db.session, current_scope(), form.format.data, **sel))
+    done, response = _download(
+        form,
+        lambda sel: rotation_completion.export(
+            db.session, current_scope(), form.format.data, **sel
+        ),
+    )
     return response if done else _page(422, completion_form=form)

@@ -46,9 +46,12 @@ from supervision.risks.schemas import (
     current_settings,
 )
 
-blp = ApiBlueprint("risks_api", __name__,
-                   description="Integrity-risk inventories: risk points and their control measures, "
-                               "screening campaigns, settings")
+blp = ApiBlueprint(
+    "risks_api",
+    __name__,
+    description="Integrity-risk inventories: risk points and their control measures, "
+    "screening campaigns, settings",
+)
 
 
 def _require_inventory_role() -> None:
@@ -57,8 +60,9 @@ def _require_inventory_role() -> None:
 
 
 def _point(point_id: int) -> RiskPoint:
-    stmt = queries.points(current_risk_scope(), current_settings(), include_retired=True,
-                          eager=False).where(RiskPoint.id == point_id)
+    stmt = queries.points(
+        current_risk_scope(), current_settings(), include_retired=True, eager=False
+    ).where(RiskPoint.id == point_id)
     point = db.session.scalar(stmt.options(selectinload(RiskPoint.measures)))
     if point is None:
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("risk point"), id=point_id))
@@ -80,12 +84,23 @@ def _check_placement(data: dict) -> None:
         return
     errors = {}
     unit_id, post_id = data.get("org_unit_id"), data.get("post_id")
-    if unit_id is not None and db.session.scalar(
-            sa.select(OrgUnit.id).where(OrgUnit.id == unit_id, scope.unit_clause())) is None:
+    if (
+        unit_id is not None
+        and db.session.scalar(
+            sa.select(OrgUnit.id).where(OrgUnit.id == unit_id, scope.unit_clause())
+        )
+        is None
+    ):
         errors["org_unit_id"] = [_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id)]
-    if post_id is not None and db.session.scalar(
-            sa.select(Post.id).join(OrgUnit, OrgUnit.id == Post.org_unit_id)
-            .where(Post.id == post_id, scope.unit_clause())) is None:
+    if (
+        post_id is not None
+        and db.session.scalar(
+            sa.select(Post.id)
+            .join(OrgUnit, OrgUnit.id == Post.org_unit_id)
+            .where(Post.id == post_id, scope.unit_clause())
+        )
+        is None
+    ):
         errors["post_id"] = [_("No %(what)s with id %(id)s.", what=_("post"), id=post_id)]
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("risk point")), errors)
@@ -266,13 +281,20 @@ class CampaignUnits(MethodView):
         """Per unit with sensitive posts in the caller's risk scope: state and point counts."""
         _require_inventory_role()
         campaign = _campaign(campaign_id)
-        rows = services.campaign_unit_states(db.session, campaign,
-                                             current_risk_scope().unit_ids_select())
+        rows = services.campaign_unit_states(
+            db.session, campaign, current_risk_scope().unit_ids_select()
+        )
         return [
-            {"org_unit_id": r["org_unit_id"], "org_unit_name": r["org_unit"].name,
-             "state": r["state"],
-             "counts": {k: r[k] for k in ("current", "submitted", "approved", "returned", "draft")}}
-            for r in rows if args.get("state") in (None, r["state"])
+            {
+                "org_unit_id": r["org_unit_id"],
+                "org_unit_name": r["org_unit"].name,
+                "state": r["state"],
+                "counts": {
+                    k: r[k] for k in ("current", "submitted", "approved", "returned", "draft")
+                },
+            }
+            for r in rows
+            if args.get("state") in (None, r["state"])
         ]
 
 

@@ -41,20 +41,33 @@ LABELS = {
         "institution": _l("Rules and mechanisms"),
         "external": _l("External environment"),
     },
-    "level": {"high": _l("Level 1 (high)"), "medium": _l("Level 2 (medium)"), "low": _l("Level 3 (low)")},
+    "level": {
+        "high": _l("Level 1 (high)"),
+        "medium": _l("Level 2 (medium)"),
+        "low": _l("Level 3 (low)"),
+    },
     "status": {
-        "draft": _l("Draft"), "submitted": _l("Submitted"), "approved": _l("Approved"),
-        "returned": _l("Returned"), "retired": _l("Retired"),
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "approved": _l("Approved"),
+        "returned": _l("Returned"),
+        "retired": _l("Retired"),
     },
     "unit_state": {
-        "not_started": _l("Not started"), "submitted": _l("Submitted"),
-        "returned": _l("Returned"), "approved": _l("Approved"),
+        "not_started": _l("Not started"),
+        "submitted": _l("Submitted"),
+        "returned": _l("Returned"),
+        "approved": _l("Approved"),
     },
     "measure_status": {"open": _l("In progress"), "done": _l("Done")},
     "campaign_status": {"open": _l("Open"), "closed": _l("Closed")},
     "action": {
-        "create": _l("Created"), "update": _l("Edited"), "submit": _l("Submitted"),
-        "approve": _l("Approved"), "return": _l("Returned"), "retire": _l("Retired"),
+        "create": _l("Created"),
+        "update": _l("Edited"),
+        "submit": _l("Submitted"),
+        "approve": _l("Approved"),
+        "return": _l("Returned"),
+        "retire": _l("Retired"),
     },
 }
 
@@ -90,65 +103,118 @@ class MeasureForm(Form):
     """One control measure row; a blank row is ignored, a ticked `delete` removes the measure."""
 
     id = HiddenField(filters=[_int])
-    description = TextAreaField(_l("Control measure"), validators=[Length(max=2000)], filters=[_strip],
-                                render_kw={"rows": 2})
-    owner_staff_no = StringField(_l("Owner (staff number)"), validators=[Length(max=32)],
-                                 filters=[_strip], render_kw={"list": "risk-people"})
+    description = TextAreaField(
+        _l("Control measure"),
+        validators=[Length(max=2000)],
+        filters=[_strip],
+        render_kw={"rows": 2},
+    )
+    owner_staff_no = StringField(
+        _l("Owner (staff number)"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        render_kw={"list": "risk-people"},
+    )
     due_on = DateField(_l("Due on"), validators=[Optional()])
-    status = SelectField(_l("Status"), choices=options(LABELS["measure_status"].items()), default="open")
+    status = SelectField(
+        _l("Status"), choices=options(LABELS["measure_status"].items()), default="open"
+    )
     delete = BooleanField(_l("Delete"))
 
     def is_blank(self) -> bool:
         """Nothing typed in a new row."""
-        return not (self.id.data or self.description.data or self.owner_staff_no.data or self.due_on.data)
+        return not (
+            self.id.data or self.description.data or self.owner_staff_no.data or self.due_on.data
+        )
 
 
 class PointForm(FlaskForm):
     """A risk point of one unit (fixed by the page) with its measures inline."""
 
     post_id = SelectField(_l("Post"), coerce=_int_or_none)
-    title = StringField(_l("Integrity risk point"), validators=[_Mandatory(), Length(max=300)],
-                        filters=[_strip])
-    manifestation = TextAreaField(_l("Manifestation"), validators=[Length(max=5000)], filters=[_strip],
-                                  render_kw={"rows": 3})
-    category = SelectField(_l("Risk category"), choices=options(LABELS["category"].items()),
-                           validators=[_Mandatory()])
-    likelihood = SelectField(_l("Likelihood (1–5)"), coerce=_int_or_none, validators=[_Mandatory()],
-                             choices=options([(i, str(i)) for i in range(1, 6)]), default=3)
-    impact = SelectField(_l("Impact (1–5)"), coerce=_int_or_none, validators=[_Mandatory()],
-                         choices=options([(i, str(i)) for i in range(1, 6)]), default=3)
+    title = StringField(
+        _l("Integrity risk point"), validators=[_Mandatory(), Length(max=300)], filters=[_strip]
+    )
+    manifestation = TextAreaField(
+        _l("Manifestation"), validators=[Length(max=5000)], filters=[_strip], render_kw={"rows": 3}
+    )
+    category = SelectField(
+        _l("Risk category"), choices=options(LABELS["category"].items()), validators=[_Mandatory()]
+    )
+    likelihood = SelectField(
+        _l("Likelihood (1–5)"),
+        coerce=_int_or_none,
+        validators=[_Mandatory()],
+        choices=options([(i, str(i)) for i in range(1, 6)]),
+        default=3,
+    )
+    impact = SelectField(
+        _l("Impact (1–5)"),
+        coerce=_int_or_none,
+        validators=[_Mandatory()],
+        choices=options([(i, str(i)) for i in range(1, 6)]),
+        default=3,
+    )
     responsible_leader_staff_no = StringField(
-        _l("Responsible leader (staff number)"), validators=[Length(max=32)], filters=[_strip],
-        render_kw={"list": "risk-people"})
+        _l("Responsible leader (staff number)"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        render_kw={"list": "risk-people"},
+    )
     department_owner_staff_no = StringField(
-        _l("Department head (staff number)"), validators=[Length(max=32)], filters=[_strip],
-        render_kw={"list": "risk-people"})
+        _l("Department head (staff number)"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        render_kw={"list": "risk-people"},
+    )
     last_reviewed_on = DateField(_l("Last reviewed on"), validators=[Optional()])
     measures = FieldList(FormField(MeasureForm), min_entries=0, max_entries=200)
 
     #: Service field -> form field.
-    FIELD_MAP = {"responsible_leader_id": "responsible_leader_staff_no",
-                 "department_owner_id": "department_owner_staff_no"}
+    FIELD_MAP = {
+        "responsible_leader_id": "responsible_leader_staff_no",
+        "department_owner_id": "department_owner_staff_no",
+    }
     MEASURE_FIELD_MAP = {"owner_id": "owner_staff_no"}
 
     def set_post_choices(self, posts: list[Post]) -> None:
         """Posts of the point's unit (sensitive ones marked), or none for a unit-wide risk."""
         marked = _("sensitive")
-        self.post_id.choices = options([("", _("— none (a unit-wide risk) —")), *[
-            (p.id, f"{p.name}（{p.code}）" + (f" · {marked}" if p.is_sensitive else "")) for p in posts]])
+        self.post_id.choices = options(
+            [
+                ("", _("— none (a unit-wide risk) —")),
+                *[
+                    (p.id, f"{p.name}（{p.code}）" + (f" · {marked}" if p.is_sensitive else ""))
+                    for p in posts
+                ],
+            ]
+        )
 
     def fill(self, point=None, unit: OrgUnit | None = None, post_id: int | None = None) -> None:
         """Prefill from a point (edit) or from the unit's head and supervising leader (new)."""
         if point is not None:
-            for name in ("post_id", "title", "manifestation", "category", "likelihood", "impact",
-                         "last_reviewed_on"):
+            for name in (
+                "post_id",
+                "title",
+                "manifestation",
+                "category",
+                "likelihood",
+                "impact",
+                "last_reviewed_on",
+            ):
                 getattr(self, name).data = getattr(point, name)
             self.responsible_leader_staff_no.data = _staff_no(point.responsible_leader)
             self.department_owner_staff_no.data = _staff_no(point.department_owner)
             for m in point.measures:
-                self.measures.append_entry({"id": m.id, "description": m.description,
-                                            "owner_staff_no": _staff_no(m.owner),
-                                            "due_on": m.due_on, "status": m.status})
+                self.measures.append_entry(
+                    {
+                        "id": m.id,
+                        "description": m.description,
+                        "owner_staff_no": _staff_no(m.owner),
+                        "due_on": m.due_on,
+                        "status": m.status,
+                    }
+                )
         elif unit is not None:
             self.post_id.data = post_id
             self.responsible_leader_staff_no.data = _staff_no(unit.supervising_leader)
@@ -162,9 +228,16 @@ class PointForm(FlaskForm):
         Staff numbers resolve to people in the caller's scope, the leadership team, or the
         unit's head and supervising leader (one query for all of them).
         """
-        rows = [e.form for e in self.measures.entries if not e.form.delete.data and not e.form.is_blank()]
-        wanted = {self.responsible_leader_staff_no.data, self.department_owner_staff_no.data,
-                  *(r.owner_staff_no.data for r in rows)} - {None, ""}
+        rows = [
+            e.form
+            for e in self.measures.entries
+            if not e.form.delete.data and not e.form.is_blank()
+        ]
+        wanted = {
+            self.responsible_leader_staff_no.data,
+            self.department_owner_staff_no.data,
+            *(r.owner_staff_no.data for r in rows),
+        } - {None, ""}
         people = _people_by_staff_no(scope, unit, wanted)
         errors: dict = {}
 
@@ -176,17 +249,31 @@ class PointForm(FlaskForm):
                 return None
             return people[field.data]
 
-        data = {"org_unit_id": unit.id, "post_id": self.post_id.data, "title": self.title.data or "",
-                "manifestation": self.manifestation.data or "", "category": self.category.data,
-                "likelihood": self.likelihood.data, "impact": self.impact.data,
-                "last_reviewed_on": self.last_reviewed_on.data,
-                "responsible_leader_id": ref(self.responsible_leader_staff_no, "responsible_leader_id", errors),
-                "department_owner_id": ref(self.department_owner_staff_no, "department_owner_id", errors)}
+        data = {
+            "org_unit_id": unit.id,
+            "post_id": self.post_id.data,
+            "title": self.title.data or "",
+            "manifestation": self.manifestation.data or "",
+            "category": self.category.data,
+            "likelihood": self.likelihood.data,
+            "impact": self.impact.data,
+            "last_reviewed_on": self.last_reviewed_on.data,
+            "responsible_leader_id": ref(
+                self.responsible_leader_staff_no, "responsible_leader_id", errors
+            ),
+            "department_owner_id": ref(
+                self.department_owner_staff_no, "department_owner_id", errors
+            ),
+        }
         measures = []
         for i, row in enumerate(rows):
             problems: dict = {}
-            item = {"description": row.description.data or "", "due_on": row.due_on.data,
-                    "status": row.status.data, "owner_id": ref(row.owner_staff_no, "owner_id", problems)}
+            item = {
+                "description": row.description.data or "",
+                "due_on": row.due_on.data,
+                "status": row.status.data,
+                "owner_id": ref(row.owner_staff_no, "owner_id", problems),
+            }
             if row.id.data:
                 item["id"] = row.id.data
             if problems:
@@ -239,26 +326,41 @@ def _staff_no(person: Person | None) -> str:
 def _people_by_staff_no(scope: Scope, unit: OrgUnit, staff_nos: set[str]) -> dict[str, int]:
     if not staff_nos:
         return {}
-    allowed = sa.or_(scope.person_clause(), Person.leadership == "team_member",
-                     Person.id.in_([i for i in (unit.head_person_id, unit.supervising_leader_id) if i]))
-    rows = db.session.execute(sa.select(Person.staff_no, Person.id)
-                              .where(Person.staff_no.in_(staff_nos), allowed)).all()
+    allowed = sa.or_(
+        scope.person_clause(),
+        Person.leadership == "team_member",
+        Person.id.in_([i for i in (unit.head_person_id, unit.supervising_leader_id) if i]),
+    )
+    rows = db.session.execute(
+        sa.select(Person.staff_no, Person.id).where(Person.staff_no.in_(staff_nos), allowed)
+    ).all()
     return {staff_no: pid for staff_no, pid in rows}
 
 
 def people_choices(unit: OrgUnit, limit: int = 2000) -> list[Person]:
     """Suggestions for the staff-number inputs: the unit's people and the leadership team."""
-    return list(db.session.scalars(
-        sa.select(Person).where(Person.is_active, sa.or_(Person.org_unit_id == unit.id,
-                                                         Person.leadership == "team_member"))
-        .order_by(Person.staff_no).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .where(
+                Person.is_active,
+                sa.or_(Person.org_unit_id == unit.id, Person.leadership == "team_member"),
+            )
+            .order_by(Person.staff_no)
+            .limit(limit)
+        )
+    )
 
 
 class ReturnForm(FlaskForm):
     """Return a submitted point with a comment for the unit."""
 
-    comment = TextAreaField(_l("Comment for the unit"), validators=[Length(max=5000)], filters=[_strip],
-                            render_kw={"rows": 3})
+    comment = TextAreaField(
+        _l("Comment for the unit"),
+        validators=[Length(max=5000)],
+        filters=[_strip],
+        render_kw={"rows": 3},
+    )
 
 
 class CampaignForm(FlaskForm):
@@ -275,7 +377,9 @@ class SettingsForm(FlaskForm):
     high_min_score = IntegerField(_l("Level 1 (high) from score"), validators=[InputRequired()])
     medium_min_score = IntegerField(_l("Level 2 (medium) from score"), validators=[InputRequired()])
     review_days = IntegerField(_l("Review cycle (days)"), validators=[InputRequired()])
-    high_review_days = IntegerField(_l("Review cycle of a level 1 risk (days)"), validators=[InputRequired()])
+    high_review_days = IntegerField(
+        _l("Review cycle of a level 1 risk (days)"), validators=[InputRequired()]
+    )
 
     FIELDS = ("high_min_score", "medium_min_score", "review_days", "high_review_days")
 

@@ -10,14 +10,21 @@ from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
 from supervision.risks import importer
 
-blp = ApiBlueprint("risk_import_api", __name__, description="Import of an existing risk inventory (排查清单)")
+blp = ApiBlueprint(
+    "risk_import_api", __name__, description="Import of an existing risk inventory (排查清单)"
+)
 
 
 class InventoryUploadSchema(BaseSchema):
     """The multipart form of an inventory import."""
 
-    file = ma.fields.Raw(metadata={"type": "string", "format": "binary",
-                                   "description": ".xlsx workbook or CSV file with the 排查清单 columns"})
+    file = ma.fields.Raw(
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": ".xlsx workbook or CSV file with the 排查清单 columns",
+        }
+    )
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
 
 
@@ -52,10 +59,14 @@ class InventorySummarySchema(ma.Schema):
     updated = ma.fields.Integer()
     unchanged = ma.fields.Integer()
     sheets = ma.fields.List(ma.fields.String(), metadata={"description": "Sheets read"})
-    ignored_columns = ma.fields.List(ma.fields.String(), metadata={"description": "Unknown headers"})
+    ignored_columns = ma.fields.List(
+        ma.fields.String(), metadata={"description": "Unknown headers"}
+    )
     derived_pairs = ma.fields.Dict(
-        keys=ma.fields.String(), values=ma.fields.List(ma.fields.Integer()),
-        metadata={"description": "(likelihood, impact) used for rows that gave only 风险等级"})
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.Integer()),
+        metadata={"description": "(likelihood, impact) used for rows that gave only 风险等级"},
+    )
     items = ma.fields.List(ma.fields.Nested(ImportedRowSchema))
 
 
@@ -69,7 +80,8 @@ def import_inventory(query, form):
     require_roles(*RISK_EDIT)
     filename, data = uploaded_file()
     dry_run = query["dry_run"] or form["dry_run"]
-    summary = importer.import_inventory(db.session, filename, data, current_risk_scope(),
-                                        dry_run=dry_run)
+    summary = importer.import_inventory(
+        db.session, filename, data, current_risk_scope(), dry_run=dry_run
+    )
     finish_import(dry_run, db.session)
     return summary

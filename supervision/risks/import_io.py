@@ -29,46 +29,122 @@ from supervision.org.roster_io import Problems, decode_csv, fatal, neutralise, u
 from supervision.risks import rules
 
 #: Fields in the order of the SPEC §9 table, then the optional score columns.
-COLUMNS = ("seq", "org_unit", "post", "category", "title", "manifestation", "level", "measures",
-           "department_owner", "responsible_leader", "likelihood", "impact")
+COLUMNS = (
+    "seq",
+    "org_unit",
+    "post",
+    "category",
+    "title",
+    "manifestation",
+    "level",
+    "measures",
+    "department_owner",
+    "responsible_leader",
+    "likelihood",
+    "impact",
+)
 #: The header written by the template (and shown on the page) for each field.
-LABELS = {"seq": "序号", "org_unit": "单位", "post": "岗位", "category": "风险类别", "title": "风险点",
-          "manifestation": "表现形式", "level": "风险等级", "measures": "防控措施",
-          "department_owner": "部门负责人", "responsible_leader": "责任领导",
-          "likelihood": "可能性", "impact": "影响程度"}
+LABELS = {
+    "seq": "序号",
+    "org_unit": "单位",
+    "post": "岗位",
+    "category": "风险类别",
+    "title": "风险点",
+    "manifestation": "表现形式",
+    "level": "风险等级",
+    "measures": "防控措施",
+    "department_owner": "部门负责人",
+    "responsible_leader": "责任领导",
+    "likelihood": "可能性",
+    "impact": "影响程度",
+}
 HEADER_ALIASES: dict[str, str] = {
-    **{v: k for k, v in LABELS.items()}, **{k: k for k in LABELS},
-    "编号": "seq", "no": "seq", "no.": "seq", "index": "seq",
-    "单位名称": "org_unit", "单位代码": "org_unit", "责任单位": "org_unit", "部门": "org_unit",
-    "部门（单位）": "org_unit", "单位（部门）": "org_unit", "org_unit_code": "org_unit",
-    "org_unit_name": "org_unit", "unit": "org_unit",
-    "岗位名称": "post", "岗位代码": "post", "post_code": "post", "post_name": "post",
-    "风险类型": "category", "类别": "category",
-    "风险点名称": "title", "廉政风险点": "title", "风险点描述": "title",
-    "风险表现形式": "manifestation", "主要表现": "manifestation", "主要表现形式": "manifestation",
-    "等级": "level", "风险级别": "level",
-    "防范措施": "measures", "防控措施（制度）": "measures", "措施": "measures",
-    "department_owner_staff_no": "department_owner", "department_owner_id": "department_owner",
-    "分管领导": "responsible_leader", "责任领导（分管领导）": "responsible_leader",
-    "responsible_leader_staff_no": "responsible_leader", "responsible_leader_id": "responsible_leader",
-    "发生可能性": "likelihood", "可能性（1-5）": "likelihood",
-    "影响": "impact", "影响程度（1-5）": "impact",
+    **{v: k for k, v in LABELS.items()},
+    **{k: k for k in LABELS},
+    "编号": "seq",
+    "no": "seq",
+    "no.": "seq",
+    "index": "seq",
+    "单位名称": "org_unit",
+    "单位代码": "org_unit",
+    "责任单位": "org_unit",
+    "部门": "org_unit",
+    "部门（单位）": "org_unit",
+    "单位（部门）": "org_unit",
+    "org_unit_code": "org_unit",
+    "org_unit_name": "org_unit",
+    "unit": "org_unit",
+    "岗位名称": "post",
+    "岗位代码": "post",
+    "post_code": "post",
+    "post_name": "post",
+    "风险类型": "category",
+    "类别": "category",
+    "风险点名称": "title",
+    "廉政风险点": "title",
+    "风险点描述": "title",
+    "风险表现形式": "manifestation",
+    "主要表现": "manifestation",
+    "主要表现形式": "manifestation",
+    "等级": "level",
+    "风险级别": "level",
+    "防范措施": "measures",
+    "防控措施（制度）": "measures",
+    "措施": "measures",
+    "department_owner_staff_no": "department_owner",
+    "department_owner_id": "department_owner",
+    "分管领导": "responsible_leader",
+    "责任领导（分管领导）": "responsible_leader",
+    "responsible_leader_staff_no": "responsible_leader",
+    "responsible_leader_id": "responsible_leader",
+    "发生可能性": "likelihood",
+    "可能性（1-5）": "likelihood",
+    "影响": "impact",
+    "影响程度（1-5）": "impact",
 }
 CATEGORY_ALIASES = {
-    "思想道德": "ideology", "岗位职责": "duty", "业务流程": "process", "制度机制": "institution",
-    "外部环境": "external", "ideology": "ideology", "duty": "duty", "process": "process",
-    "institution": "institution", "external": "external",
+    "思想道德": "ideology",
+    "岗位职责": "duty",
+    "业务流程": "process",
+    "制度机制": "institution",
+    "外部环境": "external",
+    "ideology": "ideology",
+    "duty": "duty",
+    "process": "process",
+    "institution": "institution",
+    "external": "external",
 }
 CATEGORY_LABELS = {v: k for k, v in CATEGORY_ALIASES.items() if not k.isascii()}
 LEVEL_ALIASES = {
-    "一级": "high", "高": "high", "high": "high", "i级": "high", "1级": "high", "ⅰ级": "high",
-    "二级": "medium", "中": "medium", "medium": "medium", "ii级": "medium", "2级": "medium",
+    "一级": "high",
+    "高": "high",
+    "high": "high",
+    "i级": "high",
+    "1级": "high",
+    "ⅰ级": "high",
+    "二级": "medium",
+    "中": "medium",
+    "medium": "medium",
+    "ii级": "medium",
+    "2级": "medium",
     "ⅱ级": "medium",
-    "三级": "low", "低": "low", "low": "low", "iii级": "low", "3级": "low", "ⅲ级": "low",
+    "三级": "low",
+    "低": "low",
+    "low": "low",
+    "iii级": "low",
+    "3级": "low",
+    "ⅲ级": "low",
 }
 LEVEL_LABELS = {"high": "一级", "medium": "二级", "low": "三级"}
-TEXT_LIMITS = {"org_unit": 200, "post": 200, "title": 300, "manifestation": 5000, "measures": 20000,
-               "department_owner": 100, "responsible_leader": 100}
+TEXT_LIMITS = {
+    "org_unit": 200,
+    "post": 200,
+    "title": 300,
+    "manifestation": 5000,
+    "measures": 20000,
+    "department_owner": 100,
+    "responsible_leader": 100,
+}
 MEASURE_LIMIT = 2000
 HEADER_SCAN = 10
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,7 +152,9 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A measure starts at a line start, or after whitespace or a ；/;/。, with a number such as
 # "1." "2、" "3）" "（1）" "(2)" "一、" ("1.5万元" is a decimal, not a number); a circled
 # number "①" starts one anywhere.
-_NUMBER = r"(?:\d{1,2}(?:[.．](?!\d)|[、)）])|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}、)"
+_NUMBER = (
+    r"(?:\d{1,2}(?:[.．](?!\d)|[、)）])|[（(]\d{1,2}[)）]|[①-⑳]|[一二三四五六七八九十]{1,3}、)"
+)
 _SPLIT = re.compile(r"(?:(?:^|(?<=[\s；;。]))\s*" + _NUMBER + r"|[①-⑳])")
 _PREFIX = re.compile(r"^\s*" + _NUMBER)
 _STRIP = " \t\u3000；;，,"
@@ -133,8 +211,12 @@ def pair_for_level(target: str, settings: rules.RiskSettings) -> tuple[int, int]
     that level under `settings`, most balanced pair, smaller likelihood first. With the SPEC
     defaults: high (3, 5) = 15, medium (2, 4) = 8, low (1, 1) = 1. None if the level is
     unreachable (thresholds no product of 1–5 can meet)."""
-    pairs = [(lk, im) for lk in range(1, 6) for im in range(1, 6)
-             if rules.level(lk, im, settings) == target]
+    pairs = [
+        (lk, im)
+        for lk in range(1, 6)
+        for im in range(1, 6)
+        if rules.level(lk, im, settings) == target
+    ]
     if not pairs:
         return None
     return min(pairs, key=lambda p: (p[0] * p[1], abs(p[0] - p[1]), p[0]))
@@ -169,9 +251,13 @@ def convert(name: str, raw: Any) -> tuple[Any, str | None]:
         return int(number), None
     if name == "category":
         key = re.sub(r"\s+", "", text).lower()
-        value = CATEGORY_ALIASES.get(key) or CATEGORY_ALIASES.get(key.removesuffix("风险").removesuffix("类"))
+        value = CATEGORY_ALIASES.get(key) or CATEGORY_ALIASES.get(
+            key.removesuffix("风险").removesuffix("类")
+        )
         if value is None:
-            return None, _("Must be one of: %(choices)s.", choices="、".join(CATEGORY_LABELS.values()))
+            return None, _(
+                "Must be one of: %(choices)s.", choices="、".join(CATEGORY_LABELS.values())
+            )
         return value, None
     if name == "level":
         key = re.sub(r"\s+", "", text).lower()
@@ -192,8 +278,9 @@ class _Formula:
     """A formula cell: refused on import (except in ignored columns)."""
 
 
-def read_upload(filename: str, data: bytes, max_rows: int, max_unpacked: int,
-                problems: Problems) -> Parsed:
+def read_upload(
+    filename: str, data: bytes, max_rows: int, max_unpacked: int, problems: Problems
+) -> Parsed:
     """The data rows of an uploaded .xlsx workbook or CSV file (cell errors go to `problems`)."""
     name = (filename or "").lower()
     if not data:
@@ -216,8 +303,12 @@ def read_upload(filename: str, data: bytes, max_rows: int, max_unpacked: int,
     except csv.Error as exc:
         raise fatal(_("The CSV file cannot be read: %(error)s", error=str(exc))) from None
     if not parsed.sheets:
-        raise fatal(_("No header row found: the first rows of a sheet must name the columns "
-                      "单位, 风险点 and the other columns of the inventory (岗位, 风险类别, 风险等级, …)."))
+        raise fatal(
+            _(
+                "No header row found: the first rows of a sheet must name the columns "
+                "单位, 风险点 and the other columns of the inventory (岗位, 风险类别, 风险等级, …)."
+            )
+        )
     return parsed
 
 
@@ -280,8 +371,14 @@ def _header(values: list[Any]) -> dict[int, str] | None:
     return found if "title" in found.values() and len(found) >= 3 else None
 
 
-def _read_sheet(title: str, rows: Iterable[tuple[int, list[Any]]], parsed: Parsed, max_rows: int,
-                counter: list[int], problems: Problems) -> None:
+def _read_sheet(
+    title: str,
+    rows: Iterable[tuple[int, list[Any]]],
+    parsed: Parsed,
+    max_rows: int,
+    counter: list[int],
+    problems: Problems,
+) -> None:
     rows = iter(rows)
     header_row, positions = None, None
     for number, values in rows:
@@ -302,16 +399,23 @@ def _read_sheet(title: str, rows: Iterable[tuple[int, list[Any]]], parsed: Parse
         if pos in positions:
             headers[positions[pos]] = text
         elif header_name(text):
-            problems.add(title, header_row[0], text, _("Column %(column)s appears twice.", column=text))
+            problems.add(
+                title, header_row[0], text, _("Column %(column)s appears twice.", column=text)
+            )
         elif text not in parsed.ignored_columns:
             parsed.ignored_columns.append(text)
     for number, values in rows:
-        if all(v is None or (isinstance(v, str) and not v.strip())
-               for pos, v in enumerate(values) if positions.get(pos) != "seq"):
+        if all(
+            v is None or (isinstance(v, str) and not v.strip())
+            for pos, v in enumerate(values)
+            if positions.get(pos) != "seq"
+        ):
             continue
         counter[0] += 1
         if counter[0] > max_rows:
-            raise fatal(_("The file has more than %(n)d rows; split it into smaller files.", n=max_rows))
+            raise fatal(
+                _("The file has more than %(n)d rows; split it into smaller files.", n=max_rows)
+            )
         line = Line(title, number, headers, {})
         for pos, name in positions.items():
             if name == "seq":
@@ -319,7 +423,9 @@ def _read_sheet(title: str, rows: Iterable[tuple[int, list[Any]]], parsed: Parse
             raw = values[pos] if pos < len(values) else None
             if isinstance(raw, _Formula):
                 line.bad.add(name)
-                problems.add(title, number, headers[name], _("Formulas are not accepted; paste values."))
+                problems.add(
+                    title, number, headers[name], _("Formulas are not accepted; paste values.")
+                )
                 continue
             value, error = convert(name, raw)
             if error:
@@ -345,14 +451,24 @@ def template_workbook(instructions: list[tuple[str, str]]) -> bytes:
     ws.append([LABELS[c] for c in COLUMNS])
     ws.freeze_panes = "A2"
     letters = {c: chr(ord("A") + i) for i, c in enumerate(COLUMNS)}
-    for col, formula in (("category", '"' + ",".join(CATEGORY_LABELS.values()) + '"'),
-                         ("level", '"一级,二级,三级"'), ("likelihood", '"1,2,3,4,5"'),
-                         ("impact", '"1,2,3,4,5"')):
+    for col, formula in (
+        ("category", '"' + ",".join(CATEGORY_LABELS.values()) + '"'),
+        ("level", '"一级,二级,三级"'),
+        ("likelihood", '"1,2,3,4,5"'),
+        ("impact", '"1,2,3,4,5"'),
+    ):
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
         dv.add(f"{letters[col]}2:{letters[col]}1000")
         ws.add_data_validation(dv)
-    for col, width in (("org_unit", 18), ("post", 18), ("title", 28), ("manifestation", 40),
-                       ("measures", 48), ("department_owner", 12), ("responsible_leader", 12)):
+    for col, width in (
+        ("org_unit", 18),
+        ("post", 18),
+        ("title", 28),
+        ("manifestation", 40),
+        ("measures", 48),
+        ("department_owner", 12),
+        ("responsible_leader", 12),
+    ):
         ws.column_dimensions[letters[col]].width = width
     notes = wb.create_sheet("填写说明")
     for row in instructions:

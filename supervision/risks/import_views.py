@@ -38,24 +38,43 @@ def index():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            summary = importer.import_inventory(db.session, upload.filename or "", upload.read(),
-                                                current_risk_scope(), dry_run=form.dry_run.data)
+            summary = importer.import_inventory(
+                db.session,
+                upload.filename or "",
+                upload.read(),
+                current_risk_scope(),
+                dry_run=form.dry_run.data,
+            )
         except ServiceError as exc:
             db.session.rollback()
             message = exc.message
-            errors = exc.errors if isinstance(exc.errors, list) else [
-                {"sheet": None, "row": None, "column": k, "message": "; ".join(map(str, v))}
-                for k, v in exc.errors.items()]
+            errors = (
+                exc.errors
+                if isinstance(exc.errors, list)
+                else [
+                    {"sheet": None, "row": None, "column": k, "message": "; ".join(map(str, v))}
+                    for k, v in exc.errors.items()
+                ]
+            )
         else:
             if form.dry_run.data:
                 db.session.rollback()
             else:
                 db.session.commit()
-    pairs = {lvl: import_io.pair_for_level(lvl, services.get_risk_settings(db.session))
-             for lvl in ("high", "medium", "low")}
+    pairs = {
+        lvl: import_io.pair_for_level(lvl, services.get_risk_settings(db.session))
+        for lvl in ("high", "medium", "low")
+    }
     status = 422 if errors is not None else 200
-    return render_template("risk_import/index.html", form=form, summary=summary, errors=errors,
-                           message=message, columns=_columns(), pairs=pairs), status
+    return render_template(
+        "risk_import/index.html",
+        form=form,
+        summary=summary,
+        errors=errors,
+        message=message,
+        columns=_columns(),
+        pairs=pairs,
+    ), status
 
 
 def _columns() -> list[tuple[str, list[str], object]]:
@@ -72,17 +91,28 @@ def _explanations() -> dict[str, str]:
         "seq": _("Ignored."),
         "org_unit": _("Unit code or exact unit name (required)."),
         "post": _("Post code or post name within the unit; empty for a unit-wide risk."),
-        "category": _("思想道德, 岗位职责, 业务流程, 制度机制 or 外部环境 (or the code); required for a new risk point."),
-        "title": _("The risk point (required). Unit, post and risk point identify a point: a row "
-                   "matching a current point updates it."),
+        "category": _(
+            "思想道德, 岗位职责, 业务流程, 制度机制 or 外部环境 (or the code); required for a new risk point."
+        ),
+        "title": _(
+            "The risk point (required). Unit, post and risk point identify a point: a row "
+            "matching a current point updates it."
+        ),
         "manifestation": _("How the risk shows (optional)."),
-        "level": _("一级/高, 二级/中 or 三级/低. With 可能性 and 影响程度 it must agree with them; "
-                   "alone, a likelihood and impact of that level are used."),
-        "measures": _("Several measures in one cell: one per line or numbered 1. 2、 （1） …; "
-                      "each becomes an open measure owned by the department head."),
-        "department_owner": _("Staff number, or a name only one person bears; empty: the unit's head."),
-        "responsible_leader": _("Staff number, or a name only one person bears; empty: the unit's "
-                                "supervising leader."),
+        "level": _(
+            "一级/高, 二级/中 or 三级/低. With 可能性 and 影响程度 it must agree with them; "
+            "alone, a likelihood and impact of that level are used."
+        ),
+        "measures": _(
+            "Several measures in one cell: one per line or numbered 1. 2、 （1） …; "
+            "each becomes an open measure owned by the department head."
+        ),
+        "department_owner": _(
+            "Staff number, or a name only one person bears; empty: the unit's head."
+        ),
+        "responsible_leader": _(
+            "Staff number, or a name only one person bears; empty: the unit's supervising leader."
+        ),
         "likelihood": _("Optional, 1–5."),
         "impact": _("Optional, 1–5."),
     }
@@ -96,5 +126,9 @@ def template():
     notes = [(_("Column"), _("How to fill it in"))]
     notes += [(header, explanation) for header, _aliases, explanation in _columns()]
     data = import_io.template_workbook(notes)
-    return send_file(io.BytesIO(data), mimetype=import_io.XLSX_MIME, as_attachment=True,
-                     download_name=_("risk-inventory-template") + ".xlsx")
+    return send_file(
+        io.BytesIO(data),
+        mimetype=import_io.XLSX_MIME,
+        as_attachment=True,
+        download_name=_("risk-inventory-template") + ".xlsx",
+    )

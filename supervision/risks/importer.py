@@ -47,31 +47,45 @@ from supervision.risks.models import RiskPoint
 
 CHUNK = 2000
 _NAME_WITH_NO = re.compile(r"^(.+?)\s*[（(]\s*([^()（）\s]+)\s*[)）]$")
-POINT_COLUMNS = ("manifestation", "category", "likelihood", "impact", "department_owner_id",
-                 "responsible_leader_id")
+POINT_COLUMNS = (
+    "manifestation",
+    "category",
+    "likelihood",
+    "impact",
+    "department_owner_id",
+    "responsible_leader_id",
+)
 
 
-def import_inventory(session: Session, filename: str, data: bytes, scope: Scope,
-                     dry_run: bool = False) -> dict:
+def import_inventory(
+    session: Session, filename: str, data: bytes, scope: Scope, dry_run: bool = False
+) -> dict:
     """Check an uploaded inventory and, unless `dry_run`, write it; Invalid lists every error."""
     cfg = current_app.config
     problems = Problems()
-    parsed = import_io.read_upload(filename, data, int(cfg.get("RISK_IMPORT_MAX_ROWS", 5000)),
-                                   int(cfg.get("RISK_IMPORT_MAX_UNPACKED", 20 * 1024 * 1024)), problems)
+    parsed = import_io.read_upload(
+        filename,
+        data,
+        int(cfg.get("RISK_IMPORT_MAX_ROWS", 5000)),
+        int(cfg.get("RISK_IMPORT_MAX_UNPACKED", 20 * 1024 * 1024)),
+        problems,
+    )
     job = _Import(session, parsed.lines, scope, problems)
     job.check()
     if not problems and not dry_run:
         job.apply()
     if problems:
-        raise Invalid(_("The inventory was not imported: correct the listed errors and upload it again."),
-                      problems.as_list())
+        raise Invalid(
+            _("The inventory was not imported: correct the listed errors and upload it again."),
+            problems.as_list(),
+        )
     return job.summary(dry_run, parsed)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
     items = sorted({v for v in values if v is not None}, key=str)
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 class _Plan:
@@ -112,8 +126,10 @@ class _Import:
         self.units_by_code: dict[str, OrgUnit] = {}
         self.units_by_name: dict[str, list[OrgUnit]] = defaultdict(list)
         for chunk in _chunks(refs):
-            stmt = sa.select(OrgUnit).where(sa.or_(OrgUnit.code.in_(chunk), OrgUnit.name.in_(chunk)),
-                                            self.scope.unit_clause(OrgUnit))
+            stmt = sa.select(OrgUnit).where(
+                sa.or_(OrgUnit.code.in_(chunk), OrgUnit.name.in_(chunk)),
+                self.scope.unit_clause(OrgUnit),
+            )
             for u in self.s.scalars(stmt):
                 self.units_by_code[u.code] = u
                 self.units_by_name[u.name].append(u)
@@ -121,11 +137,16 @@ class _Import:
         self.posts: dict[int, list[Post]] = defaultdict(list)
         self.points: dict[tuple, list[RiskPoint]] = defaultdict(list)
         for chunk in _chunks(ids):
-            for p in self.s.scalars(sa.select(Post).where(Post.org_unit_id.in_(chunk)).order_by(Post.id)):
+            for p in self.s.scalars(
+                sa.select(Post).where(Post.org_unit_id.in_(chunk)).order_by(Post.id)
+            ):
                 self.posts[p.org_unit_id].append(p)
-            stmt = (sa.select(RiskPoint)
-                    .where(RiskPoint.org_unit_id.in_(chunk), RiskPoint.status != "retired")
-                    .options(selectinload(RiskPoint.measures)).order_by(RiskPoint.id))
+            stmt = (
+                sa.select(RiskPoint)
+                .where(RiskPoint.org_unit_id.in_(chunk), RiskPoint.status != "retired")
+                .options(selectinload(RiskPoint.measures))
+                .order_by(RiskPoint.id)
+            )
             for rp in self.s.scalars(stmt):
                 self.points[(rp.org_unit_id, rp.post_id, rp.title)].append(rp)
         self._load_people()
@@ -145,7 +166,11 @@ class _Import:
             for p in self.s.scalars(sa.select(Person).where(Person.staff_no.in_(chunk))):
                 self.people_by_no[p.staff_no] = p
         for chunk in _chunks(names):
-            stmt = sa.select(Person).where(Person.name.in_(chunk), Person.is_active).order_by(Person.staff_no)
+            stmt = (
+                sa.select(Person)
+                .where(Person.name.in_(chunk), Person.is_active)
+                .order_by(Person.staff_no)
+            )
             for p in self.s.scalars(stmt):
                 self.people_by_name[p.name].append(p)
 
@@ -163,9 +188,15 @@ class _Import:
         if len(named) == 1:
             return named[0]
         if named:
-            self._err(line, "org_unit", _("Several units are named %(name)s; use the unit code.", name=ref))
+            self._err(
+                line,
+                "org_unit",
+                _("Several units are named %(name)s; use the unit code.", name=ref),
+            )
         else:
-            self._err(line, "org_unit", _("No org unit with code or name %(ref)s in your scope.", ref=ref))
+            self._err(
+                line, "org_unit", _("No org unit with code or name %(ref)s in your scope.", ref=ref)
+            )
         return None
 
     def _post(self, line: Line, unit: OrgUnit) -> tuple[bool, Post | None]:
@@ -181,10 +212,21 @@ class _Import:
             if len(named) == 1:
                 return True, named[0]
             if named:
-                self._err(line, "post", _("Several posts of %(unit)s are named %(name)s; use the post code.",
-                                          unit=unit.name, name=ref))
+                self._err(
+                    line,
+                    "post",
+                    _(
+                        "Several posts of %(unit)s are named %(name)s; use the post code.",
+                        unit=unit.name,
+                        name=ref,
+                    ),
+                )
                 return False, None
-        self._err(line, "post", _("No post with code or name %(ref)s in %(unit)s.", ref=ref, unit=unit.name))
+        self._err(
+            line,
+            "post",
+            _("No post with code or name %(ref)s in %(unit)s.", ref=ref, unit=unit.name),
+        )
         return False, None
 
     def _person(self, line: Line, column: str) -> tuple[bool, int | None]:
@@ -195,8 +237,16 @@ class _Import:
         if m and m[2] in self.people_by_no:
             person = self.people_by_no[m[2]]
             if person.name != m[1]:
-                self._err(line, column, _("Staff number %(no)s is %(name)s, not %(given)s.",
-                                          no=m[2], name=person.name, given=m[1]))
+                self._err(
+                    line,
+                    column,
+                    _(
+                        "Staff number %(no)s is %(name)s, not %(given)s.",
+                        no=m[2],
+                        name=person.name,
+                        given=m[1],
+                    ),
+                )
                 return False, None
             return True, person.id
         if text in self.people_by_no:
@@ -205,7 +255,11 @@ class _Import:
         if len(named) == 1 and not m:
             return True, named[0].id
         if len(named) > 1 and not m:
-            self._err(line, column, _("Several people are named %(name)s; use the staff number.", name=text))
+            self._err(
+                line,
+                column,
+                _("Several people are named %(name)s; use the staff number.", name=text),
+            )
         else:
             self._err(line, column, _("No person with staff number or name %(ref)s.", ref=text))
         return False, None
@@ -227,16 +281,28 @@ class _Import:
             key = (unit.id, post.id if post else None, title)
             if key in seen:
                 first = seen[key]
-                where = (_("row %(row)d", row=first.number) if first.sheet == line.sheet
-                         else _("sheet %(sheet)s row %(row)d", sheet=first.sheet, row=first.number))
-                self._err(line, "title", _("Duplicate of %(where)s (same unit, post and risk point).",
-                                           where=where))
+                where = (
+                    _("row %(row)d", row=first.number)
+                    if first.sheet == line.sheet
+                    else _("sheet %(sheet)s row %(row)d", sheet=first.sheet, row=first.number)
+                )
+                self._err(
+                    line,
+                    "title",
+                    _("Duplicate of %(where)s (same unit, post and risk point).", where=where),
+                )
                 continue
             seen[key] = line
             existing = self.points.get(key, [])
             if len(existing) > 1:
-                self._err(line, "title", _("Several current risk points of this unit and post have this "
-                                           "title; merge them in the inventory first."))
+                self._err(
+                    line,
+                    "title",
+                    _(
+                        "Several current risk points of this unit and post have this "
+                        "title; merge them in the inventory first."
+                    ),
+                )
                 continue
             self._plan(line, unit, post, existing[0] if existing else None)
 
@@ -250,9 +316,10 @@ class _Import:
         elif "category" not in line.bad and ("category" in v or point is None):
             self._err(line, "category", _("This field is required."))
         self._scores(plan)
-        for column, field, default in (("department_owner", "department_owner_id", unit.head_person_id),
-                                       ("responsible_leader", "responsible_leader_id",
-                                        unit.supervising_leader_id)):
+        for column, field, default in (
+            ("department_owner", "department_owner_id", unit.head_person_id),
+            ("responsible_leader", "responsible_leader_id", unit.supervising_leader_id),
+        ):
             ok, person_id = self._person(line, column)
             if ok and person_id is not None:
                 plan.values[field] = person_id
@@ -261,17 +328,28 @@ class _Import:
         if "measures" in v and "measures" not in line.bad:
             texts = import_io.split_measures(v["measures"])
             if any(len(t) > import_io.MEASURE_LIMIT for t in texts):
-                self._err(line, "measures", _("A measure has more than %(n)d characters.",
-                                              n=import_io.MEASURE_LIMIT))
-            owner = plan.values.get("department_owner_id", point.department_owner_id if point else None)
+                self._err(
+                    line,
+                    "measures",
+                    _("A measure has more than %(n)d characters.", n=import_io.MEASURE_LIMIT),
+                )
+            owner = plan.values.get(
+                "department_owner_id", point.department_owner_id if point else None
+            )
             plan.measures = _measures(point, texts, owner)
         if point is not None:
             plan.changes = {f: val for f, val in plan.values.items() if getattr(point, f) != val}
             if plan.measures is not None:
                 plan.changes["measures"] = plan.measures
             if plan.changes and point.status == "submitted":
-                self._err(line, "title", _("This risk point is under review (submitted) and cannot be "
-                                           "changed until the reviewer returns it."))
+                self._err(
+                    line,
+                    "title",
+                    _(
+                        "This risk point is under review (submitted) and cannot be "
+                        "changed until the reviewer returns it."
+                    ),
+                )
         self.plans.append(plan)
 
     def _scores(self, plan: _Plan) -> None:
@@ -286,24 +364,44 @@ class _Import:
                 return
             actual = rules.level(lk, im, self.settings)
             if lvl is not None and lvl != actual:
-                self._err(line, "level", _(
-                    "风险等级 %(given)s does not match 可能性 × 影响程度 = %(score)d (%(actual)s).",
-                    given=import_io.LEVEL_LABELS[lvl], score=lk * im, actual=import_io.LEVEL_LABELS[actual]))
+                self._err(
+                    line,
+                    "level",
+                    _(
+                        "风险等级 %(given)s does not match 可能性 × 影响程度 = %(score)d (%(actual)s).",
+                        given=import_io.LEVEL_LABELS[lvl],
+                        score=lk * im,
+                        actual=import_io.LEVEL_LABELS[actual],
+                    ),
+                )
                 return
             plan.values.update(likelihood=lk, impact=im)
         elif lvl is not None:
-            if point is not None and rules.level(point.likelihood, point.impact, self.settings) == lvl:
+            if (
+                point is not None
+                and rules.level(point.likelihood, point.impact, self.settings) == lvl
+            ):
                 return
             if lvl not in self.derived:
                 self.derived[lvl] = import_io.pair_for_level(lvl, self.settings)
             pair = self.derived[lvl]
             if pair is None:
-                self._err(line, "level", _("No 可能性 × 影响程度 gives this level under the current "
-                                           "thresholds; give 可能性 and 影响程度."))
+                self._err(
+                    line,
+                    "level",
+                    _(
+                        "No 可能性 × 影响程度 gives this level under the current "
+                        "thresholds; give 可能性 and 影响程度."
+                    ),
+                )
                 return
             plan.values.update(likelihood=pair[0], impact=pair[1])
         elif point is None:
-            self._err(line, "level", _("Required for a new risk point: give 风险等级, or 可能性 and 影响程度."))
+            self._err(
+                line,
+                "level",
+                _("Required for a new risk point: give 风险等级, or 可能性 and 影响程度."),
+            )
 
     # ------------------------------------------------------------ writing
 
@@ -312,9 +410,13 @@ class _Import:
         for plan in self.plans:
             try:
                 if plan.point is None:
-                    data = {"org_unit_id": plan.unit.id, "post_id": plan.post.id if plan.post else None,
-                            "title": plan.line.values["title"], **plan.values,
-                            "measures": plan.measures or []}
+                    data = {
+                        "org_unit_id": plan.unit.id,
+                        "post_id": plan.post.id if plan.post else None,
+                        "title": plan.line.values["title"],
+                        **plan.values,
+                        "measures": plan.measures or [],
+                    }
                     plan.point = services.create_point(self.s, data)
                     plan.created = True
                 elif plan.changes:
@@ -332,18 +434,29 @@ class _Import:
             action = p.action
             lk = p.values.get("likelihood", p.point.likelihood if p.point else None)
             im = p.values.get("impact", p.point.impact if p.point else None)
-            items.append({
-                "sheet": p.line.sheet, "row": p.line.number, "action": action,
-                "risk_point_id": p.point.id if p.point is not None else None,
-                "org_unit": p.unit.name, "post": p.post.name if p.post else "",
-                "title": p.line.values["title"], "likelihood": lk, "impact": im,
-                "level": rules.level(lk, im, self.settings) if lk and im else None,
-                "changed": sorted(p.changes) if action == "updated" else [],
-            })
+            items.append(
+                {
+                    "sheet": p.line.sheet,
+                    "row": p.line.number,
+                    "action": action,
+                    "risk_point_id": p.point.id if p.point is not None else None,
+                    "org_unit": p.unit.name,
+                    "post": p.post.name if p.post else "",
+                    "title": p.line.values["title"],
+                    "likelihood": lk,
+                    "impact": im,
+                    "level": rules.level(lk, im, self.settings) if lk and im else None,
+                    "changed": sorted(p.changes) if action == "updated" else [],
+                }
+            )
         return {
-            "dry_run": dry_run, "rows": len(self.plans),
-            "created": counts["created"], "updated": counts["updated"], "unchanged": counts["unchanged"],
-            "sheets": parsed.sheets, "ignored_columns": parsed.ignored_columns,
+            "dry_run": dry_run,
+            "rows": len(self.plans),
+            "created": counts["created"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "sheets": parsed.sheets,
+            "ignored_columns": parsed.ignored_columns,
             "derived_pairs": {k: list(v) for k, v in self.derived.items() if v},
             "items": items,
         }

@@ -143,6 +143,8 @@ class RiskApproval(db.Model):
     )
 
     __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "risk_point_id", name="uq_risk_approvals_campaign_point"),
+        sa.UniqueConstraint(
+            "campaign_id", "risk_point_id", name="uq_risk_approvals_campaign_point"
+        ),
         sa.Index("ix_risk_approvals_campaign_unit", "campaign_id", "org_unit_id"),
     )

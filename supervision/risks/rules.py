@@ -78,8 +78,9 @@ def level(likelihood: int, impact: int, settings: RiskSettings = DEFAULTS) -> st
     return "low"
 
 
-def review_due_on(last_reviewed_on: date | None, risk_level: str,
-                  settings: RiskSettings = DEFAULTS) -> date | None:
+def review_due_on(
+    last_reviewed_on: date | None, risk_level: str, settings: RiskSettings = DEFAULTS
+) -> date | None:
     """The next review date: last review + review_days (high_review_days for a high risk)."""
     if last_reviewed_on is None:
         return None

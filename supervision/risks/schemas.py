@@ -18,13 +18,19 @@ def current_settings() -> rules.RiskSettings:
 
 
 class RiskMeasureSchema(BaseSchema):
-    id = Id(metadata={"description": "in a PATCH: the measure of this point to update; "
-                                     "leave out for a new measure"})
+    id = Id(
+        metadata={
+            "description": "in a PATCH: the measure of this point to update; "
+            "leave out for a new measure"
+        }
+    )
     description = fields.Str(required=True, validate=text(2000, min_len=1))
     owner_id = Id(allow_none=True, metadata={"description": "a person"})
     due_on = fields.Date(allow_none=True)
-    status = fields.Str(validate=validate.OneOf(("open", "done")),
-                        metadata={"description": "open (default) or done"})
+    status = fields.Str(
+        validate=validate.OneOf(("open", "done")),
+        metadata={"description": "open (default) or done"},
+    )
     done_on = fields.Date(dump_only=True, metadata={"description": "set when marked done"})
 
 
@@ -32,18 +38,25 @@ class RiskPointSchema(BaseSchema):
     id = fields.Int(dump_only=True)
     org_unit_id = Id(required=True)
     post_id = Id(allow_none=True, metadata={"description": "null for a unit-wide risk"})
-    title = fields.Str(required=True, validate=one_line(300),
-                       metadata={"description": "风险点"})
+    title = fields.Str(required=True, validate=one_line(300), metadata={"description": "风险点"})
     manifestation = fields.Str(validate=text(5000), metadata={"description": "表现形式"})
     category = fields.Str(required=True, validate=validate.OneOf(rules.CATEGORIES))
     likelihood = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5))
     impact = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=5))
-    score = fields.Function(lambda p: rules.score(p.likelihood, p.impact), dump_only=True,
-                            metadata={"type": "integer", "description": "likelihood × impact"})
-    level = fields.Function(lambda p: rules.level(p.likelihood, p.impact, current_settings()),
-                            dump_only=True,
-                            metadata={"type": "string", "enum": list(rules.LEVELS),
-                                      "description": "under the current settings"})
+    score = fields.Function(
+        lambda p: rules.score(p.likelihood, p.impact),
+        dump_only=True,
+        metadata={"type": "integer", "description": "likelihood × impact"},
+    )
+    level = fields.Function(
+        lambda p: rules.level(p.likelihood, p.impact, current_settings()),
+        dump_only=True,
+        metadata={
+            "type": "string",
+            "enum": list(rules.LEVELS),
+            "description": "under the current settings",
+        },
+    )
     responsible_leader_id = Id(allow_none=True, metadata={"description": "责任领导 (a person)"})
     department_owner_id = Id(allow_none=True, metadata={"description": "部门负责人 (a person)"})
     last_reviewed_on = fields.Date(allow_none=True)
@@ -52,9 +65,13 @@ class RiskPointSchema(BaseSchema):
     return_comment = fields.Str(dump_only=True)
     version = fields.Int(dump_only=True)
     campaign_id = fields.Int(dump_only=True, allow_none=True)
-    measures = fields.List(fields.Nested(RiskMeasureSchema), metadata={
-        "description": "in a PATCH, the full new list: items with an id update that measure, "
-                       "items without one are new, measures left out are removed"})
+    measures = fields.List(
+        fields.Nested(RiskMeasureSchema),
+        metadata={
+            "description": "in a PATCH, the full new list: items with an id update that measure, "
+            "items without one are new, measures left out are removed"
+        },
+    )
     created_at = LocalDateTime(dump_only=True)
     updated_at = LocalDateTime(dump_only=True)
 
@@ -64,12 +81,16 @@ class RiskPointQuery(BaseSchema):
     post_id = Id()
     level = fields.Str(validate=validate.OneOf(rules.LEVELS))
     category = fields.Str(validate=validate.OneOf(rules.CATEGORIES))
-    status = fields.Str(validate=validate.OneOf(rules.STATUSES),
-                        metadata={"description": "without it, retired points are left out"})
+    status = fields.Str(
+        validate=validate.OneOf(rules.STATUSES),
+        metadata={"description": "without it, retired points are left out"},
+    )
     likelihood = fields.Int(validate=validate.Range(min=1, max=5))
     impact = fields.Int(validate=validate.Range(min=1, max=5))
-    q = fields.Str(validate=validate.Length(max=200),
-                   metadata={"description": "search in title and manifestation"})
+    q = fields.Str(
+        validate=validate.Length(max=200),
+        metadata={"description": "search in title and manifestation"},
+    )
 
 
 class RiskCampaignRefSchema(BaseSchema):
@@ -118,5 +139,6 @@ class RiskSettingsSchema(BaseSchema):
     high_min_score = fields.Int(strict=True, metadata={"description": "一级 from this score (15)"})
     medium_min_score = fields.Int(strict=True, metadata={"description": "二级 from this score (8)"})
     review_days = fields.Int(strict=True, metadata={"description": "review cycle in days (365)"})
-    high_review_days = fields.Int(strict=True,
-                                  metadata={"description": "review cycle of a high risk (180)"})
+    high_review_days = fields.Int(
+        strict=True, metadata={"description": "review cycle of a high risk (180)"}
+    )

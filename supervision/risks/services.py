@@ -33,8 +33,16 @@ SETTINGS_DEFAULTS = {
     "high_review_days": rules.DEFAULTS.high_review_days,
 }
 POINT_FIELDS = (
-    "org_unit_id", "post_id", "title", "manifestation", "category", "likelihood", "impact",
-    "responsible_leader_id", "department_owner_id", "last_reviewed_on",
+    "org_unit_id",
+    "post_id",
+    "title",
+    "manifestation",
+    "category",
+    "likelihood",
+    "impact",
+    "responsible_leader_id",
+    "department_owner_id",
+    "last_reviewed_on",
 )
 AUDITED = (*POINT_FIELDS, "status", "version", "campaign_id", "review_due_on", "return_comment")
 MEASURE_FIELDS = ("description", "owner_id", "due_on", "status")
@@ -57,8 +65,10 @@ _RULE_MESSAGES = {
 
 
 def _validate_settings(values: dict) -> dict[str, list[str]]:
-    return {field: [str(_RULE_MESSAGES.get(m, m)) for m in messages]
-            for field, messages in rules.validate_settings(values).items()}
+    return {
+        field: [str(_RULE_MESSAGES.get(m, m)) for m in messages]
+        for field, messages in rules.validate_settings(values).items()
+    }
 
 
 def update_risk_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
@@ -94,14 +104,18 @@ def _validate(session: Session, data: dict, errors: dict[str, list[str]]) -> Non
         add("category", _("Must be one of: %(choices)s.", choices=", ".join(rules.CATEGORIES)))
     for field in ("likelihood", "impact"):
         value = data.get(field)
-        if field in data and not (isinstance(value, int) and not isinstance(value, bool)
-                                  and 1 <= value <= 5):
+        if field in data and not (
+            isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+        ):
             add(field, _("Must be a whole number from 1 to 5."))
     unit = None
     if data.get("org_unit_id") is not None:
         unit = session.get(OrgUnit, data["org_unit_id"])
         if unit is None:
-            add("org_unit_id", _("No %(what)s with id %(id)s.", what=_("org unit"), id=data["org_unit_id"]))
+            add(
+                "org_unit_id",
+                _("No %(what)s with id %(id)s.", what=_("org unit"), id=data["org_unit_id"]),
+            )
     if data.get("post_id") is not None:
         post = session.get(Post, data["post_id"])
         if post is None:
@@ -115,8 +129,9 @@ def _validate(session: Session, data: dict, errors: dict[str, list[str]]) -> Non
         add("last_reviewed_on", _("The review date is in the future."))
 
 
-def _validate_measures(session: Session, measures: list[dict], errors: dict,
-                       point: RiskPoint | None = None) -> None:
+def _validate_measures(
+    session: Session, measures: list[dict], errors: dict, point: RiskPoint | None = None
+) -> None:
     own_ids = {m.id for m in point.measures} if point is not None else set()
     seen: set[int] = set()
     for i, m in enumerate(measures):
@@ -137,7 +152,9 @@ def _validate_measures(session: Session, measures: list[dict], errors: dict,
         if m.get("status", "open") not in ("open", "done"):
             problems["status"] = [_("Must be one of: %(choices)s.", choices="open, done")]
         if m.get("owner_id") is not None and session.get(Person, m["owner_id"]) is None:
-            problems["owner_id"] = [_("No %(what)s with id %(id)s.", what=_("person"), id=m["owner_id"])]
+            problems["owner_id"] = [
+                _("No %(what)s with id %(id)s.", what=_("person"), id=m["owner_id"])
+            ]
         if problems:
             errors.setdefault("measures", {})[i] = problems
 
@@ -209,7 +226,9 @@ def update_point(session: Session, point: RiskPoint, data: dict) -> RiskPoint:
     retired point is closed (409).
     """
     if not rules.can("edit", point.status):
-        raise Conflict(_("A %(status)s risk point cannot be edited.", status=_status_label(point.status)))
+        raise Conflict(
+            _("A %(status)s risk point cannot be edited.", status=_status_label(point.status))
+        )
     data = dict(data)
     measures = data.pop("measures", None)
     errors: dict[str, Any] = {}
@@ -240,8 +259,13 @@ def update_point(session: Session, point: RiskPoint, data: dict) -> RiskPoint:
 
 
 def _status_label(status: str) -> str:
-    return {"draft": _("draft"), "submitted": _("submitted"), "approved": _("approved"),
-            "returned": _("returned"), "retired": _("retired")}.get(status, status)
+    return {
+        "draft": _("draft"),
+        "submitted": _("submitted"),
+        "approved": _("approved"),
+        "returned": _("returned"),
+        "retired": _("retired"),
+    }.get(status, status)
 
 
 def _campaign(session: Session, campaign_id: int | None) -> RiskCampaign | None:
@@ -251,14 +275,21 @@ def _campaign(session: Session, campaign_id: int | None) -> RiskCampaign | None:
             raise Invalid(_("No such campaign."), {"campaign_id": [_("No such campaign.")]})
         return campaign
     return session.scalars(
-        sa.select(RiskCampaign).where(RiskCampaign.status == "open").order_by(RiskCampaign.id.desc())
+        sa.select(RiskCampaign)
+        .where(RiskCampaign.status == "open")
+        .order_by(RiskCampaign.id.desc())
     ).first()
 
 
 def _transition(session: Session, point: RiskPoint, action: str, to: str, **extra: Any) -> None:
     if not rules.can(action, point.status):
-        raise Conflict(_("Cannot %(action)s a %(status)s risk point.",
-                         action=_action_label(action), status=_status_label(point.status)))
+        raise Conflict(
+            _(
+                "Cannot %(action)s a %(status)s risk point.",
+                action=_action_label(action),
+                status=_status_label(point.status),
+            )
+        )
     fields = ("status", "campaign_id", "return_comment", "last_reviewed_on", "review_due_on")
     before = snapshot(point, fields)
     point.status = to
@@ -270,8 +301,12 @@ def _transition(session: Session, point: RiskPoint, action: str, to: str, **extr
 
 
 def _action_label(action: str) -> str:
-    return {"submit": _("submit"), "approve": _("approve"), "return": _("return"),
-            "retire": _("retire")}.get(action, action)
+    return {
+        "submit": _("submit"),
+        "approve": _("approve"),
+        "return": _("return"),
+        "retire": _("retire"),
+    }.get(action, action)
 
 
 def submit(session: Session, point: RiskPoint, campaign_id: int | None = None) -> RiskPoint:
@@ -279,8 +314,14 @@ def submit(session: Session, point: RiskPoint, campaign_id: int | None = None) -
     campaign = _campaign(session, campaign_id)
     if campaign is not None and campaign.status != "open":
         raise Conflict(_("The campaign is closed."))
-    _transition(session, point, "submit", "submitted",
-                campaign_id=campaign.id if campaign else None, submitted_at=clock.now())
+    _transition(
+        session,
+        point,
+        "submit",
+        "submitted",
+        campaign_id=campaign.id if campaign else None,
+        submitted_at=clock.now(),
+    )
     return point
 
 
@@ -289,8 +330,9 @@ def _check_campaign_matches(point: RiskPoint, campaign: RiskCampaign | None) -> 
         raise Conflict(_("The risk point was submitted to another campaign."))
 
 
-def approve(session: Session, point: RiskPoint, approver_id: int | None,
-            campaign_id: int | None = None) -> RiskPoint:
+def approve(
+    session: Session, point: RiskPoint, approver_id: int | None, campaign_id: int | None = None
+) -> RiskPoint:
     """Approve a submitted point: counts as a review, and freezes this version's text."""
     campaign = session.get(RiskCampaign, point.campaign_id) if point.campaign_id else None
     if campaign_id is not None:
@@ -299,21 +341,33 @@ def approve(session: Session, point: RiskPoint, approver_id: int | None,
         campaign = named
     today = clock.today()
     settings = get_risk_settings(session)
-    due = rules.review_due_on(today, rules.level(point.likelihood, point.impact, settings), settings)
-    _transition(session, point, "approve", "approved",
-                campaign_id=campaign.id if campaign else None, return_comment="",
-                last_reviewed_on=today, review_due_on=due)
+    due = rules.review_due_on(
+        today, rules.level(point.likelihood, point.impact, settings), settings
+    )
+    _transition(
+        session,
+        point,
+        "approve",
+        "approved",
+        campaign_id=campaign.id if campaign else None,
+        return_comment="",
+        last_reviewed_on=today,
+        review_due_on=due,
+    )
     _freeze(session, point, approver_id)
     return point
 
 
-def return_point(session: Session, point: RiskPoint, comment: str,
-                 campaign_id: int | None = None) -> RiskPoint:
+def return_point(
+    session: Session, point: RiskPoint, comment: str, campaign_id: int | None = None
+) -> RiskPoint:
     """Return a submitted point to its unit with a comment (required)."""
     comment = (comment or "").strip()
     if not comment:
-        raise Invalid(_("A comment is required to return a risk point."),
-                      {"comment": [_("This field is required.")]})
+        raise Invalid(
+            _("A comment is required to return a risk point."),
+            {"comment": [_("This field is required.")]},
+        )
     if campaign_id is not None:
         _check_campaign_matches(point, _campaign(session, campaign_id))
     _transition(session, point, "return", "returned", return_comment=comment[:5000])
@@ -346,20 +400,30 @@ def frozen_data(point: RiskPoint, level: str) -> dict[str, Any]:
         "last_reviewed_on": point.last_reviewed_on.isoformat() if point.last_reviewed_on else None,
         "review_due_on": point.review_due_on.isoformat() if point.review_due_on else None,
         "measures": [
-            {"description": m.description, "owner": m.owner.name if m.owner else "",
-             "due_on": m.due_on.isoformat() if m.due_on else None, "status": m.status}
+            {
+                "description": m.description,
+                "owner": m.owner.name if m.owner else "",
+                "due_on": m.due_on.isoformat() if m.due_on else None,
+                "status": m.status,
+            }
             for m in point.measures
         ],
     }
 
 
 def _freeze(session: Session, point: RiskPoint, approver_id: int | None) -> None:
-    data = frozen_data(point, rules.level(point.likelihood, point.impact, get_risk_settings(session)))
+    data = frozen_data(
+        point, rules.level(point.likelihood, point.impact, get_risk_settings(session))
+    )
     stmt = sa.select(RiskApproval).where(RiskApproval.risk_point_id == point.id)
-    stmt = stmt.where(RiskApproval.campaign_id.is_(None) if point.campaign_id is None
-                      else RiskApproval.campaign_id == point.campaign_id)
+    stmt = stmt.where(
+        RiskApproval.campaign_id.is_(None)
+        if point.campaign_id is None
+        else RiskApproval.campaign_id == point.campaign_id
+    )
     row = session.scalars(stmt).first() or RiskApproval(
-        campaign_id=point.campaign_id, risk_point_id=point.id)
+        campaign_id=point.campaign_id, risk_point_id=point.id
+    )
     row.org_unit_id = point.org_unit_id
     row.version = point.version
     row.data = json.dumps(data, ensure_ascii=False, sort_keys=True)
@@ -395,7 +459,13 @@ def open_campaign(session: Session, data: dict) -> RiskCampaign:
     campaign = RiskCampaign(name=name, year=year, deadline=deadline, status="open")
     session.add(campaign)
     session.flush()
-    record(session, "create", "risk_campaign", campaign.id, diff(None, snapshot(campaign, CAMPAIGN_FIELDS)))
+    record(
+        session,
+        "create",
+        "risk_campaign",
+        campaign.id,
+        diff(None, snapshot(campaign, CAMPAIGN_FIELDS)),
+    )
     return campaign
 
 
@@ -430,8 +500,14 @@ def campaign_unit_states(session: Session, campaign: RiskCampaign, unit_ids_sele
     )
     sensitive_units = sa.select(Post.org_unit_id).where(Post.is_sensitive).distinct()
     rows = session.execute(
-        sa.select(OrgUnit, counts.c.current, counts.c.returned, counts.c.approved,
-                  counts.c.submitted, counts.c.draft)
+        sa.select(
+            OrgUnit,
+            counts.c.current,
+            counts.c.returned,
+            counts.c.approved,
+            counts.c.submitted,
+            counts.c.draft,
+        )
         .outerjoin(counts, counts.c.unit_id == OrgUnit.id)
         .where(OrgUnit.id.in_(sensitive_units), OrgUnit.id.in_(unit_ids_select))
         .order_by(OrgUnit.path)
@@ -439,9 +515,16 @@ def campaign_unit_states(session: Session, campaign: RiskCampaign, unit_ids_sele
     out = []
     for unit, cur, ret, appr, sub, draft in rows:
         cur, ret, appr, sub, draft = (x or 0 for x in (cur, ret, appr, sub, draft))
-        out.append({
-            "org_unit_id": unit.id, "org_unit": unit, "current": cur, "returned": ret,
-            "approved": appr, "submitted": sub, "draft": draft,
-            "state": rules.unit_state(cur, ret, appr, sub + appr),
-        })
+        out.append(
+            {
+                "org_unit_id": unit.id,
+                "org_unit": unit,
+                "current": cur,
+                "returned": ret,
+                "approved": appr,
+                "submitted": sub,
+                "draft": draft,
+                "state": rules.unit_state(cur, ret, appr, sub + appr),
+            }
+        )
     return out

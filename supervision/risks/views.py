@@ -57,9 +57,13 @@ def reviewer(view):
 
 @bp.context_processor
 def _helpers():
-    return {"risk_label": risk_label, "risk_labels": LABELS, "today": clock.today(),
-            "is_reviewer": current_user.is_authenticated and current_user.has_role(*RISK_REVIEW),
-            "is_admin": current_user.is_authenticated and current_user.has_role("admin")}
+    return {
+        "risk_label": risk_label,
+        "risk_labels": LABELS,
+        "today": clock.today(),
+        "is_reviewer": current_user.is_authenticated and current_user.has_role(*RISK_REVIEW),
+        "is_admin": current_user.is_authenticated and current_user.has_role("admin"),
+    }
 
 
 def _int_arg(name: str, low: int = 1, high: int = MAX_ID) -> int | None:
@@ -76,8 +80,9 @@ def _scoped_unit(unit_id: int | None) -> OrgUnit | None:
     """The unit if it is in the caller's risk scope; 404 for an unknown or hidden unit."""
     if unit_id is None:
         return None
-    unit = db.session.scalar(sa.select(OrgUnit).where(
-        OrgUnit.id == unit_id, current_risk_scope().unit_clause()))
+    unit = db.session.scalar(
+        sa.select(OrgUnit).where(OrgUnit.id == unit_id, current_risk_scope().unit_clause())
+    )
     if unit is None:
         abort(404)
     return unit
@@ -85,8 +90,11 @@ def _scoped_unit(unit_id: int | None) -> OrgUnit | None:
 
 def _point(point_id: int) -> RiskPoint:
     settings = services.get_risk_settings(db.session)
-    point = db.session.scalar(queries.points(current_risk_scope(), settings, include_retired=True)
-                              .where(RiskPoint.id == point_id))
+    point = db.session.scalar(
+        queries.points(current_risk_scope(), settings, include_retired=True).where(
+            RiskPoint.id == point_id
+        )
+    )
     if point is None:
         abort(404)
     return point
@@ -118,11 +126,23 @@ def index():
         "q": request.args.get("q", "").strip()[:200] or None,
     }
     page = paginate(queries.points(scope, settings, **filters))
-    posts = (db.session.scalars(sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)).all()
-             if unit else [])
-    return render_template("risks/index.html", page=page, unit=unit, posts=posts, filters=filters,
-                           unit_options=org_queries.unit_options(scope), level_of=_level_of(settings),
-                           open_campaign=_open_campaign())
+    posts = (
+        db.session.scalars(
+            sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)
+        ).all()
+        if unit
+        else []
+    )
+    return render_template(
+        "risks/index.html",
+        page=page,
+        unit=unit,
+        posts=posts,
+        filters=filters,
+        unit_options=org_queries.unit_options(scope),
+        level_of=_level_of(settings),
+        open_campaign=_open_campaign(),
+    )
 
 
 @bp.get("/heat-map")
@@ -133,9 +153,14 @@ def heat_map():
     settings = services.get_risk_settings(db.session)
     unit = _scoped_unit(_int_arg("org_unit_id"))
     counts = queries.heat_map(db.session, scope, settings, org_unit_id=unit.id if unit else None)
-    return render_template("risks/heat_map.html", unit=unit, counts=counts, total=sum(counts.values()),
-                           level=lambda lk, im: rules.level(lk, im, settings),
-                           unit_options=org_queries.unit_options(scope))
+    return render_template(
+        "risks/heat_map.html",
+        unit=unit,
+        counts=counts,
+        total=sum(counts.values()),
+        level=lambda lk, im: rules.level(lk, im, settings),
+        unit_options=org_queries.unit_options(scope),
+    )
 
 
 @bp.get("/uncovered-posts")
@@ -158,27 +183,41 @@ def measures_past_due():
 
 
 def _history(point: RiskPoint) -> list[dict]:
-    rows = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "risk_point", AuditEntry.object_id == str(point.id))
-        .order_by(AuditEntry.id).limit(200)).all()
+    rows = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.object_type == "risk_point", AuditEntry.object_id == str(point.id))
+        .order_by(AuditEntry.id)
+        .limit(200)
+    ).all()
     out = []
     for e in rows:
         try:
             changes = json.loads(e.changes or "{}")
         except ValueError:
             changes = {}
-        comment = (changes.get("return_comment") or [None, None])[1] if e.action == "return" else None
+        comment = (
+            (changes.get("return_comment") or [None, None])[1] if e.action == "return" else None
+        )
         out.append({"at": e.at, "who": e.actor_name, "action": e.action, "comment": comment})
     return out
 
 
-def _point_page(point: RiskPoint, status: int = 200, error: str | None = None,
-                return_form: ReturnForm | None = None):
+def _point_page(
+    point: RiskPoint,
+    status: int = 200,
+    error: str | None = None,
+    return_form: ReturnForm | None = None,
+):
     settings = services.get_risk_settings(db.session)
     return render_template(
-        "risks/point.html", point=point, level=rules.level(point.likelihood, point.impact, settings),
-        history=_history(point), error=error, return_form=return_form or ReturnForm(),
-        open_campaign=_open_campaign(), can=lambda action: rules.can(action, point.status),
+        "risks/point.html",
+        point=point,
+        level=rules.level(point.likelihood, point.impact, settings),
+        history=_history(point),
+        error=error,
+        return_form=return_form or ReturnForm(),
+        open_campaign=_open_campaign(),
+        can=lambda action: rules.can(action, point.status),
     ), status
 
 
@@ -190,8 +229,14 @@ def point(point_id: int):
 
 
 def _form_page(form: PointForm, unit: OrgUnit, point: RiskPoint | None, status: int):
-    return render_template("risks/point_form.html", form=form, unit=unit, point=point,
-                           people=people_choices(unit), blank_measure=MeasureForm(prefix="measures-__i__-")), status
+    return render_template(
+        "risks/point_form.html",
+        form=form,
+        unit=unit,
+        point=point,
+        people=people_choices(unit),
+        blank_measure=MeasureForm(prefix="measures-__i__-"),
+    ), status
 
 
 def _save(form: PointForm, unit: OrgUnit, write):
@@ -217,11 +262,15 @@ def point_new():
     """Create a draft point of ?org_unit_id= (chosen first), optionally for ?post_id=."""
     unit = _scoped_unit(_int_arg("org_unit_id"))
     if unit is None:
-        return render_template("risks/choose_unit.html",
-                               unit_options=org_queries.unit_options(current_risk_scope()))
+        return render_template(
+            "risks/choose_unit.html", unit_options=org_queries.unit_options(current_risk_scope())
+        )
     form = PointForm()
-    form.set_post_choices(db.session.scalars(
-        sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)).all())
+    form.set_post_choices(
+        db.session.scalars(
+            sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)
+        ).all()
+    )
     if request.method == "GET":
         form.fill(unit=unit, post_id=_int_arg("post_id"))
     created, status = _save(form, unit, lambda d: services.create_point(db.session, d))
@@ -237,12 +286,21 @@ def point_edit(point_id: int):
     """Edit a draft, returned or approved point and its measures."""
     point = _point(point_id)
     if not rules.can("edit", point.status):
-        return _point_page(point, 409, _("A %(status)s risk point cannot be edited.",
-                                         status=risk_label("status", point.status)))
+        return _point_page(
+            point,
+            409,
+            _(
+                "A %(status)s risk point cannot be edited.",
+                status=risk_label("status", point.status),
+            ),
+        )
     unit = point.org_unit
     form = PointForm()
-    form.set_post_choices(db.session.scalars(
-        sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)).all())
+    form.set_post_choices(
+        db.session.scalars(
+            sa.select(Post).where(Post.org_unit_id == unit.id).order_by(Post.code)
+        ).all()
+    )
     if request.method == "GET":
         form.fill(point=point)
     saved, status = _save(form, unit, lambda d: services.update_point(db.session, point, d))
@@ -283,8 +341,11 @@ def point_retire(point_id: int):
 @reviewer
 def point_approve(point_id: int):
     """Approve a submitted point (counts as a review; freezes this version)."""
-    return _act(point_id, lambda p: services.approve(db.session, p, current_user.id),
-                _("Risk point approved."))
+    return _act(
+        point_id,
+        lambda p: services.approve(db.session, p, current_user.id),
+        _("Risk point approved."),
+    )
 
 
 @bp.post("/points/<int:point_id>/return")
@@ -302,8 +363,9 @@ def point_return(point_id: int):
         for key, messages in exc.errors.items():
             if key == "comment":
                 form.comment.errors = [*form.comment.errors, *map(str, messages)]
-        return _point_page(_point(point_id), exc.status, None if exc.errors else str(exc.message),
-                           return_form=form)
+        return _point_page(
+            _point(point_id), exc.status, None if exc.errors else str(exc.message), return_form=form
+        )
     db.session.commit()
     flash(_("Risk point returned to the unit."), "success")
     return redirect(url_for("risks.point", point_id=point_id))
@@ -313,12 +375,17 @@ def point_return(point_id: int):
 
 
 def _open_campaign() -> RiskCampaign | None:
-    return db.session.scalars(sa.select(RiskCampaign).where(RiskCampaign.status == "open")
-                              .order_by(RiskCampaign.id.desc())).first()
+    return db.session.scalars(
+        sa.select(RiskCampaign)
+        .where(RiskCampaign.status == "open")
+        .order_by(RiskCampaign.id.desc())
+    ).first()
 
 
 def _campaigns_page(form: CampaignForm, status: int = 200):
-    campaigns = paginate(sa.select(RiskCampaign).order_by(RiskCampaign.year.desc(), RiskCampaign.id.desc()))
+    campaigns = paginate(
+        sa.select(RiskCampaign).order_by(RiskCampaign.year.desc(), RiskCampaign.id.desc())
+    )
     return render_template("risks/campaigns.html", campaigns=campaigns, form=form), status
 
 
@@ -339,8 +406,10 @@ def campaign_open():
     if not form.validate_on_submit():
         return _campaigns_page(form, 422)
     try:
-        campaign = services.open_campaign(db.session, {"name": form.name.data, "year": form.year.data,
-                                                       "deadline": form.deadline.data})
+        campaign = services.open_campaign(
+            db.session,
+            {"name": form.name.data, "year": form.year.data, "deadline": form.deadline.data},
+        )
     except ServiceError as exc:
         db.session.rollback()
         for key, messages in exc.errors.items():
@@ -369,11 +438,20 @@ def campaign(campaign_id: int):
     scope = current_risk_scope()
     settings = services.get_risk_settings(db.session)
     states = services.campaign_unit_states(db.session, campaign, scope.unit_ids_select())
-    waiting = paginate(queries.points(scope, settings, status="submitted")
-                       .where(RiskPoint.campaign_id == campaign.id))
+    waiting = paginate(
+        queries.points(scope, settings, status="submitted").where(
+            RiskPoint.campaign_id == campaign.id
+        )
+    )
     tally = {s: sum(1 for row in states if row["state"] == s) for s in rules.UNIT_STATES}
-    return render_template("risks/campaign.html", campaign=campaign, states=states, waiting=waiting,
-                           tally=tally, level_of=_level_of(settings))
+    return render_template(
+        "risks/campaign.html",
+        campaign=campaign,
+        states=states,
+        waiting=waiting,
+        tally=tally,
+        level_of=_level_of(settings),
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/close")

@@ -63,13 +63,33 @@ from supervision.rotation.schemas import (
     RejectSchema,
 )
 
-blp = ApiBlueprint("rotation_api", __name__,
-                   description="Rotation: policy, tenure and eligibility, deferrals, holds, plans")
+blp = ApiBlueprint(
+    "rotation_api",
+    __name__,
+    description="Rotation: policy, tenure and eligibility, deferrals, holds, plans",
+)
 
-PLAN_FIELDS = ("id", "name", "status", "created_at", "submitted_at", "decided_at",
-               "meeting_date", "minutes_no", "decision_comment", "executed_at")
-ITEM_FIELDS = ("id", "person_id", "from_post_id", "to_post_id", "effective_date",
-               "closed_assignment_id", "opened_assignment_id")
+PLAN_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "submitted_at",
+    "decided_at",
+    "meeting_date",
+    "minutes_no",
+    "decision_comment",
+    "executed_at",
+)
+ITEM_FIELDS = (
+    "id",
+    "person_id",
+    "from_post_id",
+    "to_post_id",
+    "effective_date",
+    "closed_assignment_id",
+    "opened_assignment_id",
+)
 #: Plans whose items may still be stopped by a problem (the others are history).
 OPEN_PLAN_STATUSES = ("draft", "submitted", "approved")
 
@@ -94,16 +114,22 @@ def _listing(model, args: dict):
     current = args.get("current")
     if current is not None:
         # The service owns the "in force" rule; its query is reused as a set of ids.
-        in_force = (services.list_query(model, current_only=True, scope=scope)
-                    .with_only_columns(model.id).order_by(None))
+        in_force = (
+            services.list_query(model, current_only=True, scope=scope)
+            .with_only_columns(model.id)
+            .order_by(None)
+        )
         stmt = stmt.where(model.id.in_(in_force) if current else model.id.not_in(in_force))
     return stmt
 
 
 def _plan(plan_id: int) -> RotationPlan:
     """A plan with its items and their people loaded in two more queries (404 otherwise)."""
-    stmt = (sa.select(RotationPlan).where(RotationPlan.id == plan_id)
-            .options(selectinload(RotationPlan.items).selectinload(RotationPlanItem.person)))
+    stmt = (
+        sa.select(RotationPlan)
+        .where(RotationPlan.id == plan_id)
+        .options(selectinload(RotationPlan.items).selectinload(RotationPlanItem.person))
+    )
     # get_plan raises the service's own 404 when the plan does not exist.
     return db.session.scalar(stmt) or plans.get_plan(db.session, plan_id)
 
@@ -118,8 +144,10 @@ def plan_document(plan: RotationPlan, with_problems: bool = True) -> dict:
         doc = {f: getattr(item, f) for f in ITEM_FIELDS}
         doc["person_name"] = item.person.name
         if with_problems:
-            doc["problems"] = [{"field": field, "code": code, "message": message}
-                               for field, code, message in problems.get(index, [])]
+            doc["problems"] = [
+                {"field": field, "code": code, "message": message}
+                for field, code, message in problems.get(index, [])
+            ]
         items.append(doc)
     return {**{f: getattr(plan, f) for f in PLAN_FIELDS}, "items": items}
 
@@ -174,10 +202,14 @@ class Eligibility(MethodView):
         scope = current_scope()
         unit = _unit(scope, args.get("org_unit_id"))
         filters = eligibility.Filters(
-            unit_path=unit.path if unit else None, person_id=args.get("person_id"),
-            post_category=args.get("post_category"), personnel_type=args.get("personnel_type"))
-        rows = eligibility.compute(db.session, args.get("as_of") or clock.today(), scope=scope,
-                                   filters=filters)
+            unit_path=unit.path if unit else None,
+            person_id=args.get("person_id"),
+            post_category=args.get("post_category"),
+            personnel_type=args.get("personnel_type"),
+        )
+        rows = eligibility.compute(
+            db.session, args.get("as_of") or clock.today(), scope=scope, filters=filters
+        )
         if args.get("status"):
             rows = [r for r in rows if r.status == args["status"]]
         return rows
@@ -276,7 +308,8 @@ class Plans(MethodView):
     def get(self, args):
         """Rotation plans with their items, newest first."""
         return plans.list_plans(args.get("status")).options(
-            selectinload(RotationPlan.items).selectinload(RotationPlanItem.person))
+            selectinload(RotationPlan.items).selectinload(RotationPlanItem.person)
+        )
 
     @roles_required(*ROTATION_PLAN)
     @blp.arguments(PlanWriteSchema)

@@ -87,8 +87,10 @@ def parse_period(text: str | None) -> Period:
     try:
         return Period.parse(text or "")
     except ValueError:
-        raise Invalid(_("Invalid period"), {"period": [
-            _("Expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")]}) from None
+        raise Invalid(
+            _("Invalid period"),
+            {"period": [_("Expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")]},
+        ) from None
 
 
 def get_unit(session: Session, scope: Scope | None, unit_id: int | None) -> OrgUnit | None:
@@ -100,8 +102,10 @@ def get_unit(session: Session, scope: Scope | None, unit_id: int | None) -> OrgU
         stmt = stmt.where(scope.unit_clause())
     unit = session.scalar(stmt)
     if unit is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
-                       {"org_unit_id": [_("No such org unit.")]})
+        raise NotFound(
+            _("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
+            {"org_unit_id": [_("No such org unit.")]},
+        )
     return unit
 
 
@@ -110,28 +114,57 @@ def _rows(session: Session, stmt) -> list:
     return session.connection().execute(stmt).all()
 
 
-def departures(session: Session, period: Period, cutoff: date, *, scope: Scope | None,
-               unit_path: str | None, policy: dict) -> dict[int, Entry]:
+def departures(
+    session: Session,
+    period: Period,
+    cutoff: date,
+    *,
+    scope: Scope | None,
+    unit_path: str | None,
+    policy: dict,
+) -> dict[int, Entry]:
     """{person: entry} of the people who rotated out in [period.start, cutoff] (one query)."""
     if cutoff < period.start:
         return {}
     low, high = period.start - timedelta(days=1), cutoff - timedelta(days=1)
     ended = aliased(Assignment)
-    pairs = (sa.select(ended.person_id, ended.post_id)
-             .where(ended.end_date >= low, ended.end_date <= high).distinct().subquery())
+    pairs = (
+        sa.select(ended.person_id, ended.post_id)
+        .where(ended.end_date >= low, ended.end_date <= high)
+        .distinct()
+        .subquery()
+    )
     stmt = (
-        sa.select(Assignment.person_id, Assignment.post_id, Assignment.start_date,
-                  Assignment.end_date, Person.name, Person.staff_no, Person.personnel_type,
-                  Person.org_unit_id, OrgUnit.name, OrgUnit.path, Post.name, Post.is_sensitive,
-                  Post.is_leadership, Post.rotation_years)
-        .join(pairs, sa.and_(pairs.c.person_id == Assignment.person_id,
-                             pairs.c.post_id == Assignment.post_id))
+        sa.select(
+            Assignment.person_id,
+            Assignment.post_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Person.name,
+            Person.staff_no,
+            Person.personnel_type,
+            Person.org_unit_id,
+            OrgUnit.name,
+            OrgUnit.path,
+            Post.name,
+            Post.is_sensitive,
+            Post.is_leadership,
+            Post.rotation_years,
+        )
+        .join(
+            pairs,
+            sa.and_(
+                pairs.c.person_id == Assignment.person_id, pairs.c.post_id == Assignment.post_id
+            ),
+        )
         .join(Person, Person.id == Assignment.person_id)
         .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
         .join(Post, Post.id == Assignment.post_id)
-        .where(Assignment.start_date <= cutoff,
-               sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True)),
-               eligibility.people_clause(scope, eligibility.Filters(unit_path=unit_path)))
+        .where(
+            Assignment.start_date <= cutoff,
+            sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True)),
+            eligibility.people_clause(scope, eligibility.Filters(unit_path=unit_path)),
+        )
     )
     stints: dict[tuple[int, int], list] = defaultdict(list)
     columns: dict[tuple[int, int], tuple] = {}
@@ -140,10 +173,25 @@ def departures(session: Session, period: Period, cutoff: date, *, scope: Scope |
         columns.setdefault((r[0], r[1]), r[4:])
     out: dict[int, Entry] = {}
     for (pid, post_id), history in stints.items():
-        (name, staff_no, ptype, unit_id, unit_name, path, post_name, sensitive, leadership,
-         years) = columns[(pid, post_id)]
-        threshold = rules.threshold_years(policy, rotation_years=years, is_sensitive=sensitive,
-                                          is_leadership=leadership, personnel_type=ptype)
+        (
+            name,
+            staff_no,
+            ptype,
+            unit_id,
+            unit_name,
+            path,
+            post_name,
+            sensitive,
+            leadership,
+            years,
+        ) = columns[(pid, post_id)]
+        threshold = rules.threshold_years(
+            policy,
+            rotation_years=years,
+            is_sensitive=sensitive,
+            is_leadership=leadership,
+            personnel_type=ptype,
+        )
         left = left_reached(sorted(history), low, high, threshold, policy)
         if left is None:
             continue
@@ -151,13 +199,15 @@ def departures(session: Session, period: Period, cutoff: date, *, scope: Scope |
         known = out.get(pid)
         if known is not None and (known.left_on, -known.post_id) >= (left_on, -post_id):
             continue
-        out[pid] = Entry(pid, name, staff_no, unit_id, unit_name, post_id, post_name, due_on,
-                         left_on, path)
+        out[pid] = Entry(
+            pid, name, staff_no, unit_id, unit_name, post_id, post_name, due_on, left_on, path
+        )
     return out
 
 
-def left_reached(stints: list[tuple[date, date | None]], low: date, high: date, years: int,
-                 policy: dict) -> tuple[date, date] | None:
+def left_reached(
+    stints: list[tuple[date, date | None]], low: date, high: date, years: int, policy: dict
+) -> tuple[date, date] | None:
     """(left_on, due_on) of the latest departure from a post whose last day is in
     [low, high] with the threshold reached by then; None when there is none.
 
@@ -188,12 +238,14 @@ def category(row: eligibility.Row, cutoff: date) -> str | None:
     return None
 
 
-def breakdown_units(session: Session, scope: Scope | None, unit: OrgUnit | None
-                    ) -> tuple[list[tuple[int, str, str]], tuple[int, str, str] | None]:
+def breakdown_units(
+    session: Session, scope: Scope | None, unit: OrgUnit | None
+) -> tuple[list[tuple[int, str, str]], tuple[int, str, str] | None]:
     """((id, name, path) of the units the figures break down into, the unit whose own people
     are counted apart or None); one query."""
     stmt = sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id).order_by(
-        OrgUnit.code, OrgUnit.id)
+        OrgUnit.code, OrgUnit.id
+    )
     in_scope = scope.unit_clause() if scope is not None else sa.true()
     if unit is not None:
         children = session.execute(stmt.where(OrgUnit.parent_id == unit.id, in_scope)).all()
@@ -225,19 +277,31 @@ def _row(unit_id, name, counts: dict[str, int]) -> dict:
     return {"org_unit_id": unit_id, "org_unit_name": name, **counts, "rate": rate(counts)}
 
 
-def compute(session: Session, period: Period, *, unit: OrgUnit | None = None,
-            scope: Scope | None = None, today: date | None = None,
-            policy: dict | None = None) -> dict:
+def compute(
+    session: Session,
+    period: Period,
+    *,
+    unit: OrgUnit | None = None,
+    scope: Scope | None = None,
+    today: date | None = None,
+    policy: dict | None = None,
+) -> dict:
     """The 应轮尽轮 figures of a period for a unit's subtree (or the scope): total, per unit
     and the four lists of people."""
     cutoff = min(period.end, today or clock.today())
     policy = policy or get_policy(session)
     unit_path = unit.path if unit is not None else None
     people: dict[str, dict[int, Entry]] = {c: {} for c in CATEGORIES}
-    people["rotated"] = departures(session, period, cutoff, scope=scope, unit_path=unit_path,
-                                   policy=policy)
-    rows = eligibility.compute(session, cutoff, scope=scope,
-                               filters=eligibility.Filters(unit_path=unit_path), policy=policy)
+    people["rotated"] = departures(
+        session, period, cutoff, scope=scope, unit_path=unit_path, policy=policy
+    )
+    rows = eligibility.compute(
+        session,
+        cutoff,
+        scope=scope,
+        filters=eligibility.Filters(unit_path=unit_path),
+        policy=policy,
+    )
     for row in rows:
         where = category(row, cutoff)
         if where is None:
@@ -245,8 +309,16 @@ def compute(session: Session, period: Period, *, unit: OrgUnit | None = None,
         known = people[where].get(row.person_id)
         if known is None or (row.due_on, row.post_id) < (known.due_on, known.post_id):
             people[where][row.person_id] = Entry(
-                row.person_id, row.person_name, row.staff_no, row.org_unit_id,
-                row.org_unit_name, row.post_id, row.post_name, row.due_on, path=row.path)
+                row.person_id,
+                row.person_name,
+                row.staff_no,
+                row.org_unit_id,
+                row.org_unit_name,
+                row.post_id,
+                row.post_name,
+                row.due_on,
+                path=row.path,
+            )
     units, own = breakdown_units(session, scope, unit)
     counts = {u[0]: _counts() for u in units}
     own_counts, total = _counts(), _counts()
@@ -264,9 +336,15 @@ def compute(session: Session, period: Period, *, unit: OrgUnit | None = None,
                 own_counts[name] += 1
             elif target is not None:
                 counts[target][name] += 1
-    lists = {name: [e.as_dict() for e in sorted(
-        people[name].values(), key=lambda e: (e.left_on or e.due_on, e.path, e.staff_no))]
-        for name in CATEGORIES}
+    lists = {
+        name: [
+            e.as_dict()
+            for e in sorted(
+                people[name].values(), key=lambda e: (e.left_on or e.due_on, e.path, e.staff_no)
+            )
+        ]
+        for name in CATEGORIES
+    }
     return {
         "period": str(period),
         "as_of": cutoff,

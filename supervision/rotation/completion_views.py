@@ -37,8 +37,11 @@ def person_url(person_id: int) -> str | None:
 
 def _unit_choices(scope: Scope) -> list[tuple[int, str]]:
     """(id, indented name) of the units in scope, in tree order (one query)."""
-    units = db.session.execute(sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
-                               .where(scope.unit_clause()).order_by(OrgUnit.path)).all()
+    units = db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
+        .where(scope.unit_clause())
+        .order_by(OrgUnit.path)
+    ).all()
     base = min((u.depth for u in units), default=0)
     return [(u.id, "\u3000" * (u.depth - base) + u.name) for u in units]
 
@@ -48,8 +51,11 @@ def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
     if unit is None:
         return []
     ids = path_ids(unit.path)
-    found = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.name)
-                                    .where(OrgUnit.id.in_(ids), scope.unit_clause())).all())
+    found = dict(
+        db.session.execute(
+            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
+        ).all()
+    )
     return [(i, found[i]) for i in ids if i in found]
 
 
@@ -72,10 +78,19 @@ def index():
         unit = completion.get_unit(db.session, scope, _unit_arg())
     except NotFound:
         abort(404)
-    context = {"period_text": text, "unit": unit, "shown": shown, "today": today,
-               "units": _unit_choices(scope), "trail": _trail(scope, unit),
-               "list_titles": list_titles(), "rate_note": rate_note(),
-               "person_url": person_url, "period_error": None, "figures": None}
+    context = {
+        "period_text": text,
+        "unit": unit,
+        "shown": shown,
+        "today": today,
+        "units": _unit_choices(scope),
+        "trail": _trail(scope, unit),
+        "list_titles": list_titles(),
+        "rate_note": rate_note(),
+        "person_url": person_url,
+        "period_error": None,
+        "figures": None,
+    }
     try:
         period = completion.parse_period(text)
     except Invalid as exc:
@@ -86,9 +101,12 @@ def index():
     per = DEFAULT_PER_PAGE
     page = min(page_arg(), max(1, -(-len(people) // per)))
     context.update(
-        period=period, figures=figures, current=Period("year", today.year),
-        page=PageResult(people[(page - 1) * per: page * per], len(people), page, per),
-        downloads=_downloads(period, unit))
+        period=period,
+        figures=figures,
+        current=Period("year", today.year),
+        page=PageResult(people[(page - 1) * per : page * per], len(people), page, per),
+        downloads=_downloads(period, unit),
+    )
     return render_template("rotation/completion.html", **context)
 
 
@@ -97,7 +115,7 @@ def _downloads(period: Period, unit: OrgUnit | None) -> list[tuple[str, str]]:
     args = {"period": str(period)}
     if unit is not None:
         args["org_unit_id"] = unit.id
-    return [(_("Download PDF"), url_for("rotation_reports_api.rotation_completion_pdf",
-                                        **args)),
-            (_("Download Excel"), url_for(
-                "rotation_reports_api.rotation_completion_xlsx", **args))]
+    return [
+        (_("Download PDF"), url_for("rotation_reports_api.rotation_completion_pdf", **args)),
+        (_("Download Excel"), url_for("rotation_reports_api.rotation_completion_xlsx", **args)),
+    ]

@@ -105,25 +105,46 @@ def _people_ids(scope: Scope | None, filters: Filters):
     """A SELECT of the ids of the people concerned (for the side tables)."""
     if filters.person_id is not None and (scope is None or scope.everything):
         return sa.select(sa.literal(filters.person_id))
-    return (sa.select(Person.id).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(people_clause(scope, filters)))
+    return (
+        sa.select(Person.id)
+        .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(people_clause(scope, filters))
+    )
 
 
 def _stints(session: Session, as_of: date, scope: Scope | None, filters: Filters):
     """{(person, post): [columns..., stints]} for every pair whose post is sensitive or a
     leadership position, from ONE query over the assignments started by `as_of`."""
-    conds = [Assignment.start_date <= as_of,
-             sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True)),
-             people_clause(scope, filters)]
+    conds = [
+        Assignment.start_date <= as_of,
+        sa.or_(Post.is_sensitive.is_(True), Post.is_leadership.is_(True)),
+        people_clause(scope, filters),
+    ]
     if filters.post_category is not None:
         conds.append(Post.category == filters.post_category)
     stmt = (
-        sa.select(Assignment.person_id, Assignment.post_id, Assignment.start_date,
-                  Assignment.end_date,
-                  Person.name, Person.staff_no, Person.personnel_type, Person.org_unit_id,
-                  Person.retirement_date, Person.probation_until, OrgUnit.name, OrgUnit.path,
-                  Post.name, Post.code, Post.category, Post.org_unit_id, Post.is_sensitive,
-                  Post.is_leadership, Post.is_technical, Post.rotation_years)
+        sa.select(
+            Assignment.person_id,
+            Assignment.post_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Person.name,
+            Person.staff_no,
+            Person.personnel_type,
+            Person.org_unit_id,
+            Person.retirement_date,
+            Person.probation_until,
+            OrgUnit.name,
+            OrgUnit.path,
+            Post.name,
+            Post.code,
+            Post.category,
+            Post.org_unit_id,
+            Post.is_sensitive,
+            Post.is_leadership,
+            Post.is_technical,
+            Post.rotation_years,
+        )
         .join(Person, Person.id == Assignment.person_id)
         .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
         .join(Post, Post.id == Assignment.post_id)
@@ -141,31 +162,47 @@ def _stints(session: Session, as_of: date, scope: Scope | None, filters: Filters
 
 def _holds(session, people) -> dict[int, int]:
     """{person: hold id} of unreleased holds."""
-    stmt = (sa.select(RotationHold.person_id, RotationHold.id)
-            .where(RotationHold.released_at.is_(None), RotationHold.person_id.in_(people))
-            .order_by(RotationHold.id))
+    stmt = (
+        sa.select(RotationHold.person_id, RotationHold.id)
+        .where(RotationHold.released_at.is_(None), RotationHold.person_id.in_(people))
+        .order_by(RotationHold.id)
+    )
     return dict(_rows(session, stmt))
 
 
 def _deferrals(session, people, as_of: date) -> dict[int, tuple[int, date]]:
     """{person: (deferral id, expires_on)} of the deferral in force lasting longest."""
-    stmt = (sa.select(RotationDeferral.person_id, RotationDeferral.id, RotationDeferral.expires_on)
-            .where(RotationDeferral.revoked_at.is_(None), RotationDeferral.meeting_date <= as_of,
-                   RotationDeferral.expires_on >= as_of, RotationDeferral.person_id.in_(people))
-            .order_by(RotationDeferral.expires_on, RotationDeferral.id))
+    stmt = (
+        sa.select(RotationDeferral.person_id, RotationDeferral.id, RotationDeferral.expires_on)
+        .where(
+            RotationDeferral.revoked_at.is_(None),
+            RotationDeferral.meeting_date <= as_of,
+            RotationDeferral.expires_on >= as_of,
+            RotationDeferral.person_id.in_(people),
+        )
+        .order_by(RotationDeferral.expires_on, RotationDeferral.id)
+    )
     return {pid: (did, exp) for pid, did, exp in _rows(session, stmt)}
 
 
 def _planned(session, people) -> dict[int, int]:
     """{person: plan id} of people in an approved plan not yet executed."""
-    stmt = (sa.select(RotationPlanItem.person_id, RotationPlan.id)
-            .join(RotationPlan, RotationPlan.id == RotationPlanItem.plan_id)
-            .where(RotationPlan.status == "approved", RotationPlanItem.person_id.in_(people)))
+    stmt = (
+        sa.select(RotationPlanItem.person_id, RotationPlan.id)
+        .join(RotationPlan, RotationPlan.id == RotationPlanItem.plan_id)
+        .where(RotationPlan.status == "approved", RotationPlanItem.person_id.in_(people))
+    )
     return dict(_rows(session, stmt))
 
 
-def compute(session: Session, as_of: date, *, scope: Scope | None = None,
-            filters: Filters | None = None, policy: dict | None = None) -> list[Row]:
+def compute(
+    session: Session,
+    as_of: date,
+    *,
+    scope: Scope | None = None,
+    filters: Filters | None = None,
+    policy: dict | None = None,
+) -> list[Row]:
     """Eligibility rows as of a date, sorted: most urgent status first, then due date."""
     filters = filters or Filters()
     policy = policy or get_policy(session)
@@ -181,37 +218,91 @@ def compute(session: Session, as_of: date, *, scope: Scope | None = None,
         history = stints[(pid, post_id)]
         if not any(end is None or end >= as_of for _start, end in history):
             continue  # not held on as_of
-        (name, staff_no, ptype, unit_id, retirement, probation, unit_name, path, post_name,
-         post_code, category, post_unit, sensitive, leadership, technical, years) = cols
-        threshold = rules.threshold_years(policy, rotation_years=years, is_sensitive=sensitive,
-                                          is_leadership=leadership, personnel_type=ptype)
-        tenure = rules.tenure(history, as_of, threshold, policy["tenure_mode"],
-                              policy["gap_tolerance_days"])
+        (
+            name,
+            staff_no,
+            ptype,
+            unit_id,
+            retirement,
+            probation,
+            unit_name,
+            path,
+            post_name,
+            post_code,
+            category,
+            post_unit,
+            sensitive,
+            leadership,
+            technical,
+            years,
+        ) = cols
+        threshold = rules.threshold_years(
+            policy,
+            rotation_years=years,
+            is_sensitive=sensitive,
+            is_leadership=leadership,
+            personnel_type=ptype,
+        )
+        tenure = rules.tenure(
+            history, as_of, threshold, policy["tenure_mode"], policy["gap_tolerance_days"]
+        )
         near = rules.near_retirement(retirement, as_of, policy["retirement_window_days"])
         deferral = deferrals.get(pid)
-        status = rules.status(due_on=tenure.due_on, as_of=as_of,
-                              upcoming_days=policy["upcoming_days"], blocked=pid in holds,
-                              planned=pid in planned, deferred=deferral is not None or near)
+        status = rules.status(
+            due_on=tenure.due_on,
+            as_of=as_of,
+            upcoming_days=policy["upcoming_days"],
+            blocked=pid in holds,
+            planned=pid in planned,
+            deferred=deferral is not None or near,
+        )
         reasons = rules.reasons(
-            near_retirement=near, on_probation=probation is not None and probation >= as_of,
-            under_review=pid in holds, deferred=deferral is not None, technical_post=technical,
-            leader_term=leadership)
-        out.append(Row(
-            person_id=pid, post_id=post_id, tenure_start=tenure.start, tenure_days=tenure.days,
-            threshold_years=threshold, due_on=tenure.due_on, status=status, reasons=reasons,
-            person_name=name, staff_no=staff_no, personnel_type=ptype, org_unit_id=unit_id,
-            org_unit_name=unit_name, path=path, post_name=post_name, post_code=post_code,
-            post_category=category, post_unit_id=post_unit, retirement_date=retirement,
-            probation_until=probation,
-            deferral_id=deferral[0] if deferral else None,
-            deferral_expires_on=deferral[1] if deferral else None,
-            plan_id=planned.get(pid), stints=sorted(history, key=lambda s: s[0])))
+            near_retirement=near,
+            on_probation=probation is not None and probation >= as_of,
+            under_review=pid in holds,
+            deferred=deferral is not None,
+            technical_post=technical,
+            leader_term=leadership,
+        )
+        out.append(
+            Row(
+                person_id=pid,
+                post_id=post_id,
+                tenure_start=tenure.start,
+                tenure_days=tenure.days,
+                threshold_years=threshold,
+                due_on=tenure.due_on,
+                status=status,
+                reasons=reasons,
+                person_name=name,
+                staff_no=staff_no,
+                personnel_type=ptype,
+                org_unit_id=unit_id,
+                org_unit_name=unit_name,
+                path=path,
+                post_name=post_name,
+                post_code=post_code,
+                post_category=category,
+                post_unit_id=post_unit,
+                retirement_date=retirement,
+                probation_until=probation,
+                deferral_id=deferral[0] if deferral else None,
+                deferral_expires_on=deferral[1] if deferral else None,
+                plan_id=planned.get(pid),
+                stints=sorted(history, key=lambda s: s[0]),
+            )
+        )
     out.sort(key=lambda r: (STATUS_ORDER[r.status], r.due_on, r.path, r.staff_no, r.post_code))
     return out
 
 
-def for_person(session: Session, person_id: int, as_of: date, *,
-               scope: Scope | None = None, policy: dict | None = None) -> list[Row]:
+def for_person(
+    session: Session,
+    person_id: int,
+    as_of: date,
+    *,
+    scope: Scope | None = None,
+    policy: dict | None = None,
+) -> list[Row]:
     """The rows of one person (their sensitive and leadership posts held on `as_of`)."""
-    return compute(session, as_of, scope=scope, filters=Filters(person_id=person_id),
-                   policy=policy)
+    return compute(session, as_of, scope=scope, filters=Filters(person_id=person_id), policy=policy)

@@ -34,12 +34,19 @@ from supervision.rotation import rules
 
 #: Bootstrap badge classes of the statuses.
 STATUS_CLASSES = {
-    "blocked": "text-bg-dark", "planned": "text-bg-info", "deferred": "text-bg-secondary",
-    "due": "text-bg-danger", "upcoming": "text-bg-warning", "not_due": "text-bg-light border",
+    "blocked": "text-bg-dark",
+    "planned": "text-bg-info",
+    "deferred": "text-bg-secondary",
+    "due": "text-bg-danger",
+    "upcoming": "text-bg-warning",
+    "not_due": "text-bg-light border",
 }
 PLAN_STATUS_CLASSES = {
-    "draft": "text-bg-light border", "submitted": "text-bg-info", "approved": "text-bg-success",
-    "rejected": "text-bg-danger", "executed": "text-bg-secondary",
+    "draft": "text-bg-light border",
+    "submitted": "text-bg-info",
+    "approved": "text-bg-success",
+    "rejected": "text-bg-danger",
+    "executed": "text-bg-secondary",
 }
 PROBLEM_LABELS = {
     "probation": _l("On probation"),
@@ -83,8 +90,11 @@ class _Mandatory:
 
 
 def _text(label, max_len, required=False):
-    return StringField(label, validators=[*([_Mandatory()] if required else []),
-                                          Length(max=max_len)], filters=[_strip])
+    return StringField(
+        label,
+        validators=[*([_Mandatory()] if required else []), Length(max=max_len)],
+        filters=[_strip],
+    )
 
 
 def _date(label, required=False):
@@ -104,8 +114,9 @@ def put_errors(form: FlaskForm, exc: ServiceError, field_map: dict[str, str] | N
     field_map = field_map or {}
     for key, messages in (exc.errors or {}).items():
         if isinstance(messages, dict):  # a plan's items: {index: {field: messages}}
-            form.form_errors.extend(str(m) for by in messages.values() for ms in by.values()
-                                    for m in ms)
+            form.form_errors.extend(
+                str(m) for by in messages.values() for ms in by.values() for m in ms
+            )
             continue
         field = form._fields.get(field_map.get(key, key))
         if field is None:
@@ -163,7 +174,12 @@ def parse_candidates(values: list[str]) -> list[tuple[int, int]]:
     pairs = []
     for value in values[:1000]:
         left, _sep, right = value.partition(":")
-        if left.isdigit() and right.isdigit() and 0 < int(left) <= MAX_ID and 0 < int(right) <= MAX_ID:
+        if (
+            left.isdigit()
+            and right.isdigit()
+            and 0 < int(left) <= MAX_ID
+            and 0 < int(right) <= MAX_ID
+        ):
             pairs.append((int(left), int(right)))
     return pairs
 
@@ -176,8 +192,10 @@ class AddCandidatesForm(FlaskForm):
 
     def set_choices(self, drafts) -> None:
         """Offer the draft plans, and a new plan first."""
-        self.plan_id.choices = [SelectChoice("", _("— a new plan —")),
-                                *[SelectChoice(p.id, p.name) for p in drafts]]
+        self.plan_id.choices = [
+            SelectChoice("", _("— a new plan —")),
+            *[SelectChoice(p.id, p.name) for p in drafts],
+        ]
 
     def validate_new_plan_name(self, field) -> None:
         """A new plan needs a name."""
@@ -211,9 +229,20 @@ class PlanEditForm(FlaskForm):
     @classmethod
     def of(cls, plan) -> PlanEditForm:
         """The editor filled from a saved plan."""
-        return cls(formdata=None, data={"name": plan.name, "items": [
-            {"person_id": i.person_id, "to_post_code": i.to_post.code if i.to_post else "",
-             "effective_date": i.effective_date} for i in plan.items]})
+        return cls(
+            formdata=None,
+            data={
+                "name": plan.name,
+                "items": [
+                    {
+                        "person_id": i.person_id,
+                        "to_post_code": i.to_post.code if i.to_post else "",
+                        "effective_date": i.effective_date,
+                    }
+                    for i in plan.items
+                ],
+            },
+        )
 
     def has_errors(self) -> bool:
         """Whether anything is wrong (the rows' errors added after validation included)."""
@@ -227,7 +256,7 @@ class PlanEditForm(FlaskForm):
         items = errors.get("items")
         if isinstance(items, list):
             self.form_errors.extend(str(m) for m in items)
-        for index, by_field in (items.items() if isinstance(items, dict) else ()):
+        for index, by_field in items.items() if isinstance(items, dict) else ():
             row = rows[int(index)] if int(index) < len(rows) else None
             for key, messages in by_field.items():
                 target = row[self.ROW_FIELDS[key]] if row and key in self.ROW_FIELDS else None
@@ -264,8 +293,11 @@ class ApproveForm(FlaskForm):
 class RejectForm(FlaskForm):
     """The party committee's rejection of a submitted plan, with its reason."""
 
-    comment = TextAreaField(_l("Why the plan is rejected"), validators=[_Mandatory(), Length(max=2000)],
-                            filters=[_strip])
+    comment = TextAreaField(
+        _l("Why the plan is rejected"),
+        validators=[_Mandatory(), Length(max=2000)],
+        filters=[_strip],
+    )
 
 
 class ConfirmForm(FlaskForm):
@@ -276,7 +308,9 @@ class DeferralForm(FlaskForm):
     """暂缓轮岗: the party committee's decision to defer one person's rotation."""
 
     staff_no = _text(_l("Staff number"), 32, required=True)
-    reason = TextAreaField(_l("Reason"), validators=[_Mandatory(), Length(max=2000)], filters=[_strip])
+    reason = TextAreaField(
+        _l("Reason"), validators=[_Mandatory(), Length(max=2000)], filters=[_strip]
+    )
     meeting_date = _date(_l("Date of the party committee meeting"), required=True)
     minutes_no = _text(_l("Minutes number"), 64, required=True)
     expires_on = _date(_l("Deferred until"), required=True)
@@ -285,17 +319,24 @@ class DeferralForm(FlaskForm):
 
     def to_data(self, person: int | None) -> dict:
         """The deferral fields for services.create_deferral."""
-        return {"person_id": person, "reason": self.reason.data or "",
-                "meeting_date": self.meeting_date.data, "minutes_no": self.minutes_no.data or "",
-                "expires_on": self.expires_on.data}
+        return {
+            "person_id": person,
+            "reason": self.reason.data or "",
+            "meeting_date": self.meeting_date.data,
+            "minutes_no": self.minutes_no.data or "",
+            "expires_on": self.expires_on.data,
+        }
 
 
 class HoldForm(FlaskForm):
     """不得转任: the discipline committee blocks a person's move while reviewing them."""
 
     staff_no = _text(_l("Staff number"), 32, required=True)
-    reason = TextAreaField(_l("Reason (seen only by the discipline committee)"),
-                           validators=[_Mandatory(), Length(max=2000)], filters=[_strip])
+    reason = TextAreaField(
+        _l("Reason (seen only by the discipline committee)"),
+        validators=[_Mandatory(), Length(max=2000)],
+        filters=[_strip],
+    )
 
     FIELD_MAP = {"person_id": "staff_no"}
 
@@ -311,9 +352,11 @@ class PolicyForm(FlaskForm):
     police_years = _whole(_l("Sworn police in a sensitive post (years)"))
     auxiliary_years = _whole(_l("Auxiliary police in a sensitive post (years)"))
     leader_years = _whole(_l("Same leadership position (years)"))
-    tenure_mode = SelectField(_l("Tenure counting"),
-                              choices=[SelectChoice(k, v) for k, v in TENURE_MODE_LABELS.items()],
-                              validators=[InputRequired()])
+    tenure_mode = SelectField(
+        _l("Tenure counting"),
+        choices=[SelectChoice(k, v) for k, v in TENURE_MODE_LABELS.items()],
+        validators=[InputRequired()],
+    )
     gap_tolerance_days = _whole(_l("A gap shorter than this does not break the tenure (days)"))
     upcoming_days = _whole(_l("Due soon this long before the due date (days)"))
     retirement_window_days = _whole(_l("Deferred automatically this close to retirement (days)"))

@@ -29,23 +29,27 @@ class RotationDeferral(db.Model):
     __tablename__ = "rotation_deferrals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     reason: Mapped[str] = mapped_column(sa.Text)
     meeting_date: Mapped[date]
     #: 会议纪要编号 of the committee decision.
     minutes_no: Mapped[str] = mapped_column(sa.String(64))
     expires_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     #: A deferral entered by mistake is revoked, not deleted.
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     person: Mapped[Person] = relationship()
 
-    __table_args__ = (
-        sa.CheckConstraint("expires_on >= meeting_date", name="dates"),
-    )
+    __table_args__ = (sa.CheckConstraint("expires_on >= meeting_date", name="dates"),)
 
 
 class RotationHold(db.Model):
@@ -59,12 +63,18 @@ class RotationHold(db.Model):
     __tablename__ = "rotation_holds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
     reason: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    released_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    released_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     person: Mapped[Person] = relationship()
 
@@ -77,16 +87,22 @@ class RotationPlan(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The party committee's decision: approval (meeting date and minutes) or rejection.
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     meeting_date: Mapped[date | None]
     minutes_no: Mapped[str | None] = mapped_column(sa.String(64))
     decision_comment: Mapped[str] = mapped_column(sa.Text, default="")
     executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    executed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    executed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     items: Mapped[list[RotationPlanItem]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="RotationPlanItem.position"
@@ -108,7 +124,9 @@ class RotationPlanItem(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(sa.ForeignKey("rotation_plans.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(default=0)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True
+    )
     from_post_id: Mapped[int] = mapped_column(sa.ForeignKey("posts.id", ondelete="RESTRICT"))
     #: Drafts may leave the destination and date open; submitting needs them.
     to_post_id: Mapped[int | None] = mapped_column(sa.ForeignKey("posts.id", ondelete="RESTRICT"))

@@ -45,45 +45,67 @@ def plans_index():
     status = 200
     if request.method == "POST":
         require_roles(*ROTATION_PLAN)
-        plan, status = f.submit(form, lambda: plans.create_plan(
-            db.session, {"name": form.name.data or "", "items": []}, current_user.id))
+        plan, status = f.submit(
+            form,
+            lambda: plans.create_plan(
+                db.session, {"name": form.name.data or "", "items": []}, current_user.id
+            ),
+        )
         if plan is not None:
             flash(_("Plan created. Add people from the eligibility list or below."), "success")
             return redirect(url_for("rotation.plan", plan_id=plan.id))
     chosen = _choice("status", labels.PLAN_STATUS_LABELS)
-    count = (sa.select(sa.func.count(RotationPlanItem.id))
-             .where(RotationPlanItem.plan_id == RotationPlan.id).scalar_subquery())
+    count = (
+        sa.select(sa.func.count(RotationPlanItem.id))
+        .where(RotationPlanItem.plan_id == RotationPlan.id)
+        .scalar_subquery()
+    )
     page = paginate(plans.list_plans(chosen).add_columns(count), scalars=False)
     return render_template("rotation/plans.html", page=page, chosen=chosen, form=form), status
 
 
 def _plan(plan_id: int) -> RotationPlan:
     """The plan with its items, people and posts loaded in a fixed number of queries."""
-    plan = db.session.scalar(sa.select(RotationPlan).where(RotationPlan.id == plan_id).options(
-        selectinload(RotationPlan.items).options(
-            joinedload(RotationPlanItem.person).joinedload(Person.org_unit),
-            joinedload(RotationPlanItem.from_post).joinedload(Post.org_unit),
-            joinedload(RotationPlanItem.to_post).joinedload(Post.org_unit),
-            joinedload(RotationPlanItem.closed_assignment),
-            joinedload(RotationPlanItem.opened_assignment))))
+    plan = db.session.scalar(
+        sa.select(RotationPlan)
+        .where(RotationPlan.id == plan_id)
+        .options(
+            selectinload(RotationPlan.items).options(
+                joinedload(RotationPlanItem.person).joinedload(Person.org_unit),
+                joinedload(RotationPlanItem.from_post).joinedload(Post.org_unit),
+                joinedload(RotationPlanItem.to_post).joinedload(Post.org_unit),
+                joinedload(RotationPlanItem.closed_assignment),
+                joinedload(RotationPlanItem.opened_assignment),
+            )
+        )
+    )
     if plan is None:
         abort(404)
     return plan
 
 
 def _plan_page(plan: RotationPlan, status: int = 200, error: str | None = None, **forms):
-    problems = {} if plan.status in ("rejected", "executed") else plans.plan_problems(db.session, plan)
+    problems = (
+        {} if plan.status in ("rejected", "executed") else plans.plan_problems(db.session, plan)
+    )
     forms.setdefault("edit_form", f.PlanEditForm.of(plan))
     forms.setdefault("add_form", f.AddItemForm(formdata=None))
     forms.setdefault("approve_form", f.ApproveForm(formdata=None))
     forms.setdefault("reject_form", f.RejectForm(formdata=None))
     forms.setdefault("row_errors", {})
-    post_options = db.session.execute(sa.select(Post.code, Post.name).order_by(Post.code).limit(100)).all()
-    return render_template("rotation/plan.html", plan=plan, problems=problems, error=error,
-                           items_by_person={i.person_id: i for i in plan.items},
-                           problems_by_person={plan.items[i].person_id: found
-                                               for i, found in problems.items()},
-                           post_options=post_options, **forms), status
+    post_options = db.session.execute(
+        sa.select(Post.code, Post.name).order_by(Post.code).limit(100)
+    ).all()
+    return render_template(
+        "rotation/plan.html",
+        plan=plan,
+        problems=problems,
+        error=error,
+        items_by_person={i.person_id: i for i in plan.items},
+        problems_by_person={plan.items[i].person_id: found for i, found in problems.items()},
+        post_options=post_options,
+        **forms,
+    ), status
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -103,10 +125,15 @@ def plan_save(plan_id: int):
     valid = form.validate()
     by_person = {i.person_id: i for i in plan.items}
     rows = [r for r in form.items if _int(r.person_id.data) in by_person]
-    items = [{"person_id": by_person[_int(r.person_id.data)].person_id,
-              "from_post_id": by_person[_int(r.person_id.data)].from_post_id,
-              "to_post_id": f.post_id(r.to_post_code), "effective_date": r.effective_date.data}
-             for r in rows]
+    items = [
+        {
+            "person_id": by_person[_int(r.person_id.data)].person_id,
+            "from_post_id": by_person[_int(r.person_id.data)].from_post_id,
+            "to_post_id": f.post_id(r.to_post_code),
+            "effective_date": r.effective_date.data,
+        }
+        for r in rows
+    ]
     submit = request.form.get("action") == "submit"
     try:
         plans.update_plan(db.session, plan, {"name": form.name.data or "", "items": items})
@@ -138,8 +165,12 @@ def plan_add(plan_id: int):
             f.add_errors(form.staff_no, [_("A staff number is required.")])
         if not form.from_post_code.data:
             f.add_errors(form.from_post_code, [_("A post code is required.")])
-        new = {"person_id": f.person_id(form.staff_no), "from_post_id": f.post_id(form.from_post_code),
-               "to_post_id": None, "effective_date": None}
+        new = {
+            "person_id": f.person_id(form.staff_no),
+            "from_post_id": f.post_id(form.from_post_code),
+            "to_post_id": None,
+            "effective_date": None,
+        }
         if form.errors:
             return None
         try:
@@ -148,9 +179,17 @@ def plan_add(plan_id: int):
             # The new item's messages go on its fields; the other items' on top of the form.
             items = (exc.errors or {}).get("items")
             if isinstance(items, dict):
-                others = [m for i, by in items.items() if i != len(current)
-                          for ms in by.values() for m in ms]
-                exc.errors = {**items.get(len(current), {}), **({"items": others} if others else {})}
+                others = [
+                    m
+                    for i, by in items.items()
+                    if i != len(current)
+                    for ms in by.values()
+                    for m in ms
+                ]
+                exc.errors = {
+                    **items.get(len(current), {}),
+                    **({"items": others} if others else {}),
+                }
             raise
         return plan
 
@@ -168,12 +207,19 @@ def plan_remove(plan_id: int):
     require_roles(*ROTATION_PLAN)
     plan = _plan(plan_id)
     gone = _int(request.form.get("person_id"))
-    items = [{k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items if i.person_id != gone]
+    items = [
+        {k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items if i.person_id != gone
+    ]
     form = f.ConfirmForm()
     saved, status = f.submit(form, lambda: plans.update_plan(db.session, plan, {"items": items}))
     if saved is None:
-        return _plan_page(_plan(plan_id), status, error=" ".join(
-            [_("The person could not be taken out of the plan."), *form.form_errors]))
+        return _plan_page(
+            _plan(plan_id),
+            status,
+            error=" ".join(
+                [_("The person could not be taken out of the plan."), *form.form_errors]
+            ),
+        )
     flash(_("Person taken out of the plan."), "success")
     return redirect(url_for("rotation.plan", plan_id=plan_id))
 
@@ -199,9 +245,19 @@ def plan_approve(plan_id: int):
     require_roles(*ROTATION_DECIDE)
     plan = _plan(plan_id)
     form = f.ApproveForm()
-    done, status = f.submit(form, lambda: plans.approve_plan(db.session, plan, {
-        "meeting_date": form.meeting_date.data, "minutes_no": form.minutes_no.data or "",
-        "comment": form.comment.data or ""}, current_user.id))
+    done, status = f.submit(
+        form,
+        lambda: plans.approve_plan(
+            db.session,
+            plan,
+            {
+                "meeting_date": form.meeting_date.data,
+                "minutes_no": form.minutes_no.data or "",
+                "comment": form.comment.data or "",
+            },
+            current_user.id,
+        ),
+    )
     if done:
         flash(_("The party committee's approval is recorded."), "success")
         return redirect(url_for("rotation.plan", plan_id=plan_id))
@@ -215,8 +271,12 @@ def plan_reject(plan_id: int):
     require_roles(*ROTATION_DECIDE)
     plan = _plan(plan_id)
     form = f.RejectForm()
-    done, status = f.submit(form, lambda: plans.reject_plan(
-        db.session, plan, {"comment": form.comment.data or ""}, current_user.id))
+    done, status = f.submit(
+        form,
+        lambda: plans.reject_plan(
+            db.session, plan, {"comment": form.comment.data or ""}, current_user.id
+        ),
+    )
     if done:
         flash(_("The party committee's rejection is recorded."), "success")
         return redirect(url_for("rotation.plan", plan_id=plan_id))
@@ -248,7 +308,9 @@ def post_options():
     require_roles(*ROTATION_PLAN)
     q = request.args.get("q", "").strip()[:64]
     stmt = queries.posts(current_scope(), q=q or None).options(joinedload(Post.org_unit)).limit(30)
-    return jsonify([{"code": p.code, "label": f"{p.name} · {p.org_unit.name}"}
-                    for p in db.session.scalars(stmt)])
-
-
+    return jsonify(
+        [
+            {"code": p.code, "label": f"{p.name} · {p.org_unit.name}"}
+            for p in db.session.scalars(stmt)
+        ]
+    )

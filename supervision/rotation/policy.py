@@ -27,8 +27,9 @@ def _validate(values: dict) -> dict[str, list[str]]:
     for field, messages in rules.validate_policy(values).items():
         if field in rules.BOUNDS:
             low, high = rules.BOUNDS[field]
-            errors[field] = [str(_l("Must be a whole number from %(low)s to %(high)s.",
-                                    low=low, high=high))]
+            errors[field] = [
+                str(_l("Must be a whole number from %(low)s to %(high)s.", low=low, high=high))
+            ]
         else:
             errors[field] = [str(_MESSAGES.get(m, m)) for m in messages]
     return errors

@@ -21,8 +21,14 @@ from supervision.common.periods import anniversary
 TENURE_MODES = ("continuous", "cumulative")
 #: First match wins, in this order (SPEC §7).
 STATUSES = ("blocked", "planned", "deferred", "due", "upcoming", "not_due")
-REASONS = ("near_retirement", "probation", "under_review", "deferred", "technical_post",
-           "leader_term")
+REASONS = (
+    "near_retirement",
+    "probation",
+    "under_review",
+    "deferred",
+    "technical_post",
+    "leader_term",
+)
 
 DEFAULT_POLICY: dict = {
     "police_years": 5,
@@ -60,8 +66,14 @@ def validate_policy(values: Mapping) -> dict[str, list[str]]:
     return errors
 
 
-def threshold_years(policy: Mapping, *, rotation_years: int | None, is_sensitive: bool,
-                    is_leadership: bool, personnel_type: str) -> int:
+def threshold_years(
+    policy: Mapping,
+    *,
+    rotation_years: int | None,
+    is_sensitive: bool,
+    is_leadership: bool,
+    personnel_type: str,
+) -> int:
     """Years in the post after which its holder is due.
 
     The post's own `rotation_years` wins. Otherwise a sensitive post counts by personnel
@@ -72,12 +84,15 @@ def threshold_years(policy: Mapping, *, rotation_years: int | None, is_sensitive
         return rotation_years
     years = []
     if is_sensitive:
-        years.append(policy["auxiliary_years"] if personnel_type == "auxiliary"
-                     else policy["police_years"])
+        years.append(
+            policy["auxiliary_years"] if personnel_type == "auxiliary" else policy["police_years"]
+        )
     if is_leadership:
         years.append(policy["leader_years"])
     if not years:
-        raise ValueError("a post that is neither sensitive nor a leadership position has no rotation threshold")
+        raise ValueError(
+            "a post that is neither sensitive nor a leadership position has no rotation threshold"
+        )
     return min(years)
 
 
@@ -96,15 +111,19 @@ def _gap_breaks(prev_end: date, next_start: date, tolerance: int) -> bool:
     return gap > 0 and gap >= tolerance
 
 
-def runs(stints: Iterable[tuple[date, date | None]], gap_tolerance_days: int
-         ) -> list[tuple[date, date | None]]:
+def runs(
+    stints: Iterable[tuple[date, date | None]], gap_tolerance_days: int
+) -> list[tuple[date, date | None]]:
     """Merge stints (start, end or None) in one post into continuous runs: a gap shorter
     than the tolerance does not break a run. Stints must not overlap (the database refuses
     overlapping assignments to the same post)."""
     merged: list[list] = []
     for start, end in sorted(stints, key=lambda s: s[0]):
-        if merged and merged[-1][1] is not None and not _gap_breaks(merged[-1][1], start,
-                                                                    gap_tolerance_days):
+        if (
+            merged
+            and merged[-1][1] is not None
+            and not _gap_breaks(merged[-1][1], start, gap_tolerance_days)
+        ):
             merged[-1][1] = end
         elif merged and merged[-1][1] is None:
             # An open stint followed by another would overlap: keep the run open.
@@ -114,8 +133,13 @@ def runs(stints: Iterable[tuple[date, date | None]], gap_tolerance_days: int
     return [(s, e) for s, e in merged]
 
 
-def tenure(stints: Sequence[tuple[date, date | None]], as_of: date, years: int, mode: str,
-           gap_tolerance_days: int) -> Tenure | None:
+def tenure(
+    stints: Sequence[tuple[date, date | None]],
+    as_of: date,
+    years: int,
+    mode: str,
+    gap_tolerance_days: int,
+) -> Tenure | None:
     """Tenure in one post as of `as_of` from its stints (start, inclusive end or None).
 
     Stints starting after `as_of` are ignored; None when none has started. The due date
@@ -151,8 +175,9 @@ def near_retirement(retirement_date: date | None, as_of: date, window_days: int)
     return retirement_date is not None and (retirement_date - as_of).days <= window_days
 
 
-def status(*, due_on: date, as_of: date, upcoming_days: int, blocked: bool, planned: bool,
-           deferred: bool) -> str:
+def status(
+    *, due_on: date, as_of: date, upcoming_days: int, blocked: bool, planned: bool, deferred: bool
+) -> str:
     """The first matching status of SPEC §7 (`deferred` includes near retirement)."""
     if blocked:
         return "blocked"
@@ -167,8 +192,15 @@ def status(*, due_on: date, as_of: date, upcoming_days: int, blocked: bool, plan
     return "not_due"
 
 
-def reasons(*, near_retirement: bool, on_probation: bool, under_review: bool, deferred: bool,
-            technical_post: bool, leader_term: bool) -> list[str]:
+def reasons(
+    *,
+    near_retirement: bool,
+    on_probation: bool,
+    under_review: bool,
+    deferred: bool,
+    technical_post: bool,
+    leader_term: bool,
+) -> list[str]:
     """Every reason code that applies, in the order of REASONS."""
     flags = {
         "near_retirement": near_retirement,

@@ -34,9 +34,14 @@ def _date(**kwargs) -> fields.Date:
 
 def _setting(field: str, description: str) -> fields.Int:
     low, high = rules.BOUNDS[field]
-    return fields.Int(strict=True, metadata={
-        "description": f"{description} (default {rules.DEFAULT_POLICY[field]})",
-        "minimum": low, "maximum": high})
+    return fields.Int(
+        strict=True,
+        metadata={
+            "description": f"{description} (default {rules.DEFAULT_POLICY[field]})",
+            "minimum": low,
+            "maximum": high,
+        },
+    )
 
 
 # ------------------------------------------------------------------ policy
@@ -48,14 +53,19 @@ class PolicySchema(BaseSchema):
     police_years = _setting("police_years", "years for sworn police in a sensitive post")
     auxiliary_years = _setting("auxiliary_years", "years for auxiliary police in a sensitive post")
     leader_years = _setting("leader_years", "years in the same leadership position")
-    tenure_mode = fields.Str(metadata={
-        "enum": list(rules.TENURE_MODES),
-        "description": "continuous (from the latest unbroken run) or cumulative (all days)"})
-    gap_tolerance_days = _setting("gap_tolerance_days",
-                                  "continuous mode: a shorter gap does not break the tenure")
+    tenure_mode = fields.Str(
+        metadata={
+            "enum": list(rules.TENURE_MODES),
+            "description": "continuous (from the latest unbroken run) or cumulative (all days)",
+        }
+    )
+    gap_tolerance_days = _setting(
+        "gap_tolerance_days", "continuous mode: a shorter gap does not break the tenure"
+    )
     upcoming_days = _setting("upcoming_days", "upcoming this long before the due date")
-    retirement_window_days = _setting("retirement_window_days",
-                                      "deferred automatically this close to retirement_date")
+    retirement_window_days = _setting(
+        "retirement_window_days", "deferred automatically this close to retirement_date"
+    )
 
 
 # ------------------------------------------------------------------ eligibility
@@ -75,8 +85,9 @@ class EligibilityRowSchema(BaseSchema):
     post_id = fields.Int()
     tenure_start = fields.Date()
     tenure_days = fields.Int(metadata={"description": "whole days in the post before as_of"})
-    threshold_years = fields.Int(metadata={"description": "the post's rotation_years, else "
-                                                          "the policy's"})
+    threshold_years = fields.Int(
+        metadata={"description": "the post's rotation_years, else the policy's"}
+    )
     due_on = fields.Date(metadata={"description": "the day the threshold is (or will be) reached"})
     status = fields.Str(metadata={"enum": list(rules.STATUSES)})
     reasons = fields.List(fields.Str(metadata={"enum": list(rules.REASONS)}))
@@ -96,38 +107,56 @@ class DeferralSchema(BaseSchema):
     id = fields.Int(dump_only=True)
     person_id = Id(required=True)
     reason = fields.Str(required=True, validate=text(MAX_REASON, min_len=1))
-    meeting_date = _date(required=True, metadata={"description": "the committee meeting (党委研究)"})
-    minutes_no = fields.Str(required=True, validate=one_line(MAX_MINUTES_NO),
-                            metadata={"description": "会议纪要编号"})
+    meeting_date = _date(
+        required=True, metadata={"description": "the committee meeting (党委研究)"}
+    )
+    minutes_no = fields.Str(
+        required=True, validate=one_line(MAX_MINUTES_NO), metadata={"description": "会议纪要编号"}
+    )
     expires_on = _date(required=True, metadata={"description": "last day in force"})
     created_at = LocalDateTime(dump_only=True)
     revoked_at = LocalDateTime(dump_only=True, allow_none=True)
     in_force = fields.Function(
-        lambda d: d.revoked_at is None and rules.in_force(d.meeting_date, d.expires_on,
-                                                          clock.today()),
-        dump_only=True, metadata={"type": "boolean", "description": "not revoked, and today "
-                                                                     "is within meeting_date..expires_on"})
+        lambda d: (
+            d.revoked_at is None and rules.in_force(d.meeting_date, d.expires_on, clock.today())
+        ),
+        dump_only=True,
+        metadata={
+            "type": "boolean",
+            "description": "not revoked, and today is within meeting_date..expires_on",
+        },
+    )
 
 
 class DeferralQuery(BaseSchema):
     person_id = Id()
-    current = fields.Bool(metadata={"description": "true: only those in force today; false: "
-                                                   "only those not in force; default: all"})
+    current = fields.Bool(
+        metadata={
+            "description": "true: only those in force today; false: "
+            "only those not in force; default: all"
+        }
+    )
 
 
 class HoldSchema(BaseSchema):
     id = fields.Int(dump_only=True)
     person_id = Id(required=True)
-    reason = fields.Str(required=True, validate=text(MAX_REASON, min_len=1),
-                        metadata={"description": "confidential to the discipline roles"})
+    reason = fields.Str(
+        required=True,
+        validate=text(MAX_REASON, min_len=1),
+        metadata={"description": "confidential to the discipline roles"},
+    )
     created_at = LocalDateTime(dump_only=True)
     released_at = LocalDateTime(dump_only=True, allow_none=True)
 
 
 class HoldQuery(BaseSchema):
     person_id = Id()
-    current = fields.Bool(metadata={"description": "true: only unreleased holds; false: only "
-                                                   "released ones; default: all"})
+    current = fields.Bool(
+        metadata={
+            "description": "true: only unreleased holds; false: only released ones; default: all"
+        }
+    )
 
 
 # ------------------------------------------------------------------ plans
@@ -137,21 +166,26 @@ class PlanItemWriteSchema(BaseSchema):
     person_id = Id(required=True)
     from_post_id = Id(required=True, metadata={"description": "the post the person leaves"})
     to_post_id = Id(allow_none=True, metadata={"description": "may stay empty in a draft"})
-    effective_date = _date(allow_none=True, metadata={
-        "description": "first day in the new post; may stay empty in a draft"})
+    effective_date = _date(
+        allow_none=True,
+        metadata={"description": "first day in the new post; may stay empty in a draft"},
+    )
 
 
 class PlanWriteSchema(BaseSchema):
     """A plan as sent in POST (name required) and PATCH (name and/or items)."""
 
     name = fields.Str(required=True, validate=one_line(plans.MAX_NAME))
-    items = fields.List(fields.Nested(PlanItemWriteSchema), metadata={
-        "description": "in a PATCH, the full new list of moves"})
+    items = fields.List(
+        fields.Nested(PlanItemWriteSchema),
+        metadata={"description": "in a PATCH, the full new list of moves"},
+    )
 
 
 class ProblemSchema(BaseSchema):
-    field = fields.Str(metadata={"enum": ["person_id", "from_post_id", "to_post_id",
-                                          "effective_date"]})
+    field = fields.Str(
+        metadata={"enum": ["person_id", "from_post_id", "to_post_id", "effective_date"]}
+    )
     code = fields.Str(metadata={"enum": list(plans.CODES)})
     message = fields.Str()
 
@@ -165,9 +199,13 @@ class PlanItemSchema(BaseSchema):
     effective_date = fields.Date(allow_none=True)
     closed_assignment_id = fields.Int(allow_none=True, metadata={"description": "set on execution"})
     opened_assignment_id = fields.Int(allow_none=True, metadata={"description": "set on execution"})
-    problems = fields.List(fields.Nested(ProblemSchema), metadata={
-        "description": "what stops this move now (one plan only; empty once executed or "
-                       "rejected)"})
+    problems = fields.List(
+        fields.Nested(ProblemSchema),
+        metadata={
+            "description": "what stops this move now (one plan only; empty once executed or "
+            "rejected)"
+        },
+    )
 
 
 class PlanSchema(BaseSchema):
@@ -190,13 +228,17 @@ class PlanQuery(BaseSchema):
 
 class ApproveSchema(BaseSchema):
     meeting_date = _date(required=True, metadata={"description": "the party committee meeting"})
-    minutes_no = fields.Str(required=True, validate=one_line(64),
-                            metadata={"description": "会议纪要编号"})
+    minutes_no = fields.Str(
+        required=True, validate=one_line(64), metadata={"description": "会议纪要编号"}
+    )
     comment = fields.Str(validate=text(5000))
 
 
 class RejectSchema(BaseSchema):
-    comment = fields.Str(required=True, validate=text(5000, min_len=1),
-                         metadata={"description": "why the plan is rejected"})
+    comment = fields.Str(
+        required=True,
+        validate=text(5000, min_len=1),
+        metadata={"description": "why the plan is rejected"},
+    )
     meeting_date = _date()
     minutes_no = fields.Str(validate=one_line(64))

@@ -69,13 +69,21 @@ def _has(roles) -> bool:
 @bp.context_processor
 def _helpers():
     completion = "rotation_completion.index"
-    return {"status_labels": labels.STATUS_LABELS, "status_classes": f.STATUS_CLASSES,
-            "reason_labels": labels.REASON_LABELS, "plan_status_labels": labels.PLAN_STATUS_LABELS,
-            "plan_status_classes": f.PLAN_STATUS_CLASSES, "problem_labels": f.PROBLEM_LABELS,
-            "can_plan": _has(ROTATION_PLAN), "can_decide": _has(ROTATION_DECIDE),
-            "can_hold": _has(ROTATION_HOLD), "can_policy": _has(ROTATION_POLICY),
-            "completion_endpoint": completion if completion in current_app.view_functions else None,
-            "today": clock.today(), "day_before": lambda d: d - timedelta(days=1) if d else None}
+    return {
+        "status_labels": labels.STATUS_LABELS,
+        "status_classes": f.STATUS_CLASSES,
+        "reason_labels": labels.REASON_LABELS,
+        "plan_status_labels": labels.PLAN_STATUS_LABELS,
+        "plan_status_classes": f.PLAN_STATUS_CLASSES,
+        "problem_labels": f.PROBLEM_LABELS,
+        "can_plan": _has(ROTATION_PLAN),
+        "can_decide": _has(ROTATION_DECIDE),
+        "can_hold": _has(ROTATION_HOLD),
+        "can_policy": _has(ROTATION_POLICY),
+        "completion_endpoint": completion if completion in current_app.view_functions else None,
+        "today": clock.today(),
+        "day_before": lambda d: d - timedelta(days=1) if d else None,
+    }
 
 
 def _int(value) -> int | None:
@@ -110,7 +118,7 @@ def _as_of() -> tuple[date, str | None]:
 def _rows_page(rows: list, page: int) -> PageResult:
     per = DEFAULT_PER_PAGE
     page = min(page, max(1, -(-len(rows) // per)))
-    return PageResult(rows[(page - 1) * per: page * per], len(rows), page, per)
+    return PageResult(rows[(page - 1) * per : page * per], len(rows), page, per)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -132,26 +140,46 @@ def index():
     unit_id = _int(request.args.get("org_unit_id"))
     unit = None
     if unit_id is not None:
-        unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
+        unit = db.session.scalar(
+            sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause())
+        )
         if unit is None:
             abort(404)
     as_of, as_of_error = _as_of()
-    chosen = {"status": _choice("status", rules.STATUSES),
-              "post_category": _choice("post_category", dict(choices("category"))),
-              "personnel_type": _choice("personnel_type", dict(choices("personnel_type")))}
-    rows = eligibility.compute(db.session, as_of, scope=scope, filters=eligibility.Filters(
-        unit_path=unit.path if unit else None, post_category=chosen["post_category"],
-        personnel_type=chosen["personnel_type"]))
+    chosen = {
+        "status": _choice("status", rules.STATUSES),
+        "post_category": _choice("post_category", dict(choices("category"))),
+        "personnel_type": _choice("personnel_type", dict(choices("personnel_type"))),
+    }
+    rows = eligibility.compute(
+        db.session,
+        as_of,
+        scope=scope,
+        filters=eligibility.Filters(
+            unit_path=unit.path if unit else None,
+            post_category=chosen["post_category"],
+            personnel_type=chosen["personnel_type"],
+        ),
+    )
     counts = {s: 0 for s in rules.STATUSES}
     for row in rows:
         counts[row.status] += 1
     if chosen["status"]:
         rows = [r for r in rows if r.status == chosen["status"]]
     return render_template(
-        "rotation/index.html", page=_rows_page(rows, page_arg()), counts=counts, unit=unit,
-        as_of=as_of, as_of_error=as_of_error, chosen=chosen, form=form,
-        checked=set(request.form.getlist("candidate")), unit_options=queries.unit_options(scope),
-        categories=choices("category"), personnel_types=choices("personnel_type")), status
+        "rotation/index.html",
+        page=_rows_page(rows, page_arg()),
+        counts=counts,
+        unit=unit,
+        as_of=as_of,
+        as_of_error=as_of_error,
+        chosen=chosen,
+        form=form,
+        checked=set(request.form.getlist("candidate")),
+        unit_options=queries.unit_options(scope),
+        categories=choices("category"),
+        personnel_types=choices("personnel_type"),
+    ), status
 
 
 def _add_candidates(form):
@@ -165,8 +193,12 @@ def _add_candidates(form):
         if form.plan_id.data:
             plan = plans.get_plan(db.session, form.plan_id.data)
         else:
-            plan = plans.create_plan(db.session, {"name": form.new_plan_name.data or "", "items": []},
-                                     current_user.id, current_scope())
+            plan = plans.create_plan(
+                db.session,
+                {"name": form.new_plan_name.data or "", "items": []},
+                current_user.id,
+                current_scope(),
+            )
         added.append(plans.add_candidates(db.session, plan, pairs, current_scope()))
         return plan
 
@@ -197,14 +229,25 @@ def _timeline(assignments: list[Assignment], rows: dict, policy: dict) -> list[P
     for post_id, stints in by_post.items():
         spans = [(a.start_date, a.end_date) for a in stints]
         # Which stints start a new tenure: the pure rule decides, not the page.
-        starts = ({s for s, _e in rules.runs(spans, policy["gap_tolerance_days"])}
-                  if policy["tenure_mode"] == "continuous" else {spans[0][0]})
+        starts = (
+            {s for s, _e in rules.runs(spans, policy["gap_tolerance_days"])}
+            if policy["tenure_mode"] == "continuous"
+            else {spans[0][0]}
+        )
         line = PostTimeline(post=stints[0].post, row=rows.get(post_id))
         for prev, a in zip([None, *stints], stints, strict=False):
             gap = None
-            if prev is not None and prev.end_date is not None and (a.start_date - prev.end_date).days > 1:
-                gap = {"first": prev.end_date + timedelta(days=1), "last": a.start_date - timedelta(days=1),
-                       "days": (a.start_date - prev.end_date).days - 1, "breaks": a.start_date in starts}
+            if (
+                prev is not None
+                and prev.end_date is not None
+                and (a.start_date - prev.end_date).days > 1
+            ):
+                gap = {
+                    "first": prev.end_date + timedelta(days=1),
+                    "last": a.start_date - timedelta(days=1),
+                    "days": (a.start_date - prev.end_date).days - 1,
+                    "breaks": a.start_date in starts,
+                }
             line.entries.append({"assignment": a, "gap": gap})
         out.append(line)
     out.sort(key=lambda t: (t.row is None, -t.entries[-1]["assignment"].start_date.toordinal()))
@@ -216,29 +259,43 @@ def _timeline(assignments: list[Assignment], rows: dict, policy: dict) -> list[P
 def person(person_id: int):
     """A person's tenure timeline, deferrals, holds (reasons for the committee only) and plans."""
     scope = current_scope()
-    who = db.session.scalar(queries.people(scope).where(Person.id == person_id)
-                            .options(joinedload(Person.org_unit)))
+    who = db.session.scalar(
+        queries.people(scope).where(Person.id == person_id).options(joinedload(Person.org_unit))
+    )
     if who is None:
         abort(404)
     today = clock.today()
     policy = get_policy(db.session)
     rows = {r.post_id: r for r in eligibility.for_person(db.session, who.id, today, scope=scope)}
     assignments = db.session.scalars(
-        sa.select(Assignment).where(Assignment.person_id == who.id)
+        sa.select(Assignment)
+        .where(Assignment.person_id == who.id)
         .options(joinedload(Assignment.post).joinedload(Post.org_unit))
-        .order_by(Assignment.start_date, Assignment.id)).all()
+        .order_by(Assignment.start_date, Assignment.id)
+    ).all()
     holds = db.session.scalars(services.list_query(RotationHold, person_id=who.id)).all()
     items = db.session.scalars(
-        sa.select(RotationPlanItem).join(RotationPlan).where(RotationPlanItem.person_id == who.id)
-        .options(joinedload(RotationPlanItem.plan), joinedload(RotationPlanItem.from_post),
-                 joinedload(RotationPlanItem.to_post))
-        .order_by(RotationPlan.created_at.desc(), RotationPlan.id.desc())).all()
+        sa.select(RotationPlanItem)
+        .join(RotationPlan)
+        .where(RotationPlanItem.person_id == who.id)
+        .options(
+            joinedload(RotationPlanItem.plan),
+            joinedload(RotationPlanItem.from_post),
+            joinedload(RotationPlanItem.to_post),
+        )
+        .order_by(RotationPlan.created_at.desc(), RotationPlan.id.desc())
+    ).all()
     return render_template(
-        "rotation/person.html", person=who, timeline=_timeline(assignments, rows, policy),
-        assignments=assignments, policy=policy,
+        "rotation/person.html",
+        person=who,
+        timeline=_timeline(assignments, rows, policy),
+        assignments=assignments,
+        policy=policy,
         deferrals=db.session.scalars(services.list_query(RotationDeferral, person_id=who.id)).all(),
         holds=holds if _has(ROTATION_HOLD) else [],
-        blocked=any(h.released_at is None for h in holds), plan_items=items)
+        blocked=any(h.released_at is None for h in holds),
+        plan_items=items,
+    )
 
 
 # ------------------------------------------------------------------ deferrals and holds
@@ -280,8 +337,12 @@ def deferral_new():
     require_roles(*ROTATION_PLAN)
     form = f.DeferralForm()
     _prefilled(form)
-    done, status = f.submit(form, lambda: services.create_deferral(
-        db.session, form.to_data(_by_staff_no(form)), current_user.id, current_scope()))
+    done, status = f.submit(
+        form,
+        lambda: services.create_deferral(
+            db.session, form.to_data(_by_staff_no(form)), current_user.id, current_scope()
+        ),
+    )
     if done:
         flash(_("Deferral recorded."), "success")
         return redirect(url_for("rotation.person", person_id=done.person_id))
@@ -295,7 +356,9 @@ def deferral_revoke(deferral_id: int):
     require_roles(*ROTATION_PLAN)
     deferral = services.get_deferral(db.session, deferral_id, current_scope())
     form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: services.revoke_deferral(db.session, deferral, current_user.id) or True)
+    done, status = f.submit(
+        form, lambda: services.revoke_deferral(db.session, deferral, current_user.id) or True
+    )
     if done:
         flash(_("Deferral revoked."), "success")
         return redirect(url_for("rotation.deferrals"))
@@ -320,9 +383,15 @@ def hold_new():
     """Block a person's move while the committee reviews them."""
     form = f.HoldForm()
     _prefilled(form)
-    done, status = f.submit(form, lambda: services.create_hold(
-        db.session, {"person_id": _by_staff_no(form), "reason": form.reason.data or ""},
-        current_user.id, current_scope()))
+    done, status = f.submit(
+        form,
+        lambda: services.create_hold(
+            db.session,
+            {"person_id": _by_staff_no(form), "reason": form.reason.data or ""},
+            current_user.id,
+            current_scope(),
+        ),
+    )
     if done:
         flash(_("Hold placed."), "success")
         return redirect(url_for("rotation.holds"))
@@ -335,7 +404,9 @@ def hold_release(hold_id: int):
     """Lift a hold, after a confirmation page."""
     hold = services.get_hold(db.session, hold_id, current_scope())
     form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: services.release_hold(db.session, hold, current_user.id) or True)
+    done, status = f.submit(
+        form, lambda: services.release_hold(db.session, hold, current_user.id) or True
+    )
     if done:
         flash(_("Hold released."), "success")
         return redirect(url_for("rotation.holds"))
@@ -359,8 +430,9 @@ def policy():
         if done:
             flash(_("Rotation policy saved."), "success")
             return redirect(url_for("rotation.policy"))
-    return render_template("rotation/policy.html", form=form, policy=current,
-                           mode_labels=f.TENURE_MODE_LABELS), status
+    return render_template(
+        "rotation/policy.html", form=form, policy=current, mode_labels=f.TENURE_MODE_LABELS
+    ), status
 
 
 # The plan pages are routes of this blueprint too; they live in their own module.

@@ -56,12 +56,18 @@ from supervision.talks.schemas import (
     TalkWriteSchema,
 )
 
-blp = ApiBlueprint("talks_api", __name__,
-                   description="Talk records (谈话记录): drafts, signatures, attachments, "
-                               "finalising and revisions")
+blp = ApiBlueprint(
+    "talks_api",
+    __name__,
+    description="Talk records (谈话记录): drafts, signatures, attachments, "
+    "finalising and revisions",
+)
 
-_LOADS = (selectinload(Talk.interviewers), selectinload(Talk.signatures),
-          selectinload(Talk.attachments))
+_LOADS = (
+    selectinload(Talk.interviewers),
+    selectinload(Talk.signatures),
+    selectinload(Talk.attachments),
+)
 
 
 def _annotate(talks: list[Talk]) -> list[Talk]:
@@ -98,16 +104,33 @@ def _check_author(data: dict, talk: Talk | None = None) -> None:
     if current_user.has_role(*DISCIPLINE) or (talk is not None and talk.status != "draft"):
         return
     errors = {}
-    interviewers = data["interviewer_ids"] if "interviewer_ids" in data else (
-        [i.person_id for i in talk.interviewers] if talk is not None else [])
-    recorder = data["recorder_id"] if "recorder_id" in data else (talk.recorder_id if talk else None)
+    interviewers = (
+        data["interviewer_ids"]
+        if "interviewer_ids" in data
+        else ([i.person_id for i in talk.interviewers] if talk is not None else [])
+    )
+    recorder = (
+        data["recorder_id"] if "recorder_id" in data else (talk.recorder_id if talk else None)
+    )
     if not holds_a_seat(current_user.person_id, interviewers, recorder):
-        errors["interviewer_ids"] = [_("You can only record talks you conduct or record: "
-                                       "add yourself as an interviewer or the recorder.")]
+        errors["interviewer_ids"] = [
+            _(
+                "You can only record talks you conduct or record: "
+                "add yourself as an interviewer or the recorder."
+            )
+        ]
     interviewee = data.get("interviewee_id")
-    if interviewee is not None and not current_scope().everything and db.session.scalar(
-            sa.select(Person.id).where(Person.id == interviewee, current_scope().person_clause())) is None:
-        errors["interviewee_id"] = [_("No %(what)s with id %(id)s.", what=_("person"), id=interviewee)]
+    if (
+        interviewee is not None
+        and not current_scope().everything
+        and db.session.scalar(
+            sa.select(Person.id).where(Person.id == interviewee, current_scope().person_clause())
+        )
+        is None
+    ):
+        errors["interviewee_id"] = [
+            _("No %(what)s with id %(id)s.", what=_("person"), id=interviewee)
+        ]
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("talk")), errors)
 
@@ -144,7 +167,8 @@ class Talks(MethodView):
         if args.get("held_to") and (end := _local_midnight(args["held_to"] + timedelta(days=1))):
             stmt = stmt.where(Talk.held_at < end)
         return stmt.order_by(Talk.held_at.is_(None), Talk.held_at.desc(), Talk.id.desc()).options(
-            selectinload(Talk.interviewers), selectinload(Talk.signatures))
+            selectinload(Talk.interviewers), selectinload(Talk.signatures)
+        )
 
     @blp.arguments(TalkWriteSchema)
     @blp.response(201, TalkSchema)
@@ -224,8 +248,9 @@ def upload_attachment(form, talk_id):
     """Attach a PDF, JPEG or PNG file to a draft (the type is read from the content)."""
     talk = _editable(talk_id)
     filename, data = uploaded_file("file")
-    attachment = services.add_attachment(db.session, talk, form["kind"], filename, data,
-                                         uploaded_by_id=current_user.id)
+    attachment = services.add_attachment(
+        db.session, talk, form["kind"], filename, data, uploaded_by_id=current_user.id
+    )
     db.session.commit()
     return attachment
 
@@ -240,8 +265,9 @@ def _attachment(talk_id: int, attachment_id: int, lock: bool = False):
 
 @blp.route("/talks/<int:talk_id>/attachments/<int:attachment_id>")
 class TalkAttachmentItem(MethodView):
-    @blp.response(200, description="The file, as a download",
-                  content_type="application/octet-stream")
+    @blp.response(
+        200, description="The file, as a download", content_type="application/octet-stream"
+    )
     def get(self, talk_id, attachment_id):
         """Download an attachment (readers of the contents only; audited)."""
         talk, attachment = _attachment(talk_id, attachment_id)
@@ -249,9 +275,15 @@ class TalkAttachmentItem(MethodView):
             raise NotFound(_("The file of this attachment is missing from the store."))
         services.record_attachment_read(db.session, talk, attachment)
         db.session.commit()
-        resp = send_file(storage.path_for(attachment.sha256), mimetype=attachment.content_type,
-                         as_attachment=True, download_name=attachment.filename,
-                         conditional=False, etag=False, max_age=0)
+        resp = send_file(
+            storage.path_for(attachment.sha256),
+            mimetype=attachment.content_type,
+            as_attachment=True,
+            download_name=attachment.filename,
+            conditional=False,
+            etag=False,
+            max_age=0,
+        )
         resp.headers["Cache-Control"] = "private, no-store"
         return resp
 

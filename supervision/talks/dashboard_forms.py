@@ -45,8 +45,9 @@ class WaiverForm(FlaskForm):
     person_id = HiddenField(validators=[InputRequired()])
     type = HiddenField(validators=[InputRequired()])
     period = HiddenField(validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("A reason is required.")),
-                                                     Length(max=2000)])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("A reason is required.")), Length(max=2000)]
+    )
 
     def to_data(self) -> dict:
         """The waiver fields for obligations.create_waiver."""
@@ -56,25 +57,34 @@ class WaiverForm(FlaskForm):
             person_id = None
         if person_id is not None and not 1 <= person_id <= MAX_ID:
             person_id = None
-        return {"person_id": person_id, "type": self.type.data, "period": self.period.data,
-                "reason": (self.reason.data or "").strip()}
+        return {
+            "person_id": person_id,
+            "type": self.type.data,
+            "period": self.period.data,
+            "reason": (self.reason.data or "").strip(),
+        }
 
 
 def _conductor_field(label):
-    return SelectField(label, choices=[SelectChoice(c, CONDUCTOR_LABELS[c]) for c in rules.CONDUCTORS],
-                       validators=[InputRequired()])
+    return SelectField(
+        label,
+        choices=[SelectChoice(c, CONDUCTOR_LABELS[c]) for c in rules.CONDUCTORS],
+        validators=[InputRequired()],
+    )
 
 
 class RulesForm(FlaskForm):
     """The obligation rules a person may change (frequencies are fixed)."""
 
     min_days_in_period = IntegerField(
-        _l("Minimum days on sensitive posts in the quarter"), validators=[InputRequired()])
+        _l("Minimum days on sensitive posts in the quarter"), validators=[InputRequired()]
+    )
     integrity_reminder_conductor = _conductor_field(_l("Conducted by (integrity reminder talks)"))
     supervision_conductor = _conductor_field(_l("Conducted by (routine reminder talks)"))
     heart_to_heart_conductor = _conductor_field(_l("Conducted by (heart-to-heart talks)"))
-    party_secretary_staff_no = StringField(_l("Staff number of the party secretary"),
-                                           validators=[Optional(), Length(max=32)])
+    party_secretary_staff_no = StringField(
+        _l("Staff number of the party secretary"), validators=[Optional(), Length(max=32)]
+    )
 
     #: Service error keys -> form field names.
     ERROR_FIELDS = {
@@ -88,14 +98,17 @@ class RulesForm(FlaskForm):
     @classmethod
     def data_of(cls, settings: dict) -> dict:
         """Form data from the rules."""
-        return {"min_days_in_period": settings["integrity_reminder"]["min_days_in_period"],
-                **{f"{t}_conductor": settings[t]["conductor"] for t in rules.OBLIGATION_TYPES},
-                "party_secretary_staff_no": settings["party_secretary_staff_no"]}
+        return {
+            "min_days_in_period": settings["integrity_reminder"]["min_days_in_period"],
+            **{f"{t}_conductor": settings[t]["conductor"] for t in rules.OBLIGATION_TYPES},
+            "party_secretary_staff_no": settings["party_secretary_staff_no"],
+        }
 
     def to_changes(self) -> dict:
         """The changes for obligations.update_rules."""
-        changes: dict = {t: {"conductor": getattr(self, f"{t}_conductor").data}
-                         for t in rules.OBLIGATION_TYPES}
+        changes: dict = {
+            t: {"conductor": getattr(self, f"{t}_conductor").data} for t in rules.OBLIGATION_TYPES
+        }
         changes["integrity_reminder"]["min_days_in_period"] = self.min_days_in_period.data
         changes["party_secretary_staff_no"] = (self.party_secretary_staff_no.data or "").strip()
         return changes

@@ -45,11 +45,15 @@ REQUIRED = ("pending", "done", "done_late", "overdue")
 
 @bp.context_processor
 def _helpers():
-    return {"type_labels": TYPE_LABELS, "status_labels": STATUS_LABELS,
-            "conductor_labels": CONDUCTOR_LABELS, "kind_labels": KIND_LABELS,
-            "leadership_labels": LEADERSHIP_LABELS,
-            "talk_url": talk_url,
-            "can_waive": current_user.is_authenticated and current_user.has_role(*DISCIPLINE)}
+    return {
+        "type_labels": TYPE_LABELS,
+        "status_labels": STATUS_LABELS,
+        "conductor_labels": CONDUCTOR_LABELS,
+        "kind_labels": KIND_LABELS,
+        "leadership_labels": LEADERSHIP_LABELS,
+        "talk_url": talk_url,
+        "can_waive": current_user.is_authenticated and current_user.has_role(*DISCIPLINE),
+    }
 
 
 def talk_url(talk_id: int) -> str:
@@ -90,8 +94,11 @@ def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
     if unit is None:
         return []
     ids = rules.path_ids(unit.path)
-    found = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.name)
-                                    .where(OrgUnit.id.in_(ids), scope.unit_clause())).all())
+    found = dict(
+        db.session.execute(
+            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
+        ).all()
+    )
     return [(i, found[i]) for i in ids if i in found]
 
 
@@ -113,13 +120,28 @@ def _people_page(rows: list, page: int) -> tuple[PageResult, dict, dict]:
     per = DEFAULT_PER_PAGE
     last = max(1, -(-len(rows) // per))
     page = min(page, last)
-    items = rows[(page - 1) * per: page * per]
+    items = rows[(page - 1) * per : page * per]
     ids = {r.person_id for r in items} | {r.conductor_id for r in items if r.conductor_id}
-    people = {pid: (name, staff_no) for pid, name, staff_no in db.session.execute(
-        sa.select(Person.id, Person.name, Person.staff_no).where(Person.id.in_(ids)))} if ids else {}
+    people = (
+        {
+            pid: (name, staff_no)
+            for pid, name, staff_no in db.session.execute(
+                sa.select(Person.id, Person.name, Person.staff_no).where(Person.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
     unit_ids = {r.org_unit_id for r in items}
-    units = dict(db.session.execute(sa.select(OrgUnit.id, OrgUnit.name)
-                                    .where(OrgUnit.id.in_(unit_ids))).all()) if unit_ids else {}
+    units = (
+        dict(
+            db.session.execute(
+                sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))
+            ).all()
+        )
+        if unit_ids
+        else {}
+    )
     return PageResult(items, len(rows), page, per), people, units
 
 
@@ -134,21 +156,43 @@ def index():
     status = request.args.get("status", "")
     status = status if status in (*rules.STATUSES, "required") else None
     today = clock.today()
-    context = {"type": type_, "period": period, "unit": unit, "status": status,
-               "trail": _trail(scope, unit), "today": today,
-               "current": Period.of(today, period.kind), "settings": settings}
+    context = {
+        "type": type_,
+        "period": period,
+        "unit": unit,
+        "status": status,
+        "trail": _trail(scope, unit),
+        "today": today,
+        "current": Period.of(today, period.kind),
+        "settings": settings,
+    }
     if status is None:
-        context["summary"] = obligations.summary(db.session, period, [type_], as_of=today,
-                                                 unit=unit, scope=scope)
+        context["summary"] = obligations.summary(
+            db.session, period, [type_], as_of=today, unit=unit, scope=scope
+        )
         return render_template("obligations/index.html", **context)
-    rows = obligations.compute(db.session, period, [type_], as_of=today,
-                               unit_path=unit.path if unit else None, scope=scope,
-                               viewer_id=viewer, settings=settings)
+    rows = obligations.compute(
+        db.session,
+        period,
+        [type_],
+        as_of=today,
+        unit_path=unit.path if unit else None,
+        scope=scope,
+        viewer_id=viewer,
+        settings=settings,
+    )
     wanted = REQUIRED if status == "required" else (status,)
     rows = [r for r in rows if r.status in wanted]
     page, people, units = _people_page(rows, page_arg())
-    return render_template("obligations/people.html", page=page, people=people, units=units,
-                           waiver_form=WaiverForm(), back=request.full_path, **context)
+    return render_template(
+        "obligations/people.html",
+        page=page,
+        people=people,
+        units=units,
+        waiver_form=WaiverForm(),
+        back=request.full_path,
+        **context,
+    )
 
 
 def _safe_next(target: str | None) -> str:
@@ -165,9 +209,15 @@ def waive():
     """Waive one person's obligation for a period, with a reason (discipline roles)."""
     require_roles(*DISCIPLINE)
     source = request.form if request.method == "POST" else request.args
-    form = WaiverForm(data=None if request.method == "POST" else {
-        "person_id": source.get("person_id"), "type": source.get("type"),
-        "period": source.get("period")})
+    form = WaiverForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "person_id": source.get("person_id"),
+            "type": source.get("type"),
+            "period": source.get("period"),
+        }
+    )
     back = _safe_next(source.get("next"))
     person = db.session.get(Person, form.to_data()["person_id"] or 0)
     if person is None:
@@ -191,8 +241,9 @@ def waive():
             return redirect(back)
     elif request.method == "POST":
         status = 422
-    return render_template("obligations/waive.html", form=form, person=person, back=back,
-                           conflict=conflict), status
+    return render_template(
+        "obligations/waive.html", form=form, person=person, back=back, conflict=conflict
+    ), status
 
 
 @bp.route("/rules", methods=["GET", "POST"])

@@ -32,16 +32,26 @@ TYPE_LABELS = {
 STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
 #: Obligation statuses read the same on the talk pages and the dashboard (已谈, 免谈, ...).
 OBLIGATION_LABELS = OBLIGATION_STATUS_LABELS
-KIND_LABELS = {"signed_form": _l("Signed paper form"),
-               "written_explanation": _l("Written explanation"), "other": _l("Other")}
+KIND_LABELS = {
+    "signed_form": _l("Signed paper form"),
+    "written_explanation": _l("Written explanation"),
+    "other": _l("Other"),
+}
 FIELD_LABELS = {
-    "type": _l("Type"), "held_at": _l("Held at"), "location": _l("Location"),
-    "interviewee_id": _l("Interviewee"), "interviewer_ids": _l("Interviewers"),
-    "recorder_id": _l("Recorder"), "reason": _l("Reason for the talk"),
-    "content": _l("Talk content"), "response": _l("Interviewee's response"),
-    "follow_up": _l("Follow-up requirements"), "period": _l("Period"),
+    "type": _l("Type"),
+    "held_at": _l("Held at"),
+    "location": _l("Location"),
+    "interviewee_id": _l("Interviewee"),
+    "interviewer_ids": _l("Interviewers"),
+    "recorder_id": _l("Recorder"),
+    "reason": _l("Reason for the talk"),
+    "content": _l("Talk content"),
+    "response": _l("Interviewee's response"),
+    "follow_up": _l("Follow-up requirements"),
+    "period": _l("Period"),
     "reported_to_higher_at": _l("Reported to the higher level at"),
-    "signatures": _l("Signatures"), "attachments": _l("Attachments"),
+    "signatures": _l("Signatures"),
+    "attachments": _l("Attachments"),
 }
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -65,25 +75,46 @@ class TalkForm(FlaskForm):
     type = SelectField(_l("Type"), choices=options(TYPE_LABELS.items()))
     held_at = DateTimeLocalField(_l("Held at"), format=DT_FORMAT, validators=[Optional()])
     location = StringField(_l("Location"), validators=[Length(max=200)], filters=[_strip])
-    interviewee = StringField(_l("Interviewee (staff number)"), validators=[Length(max=32)],
-                              filters=[_strip], render_kw={"list": "talk-people"})
-    interviewers = StringField(_l("Interviewers (staff numbers, comma separated)"),
-                               validators=[Length(max=400)], filters=[_strip])
-    recorder = StringField(_l("Recorder (staff number)"), validators=[Length(max=32)],
-                           filters=[_strip], render_kw={"list": "talk-people"})
-    reason = TextAreaField(_l("Reason for the talk"), validators=[Length(max=5000)], render_kw={"rows": 2})
-    content = TextAreaField(_l("Talk content"), validators=[Length(max=20000)], render_kw={"rows": 6})
-    response = TextAreaField(_l("Interviewee's response"), validators=[Length(max=20000)],
-                             render_kw={"rows": 4})
-    follow_up = TextAreaField(_l("Follow-up requirements"), validators=[Length(max=20000)],
-                              render_kw={"rows": 3})
+    interviewee = StringField(
+        _l("Interviewee (staff number)"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        render_kw={"list": "talk-people"},
+    )
+    interviewers = StringField(
+        _l("Interviewers (staff numbers, comma separated)"),
+        validators=[Length(max=400)],
+        filters=[_strip],
+    )
+    recorder = StringField(
+        _l("Recorder (staff number)"),
+        validators=[Length(max=32)],
+        filters=[_strip],
+        render_kw={"list": "talk-people"},
+    )
+    reason = TextAreaField(
+        _l("Reason for the talk"), validators=[Length(max=5000)], render_kw={"rows": 2}
+    )
+    content = TextAreaField(
+        _l("Talk content"), validators=[Length(max=20000)], render_kw={"rows": 6}
+    )
+    response = TextAreaField(
+        _l("Interviewee's response"), validators=[Length(max=20000)], render_kw={"rows": 4}
+    )
+    follow_up = TextAreaField(
+        _l("Follow-up requirements"), validators=[Length(max=20000)], render_kw={"rows": 3}
+    )
     period = StringField(_l("Period"), validators=[Length(max=8)], filters=[_strip])
-    reported_to_higher_at = DateTimeLocalField(_l("Reported to the higher level at"),
-                                               format=DT_FORMAT, validators=[Optional()])
+    reported_to_higher_at = DateTimeLocalField(
+        _l("Reported to the higher level at"), format=DT_FORMAT, validators=[Optional()]
+    )
 
     #: Service field -> form field.
-    FIELD_MAP = {"interviewee_id": "interviewee", "interviewer_ids": "interviewers",
-                 "recorder_id": "recorder"}
+    FIELD_MAP = {
+        "interviewee_id": "interviewee",
+        "interviewer_ids": "interviewers",
+        "recorder_id": "recorder",
+    }
 
     def fill(self, talk) -> None:
         """Prefill from an existing talk."""
@@ -103,8 +134,15 @@ class TalkForm(FlaskForm):
     def to_data(self) -> tuple[dict, dict]:
         """(service dict, reference errors) from the input; staff numbers resolve to people."""
         wanted = {self.interviewee.data, self.recorder.data, *self.staff_numbers()} - {None, ""}
-        people = dict(db.session.execute(sa.select(Person.staff_no, Person.id)
-                                         .where(Person.staff_no.in_(wanted))).all()) if wanted else {}
+        people = (
+            dict(
+                db.session.execute(
+                    sa.select(Person.staff_no, Person.id).where(Person.staff_no.in_(wanted))
+                ).all()
+            )
+            if wanted
+            else {}
+        )
         errors: dict[str, list[str]] = {}
         unknown = _("No person with this staff number.")
 
@@ -118,12 +156,17 @@ class TalkForm(FlaskForm):
 
         interviewers = [ref(s, "interviewer_ids") for s in self.staff_numbers()]
         data = {
-            "type": self.type.data, "held_at": _aware(self.held_at.data),
-            "location": self.location.data or "", "interviewee_id": ref(self.interviewee.data, "interviewee_id"),
+            "type": self.type.data,
+            "held_at": _aware(self.held_at.data),
+            "location": self.location.data or "",
+            "interviewee_id": ref(self.interviewee.data, "interviewee_id"),
             "interviewer_ids": [i for i in interviewers if i is not None],
-            "recorder_id": ref(self.recorder.data, "recorder_id"), "reason": self.reason.data or "",
-            "content": self.content.data or "", "response": self.response.data or "",
-            "follow_up": self.follow_up.data or "", "period": self.period.data or None,
+            "recorder_id": ref(self.recorder.data, "recorder_id"),
+            "reason": self.reason.data or "",
+            "content": self.content.data or "",
+            "response": self.response.data or "",
+            "follow_up": self.follow_up.data or "",
+            "period": self.period.data or None,
             "reported_to_higher_at": _aware(self.reported_to_higher_at.data),
         }
         return data, errors
@@ -147,4 +190,3 @@ class AttachmentForm(FlaskForm):
 
     kind = SelectField(_l("Attachment kind"), choices=options(KIND_LABELS.items()))
     file = FileField(_l("File"))
-

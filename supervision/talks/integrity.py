@@ -43,9 +43,11 @@ from supervision.talks.models import (
 
 LEADERSHIP = ("team_member", "department_head")
 KINDS = ("inquiry", "accountability_report", "other")
-KIND_LABELS = {"inquiry": _l("Inquiry letter"),
-               "accountability_report": _l("Accountability and integrity report"),
-               "other": _l("Other note")}
+KIND_LABELS = {
+    "inquiry": _l("Inquiry letter"),
+    "accountability_report": _l("Accountability and integrity report"),
+    "other": _l("Other note"),
+}
 #: How many recent periods of each obligation type the file shows (the current one first).
 RECENT_PERIODS = {"quarter": 4, "half": 2, "year": 2}
 NOTE_FIELDS = ("id", "person_id", "kind", "title", "body", "noted_on")
@@ -81,10 +83,13 @@ def leaders_select(scope: Scope) -> sa.Select:
     """People with a leadership level in the scope, by unit path and name."""
     from supervision.org.models import OrgUnit
 
-    return (sa.select(Person).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(Person.leadership.in_(LEADERSHIP), scope.person_clause())
-            .options(selectinload(Person.org_unit))
-            .order_by(OrgUnit.path, Person.name, Person.id))
+    return (
+        sa.select(Person)
+        .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(Person.leadership.in_(LEADERSHIP), scope.person_clause())
+        .options(selectinload(Person.org_unit))
+        .order_by(OrgUnit.path, Person.name, Person.id)
+    )
 
 
 def get_person(session: Session, scope: Scope, person_id: int) -> Person:
@@ -110,29 +115,56 @@ def recent_periods(today: date, settings: dict) -> list[tuple[Period, list[str]]
 def gather(session: Session, person: Person, today: date) -> IntegrityFile:
     """The file of one person as of `today` (a bounded number of statements)."""
     file = IntegrityFile(person=person, generated_on=today)
-    file.assignments = list(session.scalars(
-        sa.select(Assignment).where(Assignment.person_id == person.id)
-        .options(selectinload(Assignment.post))
-        .order_by(Assignment.start_date.desc(), Assignment.id.desc())))
-    order = {t: i for i, t in enumerate(("integrity_reminder", "supervision", "heart_to_heart",
-                                          "admonishment", "pre_appointment"))}
-    talks = list(session.scalars(
-        sa.select(Talk).where(Talk.interviewee_id == person.id)
-        .options(selectinload(Talk.interviewers).selectinload(TalkInterviewer.person))
-        .order_by(Talk.held_at.desc(), Talk.id.desc())))
+    file.assignments = list(
+        session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.person_id == person.id)
+            .options(selectinload(Assignment.post))
+            .order_by(Assignment.start_date.desc(), Assignment.id.desc())
+        )
+    )
+    order = {
+        t: i
+        for i, t in enumerate(
+            (
+                "integrity_reminder",
+                "supervision",
+                "heart_to_heart",
+                "admonishment",
+                "pre_appointment",
+            )
+        )
+    }
+    talks = list(
+        session.scalars(
+            sa.select(Talk)
+            .where(Talk.interviewee_id == person.id)
+            .options(selectinload(Talk.interviewers).selectinload(TalkInterviewer.person))
+            .order_by(Talk.held_at.desc(), Talk.id.desc())
+        )
+    )
     file.talks = sorted(talks, key=lambda t: order.get(t.type, 99))
     settings = obligations.get_rules(session)
     for period, types in recent_periods(today, settings):
-        file.obligations += obligations.compute(session, period, types, as_of=today,
-                                                person_id=person.id, settings=settings)
-    file.risk_points = list(session.scalars(
-        sa.select(RiskPoint).where(RiskPoint.responsible_leader_id == person.id)
-        .options(selectinload(RiskPoint.org_unit), selectinload(RiskPoint.post))
-        .order_by(RiskPoint.org_unit_id, RiskPoint.id)))
-    file.notes = list(session.scalars(
-        sa.select(IntegrityNote).where(IntegrityNote.person_id == person.id)
-        .options(selectinload(IntegrityNote.attachments))
-        .order_by(IntegrityNote.noted_on.desc(), IntegrityNote.id.desc())))
+        file.obligations += obligations.compute(
+            session, period, types, as_of=today, person_id=person.id, settings=settings
+        )
+    file.risk_points = list(
+        session.scalars(
+            sa.select(RiskPoint)
+            .where(RiskPoint.responsible_leader_id == person.id)
+            .options(selectinload(RiskPoint.org_unit), selectinload(RiskPoint.post))
+            .order_by(RiskPoint.org_unit_id, RiskPoint.id)
+        )
+    )
+    file.notes = list(
+        session.scalars(
+            sa.select(IntegrityNote)
+            .where(IntegrityNote.person_id == person.id)
+            .options(selectinload(IntegrityNote.attachments))
+            .order_by(IntegrityNote.noted_on.desc(), IntegrityNote.id.desc())
+        )
+    )
     _gather_rotation(session, file, today)
     return file
 
@@ -141,18 +173,33 @@ def _gather_rotation(session: Session, file: IntegrityFile, today: date) -> None
     """Tenure and status today, executed moves, deferrals and holds of the file's person."""
     pid = file.person.id
     file.rotation = eligibility.for_person(session, pid, today)
-    file.moves = list(session.scalars(
-        sa.select(RotationPlanItem).join(RotationPlan)
-        .where(RotationPlanItem.person_id == pid, RotationPlan.status == "executed")
-        .options(selectinload(RotationPlanItem.plan), selectinload(RotationPlanItem.from_post),
-                 selectinload(RotationPlanItem.to_post))
-        .order_by(RotationPlanItem.effective_date.desc())))
-    file.deferrals = list(session.scalars(
-        sa.select(RotationDeferral).where(RotationDeferral.person_id == pid)
-        .order_by(RotationDeferral.meeting_date.desc(), RotationDeferral.id.desc())))
-    file.holds = list(session.scalars(
-        sa.select(RotationHold).where(RotationHold.person_id == pid)
-        .order_by(RotationHold.created_at.desc(), RotationHold.id.desc())))
+    file.moves = list(
+        session.scalars(
+            sa.select(RotationPlanItem)
+            .join(RotationPlan)
+            .where(RotationPlanItem.person_id == pid, RotationPlan.status == "executed")
+            .options(
+                selectinload(RotationPlanItem.plan),
+                selectinload(RotationPlanItem.from_post),
+                selectinload(RotationPlanItem.to_post),
+            )
+            .order_by(RotationPlanItem.effective_date.desc())
+        )
+    )
+    file.deferrals = list(
+        session.scalars(
+            sa.select(RotationDeferral)
+            .where(RotationDeferral.person_id == pid)
+            .order_by(RotationDeferral.meeting_date.desc(), RotationDeferral.id.desc())
+        )
+    )
+    file.holds = list(
+        session.scalars(
+            sa.select(RotationHold)
+            .where(RotationHold.person_id == pid)
+            .order_by(RotationHold.created_at.desc(), RotationHold.id.desc())
+        )
+    )
 
 
 def record_read(session: Session, person_id: int) -> None:
@@ -179,52 +226,87 @@ def _validate_note(data: dict, today: date) -> dict[str, list[str]]:
     return errors
 
 
-def create_note(session: Session, person: Person, data: dict, created_by_id: int | None = None
-                ) -> IntegrityNote:
+def create_note(
+    session: Session, person: Person, data: dict, created_by_id: int | None = None
+) -> IntegrityNote:
     """Add a supervision note to a person's file (validated and audited)."""
     errors = _validate_note(data, clock.today())
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("note")), errors)
-    note = IntegrityNote(person_id=person.id, kind=data["kind"], title=data["title"].strip(),
-                         body=(data.get("body") or "").strip(), noted_on=data["noted_on"],
-                         created_by_id=created_by_id)
+    note = IntegrityNote(
+        person_id=person.id,
+        kind=data["kind"],
+        title=data["title"].strip(),
+        body=(data.get("body") or "").strip(),
+        noted_on=data["noted_on"],
+        created_by_id=created_by_id,
+    )
     session.add(note)
     session.flush()
-    record(session, "create", "integrity_note", note.id, {
-        k: [None, v] for k, v in snapshot(note, NOTE_FIELDS).items()})
+    record(
+        session,
+        "create",
+        "integrity_note",
+        note.id,
+        {k: [None, v] for k, v in snapshot(note, NOTE_FIELDS).items()},
+    )
     return note
 
 
 def get_note(session: Session, person_id: int, note_id: int) -> IntegrityNote:
     """A note of the person's file (404 otherwise)."""
-    note = session.scalar(sa.select(IntegrityNote).where(
-        IntegrityNote.id == note_id, IntegrityNote.person_id == person_id))
+    note = session.scalar(
+        sa.select(IntegrityNote).where(
+            IntegrityNote.id == note_id, IntegrityNote.person_id == person_id
+        )
+    )
     if note is None:
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("note"), id=note_id))
     return note
 
 
-def add_attachment(session: Session, note: IntegrityNote, filename: str, data: bytes,
-                   uploaded_by_id: int | None = None) -> IntegrityNoteAttachment:
+def add_attachment(
+    session: Session,
+    note: IntegrityNote,
+    filename: str,
+    data: bytes,
+    uploaded_by_id: int | None = None,
+) -> IntegrityNoteAttachment:
     """Attach a PDF, JPEG or PNG file (checked by its bytes) to a note (audited)."""
     content_type, digest, clean_name = storage.accept(filename, data)
     attachment = IntegrityNoteAttachment(
-        filename=clean_name, content_type=content_type,
-        size=len(data), sha256=digest, uploaded_at=clock.now(), uploaded_by_id=uploaded_by_id)
+        filename=clean_name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_at=clock.now(),
+        uploaded_by_id=uploaded_by_id,
+    )
     note.attachments.append(attachment)
     session.flush()
-    record(session, "attach", "integrity_note", note.id,
-           {"attachment": [None, snapshot(attachment, ATTACHMENT_FIELDS)]})
+    record(
+        session,
+        "attach",
+        "integrity_note",
+        note.id,
+        {"attachment": [None, snapshot(attachment, ATTACHMENT_FIELDS)]},
+    )
     return attachment
 
 
-def get_attachment(session: Session, person_id: int, note_id: int, attachment_id: int
-                   ) -> IntegrityNoteAttachment:
+def get_attachment(
+    session: Session, person_id: int, note_id: int, attachment_id: int
+) -> IntegrityNoteAttachment:
     """An attachment of a note of the person's file (404 otherwise)."""
     found = session.scalar(
-        sa.select(IntegrityNoteAttachment).join(IntegrityNote)
-        .where(IntegrityNoteAttachment.id == attachment_id, IntegrityNote.id == note_id,
-               IntegrityNote.person_id == person_id))
+        sa.select(IntegrityNoteAttachment)
+        .join(IntegrityNote)
+        .where(
+            IntegrityNoteAttachment.id == attachment_id,
+            IntegrityNote.id == note_id,
+            IntegrityNote.person_id == person_id,
+        )
+    )
     if found is None:
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("attachment"), id=attachment_id))
     return found

@@ -29,15 +29,23 @@ from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
 READERS = ("discipline_secretary", "discipline_member")
 TALK_STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
-RISK_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted"), "approved": _l("Approved"),
-                      "returned": _l("Returned"), "retired": _l("Retired")}
+RISK_STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "approved": _l("Approved"),
+    "returned": _l("Returned"),
+    "retired": _l("Retired"),
+}
 
 
 class NoteForm(FlaskForm):
     """A supervision note of the committee (函询, 述责述廉, other)."""
 
-    kind = SelectField(_l("Note kind"), choices=options(integrity.KIND_LABELS.items()),
-                       validators=[InputRequired()])
+    kind = SelectField(
+        _l("Note kind"),
+        choices=options(integrity.KIND_LABELS.items()),
+        validators=[InputRequired()],
+    )
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     noted_on = DateField(_l("Date"), validators=[InputRequired()])
     body = TextAreaField(_l("Details"), validators=[Optional(), Length(max=20000)])
@@ -50,12 +58,17 @@ class UploadForm(FlaskForm):
 
 
 def _labels() -> dict:
-    return {"type_labels": TYPE_LABELS, "leadership_labels": LEADERSHIP_LABELS,
-            "talk_status_labels": TALK_STATUS_LABELS, "risk_status_labels": RISK_STATUS_LABELS,
-            "obligation_status_labels": OBLIGATION_STATUS_LABELS,
-            "kind_labels": integrity.KIND_LABELS, "local": clock.local,
-            "rotation_status_labels": rotation_labels.STATUS_LABELS,
-            "rotation_reason_labels": rotation_labels.REASON_LABELS}
+    return {
+        "type_labels": TYPE_LABELS,
+        "leadership_labels": LEADERSHIP_LABELS,
+        "talk_status_labels": TALK_STATUS_LABELS,
+        "risk_status_labels": RISK_STATUS_LABELS,
+        "obligation_status_labels": OBLIGATION_STATUS_LABELS,
+        "kind_labels": integrity.KIND_LABELS,
+        "local": clock.local,
+        "rotation_status_labels": rotation_labels.STATUS_LABELS,
+        "rotation_reason_labels": rotation_labels.REASON_LABELS,
+    }
 
 
 @bp.get("/")
@@ -66,8 +79,13 @@ def index():
     return render_template("integrity/index.html", page=page, **_labels())
 
 
-def _file_page(person_id: int, form: NoteForm | None = None, upload: UploadForm | None = None,
-               status: int = 200, audit: bool = True):
+def _file_page(
+    person_id: int,
+    form: NoteForm | None = None,
+    upload: UploadForm | None = None,
+    status: int = 200,
+    audit: bool = True,
+):
     person = integrity.get_person(db.session, current_scope(), person_id)
     file = integrity.gather(db.session, person, clock.today())
     if audit:
@@ -76,8 +94,9 @@ def _file_page(person_id: int, form: NoteForm | None = None, upload: UploadForm 
     if form is None:
         form = NoteForm()
         form.noted_on.data = form.noted_on.data or clock.today()
-    return render_template("integrity/file.html", file=file, form=form,
-                           upload=upload or UploadForm(), **_labels()), status
+    return render_template(
+        "integrity/file.html", file=file, form=form, upload=upload or UploadForm(), **_labels()
+    ), status
 
 
 @bp.get("/<int:person_id>")
@@ -96,9 +115,17 @@ def add_note(person_id: int):
     if not form.validate_on_submit():
         return _file_page(person_id, form=form, status=422, audit=False)
     try:
-        integrity.create_note(db.session, person, {
-            "kind": form.kind.data, "title": form.title.data, "body": form.body.data,
-            "noted_on": form.noted_on.data}, created_by_id=current_user.id)
+        integrity.create_note(
+            db.session,
+            person,
+            {
+                "kind": form.kind.data,
+                "title": form.title.data,
+                "body": form.body.data,
+                "noted_on": form.noted_on.data,
+            },
+            created_by_id=current_user.id,
+        )
     except ServiceError as exc:
         db.session.rollback()
         for key, msgs in (exc.errors or {}).items():
@@ -126,7 +153,10 @@ def attach(person_id: int, note_id: int):
         integrity.add_attachment(db.session, note, filename, data, uploaded_by_id=current_user.id)
     except ServiceError as exc:
         db.session.rollback()
-        upload.file.errors = [*upload.file.errors, *(str(m) for m in (exc.errors or {}).get("file", []))]
+        upload.file.errors = [
+            *upload.file.errors,
+            *(str(m) for m in (exc.errors or {}).get("file", [])),
+        ]
         flash(str(exc.message), "danger")
         return _file_page(person_id, upload=upload, status=exc.status, audit=False)
     db.session.commit()
@@ -144,9 +174,15 @@ def download(person_id: int, note_id: int, attachment_id: int):
         abort(404)
     integrity.record_attachment_read(db.session, note_id, attachment.id)
     db.session.commit()
-    resp = send_file(storage.path_for(attachment.sha256), mimetype=attachment.content_type,
-                     as_attachment=True, download_name=attachment.filename,
-                     conditional=False, etag=False, max_age=0)
+    resp = send_file(
+        storage.path_for(attachment.sha256),
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
@@ -157,11 +193,21 @@ def file_pdf(person_id: int):
     """The integrity file as a PDF (the read is audited)."""
     person = integrity.get_person(db.session, current_scope(), person_id)
     data = integrity.gather(db.session, person, clock.today())
-    content = pdf.render_pdf("pdf/integrity_file.html", title=_("Integrity file"), file=data,
-                             generated_at=clock.now(), **_labels())
+    content = pdf.render_pdf(
+        "pdf/integrity_file.html",
+        title=_("Integrity file"),
+        file=data,
+        generated_at=clock.now(),
+        **_labels(),
+    )
     integrity.record_read(db.session, person.id)
     db.session.commit()
-    resp = send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"integrity-file-{person.id}.pdf", max_age=0)
+    resp = send_file(
+        io.BytesIO(content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"integrity-file-{person.id}.pdf",
+        max_age=0,
+    )
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

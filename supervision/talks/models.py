@@ -11,8 +11,13 @@ from supervision.db import UTCDateTime, utcnow
 from supervision.extensions import db
 from supervision.org.models import Person, TimestampMixin
 
-TALK_TYPES = ("integrity_reminder", "supervision", "heart_to_heart", "admonishment",
-              "pre_appointment")
+TALK_TYPES = (
+    "integrity_reminder",
+    "supervision",
+    "heart_to_heart",
+    "admonishment",
+    "pre_appointment",
+)
 _TYPES_SQL = "'integrity_reminder','supervision','heart_to_heart','admonishment','pre_appointment'"
 
 
@@ -48,7 +53,9 @@ class Talk(TimestampMixin, db.Model):
     revision_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("talks.id", ondelete="RESTRICT"), index=True
     )
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     interviewee: Mapped[Person | None] = relationship(foreign_keys=[interviewee_id])
     recorder: Mapped[Person | None] = relationship(foreign_keys=[recorder_id])
@@ -102,9 +109,7 @@ class TalkSignature(db.Model):
 
     person: Mapped[Person] = relationship()
 
-    __table_args__ = (
-        sa.CheckConstraint("role IN ('interviewee','interviewer')", name="role"),
-    )
+    __table_args__ = (sa.CheckConstraint("role IN ('interviewee','interviewer')", name="role"),)
 
 
 class TalkAttachment(db.Model):
@@ -141,10 +146,14 @@ class ObligationWaiver(db.Model):
     period: Mapped[str] = mapped_column(sa.String(8))
     reason: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
-        sa.UniqueConstraint("person_id", "type", "period", name="uq_obligation_waivers_person_type_period"),
+        sa.UniqueConstraint(
+            "person_id", "type", "period", name="uq_obligation_waivers_person_type_period"
+        ),
         sa.CheckConstraint(f"type IN ({_TYPES_SQL})", name="type"),
         sa.Index("ix_obligation_waivers_period", "type", "period"),
     )
@@ -179,7 +188,9 @@ class IntegrityNote(TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text, default="")
     noted_on: Mapped[date]
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     attachments: Mapped[list[IntegrityNoteAttachment]] = relationship(
         cascade="all, delete-orphan", order_by="IntegrityNoteAttachment.id"

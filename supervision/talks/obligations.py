@@ -63,7 +63,9 @@ _RULE_MESSAGES = {
     rules.UNKNOWN_FIELD: _l("Unknown field."),
     rules.FIXED_FREQUENCY: _l("Cannot be changed: talks of this type carry periods of this kind."),
     rules.BAD_CONDUCTOR: _l("Must be one of: responsible_head, committee, party_secretary."),
-    rules.BAD_LEADERSHIP: _l("Must be a list of: team_member, department_head (each at most once)."),
+    rules.BAD_LEADERSHIP: _l(
+        "Must be a list of: team_member, department_head (each at most once)."
+    ),
     rules.BAD_MIN_DAYS: _l("Must be a whole number from 1 to the length of the shortest period."),
     rules.BAD_STAFF_NO: _l("Must be a staff number (at most 32 characters) or empty."),
 }
@@ -83,13 +85,19 @@ def update_rules(session: Session, changes: dict[str, Any]) -> dict:
     }
 
     def validate(values: dict) -> dict[str, list[str]]:
-        errors = {f: [str(_RULE_MESSAGES.get(m, m)) for m in msgs]
-                  for f, msgs in rules.validate_settings(values).items()}
+        errors = {
+            f: [str(_RULE_MESSAGES.get(m, m)) for m in msgs]
+            for f, msgs in rules.validate_settings(values).items()
+        }
         staff_no = values.get("party_secretary_staff_no")
-        if not errors.get("party_secretary_staff_no") and staff_no and session.scalar(
-                sa.select(Person.id).where(Person.staff_no == staff_no)) is None:
-            errors["party_secretary_staff_no"] = [_("No person has the staff number %(no)s.",
-                                                    no=staff_no)]
+        if (
+            not errors.get("party_secretary_staff_no")
+            and staff_no
+            and session.scalar(sa.select(Person.id).where(Person.staff_no == staff_no)) is None
+        ):
+            errors["party_secretary_staff_no"] = [
+                _("No person has the staff number %(no)s.", no=staff_no)
+            ]
         return errors
 
     put_settings(session, SETTINGS_KEY, rules.DEFAULT_SETTINGS, merged_changes, validate)
@@ -102,17 +110,29 @@ def resolve(period_text: str, type_: str | None, settings: dict) -> tuple[Period
     try:
         period = Period.parse(period_text)
     except ValueError:
-        raise Invalid(_("Invalid period"), {"period": [
-            _("Expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")]}) from None
+        raise Invalid(
+            _("Invalid period"),
+            {"period": [_("Expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")]},
+        ) from None
     if type_ is None:
         return period, rules.types_for(period, settings)
     if type_ not in rules.OBLIGATION_TYPES:
         raise Invalid(_("Invalid type"), {"type": [_("Not an obligation type.")]})
     kind = settings[type_]["frequency"]
     if period.kind != kind:
-        raise Invalid(_("Invalid period"), {"period": [
-            _("%(type)s obligations are owed per %(kind)s: give a period such as %(example)s.",
-              type=type_, kind=kind, example=str(Period.of(period.start, kind)))]})
+        raise Invalid(
+            _("Invalid period"),
+            {
+                "period": [
+                    _(
+                        "%(type)s obligations are owed per %(kind)s: give a period such as %(example)s.",
+                        type=type_,
+                        kind=kind,
+                        example=str(Period.of(period.start, kind)),
+                    )
+                ]
+            },
+        )
     return period, [type_]
 
 
@@ -136,8 +156,13 @@ def _people_clause(unit_path, person_id, scope, viewer_id, party_secretary_id):
     if scope is not None and not scope.everything:
         visible = [scope.person_clause()]
         if viewer_id is not None:
-            visible.append(Person.id.in_(sa.select(TalkConductor.person_id)
-                                         .where(TalkConductor.conductor_id == viewer_id)))
+            visible.append(
+                Person.id.in_(
+                    sa.select(TalkConductor.person_id).where(
+                        TalkConductor.conductor_id == viewer_id
+                    )
+                )
+            )
             if party_secretary_id is not None and party_secretary_id == viewer_id:
                 visible.append(Person.leadership == "team_member")
         conds.append(sa.or_(*visible))
@@ -147,21 +172,34 @@ def _people_clause(unit_path, person_id, scope, viewer_id, party_secretary_id):
 def _visible(scope: Scope | None, person_id: int, unit_id: int, path: str) -> bool:
     if scope is None or scope.everything:
         return True
-    return (person_id in scope.person_ids or unit_id in scope.unit_ids
-            or any(path.startswith(p) for p in scope.subtree_paths))
+    return (
+        person_id in scope.person_ids
+        or unit_id in scope.unit_ids
+        or any(path.startswith(p) for p in scope.subtree_paths)
+    )
 
 
 def _integrity_subjects(session, period: Period, clause, min_days: int):
     """(person, unit, path, leadership, Requirement) of everyone on a sensitive post in the
     period: ONE query of the overlapping assignments, runs merged in Python."""
     stmt = (
-        sa.select(Assignment.person_id, Assignment.start_date, Assignment.end_date,
-                  Person.org_unit_id, OrgUnit.path, Person.leadership)
+        sa.select(
+            Assignment.person_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Person.org_unit_id,
+            OrgUnit.path,
+            Person.leadership,
+        )
         .join(Post, Post.id == Assignment.post_id)
         .join(Person, Person.id == Assignment.person_id)
         .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-        .where(Post.is_sensitive.is_(True), Assignment.start_date <= period.end,
-               sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= period.start), clause)
+        .where(
+            Post.is_sensitive.is_(True),
+            Assignment.start_date <= period.end,
+            sa.or_(Assignment.end_date.is_(None), Assignment.end_date >= period.start),
+            clause,
+        )
     )
     spans: dict[int, list] = defaultdict(list)
     info: dict[int, tuple] = {}
@@ -182,12 +220,18 @@ def _leader_subjects(session, types: Sequence[str], clause, settings: dict):
     levels = sorted({lv for t in types for lv in settings[t]["leadership"]})
     if not levels:
         return []
-    stmt = (sa.select(Person.id, Person.org_unit_id, OrgUnit.path, Person.leadership)
-            .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-            .where(Person.leadership.in_(levels), clause))
+    stmt = (
+        sa.select(Person.id, Person.org_unit_id, OrgUnit.path, Person.leadership)
+        .join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        .where(Person.leadership.in_(levels), clause)
+    )
     found = _rows(session, stmt)
-    return [(t, pid, unit_id, path, lv, None) for t in types for pid, unit_id, path, lv in found
-            if lv in settings[t]["leadership"]]
+    return [
+        (t, pid, unit_id, path, lv, None)
+        for t in types
+        for pid, unit_id, path, lv in found
+        if lv in settings[t]["leadership"]
+    ]
 
 
 def _people_filter(column, unit_path, person_id, scope, clause):
@@ -196,8 +240,9 @@ def _people_filter(column, unit_path, person_id, scope, clause):
         return column == person_id
     if unit_path is None and (scope is None or scope.everything):
         return sa.true()
-    return column.in_(sa.select(Person.id).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-                      .where(clause))
+    return column.in_(
+        sa.select(Person.id).join(OrgUnit, OrgUnit.id == Person.org_unit_id).where(clause)
+    )
 
 
 def _counting_talks(session, period: Period, types, as_of: date, who) -> dict:
@@ -205,11 +250,16 @@ def _counting_talks(session, period: Period, types, as_of: date, who) -> dict:
     revision = aliased(Talk)
     # An uncorrelated NOT IN: a correlated NOT EXISTS is planned as a scan per talk by
     # SQLite once ANALYZE has run (minutes at 100,000 people).
-    superseded = (sa.select(revision.revision_of_id)
-                  .where(revision.revision_of_id.is_not(None), revision.status == "final"))
-    stmt = (sa.select(Talk.interviewee_id, Talk.type, Talk.id, Talk.held_at)
-            .where(Talk.type.in_(types), Talk.period == str(period), Talk.status == "final",
-                   Talk.id.not_in(superseded), who))
+    superseded = sa.select(revision.revision_of_id).where(
+        revision.revision_of_id.is_not(None), revision.status == "final"
+    )
+    stmt = sa.select(Talk.interviewee_id, Talk.type, Talk.id, Talk.held_at).where(
+        Talk.type.in_(types),
+        Talk.period == str(period),
+        Talk.status == "final",
+        Talk.id.not_in(superseded),
+        who,
+    )
     best: dict[tuple[int, str], tuple] = {}
     zone = clock.zone()
     for pid, type_, talk_id, held_at in _rows(session, stmt):
@@ -225,8 +275,9 @@ def _counting_talks(session, period: Period, types, as_of: date, who) -> dict:
 
 
 def _waivers(session, period: Period, types, who) -> dict:
-    stmt = (sa.select(ObligationWaiver.person_id, ObligationWaiver.type, ObligationWaiver.reason)
-            .where(ObligationWaiver.type.in_(types), ObligationWaiver.period == str(period), who))
+    stmt = sa.select(
+        ObligationWaiver.person_id, ObligationWaiver.type, ObligationWaiver.reason
+    ).where(ObligationWaiver.type.in_(types), ObligationWaiver.period == str(period), who)
     return {(pid, t): reason for pid, t, reason in _rows(session, stmt)}
 
 
@@ -236,11 +287,17 @@ def discipline_secretary_id(session: Session) -> int | None:
     from supervision.auth.models import User, UserRole
 
     return session.scalar(
-        sa.select(Person.id).join(User, User.person_id == Person.id)
+        sa.select(Person.id)
+        .join(User, User.person_id == Person.id)
         .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == "discipline_secretary", User.is_enabled.is_(True),
-               Person.is_active.is_(True))
-        .order_by(Person.id).limit(1))
+        .where(
+            UserRole.role == "discipline_secretary",
+            User.is_enabled.is_(True),
+            Person.is_active.is_(True),
+        )
+        .order_by(Person.id)
+        .limit(1)
+    )
 
 
 def party_secretary_id(session: Session, settings: dict) -> int | None:
@@ -248,32 +305,53 @@ def party_secretary_id(session: Session, settings: dict) -> int | None:
     staff_no = settings["party_secretary_staff_no"]
     if not staff_no:
         return None
-    return session.scalar(sa.select(Person.id).where(Person.staff_no == staff_no,
-                                                     Person.is_active.is_(True)))
+    return session.scalar(
+        sa.select(Person.id).where(Person.staff_no == staff_no, Person.is_active.is_(True))
+    )
 
 
 def _unit_heads(session) -> dict[int, int]:
     """{unit id: head person id} of units with an active head (one query; units are few)."""
     head = aliased(Person)
-    return dict(session.execute(
-        sa.select(OrgUnit.id, OrgUnit.head_person_id).join(head, head.id == OrgUnit.head_person_id)
-        .where(head.is_active.is_(True))).all())
+    return dict(
+        session.execute(
+            sa.select(OrgUnit.id, OrgUnit.head_person_id)
+            .join(head, head.id == OrgUnit.head_person_id)
+            .where(head.is_active.is_(True))
+        ).all()
+    )
 
 
 def _reason(req: rules.Requirement | None, period: Period, min_days: int) -> str | None:
     if req is None or req.required:
         return None
     if req.reason == "left":
-        return _("Left all sensitive posts on %(day)s, before the end of %(period)s.",
-                 day=req.last_day.isoformat(), period=str(period))
-    return _("Held sensitive posts without a break for %(days)s days of %(period)s; "
-             "at least %(min)s are needed.", days=req.run_days, period=str(period), min=min_days)
+        return _(
+            "Left all sensitive posts on %(day)s, before the end of %(period)s.",
+            day=req.last_day.isoformat(),
+            period=str(period),
+        )
+    return _(
+        "Held sensitive posts without a break for %(days)s days of %(period)s; "
+        "at least %(min)s are needed.",
+        days=req.run_days,
+        period=str(period),
+        min=min_days,
+    )
 
 
-def compute(session: Session, period: Period, types: Iterable[str], *, as_of: date,
-            unit_path: str | None = None, person_id: int | None = None,
-            scope: Scope | None = None, viewer_id: int | None = None,
-            settings: dict | None = None) -> list[Obligation]:
+def compute(
+    session: Session,
+    period: Period,
+    types: Iterable[str],
+    *,
+    as_of: date,
+    unit_path: str | None = None,
+    person_id: int | None = None,
+    scope: Scope | None = None,
+    viewer_id: int | None = None,
+    settings: dict | None = None,
+) -> list[Obligation]:
     """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
     subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
     obligations the viewer conducts. Sorted by person and type."""
@@ -293,18 +371,32 @@ def compute(session: Session, period: Period, types: Iterable[str], *, as_of: da
         subjects += _leader_subjects(session, lead_types, clause, settings)
     if not subjects:
         return []
-    talks = _counting_talks(session, period, types, as_of,
-                            _people_filter(Talk.interviewee_id, unit_path, person_id, scope, clause))
-    waivers = _waivers(session, period, types, _people_filter(
-        ObligationWaiver.person_id, unit_path, person_id, scope, clause))
+    talks = _counting_talks(
+        session,
+        period,
+        types,
+        as_of,
+        _people_filter(Talk.interviewee_id, unit_path, person_id, scope, clause),
+    )
+    waivers = _waivers(
+        session,
+        period,
+        types,
+        _people_filter(ObligationWaiver.person_id, unit_path, person_id, scope, clause),
+    )
     heads = _unit_heads(session) if modes - {"committee"} else {}
     assigned: dict[tuple[int, str], int] = {}
     secretary = None
     if "committee" in modes:
         committee_types = [t for t in types if settings[t]["conductor"] == "committee"]
-        assigned = {(p, t): c for p, t, c in session.execute(
-            sa.select(TalkConductor.person_id, TalkConductor.type, TalkConductor.conductor_id)
-            .where(TalkConductor.type.in_(committee_types)))}
+        assigned = {
+            (p, t): c
+            for p, t, c in session.execute(
+                sa.select(
+                    TalkConductor.person_id, TalkConductor.type, TalkConductor.conductor_id
+                ).where(TalkConductor.type.in_(committee_types))
+            )
+        }
         secretary = discipline_secretary_id(session)
 
     due, label = period.due_date, str(period)
@@ -316,26 +408,48 @@ def compute(session: Session, period: Period, types: Iterable[str], *, as_of: da
         chain = chains.get(path)
         if chain is None:
             chain = chains[path] = rules.head_chain(path, heads)
-        who = rules.conductor(settings[type_]["conductor"], pid, leadership,
-                              head=rules.responsible_head(pid, chain),
-                              assigned=assigned.get((pid, type_)), secretary=secretary,
-                              party_secretary=party_id)
+        who = rules.conductor(
+            settings[type_]["conductor"],
+            pid,
+            leadership,
+            head=rules.responsible_head(pid, chain),
+            assigned=assigned.get((pid, type_)),
+            secretary=secretary,
+            party_secretary=party_id,
+        )
         if viewer_id is not None and who != viewer_id and not _visible(scope, pid, unit_id, path):
             continue
         talk = talks.get((pid, type_))
         waiver = waivers.get((pid, type_))
         not_required = req is not None and not req.required
-        status = rules.status(due, as_of, talk_on=talk[1] if talk else None,
-                              has_talk=talk is not None, waived=waiver is not None,
-                              not_required=not_required)
+        status = rules.status(
+            due,
+            as_of,
+            talk_on=talk[1] if talk else None,
+            has_talk=talk is not None,
+            waived=waiver is not None,
+            not_required=not_required,
+        )
         if not_required:
             if req not in reasons:
                 reasons[req] = _reason(req, period, min_days)
             reason = reasons[req]
         else:
             reason = waiver if status == "waived" else None
-        out.append(Obligation(pid, type_, label, due, status, talk[0] if talk else None,
-                              who, reason, unit_id, path))
+        out.append(
+            Obligation(
+                pid,
+                type_,
+                label,
+                due,
+                status,
+                talk[0] if talk else None,
+                who,
+                reason,
+                unit_id,
+                path,
+            )
+        )
     out.sort(key=lambda o: (o.person_id, order[o.type]))
     return out
 
@@ -360,12 +474,25 @@ def _row(unit_id, name, counts) -> dict:
     return {"org_unit_id": unit_id, "org_unit_name": name, **rules.completion(counts)}
 
 
-def summary(session: Session, period: Period, types: Iterable[str], *, as_of: date,
-            unit: OrgUnit | None = None, scope: Scope | None = None) -> dict:
+def summary(
+    session: Session,
+    period: Period,
+    types: Iterable[str],
+    *,
+    as_of: date,
+    unit: OrgUnit | None = None,
+    scope: Scope | None = None,
+) -> dict:
     """Completion counts for the unit's subtree (or the scope) and per direct child unit (or
     per top unit of the scope): one engine run, aggregated by unit path."""
-    rows = compute(session, period, types, as_of=as_of, scope=scope,
-                   unit_path=unit.path if unit is not None else None)
+    rows = compute(
+        session,
+        period,
+        types,
+        as_of=as_of,
+        scope=scope,
+        unit_path=unit.path if unit is not None else None,
+    )
     children = _top_units(session, scope, unit)
     counts = {u.id: rules.empty_counts() for u in children}
     total = rules.empty_counts()
@@ -377,15 +504,18 @@ def summary(session: Session, period: Period, types: Iterable[str], *, as_of: da
         uid = child_of[row.path]
         if uid is not None:
             counts[uid][row.status] += 1
-    return {"total": _row(unit.id if unit else None, unit.name if unit else None, total),
-            "units": [_row(u.id, u.name, counts[u.id]) for u in children]}
+    return {
+        "total": _row(unit.id if unit else None, unit.name if unit else None, total),
+        "units": [_row(u.id, u.name, counts[u.id]) for u in children],
+    }
 
 
 # ------------------------------------------------------------------ waivers
 
 
-def create_waiver(session: Session, data: dict, user_id: int | None,
-                  settings: dict | None = None) -> ObligationWaiver:
+def create_waiver(
+    session: Session, data: dict, user_id: int | None, settings: dict | None = None
+) -> ObligationWaiver:
     """Waive one person's obligation of a type for a period (422 on bad input, 409 if waived)."""
     settings = settings or get_rules(session)
     errors: dict[str, list[str]] = {}
@@ -415,6 +545,11 @@ def create_waiver(session: Session, data: dict, user_id: int | None,
             session.flush()
     except IntegrityError:
         raise Conflict(_("This obligation is already waived.")) from None
-    record(session, "create", "obligation_waiver", waiver.id,
-           diff(None, snapshot(waiver, WAIVER_FIELDS)))
+    record(
+        session,
+        "create",
+        "obligation_waiver",
+        waiver.id,
+        diff(None, snapshot(waiver, WAIVER_FIELDS)),
+    )
     return waiver

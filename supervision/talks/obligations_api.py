@@ -34,9 +34,12 @@ from supervision.org.models import OrgUnit
 from supervision.talks import obligations, rules
 from supervision.talks.models import ObligationWaiver
 
-blp = ApiBlueprint("obligations_api", __name__,
-                   description="Talk obligations: computed status by period, completion "
-                               "summary by unit, waivers, and the obligation rules")
+blp = ApiBlueprint(
+    "obligations_api",
+    __name__,
+    description="Talk obligations: computed status by period, completion "
+    "summary by unit, waivers, and the obligation rules",
+)
 
 DISCIPLINE = ("discipline_secretary", "discipline_member")
 RULES_READ = ("admin", *DISCIPLINE, "leader")
@@ -47,10 +50,15 @@ RULES_WRITE = ("admin", "discipline_secretary")
 
 
 class ObligationQuery(BaseSchema):
-    period = fields.Str(required=True, validate=validate.Length(max=16),
-                        metadata={"description": "2025Q3, 2025H2 or 2025"})
-    type = fields.Str(validate=validate.OneOf(rules.OBLIGATION_TYPES),
-                      metadata={"description": "default: every type owed per this kind of period"})
+    period = fields.Str(
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "2025Q3, 2025H2 or 2025"},
+    )
+    type = fields.Str(
+        validate=validate.OneOf(rules.OBLIGATION_TYPES),
+        metadata={"description": "default: every type owed per this kind of period"},
+    )
     org_unit_id = Id(metadata={"description": "the unit and its subtree"})
     person_id = Id()
     status = fields.Str(validate=validate.OneOf(rules.STATUSES))
@@ -65,8 +73,9 @@ class ObligationSchema(BaseSchema):
     status = fields.Str(metadata={"enum": list(rules.STATUSES)})
     talk_id = fields.Int(allow_none=True, metadata={"description": "the talk that fulfils it"})
     conductor_id = fields.Int(allow_none=True, metadata={"description": "who should hold the talk"})
-    reason = fields.Str(allow_none=True,
-                        metadata={"description": "why not required, or the waiver's reason"})
+    reason = fields.Str(
+        allow_none=True, metadata={"description": "why not required, or the waiver's reason"}
+    )
     org_unit_id = fields.Int(metadata={"description": "the person's unit"})
 
 
@@ -87,8 +96,10 @@ class SummaryRowSchema(BaseSchema):
     overdue = fields.Int()
     waived = fields.Int()
     not_required = fields.Int()
-    completion_rate = fields.Float(allow_none=True, metadata={
-        "description": "(done + done_late) ÷ required; null when nothing is required"})
+    completion_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "(done + done_late) ÷ required; null when nothing is required"},
+    )
 
 
 class SummarySchema(BaseSchema):
@@ -112,29 +123,41 @@ class WaiverQuery(BaseSchema):
     period = fields.Str(validate=validate.Length(max=16))
 
 
-_CONDUCTOR = {"validate": validate.OneOf(rules.CONDUCTORS), "metadata": {
-    "description": "responsible_head; committee (the assigned committee member, else the "
-                   "discipline secretary); party_secretary (for team members; others: the "
-                   "responsible head)"}}
+_CONDUCTOR = {
+    "validate": validate.OneOf(rules.CONDUCTORS),
+    "metadata": {
+        "description": "responsible_head; committee (the assigned committee member, else the "
+        "discipline secretary); party_secretary (for team members; others: the "
+        "responsible head)"
+    },
+}
 
 
 class IntegrityRuleSchema(BaseSchema):
     """Rule 1: whoever holds sensitive posts owes one talk per period."""
 
-    frequency = fields.Str(validate=validate.OneOf(KINDS),
-                           metadata={"description": "fixed: quarter, half or year"})
-    min_days_in_period = fields.Int(strict=True, metadata={
-        "description": "unbroken days on sensitive posts up to the period's last day (30)"})
+    frequency = fields.Str(
+        validate=validate.OneOf(KINDS), metadata={"description": "fixed: quarter, half or year"}
+    )
+    min_days_in_period = fields.Int(
+        strict=True,
+        metadata={
+            "description": "unbroken days on sensitive posts up to the period's last day (30)"
+        },
+    )
     conductor = fields.Str(**_CONDUCTOR)
 
 
 class LeadershipRuleSchema(BaseSchema):
     """Rules 2 and 3: the leaders of the listed leadership levels owe one talk per period."""
 
-    frequency = fields.Str(validate=validate.OneOf(KINDS),
-                           metadata={"description": "fixed: quarter, half or year"})
-    leadership = fields.List(fields.Str(validate=validate.OneOf(rules.LEADERSHIP_LEVELS)),
-                             metadata={"description": "who owes: team_member, department_head"})
+    frequency = fields.Str(
+        validate=validate.OneOf(KINDS), metadata={"description": "fixed: quarter, half or year"}
+    )
+    leadership = fields.List(
+        fields.Str(validate=validate.OneOf(rules.LEADERSHIP_LEVELS)),
+        metadata={"description": "who owes: team_member, department_head"},
+    )
     conductor = fields.Str(**_CONDUCTOR)
 
 
@@ -142,8 +165,12 @@ class RulesSchema(BaseSchema):
     integrity_reminder = fields.Nested(IntegrityRuleSchema)
     supervision = fields.Nested(LeadershipRuleSchema)
     heart_to_heart = fields.Nested(LeadershipRuleSchema)
-    party_secretary_staff_no = fields.Str(validate=validate.Length(max=32), metadata={
-        "description": "staff number of the party secretary (党委书记); empty: responsible head"})
+    party_secretary_staff_no = fields.Str(
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "staff number of the party secretary (党委书记); empty: responsible head"
+        },
+    )
 
 
 # ------------------------------------------------------------------ helpers
@@ -184,9 +211,16 @@ class Obligations(MethodView):
         period, types = obligations.resolve(args["period"], args.get("type"), settings)
         unit = _unit(scope, args.get("org_unit_id"))
         rows = obligations.compute(
-            db.session, period, types, as_of=args.get("as_of") or clock.today(),
-            unit_path=unit.path if unit else None, person_id=args.get("person_id"),
-            scope=scope, viewer_id=viewer, settings=settings)
+            db.session,
+            period,
+            types,
+            as_of=args.get("as_of") or clock.today(),
+            unit_path=unit.path if unit else None,
+            person_id=args.get("person_id"),
+            scope=scope,
+            viewer_id=viewer,
+            settings=settings,
+        )
         if args.get("status"):
             rows = [r for r in rows if r.status == args["status"]]
         return rows
@@ -202,8 +236,14 @@ class Summary(MethodView):
         settings = obligations.get_rules(db.session)
         period, types = obligations.resolve(args["period"], args.get("type"), settings)
         unit = _unit(scope, args.get("org_unit_id"))
-        return obligations.summary(db.session, period, types, unit=unit, scope=scope,
-                                   as_of=args.get("as_of") or clock.today())
+        return obligations.summary(
+            db.session,
+            period,
+            types,
+            unit=unit,
+            scope=scope,
+            as_of=args.get("as_of") or clock.today(),
+        )
 
 
 @blp.route("/obligations/waivers")

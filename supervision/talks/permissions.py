@@ -28,7 +28,9 @@ def participant_clause(person_id: int):
     return sa.or_(
         Talk.interviewee_id == person_id,
         Talk.recorder_id == person_id,
-        Talk.id.in_(sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id)),
+        Talk.id.in_(
+            sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id)
+        ),
     )
 
 
@@ -67,7 +69,9 @@ def contents_visible(user, talk: Talk) -> bool:
 
 def holds_a_seat(person_id: int | None, interviewer_ids, recorder_id: int | None) -> bool:
     """Whether the person conducts (interviewer) or records the talk."""
-    return person_id is not None and (person_id in set(interviewer_ids or ()) or person_id == recorder_id)
+    return person_id is not None and (
+        person_id in set(interviewer_ids or ()) or person_id == recorder_id
+    )
 
 
 def can_edit(user, talk: Talk) -> bool:
@@ -75,4 +79,5 @@ def can_edit(user, talk: Talk) -> bool:
     if user.has_role(*DISCIPLINE):
         return True
     return user.has_role("leader") and holds_a_seat(
-        user.person_id, [i.person_id for i in talk.interviewers], talk.recorder_id)
+        user.person_id, [i.person_id for i in talk.interviewers], talk.recorder_id
+    )

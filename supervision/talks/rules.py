@@ -23,12 +23,21 @@ CONDUCTORS = ("responsible_head", "committee", "party_secretary")
 SHORTEST_DAYS = {"quarter": 90, "half": 181, "year": 365}
 
 DEFAULT_SETTINGS: dict = {
-    "integrity_reminder": {"frequency": "quarter", "min_days_in_period": 30,
-                           "conductor": "responsible_head"},
-    "supervision": {"frequency": "half", "leadership": list(LEADERSHIP_LEVELS),
-                    "conductor": "committee"},
-    "heart_to_heart": {"frequency": "year", "leadership": list(LEADERSHIP_LEVELS),
-                       "conductor": "party_secretary"},
+    "integrity_reminder": {
+        "frequency": "quarter",
+        "min_days_in_period": 30,
+        "conductor": "responsible_head",
+    },
+    "supervision": {
+        "frequency": "half",
+        "leadership": list(LEADERSHIP_LEVELS),
+        "conductor": "committee",
+    },
+    "heart_to_heart": {
+        "frequency": "year",
+        "leadership": list(LEADERSHIP_LEVELS),
+        "conductor": "party_secretary",
+    },
     #: Staff number of the party secretary (党委书记); empty: team members' heart-to-heart
     #: talks are conducted by their responsible head.
     "party_secretary_staff_no": "",
@@ -59,8 +68,11 @@ def _rule_errors(name: str, rule) -> dict[str, list[str]]:
         errors[f"{name}.conductor"] = [BAD_CONDUCTOR]
     if "leadership" in defaults:
         levels = values["leadership"]
-        if (not isinstance(levels, list) or any(x not in LEADERSHIP_LEVELS for x in levels)
-                or len(set(levels)) != len(levels)):
+        if (
+            not isinstance(levels, list)
+            or any(x not in LEADERSHIP_LEVELS for x in levels)
+            or len(set(levels)) != len(levels)
+        ):
             errors[f"{name}.leadership"] = [BAD_LEADERSHIP]
     if "min_days_in_period" in defaults:
         days = values["min_days_in_period"]
@@ -115,7 +127,9 @@ def run_days_at_end(intervals: Iterable[Interval], start: date, end: date) -> in
         a, b = intervals[0]
         held = a <= end and (b is None or b >= end)
         return (end - max(a, start)).days + 1 if held else 0
-    spans = sorted((a, b or date.max) for a, b in intervals if a <= end and (b is None or b >= start))
+    spans = sorted(
+        (a, b or date.max) for a, b in intervals if a <= end and (b is None or b >= start)
+    )
     run_start: date | None = None
     run_end: date | None = None
     for a, b in spans:
@@ -152,8 +166,9 @@ class Requirement:
     last_day: date | None = None
 
 
-def integrity_requirement(intervals: Sequence[Interval], start: date, end: date,
-                          min_days: int) -> Requirement | None:
+def integrity_requirement(
+    intervals: Sequence[Interval], start: date, end: date, min_days: int
+) -> Requirement | None:
     """Rule 1: owed when a sensitive post is held on the period's last day `end` after an
     unbroken run of at least `min_days` days within [start, end]; None when no post touches
     the period."""
@@ -171,8 +186,15 @@ def integrity_requirement(intervals: Sequence[Interval], start: date, end: date,
 # ------------------------------------------------------------------ status
 
 
-def status(due: date, as_of: date, *, talk_on: date | None, has_talk: bool, waived: bool,
-           not_required: bool) -> str:
+def status(
+    due: date,
+    as_of: date,
+    *,
+    talk_on: date | None,
+    has_talk: bool,
+    waived: bool,
+    not_required: bool,
+) -> str:
     """An obligation's status as of `as_of`: not_required, then done/done_late (a counting
     talk held on/after the due date), then waived, then pending (as_of ≤ due) or overdue."""
     if not_required:
@@ -212,14 +234,25 @@ def responsible_head(person_id: int, chain: Sequence[int]) -> int | None:
     return None
 
 
-def conductor(mode: str, person_id: int, leadership: str, *, head: int | None,
-              assigned: int | None, secretary: int | None, party_secretary: int | None) -> int | None:
+def conductor(
+    mode: str,
+    person_id: int,
+    leadership: str,
+    *,
+    head: int | None,
+    assigned: int | None,
+    secretary: int | None,
+    party_secretary: int | None,
+) -> int | None:
     """The person who should conduct the talk under the rule's conductor `mode` (never the
     interviewee: None when the only candidate is the person himself)."""
     if mode == "committee":
         chosen = assigned if assigned is not None else secretary
-    elif (mode == "party_secretary" and leadership == "team_member"
-          and party_secretary not in (None, person_id)):
+    elif (
+        mode == "party_secretary"
+        and leadership == "team_member"
+        and party_secretary not in (None, person_id)
+    ):
         chosen = party_secretary
     else:
         chosen = head

@@ -34,7 +34,8 @@ def _period(value: str) -> None:
         Period.parse(value)
     except ValueError:
         raise ValidationError(
-            _("Invalid period: expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")) from None
+            _("Invalid period: expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")
+        ) from None
 
 
 def _instant(**kwargs) -> fields.AwareDateTime:
@@ -45,25 +46,40 @@ class TalkWriteSchema(BaseSchema):
     """A talk as sent in POST (only `type` required: drafts may be incomplete) and PATCH."""
 
     type = fields.Str(required=True, validate=validate.OneOf(TALK_TYPES))
-    held_at = _instant(metadata={"description": "ISO 8601 with offset, e.g. 2025-07-01T09:30:00+08:00"})
+    held_at = _instant(
+        metadata={"description": "ISO 8601 with offset, e.g. 2025-07-01T09:30:00+08:00"}
+    )
     location = fields.Str(allow_none=True, validate=[validate.Length(max=200), _one_line])
     interviewee_id = Id(allow_none=True, metadata={"description": "被谈话人 (a person)"})
-    interviewer_ids = fields.List(Id(), allow_none=True, validate=validate.Length(max=20),
-                                  metadata={"description": "谈话人 (people), in order; in a PATCH the "
-                                                           "full new list"})
+    interviewer_ids = fields.List(
+        Id(),
+        allow_none=True,
+        validate=validate.Length(max=20),
+        metadata={"description": "谈话人 (people), in order; in a PATCH the full new list"},
+    )
     recorder_id = Id(allow_none=True, metadata={"description": "记录人 (a person)"})
     reason = fields.Str(allow_none=True, validate=text(2000), metadata={"description": "谈话事由"})
-    content = fields.Str(allow_none=True, validate=text(50000),
-                         metadata={"description": "谈话内容 (confidential)"})
-    response = fields.Str(allow_none=True, validate=text(20000),
-                          metadata={"description": "本人表态 (confidential)"})
-    follow_up = fields.Str(allow_none=True, validate=text(5000), metadata={"description": "整改要求"})
-    period = fields.Str(allow_none=True, validate=[validate.Length(max=16), _period], metadata={
-        "description": "the obligation period fulfilled (2025Q3 / 2025H2 / 2025 by type); default "
-                       "the period of the talk's local date; an earlier one makes a make-up talk "
-                       "(补谈), a later one is refused; null for types without an obligation"})
-    reported_to_higher_at = _instant(metadata={"description": "admonishments: reported to the "
-                                                              "higher-level committee"})
+    content = fields.Str(
+        allow_none=True, validate=text(50000), metadata={"description": "谈话内容 (confidential)"}
+    )
+    response = fields.Str(
+        allow_none=True, validate=text(20000), metadata={"description": "本人表态 (confidential)"}
+    )
+    follow_up = fields.Str(
+        allow_none=True, validate=text(5000), metadata={"description": "整改要求"}
+    )
+    period = fields.Str(
+        allow_none=True,
+        validate=[validate.Length(max=16), _period],
+        metadata={
+            "description": "the obligation period fulfilled (2025Q3 / 2025H2 / 2025 by type); default "
+            "the period of the talk's local date; an earlier one makes a make-up talk "
+            "(补谈), a later one is refused; null for types without an obligation"
+        },
+    )
+    reported_to_higher_at = _instant(
+        metadata={"description": "admonishments: reported to the higher-level committee"}
+    )
 
 
 class TalkSignatureSchema(BaseSchema):
@@ -90,8 +106,10 @@ class TalkSummarySchema(BaseSchema):
     held_at = LocalDateTime(allow_none=True)
     location = fields.Str()
     interviewee_id = fields.Int(allow_none=True)
-    interviewer_ids = fields.Function(lambda t: [i.person_id for i in t.interviewers],
-                                      metadata={"type": "array", "items": {"type": "integer"}})
+    interviewer_ids = fields.Function(
+        lambda t: [i.person_id for i in t.interviewers],
+        metadata={"type": "array", "items": {"type": "integer"}},
+    )
     recorder_id = fields.Int(allow_none=True)
     reason = fields.Str()
     follow_up = fields.Str()
@@ -99,9 +117,14 @@ class TalkSummarySchema(BaseSchema):
     reported_to_higher_at = LocalDateTime(allow_none=True)
     signatures = fields.List(fields.Nested(TalkSignatureSchema))
     revision_of_id = fields.Int(allow_none=True, metadata={"description": "the talk this corrects"})
-    revised_by_id = fields.Function(lambda t: getattr(t, "revised_by_id", None), metadata={
-        "type": "integer", "nullable": True,
-        "description": "the newest revision correcting this talk, if any"})
+    revised_by_id = fields.Function(
+        lambda t: getattr(t, "revised_by_id", None),
+        metadata={
+            "type": "integer",
+            "nullable": True,
+            "description": "the newest revision correcting this talk, if any",
+        },
+    )
     finalized_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
@@ -134,8 +157,18 @@ class TalkQuery(BaseSchema):
 class AttachmentUploadSchema(BaseSchema):
     """The multipart form of an attachment upload."""
 
-    file = fields.Raw(metadata={"type": "string", "format": "binary",
-                                "description": "PDF, JPEG or PNG (checked by content), at most 10 MB"})
-    kind = fields.Str(required=True, validate=validate.OneOf(ATTACHMENT_KINDS), metadata={
-        "description": "signed_form (a scanned signed record: replaces the signatures), "
-                       "written_explanation (书面说明/检讨), other"})
+    file = fields.Raw(
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "PDF, JPEG or PNG (checked by content), at most 10 MB",
+        }
+    )
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf(ATTACHMENT_KINDS),
+        metadata={
+            "description": "signed_form (a scanned signed record: replaces the signatures), "
+            "written_explanation (书面说明/检讨), other"
+        },
+    )

@@ -41,11 +41,32 @@ from supervision.talks.storage import TooLarge  # noqa: F401 - add_attachment ra
 PERIOD_KINDS = {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}
 _EXAMPLES = {"quarter": "2025Q3", "half": "2025H2", "year": "2025"}
 TEXT_FIELDS = ("location", "reason", "content", "response", "follow_up")
-SCALAR_FIELDS = ("type", "held_at", "location", "interviewee_id", "recorder_id", "reason",
-                 "content", "response", "follow_up", "period", "reported_to_higher_at")
+SCALAR_FIELDS = (
+    "type",
+    "held_at",
+    "location",
+    "interviewee_id",
+    "recorder_id",
+    "reason",
+    "content",
+    "response",
+    "follow_up",
+    "period",
+    "reported_to_higher_at",
+)
 #: What the signers confirm: changing any of these on a signed draft clears the signatures.
-RECORD_FIELDS = ("type", "held_at", "location", "interviewee_id", "interviewer_ids",
-                 "recorder_id", "reason", "content", "response", "follow_up")
+RECORD_FIELDS = (
+    "type",
+    "held_at",
+    "location",
+    "interviewee_id",
+    "interviewer_ids",
+    "recorder_id",
+    "reason",
+    "content",
+    "response",
+    "follow_up",
+)
 AUDITED = (*SCALAR_FIELDS, "status", "finalized_at", "revision_of_id")
 
 
@@ -58,13 +79,18 @@ def own_period(talk_type: str | None, held_at) -> str | None:
 
 
 def _state(talk: Talk) -> dict:
-    return {**{f: getattr(talk, f) for f in SCALAR_FIELDS},
-            "interviewer_ids": [i.person_id for i in talk.interviewers]}
+    return {
+        **{f: getattr(talk, f) for f in SCALAR_FIELDS},
+        "interviewer_ids": [i.person_id for i in talk.interviewers],
+    }
 
 
 def _audit_state(talk: Talk) -> dict:
-    return {**snapshot(talk, AUDITED), "interviewer_ids": [i.person_id for i in talk.interviewers],
-            "signatures": [s.person_id for s in talk.signatures]}
+    return {
+        **snapshot(talk, AUDITED),
+        "interviewer_ids": [i.person_id for i in talk.interviewers],
+        "signatures": [s.person_id for s in talk.signatures],
+    }
 
 
 def _validate(session: Session, data: dict) -> dict[str, list[str]]:
@@ -77,12 +103,16 @@ def _validate(session: Session, data: dict) -> dict[str, list[str]]:
     if data.get("type") not in TALK_TYPES:
         add("type", _("Must be one of: %(choices)s.", choices=", ".join(TALK_TYPES)))
     for field in TEXT_FIELDS:
-        data[field] = (data.get(field) or "").strip() if field == "location" else (data.get(field) or "")
+        data[field] = (
+            (data.get(field) or "").strip() if field == "location" else (data.get(field) or "")
+        )
     interviewers = list(data.get("interviewer_ids") or [])
     if len(set(interviewers)) != len(interviewers):
         add("interviewer_ids", _("The same person is listed twice."))
     named = {p for p in (data.get("interviewee_id"), data.get("recorder_id"), *interviewers) if p}
-    known = set(session.scalars(sa.select(Person.id).where(Person.id.in_(named)))) if named else set()
+    known = (
+        set(session.scalars(sa.select(Person.id).where(Person.id.in_(named)))) if named else set()
+    )
     for field in ("interviewee_id", "recorder_id"):
         if data.get(field) is not None and data[field] not in known:
             add(field, _("No %(what)s with id %(id)s.", what=_("person"), id=data[field]))
@@ -117,7 +147,10 @@ def _validate_period(data: dict, add) -> None:
         add("period", _("Invalid period: expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2)."))
         return
     if period.kind != kind:
-        add("period", _("This type of talk takes a period such as %(example)s.", example=_EXAMPLES[kind]))
+        add(
+            "period",
+            _("This type of talk takes a period such as %(example)s.", example=_EXAMPLES[kind]),
+        )
         return
     data["period"] = str(period)
     own = own_period(data["type"], data.get("held_at"))
@@ -196,12 +229,27 @@ def sign(session: Session, talk: Talk, person_id: int | None, user_id: int | Non
         if signature.person_id == person_id:
             return signature
     _require_draft(talk)
-    signature = TalkSignature(person_id=person_id, role=role, signed_at=clock.now(), user_id=user_id)
+    signature = TalkSignature(
+        person_id=person_id, role=role, signed_at=clock.now(), user_id=user_id
+    )
     talk.signatures.append(signature)
     session.flush()
-    record(session, "sign", "talk", talk.id,
-           {"signature": [None, {"person_id": person_id, "role": role,
-                                 "signed_at": signature.signed_at.isoformat()}]})
+    record(
+        session,
+        "sign",
+        "talk",
+        talk.id,
+        {
+            "signature": [
+                None,
+                {
+                    "person_id": person_id,
+                    "role": role,
+                    "signed_at": signature.signed_at.isoformat(),
+                },
+            ]
+        },
+    )
     return signature
 
 
@@ -228,16 +276,28 @@ def missing_for_final(session: Session, talk: Talk) -> dict[str, list[str]]:
         wanted = [(talk.interviewee_id, "interviewee")] if talk.interviewee_id is not None else []
         wanted += [(i.person_id, "interviewer") for i in talk.interviewers]
         wanted = [(pid, role) for pid, role in wanted if pid not in signed]
-        names = dict(session.execute(sa.select(Person.id, Person.name).where(
-            Person.id.in_([pid for pid, _role in wanted]))).all()) if wanted else {}
-        missing = [_("Missing: %(name)s (%(role)s)", name=names.get(pid, pid), role=_role_label(role))
-                   for pid, role in wanted]
+        names = (
+            dict(
+                session.execute(
+                    sa.select(Person.id, Person.name).where(
+                        Person.id.in_([pid for pid, _role in wanted])
+                    )
+                ).all()
+            )
+            if wanted
+            else {}
+        )
+        missing = [
+            _("Missing: %(name)s (%(role)s)", name=names.get(pid, pid), role=_role_label(role))
+            for pid, role in wanted
+        ]
         if missing:
             errors["signatures"] = missing
     if talk.type == "admonishment":
         if "written_explanation" not in kinds:
             errors.setdefault("attachments", []).append(
-                _("An admonishment needs the signed written explanation (书面说明/检讨) attached."))
+                _("An admonishment needs the signed written explanation (书面说明/检讨) attached.")
+            )
         if talk.reported_to_higher_at is None:
             errors["reported_to_higher_at"] = [required]
     return errors
@@ -263,18 +323,32 @@ def revise(session: Session, talk: Talk, created_by_id: int | None = None) -> Ta
     nor a signed form, which confirmed the old text); the old record stays final."""
     if talk.status != "final":
         raise Conflict(_("Only a final talk record is revised; edit the draft instead."))
-    newer = session.execute(sa.select(Talk.id, Talk.status).where(Talk.revision_of_id == talk.id)
-                            .order_by(Talk.id.desc()).limit(1)).first()
+    newer = session.execute(
+        sa.select(Talk.id, Talk.status)
+        .where(Talk.revision_of_id == talk.id)
+        .order_by(Talk.id.desc())
+        .limit(1)
+    ).first()
     if newer is not None:
         if newer.status == "draft":
-            raise Conflict(_("Talk %(id)s is already a draft revision of this record.", id=newer.id))
+            raise Conflict(
+                _("Talk %(id)s is already a draft revision of this record.", id=newer.id)
+            )
         raise Conflict(_("This record was corrected by talk %(id)s: revise that one.", id=newer.id))
     copy = Talk(status="draft", revision_of_id=talk.id, created_by_id=created_by_id)
     _apply(copy, _state(talk))
     copy.attachments = [
-        TalkAttachment(kind=a.kind, filename=a.filename, content_type=a.content_type, size=a.size,
-                       sha256=a.sha256, uploaded_at=a.uploaded_at, uploaded_by_id=a.uploaded_by_id)
-        for a in talk.attachments if a.kind != "signed_form"
+        TalkAttachment(
+            kind=a.kind,
+            filename=a.filename,
+            content_type=a.content_type,
+            size=a.size,
+            sha256=a.sha256,
+            uploaded_at=a.uploaded_at,
+            uploaded_by_id=a.uploaded_by_id,
+        )
+        for a in talk.attachments
+        if a.kind != "signed_form"
     ]
     session.add(copy)
     session.flush()
@@ -290,7 +364,8 @@ def superseded_ids_select() -> sa.Select:
     """
     revision = aliased(Talk)
     return sa.select(revision.revision_of_id).where(
-        revision.status == "final", revision.revision_of_id.is_not(None))
+        revision.status == "final", revision.revision_of_id.is_not(None)
+    )
 
 
 def counted_clause():
@@ -305,7 +380,9 @@ def revised_by_map(session: Session, talk_ids) -> dict[int, int]:
         return {}
     rows = session.execute(
         sa.select(Talk.revision_of_id, sa.func.max(Talk.id))
-        .where(Talk.revision_of_id.in_(ids)).group_by(Talk.revision_of_id))
+        .where(Talk.revision_of_id.in_(ids))
+        .group_by(Talk.revision_of_id)
+    )
     return dict(rows.all())
 
 
@@ -317,21 +394,47 @@ def record_read(session: Session, talk: Talk) -> None:
 # ------------------------------------------------------------------ attachments
 
 ATTACHMENT_KINDS = ("signed_form", "written_explanation", "other")
-def add_attachment(session: Session, talk: Talk, kind: str, filename: str, data: bytes,
-                   uploaded_by_id: int | None = None) -> TalkAttachment:
+
+
+def add_attachment(
+    session: Session,
+    talk: Talk,
+    kind: str,
+    filename: str,
+    data: bytes,
+    uploaded_by_id: int | None = None,
+) -> TalkAttachment:
     """Attach a PDF, JPEG or PNG file (checked by its bytes) to a draft."""
     _require_draft(talk)
     if kind not in ATTACHMENT_KINDS:
-        raise Invalid(_("Invalid %(what)s", what=_("attachment")),
-                      {"kind": [_("Must be one of: %(choices)s.", choices=", ".join(ATTACHMENT_KINDS))]})
+        raise Invalid(
+            _("Invalid %(what)s", what=_("attachment")),
+            {"kind": [_("Must be one of: %(choices)s.", choices=", ".join(ATTACHMENT_KINDS))]},
+        )
     content_type, digest, clean_name = storage.accept(filename, data)
-    attachment = TalkAttachment(kind=kind, filename=clean_name,
-                                content_type=content_type, size=len(data), sha256=digest,
-                                uploaded_at=clock.now(), uploaded_by_id=uploaded_by_id)
+    attachment = TalkAttachment(
+        kind=kind,
+        filename=clean_name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_at=clock.now(),
+        uploaded_by_id=uploaded_by_id,
+    )
     talk.attachments.append(attachment)
     session.flush()
-    record(session, "attach", "talk", talk.id, {"attachment": [None, snapshot(
-        attachment, ("id", "kind", "filename", "content_type", "size", "sha256"))]})
+    record(
+        session,
+        "attach",
+        "talk",
+        talk.id,
+        {
+            "attachment": [
+                None,
+                snapshot(attachment, ("id", "kind", "filename", "content_type", "size", "sha256")),
+            ]
+        },
+    )
     return attachment
 
 

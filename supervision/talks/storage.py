@@ -102,8 +102,11 @@ def clean_filename(name: str, content_type: str) -> str:
     stem, dot, ext = base.rpartition(".")
     if not dot:
         stem, ext = base, ""
-    ext = "." + ext.lower() if "." + ext.lower() in EXTENSIONS[content_type] else \
-        EXTENSIONS[content_type][0]
+    ext = (
+        "." + ext.lower()
+        if "." + ext.lower() in EXTENSIONS[content_type]
+        else EXTENSIONS[content_type][0]
+    )
     return (stem.strip(" .") or "attachment")[: 255 - len(ext)] + ext
 
 
@@ -120,6 +123,8 @@ def accept(filename: str, data: bytes) -> tuple[str, str, str]:
         raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
     content_type = sniff(data)
     if content_type is None:
-        message = _("Only PDF, JPEG or PNG files are accepted (the content is checked, not the name).")
+        message = _(
+            "Only PDF, JPEG or PNG files are accepted (the content is checked, not the name)."
+        )
         raise Invalid(message, {"file": [message]})
     return content_type, store(data), clean_filename(filename, content_type)

@@ -47,24 +47,34 @@ from supervision.talks.permissions import (
 
 bp = Blueprint("talks", __name__, url_prefix="/talks")
 
-_LOADS = (selectinload(Talk.interviewers).selectinload(TalkInterviewer.person),
-          selectinload(Talk.signatures), selectinload(Talk.attachments),
-          selectinload(Talk.interviewee), selectinload(Talk.recorder))
+_LOADS = (
+    selectinload(Talk.interviewers).selectinload(TalkInterviewer.person),
+    selectinload(Talk.signatures),
+    selectinload(Talk.attachments),
+    selectinload(Talk.interviewee),
+    selectinload(Talk.recorder),
+)
 _OPEN_FIRST = {"overdue": 0, "pending": 1}
 
 
 @bp.context_processor
 def _helpers():
-    return {"type_label": lambda v: TYPE_LABELS.get(v, v), "status_label": lambda v: STATUS_LABELS.get(v, v),
-            "obligation_label": lambda v: OBLIGATION_LABELS.get(v, v),
-            "kind_label": lambda v: KIND_LABELS.get(v, v), "field_label": lambda v: FIELD_LABELS.get(v, v),
-            "talk_types": TALK_TYPES, "today": clock.today()}
+    return {
+        "type_label": lambda v: TYPE_LABELS.get(v, v),
+        "status_label": lambda v: STATUS_LABELS.get(v, v),
+        "obligation_label": lambda v: OBLIGATION_LABELS.get(v, v),
+        "kind_label": lambda v: KIND_LABELS.get(v, v),
+        "field_label": lambda v: FIELD_LABELS.get(v, v),
+        "talk_types": TALK_TYPES,
+        "today": clock.today(),
+    }
 
 
 def _talk(talk_id: int) -> Talk:
     """The talk if the caller may know about it; 404 otherwise."""
-    talk = db.session.scalar(sa.select(Talk).where(Talk.id == talk_id, visible_clause(current_user))
-                             .options(*_LOADS))
+    talk = db.session.scalar(
+        sa.select(Talk).where(Talk.id == talk_id, visible_clause(current_user)).options(*_LOADS)
+    )
     if talk is None:
         abort(404)
     return talk
@@ -102,9 +112,19 @@ def _owed(person_id: int) -> tuple[list, list, dict[str, date]]:
         kind = settings[type_]["frequency"]
         period = Period.of(today, kind)
         for back in range(LOOK_BACK.get(kind, 1) + 1):
-            found = [r for r in obligations.compute(session, period, [type_], as_of=today, scope=scope,
-                                                    viewer_id=person_id, settings=settings)
-                     if r.conductor_id == person_id and (back == 0 or r.status == "overdue")]
+            found = [
+                r
+                for r in obligations.compute(
+                    session,
+                    period,
+                    [type_],
+                    as_of=today,
+                    scope=scope,
+                    viewer_id=person_id,
+                    settings=settings,
+                )
+                if r.conductor_id == person_id and (back == 0 or r.status == "overdue")
+            ]
             if back and found:
                 since[str(period)] = overdue_from(period)
             (earlier if back else current).extend(found)
@@ -124,26 +144,53 @@ def mine():
         owed, earlier, since = _owed(me)
         signed = sa.select(TalkSignature.talk_id).where(TalkSignature.person_id == me)
         to_sign = db.session.scalars(
-            sa.select(Talk).where(Talk.status == "draft", Talk.id.not_in(signed), sa.or_(
-                Talk.interviewee_id == me,
-                Talk.id.in_(sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == me))))
-            .order_by(Talk.id.desc()).limit(200).options(*_LOADS)).all()
+            sa.select(Talk)
+            .where(
+                Talk.status == "draft",
+                Talk.id.not_in(signed),
+                sa.or_(
+                    Talk.interviewee_id == me,
+                    Talk.id.in_(
+                        sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == me)
+                    ),
+                ),
+            )
+            .order_by(Talk.id.desc())
+            .limit(200)
+            .options(*_LOADS)
+        ).all()
         drafts = db.session.scalars(
-            sa.select(Talk).where(Talk.status == "draft", sa.or_(
-                Talk.created_by_id == current_user.id, participant_clause(me)))
-            .order_by(Talk.id.desc()).limit(200).options(*_LOADS)).all()
+            sa.select(Talk)
+            .where(
+                Talk.status == "draft",
+                sa.or_(Talk.created_by_id == current_user.id, participant_clause(me)),
+            )
+            .order_by(Talk.id.desc())
+            .limit(200)
+            .options(*_LOADS)
+        ).all()
         drafts = [t for t in drafts if can_edit(current_user, t)]
-    return render_template("talks/mine.html", owed=owed, earlier=earlier, overdue_since=since,
-                           people=_names(o.person_id for o in [*owed, *earlier]), to_sign=to_sign,
-                           drafts=drafts, can_write=current_user.has_role(*TALK_WRITE))
+    return render_template(
+        "talks/mine.html",
+        owed=owed,
+        earlier=earlier,
+        overdue_since=since,
+        people=_names(o.person_id for o in [*owed, *earlier]),
+        to_sign=to_sign,
+        drafts=drafts,
+        can_write=current_user.has_role(*TALK_WRITE),
+    )
 
 
 # ------------------------------------------------------------------ lists
 
 
 def _filtered(stmt):
-    filters = {"type": request.args.get("type", ""), "status": request.args.get("status", ""),
-               "period": request.args.get("period", "").strip()[:8]}
+    filters = {
+        "type": request.args.get("type", ""),
+        "status": request.args.get("status", ""),
+        "period": request.args.get("period", "").strip()[:8],
+    }
     if filters["type"] in TALK_TYPES:
         stmt = stmt.where(Talk.type == filters["type"])
     if filters["status"] in STATUS_LABELS:
@@ -161,27 +208,41 @@ def _filtered(stmt):
 def index():
     """Talks the caller may know about, filtered and paginated; never their contents."""
     stmt, filters = _filtered(sa.select(Talk).where(visible_clause(current_user)).options(*_LOADS))
-    return render_template("talks/index.html", page=paginate(stmt), filters=filters,
-                           can_write=current_user.has_role(*TALK_WRITE))
+    return render_template(
+        "talks/index.html",
+        page=paginate(stmt),
+        filters=filters,
+        can_write=current_user.has_role(*TALK_WRITE),
+    )
 
 
 @bp.get("/person/<int:person_id>")
 @login_required
 def person_history(person_id: int):
     """The talks a person received, within what the caller may know about (404 out of scope)."""
-    person = db.session.scalar(sa.select(Person).where(Person.id == person_id, current_scope().person_clause()))
+    person = db.session.scalar(
+        sa.select(Person).where(Person.id == person_id, current_scope().person_clause())
+    )
     if person is None:
         abort(404)
-    stmt, filters = _filtered(sa.select(Talk).where(visible_clause(current_user),
-                                                    Talk.interviewee_id == person_id).options(*_LOADS))
+    stmt, filters = _filtered(
+        sa.select(Talk)
+        .where(visible_clause(current_user), Talk.interviewee_id == person_id)
+        .options(*_LOADS)
+    )
     return render_template("talks/person.html", person=person, page=paginate(stmt), filters=filters)
 
 
 # ------------------------------------------------------------------ one talk
 
 
-def _detail(talk: Talk, status: int = 200, error: str | None = None, missing: dict | None = None,
-            upload: AttachmentForm | None = None):
+def _detail(
+    talk: Talk,
+    status: int = 200,
+    error: str | None = None,
+    missing: dict | None = None,
+    upload: AttachmentForm | None = None,
+):
     readable = contents_visible(current_user, talk)
     if readable and status == 200:
         services.record_read(db.session, talk)
@@ -189,12 +250,25 @@ def _detail(talk: Talk, status: int = 200, error: str | None = None, missing: di
         talk = _talk(talk.id)
     signed = {s.person_id: s for s in talk.signatures}
     me = current_user.person_id
-    may_sign = (talk.status == "draft" and me is not None and me not in signed
-                and (me == talk.interviewee_id or me in {i.person_id for i in talk.interviewers}))
+    may_sign = (
+        talk.status == "draft"
+        and me is not None
+        and me not in signed
+        and (me == talk.interviewee_id or me in {i.person_id for i in talk.interviewers})
+    )
     revised_by = services.revised_by_map(db.session, [talk.id]).get(talk.id)
-    return render_template("talks/detail.html", talk=talk, readable=readable, signed=signed,
-                           may_sign=may_sign, may_edit=can_edit(current_user, talk), error=error,
-                           missing=missing, upload=upload or AttachmentForm(), revised_by=revised_by), status
+    return render_template(
+        "talks/detail.html",
+        talk=talk,
+        readable=readable,
+        signed=signed,
+        may_sign=may_sign,
+        may_edit=can_edit(current_user, talk),
+        error=error,
+        missing=missing,
+        upload=upload or AttachmentForm(),
+        revised_by=revised_by,
+    ), status
 
 
 @bp.get("/<int:talk_id>")
@@ -229,8 +303,12 @@ def _finalize(talk: Talk) -> Talk:
 @login_required
 def sign(talk_id: int):
     """Sign the record as the interviewee or an interviewer."""
-    return _act(talk_id, lambda t: services.sign(db.session, t, current_user.person_id, current_user.id),
-                _("You signed the talk record."), editor=False)
+    return _act(
+        talk_id,
+        lambda t: services.sign(db.session, t, current_user.person_id, current_user.id),
+        _("You signed the talk record."),
+        editor=False,
+    )
 
 
 @bp.post("/<int:talk_id>/finalize")
@@ -244,8 +322,11 @@ def finalize(talk_id: int):
 @login_required
 def revise(talk_id: int):
     """Start a correction of a final record (a new linked draft)."""
-    return _act(talk_id, lambda t: services.revise(db.session, t, created_by_id=current_user.id),
-                _("A revision was started as a draft."))
+    return _act(
+        talk_id,
+        lambda t: services.revise(db.session, t, created_by_id=current_user.id),
+        _("A revision was started as a draft."),
+    )
 
 
 @bp.post("/<int:talk_id>/attachments")
@@ -260,8 +341,9 @@ def attach(talk_id: int):
         return _detail(talk, 422, _("The upload could not be read."), upload=form)
     try:
         filename, data = uploaded_file("file")
-        services.add_attachment(db.session, talk, form.kind.data, filename, data,
-                                uploaded_by_id=current_user.id)
+        services.add_attachment(
+            db.session, talk, form.kind.data, filename, data, uploaded_by_id=current_user.id
+        )
     except ServiceError as exc:
         db.session.rollback()
         for key, msgs in (exc.errors or {}).items():
@@ -278,8 +360,14 @@ def attach(talk_id: int):
 
 
 def _people_hints() -> list[Person]:
-    return list(db.session.scalars(sa.select(Person).where(Person.is_active, current_scope().person_clause())
-                                   .order_by(Person.staff_no).limit(2000)))
+    return list(
+        db.session.scalars(
+            sa.select(Person)
+            .where(Person.is_active, current_scope().person_clause())
+            .order_by(Person.staff_no)
+            .limit(2000)
+        )
+    )
 
 
 def _form_page(form: TalkForm, talk: Talk | None, status: int):
@@ -291,12 +379,23 @@ def _save(form: TalkForm, write):
         return None, 422 if request.method == "POST" else 200
     data, ref_errors = form.to_data()
     if not current_user.has_role(*DISCIPLINE) and not holds_a_seat(
-            current_user.person_id, data["interviewer_ids"], data["recorder_id"]):
+        current_user.person_id, data["interviewer_ids"], data["recorder_id"]
+    ):
         ref_errors.setdefault("interviewer_ids", []).append(
-            _("You can only record talks you conduct or record: add yourself as an interviewer or the recorder."))
-    if data["interviewee_id"] is not None and not current_user.has_role(*DISCIPLINE) and db.session.scalar(
-            sa.select(Person.id).where(Person.id == data["interviewee_id"],
-                                       current_scope().person_clause())) is None:
+            _(
+                "You can only record talks you conduct or record: add yourself as an interviewer or the recorder."
+            )
+        )
+    if (
+        data["interviewee_id"] is not None
+        and not current_user.has_role(*DISCIPLINE)
+        and db.session.scalar(
+            sa.select(Person.id).where(
+                Person.id == data["interviewee_id"], current_scope().person_clause()
+            )
+        )
+        is None
+    ):
         ref_errors.setdefault("interviewee_id", []).append(_("No person with this staff number."))
     if ref_errors:
         form.put_errors("", ref_errors)
@@ -332,7 +431,9 @@ def new():
         me = _names([current_user.person_id]).get(current_user.person_id)
         form.interviewers.data = me.staff_no if me else ""
         form.held_at.data = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
-    created, status = _save(form, lambda d: services.create_talk(db.session, d, created_by_id=current_user.id))
+    created, status = _save(
+        form, lambda d: services.create_talk(db.session, d, created_by_id=current_user.id)
+    )
     if created:
         flash(_("Talk record saved as a draft."), "success")
         return redirect(url_for("talks.detail", talk_id=created.id))

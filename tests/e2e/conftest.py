@@ -10,8 +10,12 @@ from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 _STATIC_TYPES = {"script", "stylesheet", "image", "font"}
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -48,8 +52,14 @@ def new_page(browser):
     pg.set_default_timeout(15000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}")
-          if r.status >= 400 and r.request.resource_type in _STATIC_TYPES else None)
+    pg.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type in _STATIC_TYPES
+            else None
+        ),
+    )
     pg.js_errors = errors
     return context, pg
 

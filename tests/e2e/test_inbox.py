@@ -28,11 +28,20 @@ def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, 
     make_user("head", ["leader"], person=head)
     # Wed 2025-09-24 09:30 local: the `upcoming` step of the Q3 integrity reminder is due.
     result = sweep(s, datetime(2025, 9, 24, 1, 30, tzinfo=UTC))
-    s.add(Notification(recipient_id=head.id, step="review_upcoming", object_type="risk_point",
-                       object_ref="999", period="2025-10-09", subject="风险点复核提醒",
-                       body="请按时复核。", link="/notifications/feed",
-                       on=datetime(2025, 9, 24, 1, tzinfo=UTC),
-                       created_at=datetime(2025, 9, 23, 1, tzinfo=UTC)))
+    s.add(
+        Notification(
+            recipient_id=head.id,
+            step="review_upcoming",
+            object_type="risk_point",
+            object_ref="999",
+            period="2025-10-09",
+            subject="风险点复核提醒",
+            body="请按时复核。",
+            link="/notifications/feed",
+            on=datetime(2025, 9, 24, 1, tzinfo=UTC),
+            created_at=datetime(2025, 9, 23, 1, tzinfo=UTC),
+        )
+    )
     s.commit()
     assert result.created == 1
     reminder = s.scalars(sa.select(Notification).where(Notification.step == "upcoming")).one()

@@ -19,13 +19,21 @@ def _roster_file(path, unit_code):
     return path
 
 
-def test_hr_creates_person_assigns_post_and_imports_roster(page, live_server, make_user, db,
-                                                           tmp_path):
+def test_hr_creates_person_assigns_post_and_imports_roster(
+    page, live_server, make_user, db, tmp_path
+):
     s = db.session
     bureau = factories.unit(s, "东湖分局", kind="branch", code="DH")
     station = factories.unit(s, "东湖派出所", kind="station", parent=bureau, code="PCS1")
-    factories.post(s, station, "案件审核岗", code="CASE-1", category="law_enforcement",
-                   is_sensitive=True, sworn_only=True)
+    factories.post(
+        s,
+        station,
+        "案件审核岗",
+        code="CASE-1",
+        category="law_enforcement",
+        is_sensitive=True,
+        sworn_only=True,
+    )
     s.commit()
     station_id = station.id
     make_user("hr", ["hr"])

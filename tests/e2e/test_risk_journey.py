@@ -21,9 +21,13 @@ def test_head_submits_secretary_returns_then_approves(page, browser, live_server
     chief = factories.person(s, bureau, "王局长", staff_no="TM01", leadership="team_member")
     head = factories.person(s, station, "李所长", staff_no="HA01", leadership="department_head")
     factories.person(s, station, "张民警", staff_no="PA02")
-    org_services.update_unit(s, station, {"head_person_id": head.id, "supervising_leader_id": chief.id})
+    org_services.update_unit(
+        s, station, {"head_person_id": head.id, "supervising_leader_id": chief.id}
+    )
     post = factories.post(s, station, "案件审核岗", code="CG-CASE", is_sensitive=True)
-    risk_services.open_campaign(s, {"name": "2026年廉政风险排查", "year": 2026, "deadline": date(2026, 12, 31)})
+    risk_services.open_campaign(
+        s, {"name": "2026年廉政风险排查", "year": 2026, "deadline": date(2026, 12, 31)}
+    )
     s.commit()
     station_id, post_id = station.id, post.id
     make_user("head", ["leader"], person=head)
@@ -61,7 +65,7 @@ def test_head_submits_secretary_returns_then_approves(page, browser, live_server
     try:
         log_in(sec, live_server, "secretary", factories.PASSWORD)
         sec.click("nav >> text=廉政风险排查")
-        sec.click("main .nav-tabs >> text=\"排查\"")
+        sec.click('main .nav-tabs >> text="排查"')
         sec.click("main >> text=2026年廉政风险排查")
         assert "已提交" in sec.inner_text("#campaign-units")
         sec.click("#awaiting-review >> text=违规处置涉案财物")
@@ -85,7 +89,7 @@ def test_head_submits_secretary_returns_then_approves(page, browser, live_server
 
         # The secretary approves from the campaign page.
         sec.click("nav >> text=廉政风险排查")
-        sec.click("main .nav-tabs >> text=\"排查\"")
+        sec.click('main .nav-tabs >> text="排查"')
         sec.click("main >> text=2026年廉政风险排查")
         sec.click("#awaiting-review >> text=违规处置涉案财物")
         sec.click("main >> #approve")
@@ -100,7 +104,11 @@ def test_head_submits_secretary_returns_then_approves(page, browser, live_server
     s.expire_all()
     point = s.scalar(sa.select(RiskPoint))
     assert point.status == "approved" and point.return_comment == ""
-    assert [(m.description, m.owner.staff_no if m.owner else None, m.due_on) for m in point.measures] == [
-        ("涉案财物集中管理，双人保管", "PA02", None), ("每季度盘点并留痕", "HA01", date(2030, 3, 31))]
+    assert [
+        (m.description, m.owner.staff_no if m.owner else None, m.due_on) for m in point.measures
+    ] == [
+        ("涉案财物集中管理，双人保管", "PA02", None),
+        ("每季度盘点并留痕", "HA01", date(2030, 3, 31)),
+    ]
     assert s.scalar(sa.select(sa.func.count()).select_from(RiskApproval)) == 1
     assert page.js_errors == []

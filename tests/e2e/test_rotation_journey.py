@@ -23,8 +23,9 @@ def frozen_now(app):
     app.config.pop("SUPERVISION_FAKE_NOW", None)
 
 
-def test_hr_plans_the_secretary_approves_hr_executes(page, browser, live_server, make_user, db,
-                                                     frozen_now):
+def test_hr_plans_the_secretary_approves_hr_executes(
+    page, browser, live_server, make_user, db, frozen_now
+):
     s = db.session
     bureau = factories.unit(s, "东湖分局", kind="branch", code="DH")
     station = factories.unit(s, "城关派出所", kind="station", parent=bureau, code="CG")
@@ -117,6 +118,8 @@ def test_hr_plans_the_secretary_approves_hr_executes(page, browser, live_server,
 
     db.session.expire_all()
     assert db.session.scalar(sa.select(RotationPlan.status)) == "executed"
-    assert db.session.scalars(sa.select(Assignment.end_date).where(
-        Assignment.person_id == person_id).order_by(Assignment.start_date)).all() == [
-        date(2025, 9, 19), None]
+    assert db.session.scalars(
+        sa.select(Assignment.end_date)
+        .where(Assignment.person_id == person_id)
+        .order_by(Assignment.start_date)
+    ).all() == [date(2025, 9, 19), None]

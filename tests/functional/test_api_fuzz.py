@@ -36,9 +36,18 @@ def auth_headers(app):
         person = factories.person(s, unit, "张三")
         post = factories.post(s, unit, "窗口", is_sensitive=True)
         factories.assign(s, person, post)
-        risks.create_point(s, {"org_unit_id": unit.id, "post_id": post.id, "title": "风险",
-                               "category": "duty", "likelihood": 2, "impact": 3,
-                               "measures": [{"description": "措施"}]})
+        risks.create_point(
+            s,
+            {
+                "org_unit_id": unit.id,
+                "post_id": post.id,
+                "title": "风险",
+                "category": "duty",
+                "likelihood": 2,
+                "impact": 3,
+                "measures": [{"description": "措施"}],
+            },
+        )
         user = factories.user(s, "fuzzer", ["hr", "admin", "discipline_secretary"])
         token = issue_token(s, user, "fuzz")
         s.commit()
@@ -54,8 +63,13 @@ def test_no_server_errors(app, auth_headers, label):
     statuses: list[int] = []
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=12, derandomize=True, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=12,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case):
         response = case.call(headers=auth_headers)
         statuses.append(response.status_code)

@@ -56,16 +56,31 @@ def test_secretary_reads_the_log_with_before_and_after(db, make_user, token_for,
     assert newest["object_type"] == "org_unit" and newest["object_id"] == str(unit.id)
     assert newest["prev_hash"] == body[1]["hash"]
     assert datetime.fromisoformat(newest["at"]).utcoffset().total_seconds() == 8 * 3600
-    assert set(newest) == {"id", "at", "actor_user_id", "actor_name", "action", "object_type",
-                           "object_id", "changes", "ip", "hash", "prev_hash"}
+    assert set(newest) == {
+        "id",
+        "at",
+        "actor_user_id",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "changes",
+        "ip",
+        "hash",
+        "prev_hash",
+    }
 
 
 def test_filters_by_action_actor_and_local_dates(db, make_user, client, admin_headers):
     clerk = make_user("clerk", roles=("hr",))
-    for instant, oid in ((datetime(2025, 6, 30, 15, 30, tzinfo=UTC), "june"),   # 23:30 local, 30 June
-                         (datetime(2025, 6, 30, 16, 10, tzinfo=UTC), "july")):  # 00:10 local, 1 July
+    for instant, oid in (
+        (datetime(2025, 6, 30, 15, 30, tzinfo=UTC), "june"),  # 23:30 local, 30 June
+        (datetime(2025, 6, 30, 16, 10, tzinfo=UTC), "july"),
+    ):  # 00:10 local, 1 July
         with clock.frozen(instant):
-            audit.record(db.session, "approve", "thing", oid, actor_user_id=clerk.id, actor_name="clerk")
+            audit.record(
+                db.session, "approve", "thing", oid, actor_user_id=clerk.id, actor_name="clerk"
+            )
             db.session.commit()
 
     def ids(query):
@@ -101,14 +116,25 @@ def test_pagination_header(db, client, admin_headers):
     assert [e["object_id"] for e in resp.get_json()] == ["2", "1"]
 
 
-def test_talk_contents_are_masked_for_admin_but_not_for_secretary(db, make_user, token_for, client,
-                                                                  admin_headers):
-    audit.record(db.session, "update", "talk", 3, {"content": [None, "谈话内容"], "location": [None, "会议室"]})
+def test_talk_contents_are_masked_for_admin_but_not_for_secretary(
+    db, make_user, token_for, client, admin_headers
+):
+    audit.record(
+        db.session,
+        "update",
+        "talk",
+        3,
+        {"content": [None, "谈话内容"], "location": [None, "会议室"]},
+    )
     db.session.commit()
-    as_admin = client.get("/api/v1/audit?object=talk", headers=admin_headers).get_json()[0]["changes"]
+    as_admin = client.get("/api/v1/audit?object=talk", headers=admin_headers).get_json()[0][
+        "changes"
+    ]
     assert as_admin == {"content": [None, audit.REDACTED], "location": [None, "会议室"]}
     secretary = token_for(make_user("sec", roles=("discipline_secretary",)))
-    as_secretary = client.get("/api/v1/audit?object=talk", headers=secretary).get_json()[0]["changes"]
+    as_secretary = client.get("/api/v1/audit?object=talk", headers=secretary).get_json()[0][
+        "changes"
+    ]
     assert as_secretary["content"] == [None, "谈话内容"]
 
 
@@ -117,10 +143,15 @@ def test_verify_endpoint_reports_ok_then_the_broken_entry(db, client, admin_head
         audit.record(db.session, "update", "thing", i)
     db.session.commit()
     total = len(_entries(db))
-    assert client.get("/api/v1/audit/verify", headers=admin_headers).get_json() == {"ok": True, "entries": total}
+    assert client.get("/api/v1/audit/verify", headers=admin_headers).get_json() == {
+        "ok": True,
+        "entries": total,
+    }
 
     victim = _entries(db, object_type="thing")[1]
-    db.session.execute(sa.text("UPDATE audit_entries SET object_id = 'x' WHERE id = :id"), {"id": victim.id})
+    db.session.execute(
+        sa.text("UPDATE audit_entries SET object_id = 'x' WHERE id = :id"), {"id": victim.id}
+    )
     db.session.commit()
     body = client.get("/api/v1/audit/verify", headers=admin_headers).get_json()
     assert body["ok"] is False
@@ -130,17 +161,27 @@ def test_verify_endpoint_reports_ok_then_the_broken_entry(db, client, admin_head
 def test_login_and_failed_login_are_audited(db, make_user, client):
     user = make_user("alice", roles=("staff",))
     page = client.get("/login").get_data(as_text=True)
-    resp = client.post("/login", data={"username": "alice", "password": "wrong password!",
-                                       "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login",
+        data={"username": "alice", "password": "wrong password!", "csrf_token": csrf_from(page)},
+    )
     assert resp.status_code == 200  # the form again, with an error
     failed = _entries(db, action="login_failed")
     assert len(failed) == 1
     assert json.loads(failed[0].changes) == {"username": [None, "alice"]}
     assert failed[0].actor_user_id is None and failed[0].ip == "127.0.0.1"
 
-    resp = client.post("/login", data={"username": "alice", "password": factories.PASSWORD,
-                                       "csrf_token": csrf_from(resp.get_data(as_text=True))})
+    resp = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_from(resp.get_data(as_text=True)),
+        },
+    )
     assert resp.status_code == 302
     ok = _entries(db, action="login")
-    assert [(e.actor_user_id, e.actor_name, e.object_id) for e in ok] == [(user.id, "alice", str(user.id))]
+    assert [(e.actor_user_id, e.actor_name, e.object_id) for e in ok] == [
+        (user.id, "alice", str(user.id))
+    ]
     assert audit.verify(db.session).ok

@@ -108,12 +108,16 @@ def test_verify_page_shows_ok_then_the_broken_entry(db, make_user, login, client
     assert 'data-verify="ok"' in html and str(total) in html
 
     victim = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.id)).all()[1]
-    db.session.execute(sa.text("UPDATE audit_entries SET actor_name = 'mallory' WHERE id = :id"),
-                       {"id": victim.id})
+    db.session.execute(
+        sa.text("UPDATE audit_entries SET actor_name = 'mallory' WHERE id = :id"), {"id": victim.id}
+    )
     db.session.commit()
     html = _text(client.get("/admin/audit/verify"))
     assert 'data-verify="broken"' in html
-    assert re.search(rf'<tr class="table-danger" data-broken="true">\s*<td><a href="/admin/audit/{victim.id}"', html)
+    assert re.search(
+        rf'<tr class="table-danger" data-broken="true">\s*<td><a href="/admin/audit/{victim.id}"',
+        html,
+    )
     detail = _text(client.get(f"/admin/audit/{victim.id}"))
     assert "alert-danger" in detail
 

@@ -33,8 +33,10 @@ def test_login_and_logout(client, make_user, login, db):
 def test_wrong_password_shows_error_and_is_audited(client, make_user, db):
     make_user("alice", ["hr"])
     page = client.get("/login").get_data(as_text=True)
-    resp = client.post("/login", data={"username": "alice", "password": "wrong-password",
-                                       "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login",
+        data={"username": "alice", "password": "wrong-password", "csrf_token": csrf_from(page)},
+    )
     assert resp.status_code == 200
     assert "用户名或密码错误" in resp.get_data(as_text=True)
     actions = db.session.scalars(sa.select(AuditEntry.action)).all()
@@ -63,22 +65,33 @@ def test_login_is_rate_limited(client, app, make_user):
     limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
     page = client.get("/login").get_data(as_text=True)
     token = csrf_from(page)
-    codes = [client.post("/login", data={"username": "alice", "password": "nope-nope",
-                                         "csrf_token": token}).status_code
-             for _ in range(limit + 1)]
+    codes = [
+        client.post(
+            "/login", data={"username": "alice", "password": "nope-nope", "csrf_token": token}
+        ).status_code
+        for _ in range(limit + 1)
+    ]
     assert codes[:limit] == [200] * limit
     assert codes[limit] == 429
     # Even the right password is refused while limited.
-    resp = client.post("/login", data={"username": "alice", "password": "correct horse battery",
-                                       "csrf_token": token})
+    resp = client.post(
+        "/login",
+        data={"username": "alice", "password": "correct horse battery", "csrf_token": token},
+    )
     assert resp.status_code == 429
 
 
 def test_open_redirect_after_login_is_ignored(client, make_user):
     make_user("alice", ["hr"])
     page = client.get("/login").get_data(as_text=True)
-    resp = client.post("/login?next=https://evil.example/", data={
-        "username": "alice", "password": "correct horse battery", "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login?next=https://evil.example/",
+        data={
+            "username": "alice",
+            "password": "correct horse battery",
+            "csrf_token": csrf_from(page),
+        },
+    )
     assert resp.headers["Location"] == "/"
 
 
@@ -87,8 +100,14 @@ def test_disabled_user_cannot_log_in(client, make_user, db):
     db.session.merge(user).is_enabled = False
     db.session.commit()
     page = client.get("/login").get_data(as_text=True)
-    resp = client.post("/login", data={"username": "alice", "password": "correct horse battery",
-                                       "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": "correct horse battery",
+            "csrf_token": csrf_from(page),
+        },
+    )
     assert resp.status_code == 200
     assert client.get("/").status_code == 302
 
@@ -120,7 +139,9 @@ def test_cannot_revoke_someone_elses_token(client, make_user, login, token_for, 
     login("alice")
     page = client.get("/profile").get_data(as_text=True)
     bob_token = db.session.scalars(sa.select(ApiToken)).one()
-    resp = client.post(f"/profile/tokens/{bob_token.id}/revoke", data={"csrf_token": csrf_from(page)})
+    resp = client.post(
+        f"/profile/tokens/{bob_token.id}/revoke", data={"csrf_token": csrf_from(page)}
+    )
     assert resp.status_code == 404
     assert db.session.get(ApiToken, bob_token.id).revoked_at is None
 
@@ -129,19 +150,30 @@ def test_security_headers_and_cookie_flags(client, make_user):
     make_user("alice", ["hr"])
     resp = client.get("/login")
     csp = resp.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
     assert resp.headers["X-Frame-Options"] == "DENY"
     page = resp.get_data(as_text=True)
-    resp = client.post("/login", data={"username": "alice", "password": "correct horse battery",
-                                       "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login",
+        data={
+            "username": "alice",
+            "password": "correct horse battery",
+            "csrf_token": csrf_from(page),
+        },
+    )
     cookie = resp.headers.get("Set-Cookie", "")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_users_cli_create_and_token(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "carol", "--role", "hr", "--role", "leader",
-                                 "--password-stdin"], input="a-long-password\n")
+    result = runner.invoke(
+        args=["users", "create", "carol", "--role", "hr", "--role", "leader", "--password-stdin"],
+        input="a-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(args=["users", "token", "carol"])
     assert result.exit_code == 0
@@ -152,9 +184,12 @@ def test_users_cli_create_and_token(app, db):
 
 def test_users_cli_rejects_short_password_and_unknown_person(app):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["users", "create", "dave", "--role", "hr", "--password-stdin"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["users", "create", "dave", "--role", "hr", "--password-stdin"], input="short\n"
+    )
     assert result.exit_code != 0 and "password: 密码至少需要 8 个字符" in result.output
-    result = runner.invoke(args=["users", "create", "dave", "--role", "hr", "--staff-no", "X999",
-                                 "--password-stdin"], input="a-long-password\n")
+    result = runner.invoke(
+        args=["users", "create", "dave", "--role", "hr", "--staff-no", "X999", "--password-stdin"],
+        input="a-long-password\n",
+    )
     assert result.exit_code != 0 and "X999" in result.output

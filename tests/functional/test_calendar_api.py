@@ -30,7 +30,9 @@ def synced(db):
 
 def test_anonymous_is_401(client):
     assert client.get("/api/v1/calendar/days?year=2025").status_code == 401
-    assert client.put("/api/v1/calendar/days/2025-10-01", json={"is_workday": True}).status_code == 401
+    assert (
+        client.put("/api/v1/calendar/days/2025-10-01", json={"is_workday": True}).status_code == 401
+    )
 
 
 def test_any_user_reads_every_day_of_a_synced_year(client, staff, synced):
@@ -40,10 +42,16 @@ def test_any_user_reads_every_day_of_a_synced_year(client, staff, synced):
     days = resp.get_json()
     assert len(days) == 365 and days[0]["date"] == "2025-01-01" and days[-1]["date"] == "2025-12-31"
     by_date = {d["date"]: d for d in days}
-    assert by_date["2025-09-28"] == {"date": "2025-09-28", "is_workday": True,
-                                     "note": by_date["2025-09-28"]["note"], "source": "library"}
+    assert by_date["2025-09-28"] == {
+        "date": "2025-09-28",
+        "is_workday": True,
+        "note": by_date["2025-09-28"]["note"],
+        "source": "library",
+    }
     assert "国庆" in by_date["2025-09-28"]["note"]
-    assert by_date["2025-10-01"]["is_workday"] is False and by_date["2025-10-01"]["note"] == "国庆节"
+    assert (
+        by_date["2025-10-01"]["is_workday"] is False and by_date["2025-10-01"]["note"] == "国庆节"
+    )
 
 
 def test_uncovered_year_is_flagged_fallback(client, staff):
@@ -53,12 +61,14 @@ def test_uncovered_year_is_flagged_fallback(client, staff):
     days = resp.get_json()
     assert len(days) == 366  # 2032 is a leap year
     assert {d["source"] for d in days} == {"fallback"}
-    assert sum(d["is_workday"] for d in days) == sum(date.fromisoformat(d["date"]).weekday() < 5
-                                                     for d in days)
+    assert sum(d["is_workday"] for d in days) == sum(
+        date.fromisoformat(d["date"]).weekday() < 5 for d in days
+    )
 
 
-@pytest.mark.parametrize("query", ["", "?year=", "?year=abc", "?year=1899", "?year=2201",
-                                   "?year=20x5"])
+@pytest.mark.parametrize(
+    "query", ["", "?year=", "?year=abc", "?year=1899", "?year=2201", "?year=20x5"]
+)
 def test_bad_year_is_422_json(client, staff, query):
     resp = client.get(f"/api/v1/calendar/days{query}", headers=staff)
     assert resp.status_code == 422
@@ -67,20 +77,31 @@ def test_bad_year_is_422_json(client, staff, query):
 
 
 def test_non_admin_cannot_edit(client, staff, synced, db):
-    resp = client.put("/api/v1/calendar/days/2025-10-01", headers=staff,
-                      json={"is_workday": True, "note": "x"})
+    resp = client.put(
+        "/api/v1/calendar/days/2025-10-01", headers=staff, json={"is_workday": True, "note": "x"}
+    )
     assert resp.status_code == 403
     assert db.session.get(CalendarDay, date(2025, 10, 1)).source == "library"
 
 
 def test_admin_edit_is_saved_audited_and_survives_sync(client, admin, synced, db):
-    resp = client.put("/api/v1/calendar/days/2025-10-01", headers=admin,
-                      json={"is_workday": True, "note": "节日值班"})
+    resp = client.put(
+        "/api/v1/calendar/days/2025-10-01",
+        headers=admin,
+        json={"is_workday": True, "note": "节日值班"},
+    )
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json() == {"date": "2025-10-01", "is_workday": True, "note": "节日值班",
-                               "source": "admin"}
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "calendar_day", AuditEntry.object_id == "2025-10-01")).one()
+    assert resp.get_json() == {
+        "date": "2025-10-01",
+        "is_workday": True,
+        "note": "节日值班",
+        "source": "admin",
+    }
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.object_type == "calendar_day", AuditEntry.object_id == "2025-10-01"
+        )
+    ).one()
     assert entry.action == "update" and entry.actor_name == "admin"
     assert json.loads(entry.changes)["is_workday"] == [False, True]
     services.sync(db.session, years=[2025])
@@ -107,8 +128,15 @@ def test_bad_date_in_path_is_422_with_a_message(client, admin, path, db):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarDay)) == 0
 
 
-@pytest.mark.parametrize("payload", [{}, {"is_workday": "yes"}, {"is_workday": True, "note": "x" * 201},
-                                     {"is_workday": True, "colour": "red"}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"is_workday": "yes"},
+        {"is_workday": True, "note": "x" * 201},
+        {"is_workday": True, "colour": "red"},
+    ],
+)
 def test_bad_body_is_422(client, admin, payload):
     resp = client.put("/api/v1/calendar/days/2025-10-01", headers=admin, json=payload)
     assert resp.status_code == 422

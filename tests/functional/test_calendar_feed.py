@@ -47,21 +47,45 @@ def org(db):
     factories.assign(s, r, road, date(2020, 9, 1))
     s.flush()
     station.head_person_id = head.id
-    s.add(Talk(type="integrity_reminder", status="final", interviewee_id=b.id, period="2025Q3",
-               held_at=datetime(2025, 9, 10, 2, tzinfo=UTC)))
-    point = risks.create_point(s, {
-        "org_unit_id": station.id, "post_id": post.id, "title": "户籍办理收受好处",
-        "category": "duty", "likelihood": 2, "impact": 3, "department_owner_id": head.id,
-        "last_reviewed_on": date(2024, 12, 1),
-        "measures": [{"description": "窗口双人复核", "owner_id": head.id,
-                      "due_on": date(2025, 9, 1)}]})
+    s.add(
+        Talk(
+            type="integrity_reminder",
+            status="final",
+            interviewee_id=b.id,
+            period="2025Q3",
+            held_at=datetime(2025, 9, 10, 2, tzinfo=UTC),
+        )
+    )
+    point = risks.create_point(
+        s,
+        {
+            "org_unit_id": station.id,
+            "post_id": post.id,
+            "title": "户籍办理收受好处",
+            "category": "duty",
+            "likelihood": 2,
+            "impact": 3,
+            "department_owner_id": head.id,
+            "last_reviewed_on": date(2024, 12, 1),
+            "measures": [
+                {"description": "窗口双人复核", "owner_id": head.id, "due_on": date(2025, 9, 1)}
+            ],
+        },
+    )
     s.flush()
     factories.user(s, "head", ["leader"], person=head)
     factories.user(s, "other", ["leader"], person=other)
     factories.user(s, "hr", ["hr"])
     s.commit()
-    return {"head": head.id, "a": a.id, "b": b.id, "r": r.id, "road": road.id,
-            "point": point.id, "measure": point.measures[0].id}
+    return {
+        "head": head.id,
+        "a": a.id,
+        "b": b.id,
+        "r": r.id,
+        "road": road.id,
+        "point": point.id,
+        "measure": point.measures[0].id,
+    }
 
 
 def _create(client) -> str:
@@ -95,8 +119,9 @@ def test_a_user_creates_a_feed_shown_once_and_stored_hashed(client, login, db, o
     assert row.token_hash != token and len(row.token_hash) == 64
     again = client.get("/notifications/feed").get_data(as_text=True)
     assert token not in again and 'id="feed-status"' in again
-    assert db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "calendar_feed")).all() == ["create"]
+    assert db.session.scalars(
+        sa.select(AuditEntry.action).where(AuditEntry.object_type == "calendar_feed")
+    ).all() == ["create"]
 
 
 def test_the_feed_lists_what_the_user_is_responsible_for(client, login, db, org):
@@ -146,8 +171,9 @@ def test_regenerate_and_revoke_end_the_old_url(app, client, login, db, org):
     old = _create(client)
     page = client.get("/notifications/feed?confirm=regenerate").get_data(as_text=True)
     assert 'id="confirm-regenerate"' in page
-    resp = client.post("/notifications/feed", data={"csrf_token": csrf_from(page),
-                                                     "action": "regenerate"})
+    resp = client.post(
+        "/notifications/feed", data={"csrf_token": csrf_from(page), "action": "regenerate"}
+    )
     new = FEED_URL.findall(resp.get_data(as_text=True))[0].removeprefix("http://localhost")
     anonymous = app.test_client()
     assert new != old
@@ -155,12 +181,17 @@ def test_regenerate_and_revoke_end_the_old_url(app, client, login, db, org):
     assert anonymous.get(new).status_code == 200
     page = client.get("/notifications/feed?confirm=revoke").get_data(as_text=True)
     assert 'id="confirm-revoke"' in page
-    resp = client.post("/notifications/feed", data={"csrf_token": csrf_from(page), "action": "revoke"})
+    resp = client.post(
+        "/notifications/feed", data={"csrf_token": csrf_from(page), "action": "revoke"}
+    )
     assert resp.status_code == 302
     assert anonymous.get(new).status_code == 404
     assert 'id="no-feed"' in client.get("/notifications/feed").get_data(as_text=True)
-    actions = db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "calendar_feed").order_by(AuditEntry.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "calendar_feed")
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["create", "revoke", "create", "revoke"]
 
 
@@ -178,7 +209,10 @@ def test_unknown_tokens_and_disabled_users_get_404(app, client, login, db, org):
 def test_a_bad_action_is_refused(client, login, org):
     login("head")
     token = csrf_from(client.get("/notifications/feed").get_data(as_text=True))
-    assert client.post("/notifications/feed", data={"csrf_token": token, "action": "x"}).status_code == 400
+    assert (
+        client.post("/notifications/feed", data={"csrf_token": token, "action": "x"}).status_code
+        == 400
+    )
     assert client.post("/notifications/feed", data={"action": "create"}).status_code == 400
 
 

@@ -49,8 +49,11 @@ def test_synced_year_renders_in_chinese_with_distinct_days(admin_client, db):
     assert html.count('data-date="2025-') == 365
     assert "adjusted" in _cell(html, "2025-09-28")
     assert "holiday" in _cell(html, "2025-10-01")
-    assert "weekend" in _cell(html, "2025-09-27") or "holiday" in _cell(html, "2025-09-27") \
+    assert (
+        "weekend" in _cell(html, "2025-09-27")
+        or "holiday" in _cell(html, "2025-09-27")
         or "work" in _cell(html, "2025-09-27")
+    )
     assert _cell(html, "2025-06-07").endswith("weekend")  # an ordinary Saturday
     assert _cell(html, "2025-06-09").endswith(" work")  # an ordinary Monday
 
@@ -58,7 +61,9 @@ def test_synced_year_renders_in_chinese_with_distinct_days(admin_client, db):
 def test_uncovered_year_shows_the_fallback_warning(admin_client):
     html = admin_client.get("/admin/calendar?year=2030").get_data(as_text=True)
     assert "data-calendar-warning" in html and "2030" in html
-    assert "cal-fallback" in _cell(html, "2030-10-01") and _cell(html, "2030-10-01").endswith(" work")
+    assert "cal-fallback" in _cell(html, "2030-10-01") and _cell(html, "2030-10-01").endswith(
+        " work"
+    )
     not_synced = admin_client.get("/admin/calendar?year=2025").get_data(as_text=True)
     assert "data-calendar-warning" in not_synced and "同步" in not_synced
 
@@ -78,7 +83,9 @@ def test_sync_button_needs_csrf_and_fills_the_library_years(admin_client, db):
     assert resp.status_code == 302 and "year=2025" in resp.headers["Location"]
     years = services.library_years()
     assert services.covered_years(db.session) == years
-    assert db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.action == "sync")) == "sync"
+    assert (
+        db.session.scalar(sa.select(AuditEntry.action).where(AuditEntry.action == "sync")) == "sync"
+    )
 
 
 def test_edit_form_saves_an_audited_admin_day_and_reset_restores_it(admin_client, db):
@@ -87,8 +94,12 @@ def test_edit_form_saves_an_audited_admin_day_and_reset_restores_it(admin_client
     page = admin_client.get("/admin/calendar?day=2026-10-02").get_data(as_text=True)
     assert 'id="edit-day"' in page and "国庆节" in page
     form = {"csrf_token": csrf_from(page), "is_workday": "1", "note": "全员值班"}
-    assert admin_client.post("/admin/calendar/days/2026-10-02",
-                             data={**form, "csrf_token": "bad"}).status_code == 400
+    assert (
+        admin_client.post(
+            "/admin/calendar/days/2026-10-02", data={**form, "csrf_token": "bad"}
+        ).status_code
+        == 400
+    )
     assert db.session.get(CalendarDay, date(2026, 10, 2)).source == "library"
 
     resp = admin_client.post("/admin/calendar/days/2026-10-02", data=form)
@@ -96,12 +107,16 @@ def test_edit_form_saves_an_audited_admin_day_and_reset_restores_it(admin_client
     db.session.expire_all()
     row = db.session.get(CalendarDay, date(2026, 10, 2))
     assert (row.is_workday, row.note, row.source) == (True, "全员值班", "admin")
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_id == "2026-10-02")).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_id == "2026-10-02")
+    ).one()
     assert entry.actor_name == "root" and json.loads(entry.changes)["is_workday"] == [False, True]
 
     page = admin_client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "cal-admin" in _cell(page, "2026-10-02") and "全员值班" in page
-    reset = admin_client.post("/admin/calendar/days/2026-10-02/reset", data={"csrf_token": csrf_from(page)})
+    reset = admin_client.post(
+        "/admin/calendar/days/2026-10-02/reset", data={"csrf_token": csrf_from(page)}
+    )
     assert reset.status_code == 302
     db.session.expire_all()
     row = db.session.get(CalendarDay, date(2026, 10, 2))
@@ -110,11 +125,18 @@ def test_edit_form_saves_an_audited_admin_day_and_reset_restores_it(admin_client
 
 def test_edit_form_errors_keep_input_and_write_nothing(admin_client, db):
     page = admin_client.get("/admin/calendar?day=2030-05-06").get_data(as_text=True)
-    resp = admin_client.post("/admin/calendar/days/2030-05-06",
-                             data={"csrf_token": csrf_from(page), "is_workday": "maybe", "note": "x" * 201})
+    resp = admin_client.post(
+        "/admin/calendar/days/2030-05-06",
+        data={"csrf_token": csrf_from(page), "is_workday": "maybe", "note": "x" * 201},
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "is-invalid" in html and "x" * 201 in html
     assert db.session.get(CalendarDay, date(2030, 5, 6)) is None
-    assert admin_client.post("/admin/calendar/days/not-a-date",
-                             data={"csrf_token": csrf_from(page), "is_workday": "0"}).status_code == 404
+    assert (
+        admin_client.post(
+            "/admin/calendar/days/not-a-date",
+            data={"csrf_token": csrf_from(page), "is_workday": "0"},
+        ).status_code
+        == 404
+    )

@@ -84,11 +84,22 @@ def admin(make_user, login):
 def notify(db, recipient_id, ref, email_to, status="queued", **extra):
     """A notification with its e-mail in the given state."""
     n = Notification(
-        recipient_id=recipient_id, step="overdue", object_type="obligation",
-        object_ref=f"{recipient_id}:{ref}", period="2025Q4", due_on=date(2025, 12, 31), on=NOW,
-        subject=f"逾期提醒{ref}：廉政提醒谈话已到期", body="请尽快补谈。",
-        link=f"/talks/new?ref={ref}", created_at=NOW, email_status=status, email_to=email_to,
-        email_next_at=NOW if status == "queued" else None, **extra)
+        recipient_id=recipient_id,
+        step="overdue",
+        object_type="obligation",
+        object_ref=f"{recipient_id}:{ref}",
+        period="2025Q4",
+        due_on=date(2025, 12, 31),
+        on=NOW,
+        subject=f"逾期提醒{ref}：廉政提醒谈话已到期",
+        body="请尽快补谈。",
+        link=f"/talks/new?ref={ref}",
+        created_at=NOW,
+        email_status=status,
+        email_to=email_to,
+        email_next_at=NOW if status == "queued" else None,
+        **extra,
+    )
     db.session.add(n)
     db.session.commit()
     return n.id
@@ -99,8 +110,10 @@ def _text(resp) -> str:
 
 
 def _rows(html: str) -> dict[int, str]:
-    return {int(i): row for i, row in re.findall(
-        r'<tr data-notification="(\d+)">(.*?)</tr>', html, re.S)}
+    return {
+        int(i): row
+        for i, row in re.findall(r'<tr data-notification="(\d+)">(.*?)</tr>', html, re.S)
+    }
 
 
 def _state(db, nid) -> Notification:
@@ -113,8 +126,9 @@ def test_anonymous_is_sent_to_login(client):
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-@pytest.mark.parametrize("role", ["discipline_secretary", "discipline_member", "hr", "leader",
-                                  "staff"])
+@pytest.mark.parametrize(
+    "role", ["discipline_secretary", "discipline_member", "hr", "leader", "staff"]
+)
 def test_other_roles_get_403(make_user, login, client, role):
     make_user("someone", [role])
     login("someone")
@@ -145,12 +159,26 @@ def test_a_refused_recipient_fails_at_once_and_shows_with_its_error(db, smtp, pe
 
 
 def test_default_list_is_failed_and_waiting_and_the_filter_narrows_it(db, people, admin):
-    failed = notify(db, people["a"], "1", "jia@example.gov.cn", status="failed",
-                    email_attempts=6, email_error="ConnectionRefusedError: refused")
-    queued = notify(db, people["a"], "2", "jia@example.gov.cn", email_attempts=2,
-                    email_error="450 busy")
-    sending = notify(db, people["b"], "3", "yi@example.gov.cn", status="sending",
-                     email_claimed_until=NOW - timedelta(minutes=1))
+    failed = notify(
+        db,
+        people["a"],
+        "1",
+        "jia@example.gov.cn",
+        status="failed",
+        email_attempts=6,
+        email_error="ConnectionRefusedError: refused",
+    )
+    queued = notify(
+        db, people["a"], "2", "jia@example.gov.cn", email_attempts=2, email_error="450 busy"
+    )
+    sending = notify(
+        db,
+        people["b"],
+        "3",
+        "yi@example.gov.cn",
+        status="sending",
+        email_claimed_until=NOW - timedelta(minutes=1),
+    )
     notify(db, people["b"], "4", "yi@example.gov.cn", status="sent", email_sent_at=NOW)
     notify(db, people["b"], "5", None, status="none")
 
@@ -183,16 +211,21 @@ def test_the_retry_button_requeues_and_the_next_run_sends_it(db, smtp, people, a
     smtp.refuse.clear()  # the mailbox was created meanwhile
 
     page = admin.get(URL + "?status=failed")
-    resp = admin.post(f"{URL}{nid}/retry", data={"csrf_token": csrf_from(_text(page)),
-                                                 "status": "failed"})
+    resp = admin.post(
+        f"{URL}{nid}/retry", data={"csrf_token": csrf_from(_text(page)), "status": "failed"}
+    )
     assert resp.status_code == 302 and resp.headers["Location"].endswith(
-        "/admin/deliveries/?status=failed")
+        "/admin/deliveries/?status=failed"
+    )
     stored = _state(db, nid)
     assert (stored.email_status, stored.email_attempts, stored.email_next_at) == ("queued", 1, NOW)
     assert "已重新排队" in _text(admin.get(URL))
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
     assert (entry.object_type, entry.object_id, entry.actor_name) == (
-        "notification", str(nid), "root")
+        "notification",
+        str(nid),
+        "root",
+    )
     assert json.loads(entry.changes) == {"email_status": ["failed", "queued"]}
 
     assert delivery.deliver(db.session, NOW).sent == 1
@@ -215,8 +248,10 @@ def test_retry_needs_the_csrf_token_and_a_failed_delivery(db, people, admin):
 
 
 def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
-    ids = [notify(db, people["a"], str(i), "jia@example.gov.cn", status="failed",
-                  email_attempts=6) for i in range(3)]
+    ids = [
+        notify(db, people["a"], str(i), "jia@example.gov.cn", status="failed", email_attempts=6)
+        for i in range(3)
+    ]
     queued = notify(db, people["b"], "9", "yi@example.gov.cn")
 
     confirm = admin.get(URL + "retry-failed")
@@ -228,7 +263,8 @@ def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
     resp = admin.post(URL + "retry-failed", data={"csrf_token": csrf_from(html)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/deliveries/")
     assert {(_state(db, i).email_status, _state(db, i).email_attempts) for i in ids} == {
-        ("queued", 6)}
+        ("queued", 6)
+    }
     assert _state(db, queued).email_attempts == 0
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
     assert json.loads(entry.changes)["count"] == [0, 3]
@@ -238,8 +274,14 @@ def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
 def test_the_list_is_paginated_with_a_bounded_number_of_queries(db, people, admin):
     def statements(n: int) -> int:
         for i in range(n):
-            notify(db, people["a" if i % 2 else "b"], f"p{n}-{i}", "jia@example.gov.cn",
-                   status="failed", email_error="550 no")
+            notify(
+                db,
+                people["a" if i % 2 else "b"],
+                f"p{n}-{i}",
+                "jia@example.gov.cn",
+                status="failed",
+                email_error="550 no",
+            )
         seen = []
         listener = lambda *args: seen.append(args[2])  # noqa: E731
         sa.event.listen(db.engine, "before_cursor_execute", listener)

@@ -32,11 +32,19 @@ def people(db):
 
 
 def _note(recipient, subject, *, minute=0, link="/talks/mine", read=False, ref=None):
-    n = Notification(recipient_id=recipient, step="upcoming", object_type="obligation",
-                     object_ref=ref or subject, period="2025Q3", subject=subject, body="正文",
-                     link=link, on=datetime(2025, 9, 24, 1, tzinfo=UTC),
-                     created_at=datetime(2025, 9, 24, 1, minute, tzinfo=UTC),
-                     read_at=datetime(2025, 9, 25, tzinfo=UTC) if read else None)
+    n = Notification(
+        recipient_id=recipient,
+        step="upcoming",
+        object_type="obligation",
+        object_ref=ref or subject,
+        period="2025Q3",
+        subject=subject,
+        body="正文",
+        link=link,
+        on=datetime(2025, 9, 24, 1, tzinfo=UTC),
+        created_at=datetime(2025, 9, 24, 1, minute, tzinfo=UTC),
+        read_at=datetime(2025, 9, 25, tzinfo=UTC) if read else None,
+    )
     _db.session.add(n)
     _db.session.commit()
     return n.id
@@ -71,11 +79,25 @@ def test_the_badge_counts_the_users_unread_notifications(app, client, login, peo
 
 
 def test_the_badge_costs_one_query_and_caps_at_99(client, login, people, db):
-    db.session.execute(sa.insert(Notification), [
-        {"recipient_id": people["leader"], "step": "upcoming", "object_type": "obligation",
-         "object_ref": f"r{i}", "period": "2025Q3", "subject": "s", "body": "b", "link": "",
-         "on": datetime(2025, 9, 24, tzinfo=UTC), "created_at": datetime(2025, 9, 24, tzinfo=UTC),
-         "email_status": "none"} for i in range(120)])
+    db.session.execute(
+        sa.insert(Notification),
+        [
+            {
+                "recipient_id": people["leader"],
+                "step": "upcoming",
+                "object_type": "obligation",
+                "object_ref": f"r{i}",
+                "period": "2025Q3",
+                "subject": "s",
+                "body": "b",
+                "link": "",
+                "on": datetime(2025, 9, 24, tzinfo=UTC),
+                "created_at": datetime(2025, 9, 24, tzinfo=UTC),
+                "email_status": "none",
+            }
+            for i in range(120)
+        ],
+    )
     db.session.commit()
     login("leader")
     seen: list[str] = []
@@ -102,15 +124,22 @@ def test_the_list_shows_unread_first_then_newest_and_filters(client, login, peop
     html = client.get("/notifications/").get_data(as_text=True)
     assert _subjects(html) == ["新未读", "旧未读", "新已读"]
     assert _subjects(client.get("/notifications/?show=unread").get_data(as_text=True)) == [
-        "新未读", "旧未读"]
+        "新未读",
+        "旧未读",
+    ]
     assert _subjects(client.get("/notifications/?show=bogus").get_data(as_text=True)) == [
-        "新未读", "旧未读", "新已读"]
+        "新未读",
+        "旧未读",
+        "新已读",
+    ]
 
 
 def test_empty_states(app, client, login, people):
     _note(people["leader"], "已读", read=True)
     login("leader")
-    assert 'id="no-notifications"' in client.get("/notifications/?show=unread").get_data(as_text=True)
+    assert 'id="no-notifications"' in client.get("/notifications/?show=unread").get_data(
+        as_text=True
+    )
     html = login("officer", c=app.test_client()).get("/notifications/").get_data(as_text=True)
     assert 'id="no-notifications"' in html and 'id="mark-all-form"' not in html
 
@@ -121,15 +150,19 @@ def test_mark_one_read_with_csrf(client, login, people, db):
     login("leader")
     page = client.get("/notifications/?show=unread").get_data(as_text=True)
     assert client.post(f"/notifications/{nid}/read").status_code == 400  # no CSRF token
-    resp = client.post(f"/notifications/{nid}/read",
-                       data={"csrf_token": csrf_from(page), "next": "/notifications/?show=unread"})
+    resp = client.post(
+        f"/notifications/{nid}/read",
+        data={"csrf_token": csrf_from(page), "next": "/notifications/?show=unread"},
+    )
     assert resp.status_code == 302 and resp.headers["Location"] == "/notifications/?show=unread"
     assert db.session.get(Notification, nid).read_at is not None
     assert db.session.get(Notification, other).read_at is None
     assert _badge(client.get("/").get_data(as_text=True)) == "1"
     # An outside `next` is not followed.
-    resp = client.post(f"/notifications/{other}/read",
-                       data={"csrf_token": csrf_from(page), "next": "https://evil.example/"})
+    resp = client.post(
+        f"/notifications/{other}/read",
+        data={"csrf_token": csrf_from(page), "next": "https://evil.example/"},
+    )
     assert resp.headers["Location"] == "/notifications/"
 
 
@@ -137,7 +170,9 @@ def test_someone_elses_notification_is_404_and_stays_unread(client, login, peopl
     theirs = _note(people["officer"], "别人的")
     login("leader")
     token = csrf_from(client.get("/notifications/").get_data(as_text=True))
-    assert client.post(f"/notifications/{theirs}/read", data={"csrf_token": token}).status_code == 404
+    assert (
+        client.post(f"/notifications/{theirs}/read", data={"csrf_token": token}).status_code == 404
+    )
     assert client.get(f"/notifications/{theirs}/open").status_code == 404
     assert db.session.get(Notification, theirs).read_at is None
 
@@ -163,8 +198,10 @@ def test_opening_marks_read_and_goes_to_the_items_page(client, login, people, db
     assert db.session.get(Notification, nid).read_at is not None
 
 
-@pytest.mark.parametrize("link", ["https://evil.example/x", "//evil.example/x", "/\\evil.example",
-                                  "javascript:alert(1)", ""])
+@pytest.mark.parametrize(
+    "link",
+    ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", ""],
+)
 def test_opening_never_leaves_the_site(client, login, people, link):
     nid = _note(people["leader"], "外链", link=link)
     login("leader")
@@ -186,9 +223,16 @@ def test_the_settings_page_is_for_admin_and_the_secretary(app, login, people):
 def test_the_settings_page_saves_and_reports_errors_inline(client, login, people, db):
     login("admin")
     token = csrf_from(client.get("/admin/reminders/").get_data(as_text=True))
-    form = {"csrf_token": token, "upcoming_working_days": "0", "overdue_working_days": "1",
-            "escalated_working_days": "10", "review_upcoming_working_days": "10",
-            "review_overdue_working_days": "1", "send_at": "8点", "email_enabled": "y"}
+    form = {
+        "csrf_token": token,
+        "upcoming_working_days": "0",
+        "overdue_working_days": "1",
+        "escalated_working_days": "10",
+        "review_upcoming_working_days": "10",
+        "review_overdue_working_days": "1",
+        "send_at": "8点",
+        "email_enabled": "y",
+    }
     resp = client.post("/admin/reminders/", data=form)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422

@@ -41,35 +41,69 @@ def org(db, make_user):
     post = factories.post(s, bureau, "分管治安副局长岗", is_leadership=True)
     factories.assign(s, leader, post, date(2019, 3, 1))
     held = datetime.now(UTC) - timedelta(days=1)
-    talk = talks.create_talk(s, {
-        "type": "supervision", "held_at": held, "location": "谈话室", "interviewee_id": leader.id,
-        "interviewer_ids": [secretary.id], "recorder_id": member.id, "reason": "日常监督", "content": "机密谈话内容甲乙丙",
-        "response": "接受提醒"})
+    talk = talks.create_talk(
+        s,
+        {
+            "type": "supervision",
+            "held_at": held,
+            "location": "谈话室",
+            "interviewee_id": leader.id,
+            "interviewer_ids": [secretary.id],
+            "recorder_id": member.id,
+            "reason": "日常监督",
+            "content": "机密谈话内容甲乙丙",
+            "response": "接受提醒",
+        },
+    )
     talks.sign(s, talk, leader.id, None)
     talks.sign(s, talk, secretary.id, None)
     talks.finalize(s, talk)
-    risks.create_point(s, {
-        "org_unit_id": station.id, "title": "违规处置涉案财物", "manifestation": "截留挪用",
-        "category": "duty", "likelihood": 4, "impact": 4, "department_owner_id": head.id,
-        "responsible_leader_id": leader.id})
+    risks.create_point(
+        s,
+        {
+            "org_unit_id": station.id,
+            "title": "违规处置涉案财物",
+            "manifestation": "截留挪用",
+            "category": "duty",
+            "likelihood": 4,
+            "impact": 4,
+            "department_owner_id": head.id,
+            "responsible_leader_id": leader.id,
+        },
+    )
     s.commit()
-    for name, roles, who in (("sec", ("discipline_secretary",), secretary),
-                             ("mem", ("discipline_member",), member),
-                             ("hr", ("hr",), None), ("boss", ("leader",), leader)):
+    for name, roles, who in (
+        ("sec", ("discipline_secretary",), secretary),
+        ("mem", ("discipline_member",), member),
+        ("hr", ("hr",), None),
+        ("boss", ("leader",), leader),
+    ):
         make_user(name, roles, person=who)
     return {"leader": leader.id, "head": head.id, "talk": talk.id}
 
 
 def _reads(db, person_id):
-    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "read", AuditEntry.object_type == "integrity_file",
-        AuditEntry.object_id == str(person_id)))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEntry)
+        .where(
+            AuditEntry.action == "read",
+            AuditEntry.object_type == "integrity_file",
+            AuditEntry.object_id == str(person_id),
+        )
+    )
 
 
 def _add_note(client, person_id, **data):
     page = client.get(f"/integrity/{person_id}").get_data(as_text=True)
-    form = {"kind": "inquiry", "title": "关于群众来信反映问题的函询", "noted_on": "2025-05-06",
-            "body": "已书面说明情况", "csrf_token": csrf_from(page), **data}
+    form = {
+        "kind": "inquiry",
+        "title": "关于群众来信反映问题的函询",
+        "noted_on": "2025-05-06",
+        "body": "已书面说明情况",
+        "csrf_token": csrf_from(page),
+        **data,
+    }
     return client.post(f"/integrity/{person_id}/notes", data=form)
 
 
@@ -104,23 +138,44 @@ def test_add_note_and_attachment_then_download(client, db, org, login):
     resp = _add_note(client, org["leader"])
     assert resp.status_code == 302
     note = db.session.scalar(sa.select(IntegrityNote))
-    assert (note.kind, note.title, note.noted_on) == ("inquiry", "关于群众来信反映问题的函询",
-                                                      date(2025, 5, 6))
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "create", AuditEntry.object_type == "integrity_note")) == 1
+    assert (note.kind, note.title, note.noted_on) == (
+        "inquiry",
+        "关于群众来信反映问题的函询",
+        date(2025, 5, 6),
+    )
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "create", AuditEntry.object_type == "integrity_note")
+        )
+        == 1
+    )
     page = client.get(f"/integrity/{org['leader']}").get_data(as_text=True)
     assert "关于群众来信反映问题的函询" in page and "函询" in page
     url = f"/integrity/{org['leader']}/notes/{note.id}/attachments"
-    resp = client.post(url, data={"csrf_token": csrf_from(page),
-                                  "file": (io.BytesIO(PDF_BYTES), "说明.pdf")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        url,
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(PDF_BYTES), "说明.pdf")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     att = db.session.scalar(sa.select(IntegrityNoteAttachment))
-    assert (att.filename, att.content_type, att.size) == ("说明.pdf", "application/pdf", len(PDF_BYTES))
+    assert (att.filename, att.content_type, att.size) == (
+        "说明.pdf",
+        "application/pdf",
+        len(PDF_BYTES),
+    )
     got = client.get(f"{url}/{att.id}")
     assert got.status_code == 200 and got.data == PDF_BYTES
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.action == "read", AuditEntry.object_type == "integrity_note")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "read", AuditEntry.object_type == "integrity_note")
+        )
+        == 1
+    )
     assert client.get(f"{url}/{att.id + 999}").status_code == 404
 
 
@@ -129,18 +184,29 @@ def test_attachment_type_is_checked_by_content(client, db, org, login):
     _add_note(client, org["leader"])
     note = db.session.scalar(sa.select(IntegrityNote))
     page = client.get(f"/integrity/{org['leader']}").get_data(as_text=True)
-    resp = client.post(f"/integrity/{org['leader']}/notes/{note.id}/attachments",
-                       data={"csrf_token": csrf_from(page),
-                             "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "fake.pdf")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        f"/integrity/{org['leader']}/notes/{note.id}/attachments",
+        data={
+            "csrf_token": csrf_from(page),
+            "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "fake.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     assert "PDF" in resp.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntegrityNoteAttachment)) == 0
 
 
-@pytest.mark.parametrize(("data", "field"), [
-    ({"title": ""}, "title"), ({"kind": "gossip"}, "kind"), ({"noted_on": "not-a-date"}, "noted_on"),
-    ({"noted_on": "2999-01-01"}, "noted_on"), ({"title": "长" * 201}, "title")])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"title": ""}, "title"),
+        ({"kind": "gossip"}, "kind"),
+        ({"noted_on": "not-a-date"}, "noted_on"),
+        ({"noted_on": "2999-01-01"}, "noted_on"),
+        ({"title": "长" * 201}, "title"),
+    ],
+)
 def test_note_validation_errors_keep_input_and_write_nothing(client, db, org, login, data, field):
     login("sec")
     resp = _add_note(client, org["leader"], **data)
@@ -153,8 +219,10 @@ def test_note_validation_errors_keep_input_and_write_nothing(client, db, org, lo
 
 def test_note_without_csrf_is_refused(client, db, org, login):
     login("sec")
-    resp = client.post(f"/integrity/{org['leader']}/notes",
-                       data={"kind": "other", "title": "x", "noted_on": "2025-01-01"})
+    resp = client.post(
+        f"/integrity/{org['leader']}/notes",
+        data={"kind": "other", "title": "x", "noted_on": "2025-01-01"},
+    )
     assert resp.status_code in (400, 422)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntegrityNote)) == 0
 
@@ -178,7 +246,9 @@ def test_pdf_holds_name_talk_type_risk_and_note_and_is_audited(client, db, org, 
     before = _reads(db, org["leader"])
     resp = client.get(f"/integrity/{org['leader']}.pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
-    text = "".join(re.sub(r"\s+", "", p.extract_text()) for p in PdfReader(io.BytesIO(resp.data)).pages)
+    text = "".join(
+        re.sub(r"\s+", "", p.extract_text()) for p in PdfReader(io.BytesIO(resp.data)).pages
+    )
     assert "陈局长" in text
     assert "违规处置涉案财物" in text
     assert "2025年度述责述廉报告" in text
@@ -206,11 +276,18 @@ def test_gather_reads_a_bounded_number_of_statements(db, org):
         return len(seen)
 
     def add(i: int) -> None:
-        note = integrity.create_note(s, person, {"kind": "other", "title": f"记录{i}",
-                                                 "noted_on": date(2025, 1, 1)})
+        note = integrity.create_note(
+            s, person, {"kind": "other", "title": f"记录{i}", "noted_on": date(2025, 1, 1)}
+        )
         integrity.add_attachment(s, note, f"f{i}.pdf", PDF_BYTES + bytes([i]))
-        talks.create_talk(s, {"type": "heart_to_heart", "interviewee_id": person.id,
-                              "interviewer_ids": [org["head"]]})
+        talks.create_talk(
+            s,
+            {
+                "type": "heart_to_heart",
+                "interviewee_id": person.id,
+                "interviewer_ids": [org["head"]],
+            },
+        )
         s.commit()
 
     add(0)
@@ -231,26 +308,49 @@ def test_file_shows_rotation_status_moves_deferrals_and_holds(client, db, org, l
     leader = org["leader"]
     old_post = s.scalar(sa.select(Post).where(Post.name.startswith("分管治安副局长岗")))
     new_post = factories.post(s, old_post.org_unit, "分管刑侦副局长岗", is_leadership=True)
-    plan = plans.create_plan(s, {"name": "2025年领导干部交流", "items": [{
-        "person_id": leader, "from_post_id": old_post.id, "to_post_id": new_post.id,
-        "effective_date": date(2025, 1, 1)}]}, None)
+    plan = plans.create_plan(
+        s,
+        {
+            "name": "2025年领导干部交流",
+            "items": [
+                {
+                    "person_id": leader,
+                    "from_post_id": old_post.id,
+                    "to_post_id": new_post.id,
+                    "effective_date": date(2025, 1, 1),
+                }
+            ],
+        },
+        None,
+    )
     plans.submit_plan(s, plan, None)
-    plans.approve_plan(s, plan, {"meeting_date": date(2024, 12, 20),
-                                 "minutes_no": "党委会〔2024〕31号"}, None)
+    plans.approve_plan(
+        s, plan, {"meeting_date": date(2024, 12, 20), "minutes_no": "党委会〔2024〕31号"}, None
+    )
     plans.execute_plan(s, plan, None)
-    rotation.create_deferral(s, {"person_id": leader, "reason": "重大专项工作牵头人",
-                                 "meeting_date": date(2025, 3, 1), "minutes_no": "党委会〔2025〕4号",
-                                 "expires_on": date(2025, 6, 30)}, None)
+    rotation.create_deferral(
+        s,
+        {
+            "person_id": leader,
+            "reason": "重大专项工作牵头人",
+            "meeting_date": date(2025, 3, 1),
+            "minutes_no": "党委会〔2025〕4号",
+            "expires_on": date(2025, 6, 30),
+        },
+        None,
+    )
     rotation.create_hold(s, {"person_id": leader, "reason": "问题线索初核中"}, None)
     s.commit()
     login("sec")
     html = client.get(f"/integrity/{leader}").get_data(as_text=True)
-    section = html[html.index('id="rotation"'):html.index('id="talks"')]
+    section = html[html.index('id="rotation"') : html.index('id="talks"')]
     assert new_post.name in section and "2025-01-01" in section  # tenure in the new post
     assert "不得转任" in section and "领导职务任职年限" in section  # status and reason
     assert "2025年领导干部交流" in section and "党委会〔2024〕31号" in section
     assert "党委会〔2025〕4号" in section and "2025-06-30" in section
     assert "问题线索初核中" in section
-    text = "".join(re.sub(r"\s+", "", p.extract_text()) for p in
-                   PdfReader(io.BytesIO(client.get(f"/integrity/{leader}.pdf").data)).pages)
+    text = "".join(
+        re.sub(r"\s+", "", p.extract_text())
+        for p in PdfReader(io.BytesIO(client.get(f"/integrity/{leader}.pdf").data)).pages
+    )
     assert "轮岗交流情况" in text and "党委会〔2024〕31号" in text and "问题线索初核中" in text

@@ -18,8 +18,21 @@ from tests import factories
 INBOX = "/api/v1/notifications"
 PREVIEW = "/api/v1/reminders/preview"
 SETTINGS = "/api/v1/reminders/settings"
-FIELDS = {"id", "step", "object_type", "object_ref", "person_id", "type", "period", "subject",
-          "body", "created_at", "read_at", "email_status", "link"}
+FIELDS = {
+    "id",
+    "step",
+    "object_type",
+    "object_ref",
+    "person_id",
+    "type",
+    "period",
+    "subject",
+    "body",
+    "created_at",
+    "read_at",
+    "email_status",
+    "link",
+}
 
 
 @pytest.fixture
@@ -41,19 +54,32 @@ def org(db):
     s.flush()
     station.head_person_id, station.supervising_leader_id = head.id, deputy.id
     s.commit()
-    return {k: v.id for k, v in dict(bureau=bureau, station=station, head=head, deputy=deputy,
-                                     secretary=secretary, member=member, a=a, b=b).items()}
+    return {
+        k: v.id
+        for k, v in dict(
+            bureau=bureau,
+            station=station,
+            head=head,
+            deputy=deputy,
+            secretary=secretary,
+            member=member,
+            a=a,
+            b=b,
+        ).items()
+    }
 
 
 @pytest.fixture
 def auth(db, org, make_user, token_for):
     """Bearer headers by role."""
+
     def person(key):
         return db.session.get(Person, org[key])
 
     return {
-        "secretary": token_for(make_user("secretary", ["discipline_secretary"],
-                                         person=person("secretary"))),
+        "secretary": token_for(
+            make_user("secretary", ["discipline_secretary"], person=person("secretary"))
+        ),
         "member": token_for(make_user("member", ["discipline_member"], person=person("member"))),
         "leader": token_for(make_user("leader", ["leader"], person=person("head"))),
         "hr": token_for(make_user("hr", ["hr"])),
@@ -62,13 +88,32 @@ def auth(db, org, make_user, token_for):
     }
 
 
-def _note(s, recipient, *, step="upcoming", object_type="obligation", ref="1:integrity_reminder",
-          period="2025Q3", created=datetime(2025, 9, 24, 1, tzinfo=UTC), **extra):
-    n = Notification(recipient_id=recipient, step=step, object_type=object_type, object_ref=ref,
-                     period=period, person_id=extra.pop("person_id", None),
-                     type=extra.pop("type", None), on=created, subject=f"subject {ref} {step}",
-                     body="body", link=extra.pop("link", "/talks/mine"), created_at=created,
-                     **extra)
+def _note(
+    s,
+    recipient,
+    *,
+    step="upcoming",
+    object_type="obligation",
+    ref="1:integrity_reminder",
+    period="2025Q3",
+    created=datetime(2025, 9, 24, 1, tzinfo=UTC),
+    **extra,
+):
+    n = Notification(
+        recipient_id=recipient,
+        step=step,
+        object_type=object_type,
+        object_ref=ref,
+        period=period,
+        person_id=extra.pop("person_id", None),
+        type=extra.pop("type", None),
+        on=created,
+        subject=f"subject {ref} {step}",
+        body="body",
+        link=extra.pop("link", "/talks/mine"),
+        created_at=created,
+        **extra,
+    )
     s.add(n)
     s.flush()
     return n
@@ -79,12 +124,30 @@ def _note(s, recipient, *, step="upcoming", object_type="obligation", ref="1:int
 
 def test_the_inbox_lists_the_callers_own_notifications_newest_first(client, db, org, auth):
     s = db.session
-    old = _note(s, org["head"], person_id=org["a"], type="integrity_reminder",
-                email_status="sending", email_to="h@example.org")
-    new = _note(s, org["head"], step="overdue", created=datetime(2025, 10, 9, 1, tzinfo=UTC),
-                email_status="failed")
-    digest = _note(s, org["head"], step="digest", object_type="", ref=str(org["head"]),
-                   period="2025-W41", created=datetime(2025, 10, 6, 1, tzinfo=UTC))
+    old = _note(
+        s,
+        org["head"],
+        person_id=org["a"],
+        type="integrity_reminder",
+        email_status="sending",
+        email_to="h@example.org",
+    )
+    new = _note(
+        s,
+        org["head"],
+        step="overdue",
+        created=datetime(2025, 10, 9, 1, tzinfo=UTC),
+        email_status="failed",
+    )
+    digest = _note(
+        s,
+        org["head"],
+        step="digest",
+        object_type="",
+        ref=str(org["head"]),
+        period="2025-W41",
+        created=datetime(2025, 10, 6, 1, tzinfo=UTC),
+    )
     _note(s, org["a"], ref="other")  # someone else's
     s.commit()
     assert client.get(INBOX).status_code == 401
@@ -94,18 +157,29 @@ def test_the_inbox_lists_the_callers_own_notifications_newest_first(client, db, 
     assert [r["id"] for r in rows] == [new.id, digest.id, old.id]
     assert set(rows[2]) == FIELDS
     assert rows[2] == {
-        "id": old.id, "step": "upcoming", "object_type": "obligation",
-        "object_ref": "1:integrity_reminder", "person_id": org["a"], "type": "integrity_reminder",
-        "period": "2025Q3", "subject": "subject 1:integrity_reminder upcoming", "body": "body",
-        "created_at": "2025-09-24T09:00:00+08:00", "read_at": None,
-        "email_status": "queued", "link": "/talks/mine"}
+        "id": old.id,
+        "step": "upcoming",
+        "object_type": "obligation",
+        "object_ref": "1:integrity_reminder",
+        "person_id": org["a"],
+        "type": "integrity_reminder",
+        "period": "2025Q3",
+        "subject": "subject 1:integrity_reminder upcoming",
+        "body": "body",
+        "created_at": "2025-09-24T09:00:00+08:00",
+        "read_at": None,
+        "email_status": "queued",
+        "link": "/talks/mine",
+    }
     assert rows[1]["object_type"] is None and rows[1]["step"] == "digest"
     assert rows[0]["email_status"] == "failed"
     assert json.loads(resp.headers["X-Pagination"])["total"] == 3
     page2 = client.get(INBOX, headers=auth["leader"], query_string={"page_size": 2, "page": 2})
     assert [r["id"] for r in page2.get_json()] == [old.id]
     # Another person's inbox holds only theirs; a user without a person has none.
-    assert [r["object_ref"] for r in client.get(INBOX, headers=auth["staff"]).get_json()] == ["other"]
+    assert [r["object_ref"] for r in client.get(INBOX, headers=auth["staff"]).get_json()] == [
+        "other"
+    ]
     assert client.get(INBOX, headers=auth["admin"]).get_json() == []
 
 
@@ -115,8 +189,12 @@ def test_the_unread_filter(client, db, org, auth):
     read = _note(s, org["head"], ref="r", read_at=datetime(2025, 9, 25, tzinfo=UTC))
     s.commit()
     h = auth["leader"]
-    assert [r["id"] for r in client.get(INBOX, headers=h, query_string={"unread": "true"}).get_json()] == [unread.id]
-    assert [r["id"] for r in client.get(INBOX, headers=h, query_string={"unread": "false"}).get_json()] == [read.id]
+    assert [
+        r["id"] for r in client.get(INBOX, headers=h, query_string={"unread": "true"}).get_json()
+    ] == [unread.id]
+    assert [
+        r["id"] for r in client.get(INBOX, headers=h, query_string={"unread": "false"}).get_json()
+    ] == [read.id]
     assert client.get(INBOX, headers=h, query_string={"unread": "maybe"}).status_code == 422
     assert client.get(INBOX, headers=h, query_string={"page_size": 0}).status_code == 422
 
@@ -135,8 +213,11 @@ def test_reading_keeps_the_first_read_time_as_the_receipt(client, db, org, auth)
         again = client.post(url, headers=auth["leader"])
     assert again.status_code == 200 and again.get_json()["read_at"] == "2025-09-24T10:30:00+08:00"
     assert s.get(Notification, n.id).read_at == datetime(2025, 9, 24, 2, 30, tzinfo=UTC)
-    reads = s.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "notification",
-                                                  AuditEntry.action == "read")).all()
+    reads = s.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.object_type == "notification", AuditEntry.action == "read"
+        )
+    ).all()
     assert [e.object_id for e in reads] == [str(n.id)]
     # Someone else's notification, an unknown one, or no person at all: 404, nothing written.
     assert client.post(f"{INBOX}/{theirs.id}/read", headers=auth["leader"]).status_code == 404
@@ -151,7 +232,12 @@ def test_reading_with_the_browser_session_needs_the_csrf_token(client, db, org, 
     db.session.commit()
     login("leader")
     assert client.post(f"{INBOX}/{n.id}/read").status_code == 400
-    token = client.get("/notifications/").get_data(as_text=True).split('name="csrf-token" content="')[1].split('"')[0]
+    token = (
+        client.get("/notifications/")
+        .get_data(as_text=True)
+        .split('name="csrf-token" content="')[1]
+        .split('"')[0]
+    )
     resp = client.post(f"{INBOX}/{n.id}/read", headers={"X-CSRFToken": token})
     assert resp.status_code == 200 and resp.get_json()["read_at"] is not None
 
@@ -171,10 +257,18 @@ def test_preview_of_the_upcoming_step_spec_example(client, org, auth):
     assert resp.status_code == 200
     rows = resp.get_json()
     assert rows == [
-        {"on": "2025-09-24T09:00:00+08:00", "step": "upcoming", "recipient_id": org["head"],
-         "object_type": "obligation", "object_ref": f"{who}:integrity_reminder",
-         "person_id": who, "type": "integrity_reminder", "period": "2025Q3"}
-        for who in sorted((org["a"], org["b"]), key=lambda p: f"{p}:integrity_reminder")]
+        {
+            "on": "2025-09-24T09:00:00+08:00",
+            "step": "upcoming",
+            "recipient_id": org["head"],
+            "object_type": "obligation",
+            "object_ref": f"{who}:integrity_reminder",
+            "person_id": who,
+            "type": "integrity_reminder",
+            "period": "2025Q3",
+        }
+        for who in sorted((org["a"], org["b"]), key=lambda p: f"{p}:integrity_reminder")
+    ]
     assert json.loads(resp.headers["X-Pagination"])["total"] == 2
 
 
@@ -185,20 +279,32 @@ def test_preview_of_overdue_and_escalated_and_a_final_talk_stops_the_ladder(clie
     with clock.frozen(datetime(2025, 12, 20, 2, tzinfo=UTC)):
         rows = _preview(client, auth["member"], "2026-01-01", "2026-01-31").get_json()
     for who in ("a", "b"):
-        steps = [(r["on"], r["step"], r["recipient_id"]) for r in rows if r["person_id"] == org[who]]
-        assert sorted(steps) == sorted([
-            ("2026-01-04T09:00:00+08:00", "overdue", org["head"]),
-            ("2026-01-04T09:00:00+08:00", "overdue", org["member"]),
-            ("2026-01-15T09:00:00+08:00", "escalated", org["secretary"]),
-            ("2026-01-15T09:00:00+08:00", "escalated", org["deputy"]),
-        ]), who
-    db.session.add(Talk(type="integrity_reminder", status="final", interviewee_id=org["b"],
-                        period="2025Q4", held_at=datetime(2026, 1, 6, 2, tzinfo=UTC)))
+        steps = [
+            (r["on"], r["step"], r["recipient_id"]) for r in rows if r["person_id"] == org[who]
+        ]
+        assert sorted(steps) == sorted(
+            [
+                ("2026-01-04T09:00:00+08:00", "overdue", org["head"]),
+                ("2026-01-04T09:00:00+08:00", "overdue", org["member"]),
+                ("2026-01-15T09:00:00+08:00", "escalated", org["secretary"]),
+                ("2026-01-15T09:00:00+08:00", "escalated", org["deputy"]),
+            ]
+        ), who
+    db.session.add(
+        Talk(
+            type="integrity_reminder",
+            status="final",
+            interviewee_id=org["b"],
+            period="2025Q4",
+            held_at=datetime(2026, 1, 6, 2, tzinfo=UTC),
+        )
+    )
     db.session.commit()
     with clock.frozen(datetime(2026, 1, 10, 2, tzinfo=UTC)):
         rows = _preview(client, auth["member"], "2026-01-10", "2026-01-31").get_json()
     assert {(r["person_id"], r["step"]) for r in rows if r["type"] == "integrity_reminder"} == {
-        (org["a"], "escalated")}
+        (org["a"], "escalated")
+    }
 
 
 def test_preview_of_a_year_without_calendar_data_falls_back_to_monday_to_friday(client, org, auth):
@@ -208,12 +314,17 @@ def test_preview_of_a_year_without_calendar_data_falls_back_to_monday_to_friday(
         resp = _preview(client, auth["hr"], "2027-01-01", "2027-01-31")
     assert resp.status_code == 200
     steps = {(r["on"], r["step"]) for r in resp.get_json() if r["person_id"] == org["a"]}
-    assert steps == {("2027-01-01T09:00:00+08:00", "overdue"),
-                     ("2027-01-14T09:00:00+08:00", "escalated")}
+    assert steps == {
+        ("2027-01-01T09:00:00+08:00", "overdue"),
+        ("2027-01-14T09:00:00+08:00", "escalated"),
+    }
 
 
 def test_preview_window_and_roles(client, org, auth):
-    assert client.get(PREVIEW, query_string={"from": "2025-09-01", "to": "2025-09-30"}).status_code == 401
+    assert (
+        client.get(PREVIEW, query_string={"from": "2025-09-01", "to": "2025-09-30"}).status_code
+        == 401
+    )
     for role in ("leader", "staff"):
         assert _preview(client, auth[role], "2025-09-01", "2025-09-30").status_code == 403
     resp = _preview(client, auth["admin"], "2025-10-01", "2025-09-30")
@@ -240,21 +351,38 @@ def test_settings_read_and_change_with_audit(client, db, org, auth):
     resp = client.get(SETTINGS, headers=auth["admin"])
     assert resp.status_code == 200
     assert resp.get_json() == {
-        "upcoming_working_days": 5, "overdue_working_days": 1, "escalated_working_days": 10,
-        "review_upcoming_working_days": 10, "review_overdue_working_days": 1,
-        "send_at": "09:00", "email_enabled": True, "digest_enabled": True}
+        "upcoming_working_days": 5,
+        "overdue_working_days": 1,
+        "escalated_working_days": 10,
+        "review_upcoming_working_days": 10,
+        "review_overdue_working_days": 1,
+        "send_at": "09:00",
+        "email_enabled": True,
+        "digest_enabled": True,
+    }
     for role in ("member", "hr", "leader", "staff"):
         assert client.get(SETTINGS, headers=auth[role]).status_code == 403
-        assert client.put(SETTINGS, headers=auth[role], json={"send_at": "08:30"}).status_code == 403
-    resp = client.put(SETTINGS, headers=auth["secretary"],
-                      json={"upcoming_working_days": 3, "send_at": "08:30"})
+        assert (
+            client.put(SETTINGS, headers=auth[role], json={"send_at": "08:30"}).status_code == 403
+        )
+    resp = client.put(
+        SETTINGS, headers=auth["secretary"], json={"upcoming_working_days": 3, "send_at": "08:30"}
+    )
     assert resp.status_code == 200
-    assert resp.get_json()["upcoming_working_days"] == 3 and resp.get_json()["overdue_working_days"] == 1
+    assert (
+        resp.get_json()["upcoming_working_days"] == 3
+        and resp.get_json()["overdue_working_days"] == 1
+    )
     assert client.get(SETTINGS, headers=auth["secretary"]).get_json()["send_at"] == "08:30"
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "settings",
-                                                           AuditEntry.object_id == "reminders")).one()
-    assert json.loads(entry.changes) == {"send_at": ["09:00", "08:30"],
-                                         "upcoming_working_days": [5, 3]}
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.object_type == "settings", AuditEntry.object_id == "reminders"
+        )
+    ).one()
+    assert json.loads(entry.changes) == {
+        "send_at": ["09:00", "08:30"],
+        "upcoming_working_days": [5, 3],
+    }
     # The ladder follows: 3 working days before Tue 2025-09-30 is Fri 09-26, at 08:30.
     with clock.frozen(datetime(2025, 9, 20, 2, tzinfo=UTC)):
         rows = _preview(client, auth["admin"], "2025-09-20", "2025-09-30").get_json()
@@ -268,13 +396,19 @@ def test_invalid_settings_are_refused_by_field_in_chinese(client, db, org, auth)
     errors = resp.get_json()["errors"]
     assert errors["upcoming_working_days"] == ["必须为 1 至 60 之间的整数。"]
     assert set(errors) == {"upcoming_working_days", "send_at"}
-    resp = client.put(SETTINGS, headers=h, json={"overdue_working_days": 10,
-                                                 "escalated_working_days": 5})
+    resp = client.put(
+        SETTINGS, headers=h, json={"overdue_working_days": 10, "escalated_working_days": 5}
+    )
     assert resp.status_code == 422 and set(resp.get_json()["errors"]) == {"escalated_working_days"}
-    for body in ({"colour": "red"}, {"upcoming_working_days": "5"}, {"email_enabled": None},
-                 {"send_at": "9:00:00"}, []):
+    for body in (
+        {"colour": "red"},
+        {"upcoming_working_days": "5"},
+        {"email_enabled": None},
+        {"send_at": "9:00:00"},
+        [],
+    ):
         assert client.put(SETTINGS, headers=h, json=body).status_code == 422, body
     assert client.get(SETTINGS, headers=h).get_json()["upcoming_working_days"] == 5
-    assert not db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "settings")).all()
-
+    assert not db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "settings")
+    ).all()

@@ -45,18 +45,35 @@ def org(db):
     for who, where in ((a, team_post), (b, team_post), (c, traffic_post)):
         factories.assign(s, who, where, date(2024, 1, 1))
     s.flush()
-    talk = Talk(type="integrity_reminder", status="final", interviewee_id=a.id, period="2025Q3",
-                held_at=datetime(2025, 9, 10, 2, tzinfo=UTC))
+    talk = Talk(
+        type="integrity_reminder",
+        status="final",
+        interviewee_id=a.id,
+        period="2025Q3",
+        held_at=datetime(2025, 9, 10, 2, tzinfo=UTC),
+    )
     s.add(talk)
     s.commit()
-    ids = dict(bureau=bureau, station=station, team=team, traffic=traffic, chief=chief,
-               head=head, a=a, b=b, c=c, talk=talk, traffic_post=traffic_post)
+    ids = dict(
+        bureau=bureau,
+        station=station,
+        team=team,
+        traffic=traffic,
+        chief=chief,
+        head=head,
+        a=a,
+        b=b,
+        c=c,
+        talk=talk,
+        traffic_post=traffic_post,
+    )
     return {k: v.id for k, v in ids.items()}
 
 
 @pytest.fixture
 def users(db, org, make_user):
     """Users by role; the leader heads the station."""
+
     def person(key):
         return db.session.get(Person, org[key])
 
@@ -85,14 +102,17 @@ def _cells(row_html: str) -> list[str]:
 
 def _engine_summary(db, org, unit_key, period="2025Q3", type_="integrity_reminder"):
     unit = db.session.get(OrgUnit, org[unit_key]) if unit_key else None
-    return obligations.summary(db.session, Period.parse(period), [type_], as_of=AS_OF.date(),
-                               unit=unit)
+    return obligations.summary(
+        db.session, Period.parse(period), [type_], as_of=AS_OF.date(), unit=unit
+    )
 
 
 def _expected(row) -> list[str]:
     rate = row["completion_rate"]
-    counts = [str(row[k]) for k in
-              ("required", "done", "done_late", "pending", "overdue", "waived", "not_required")]
+    counts = [
+        str(row[k])
+        for k in ("required", "done", "done_late", "pending", "overdue", "waived", "not_required")
+    ]
     return [*counts, "—" if rate is None else f"{round(rate * 100, 1)}%" * 2]
 
 
@@ -102,8 +122,18 @@ def test_the_dashboard_renders_in_chinese_and_matches_the_engine(client, db, org
     resp = client.get(URL, query_string={"period": "2025Q3"})
     html = _text(resp)
     assert resp.status_code == 200
-    for word in ("完成率", "应谈", "已谈", "逾期完成", "逾期未谈", "待谈", "免谈", "不需谈话",
-                 "廉政提醒谈话", "2025Q3"):
+    for word in (
+        "完成率",
+        "应谈",
+        "已谈",
+        "逾期完成",
+        "逾期未谈",
+        "待谈",
+        "免谈",
+        "不需谈话",
+        "廉政提醒谈话",
+        "2025Q3",
+    ):
         assert word in html, word
     assert 'style="' not in html and "<progress" in html
     expected = _engine_summary(db, org, None)
@@ -136,9 +166,13 @@ def test_drill_down_to_children_and_people(client, org, users, login):
     login("secretary")
     html = _text(client.get(URL, query_string={"org_unit_id": org["station"], "period": "2025Q3"}))
     assert re.search(rf'data-unit="{org["team"]}"', html) and "社区中队" in html
-    assert f'org_unit_id={org["bureau"]}' in html  # breadcrumbs
-    html = _text(client.get(URL, query_string={"org_unit_id": org["bureau"], "period": "2025Q3",
-                                                "status": "overdue"}))
+    assert f"org_unit_id={org['bureau']}" in html  # breadcrumbs
+    html = _text(
+        client.get(
+            URL,
+            query_string={"org_unit_id": org["bureau"], "period": "2025Q3", "status": "overdue"},
+        )
+    )
     people = set(map(int, re.findall(r'data-person="(\d+)"', html)))
     assert people == {org["b"], org["c"]}
     assert "所长" in html and "局长" in html  # conductors of b and c
@@ -154,8 +188,13 @@ def test_a_waiver_moves_the_person_out_of_the_denominator(client, db, org, users
     query = {"period": "2025Q3", "org_unit_id": org["bureau"], "status": "overdue"}
     page = _text(client.get(URL, query_string=query))
     assert "data-confirm" in page and 'name="reason"' in page
-    form = {"csrf_token": csrf_from(page), "person_id": org["c"], "type": "integrity_reminder",
-            "period": "2025Q3", "next": f"/obligations/?period=2025Q3&org_unit_id={org['bureau']}"}
+    form = {
+        "csrf_token": csrf_from(page),
+        "person_id": org["c"],
+        "type": "integrity_reminder",
+        "period": "2025Q3",
+        "next": f"/obligations/?period=2025Q3&org_unit_id={org['bureau']}",
+    }
     resp = client.post("/obligations/waive", data={**form, "reason": "  "})
     assert resp.status_code == 422 and "is-invalid" in _text(resp)
     assert db.session.scalar(sa.select(sa.func.count(ObligationWaiver.id))) == 0
@@ -168,20 +207,28 @@ def test_a_waiver_moves_the_person_out_of_the_denominator(client, db, org, users
     assert _cells(_row(html, "total"))[:6] == ["2", "1", "0", "0", "1", "1"]
     resp = client.post("/obligations/waive", data={**form, "reason": "再次"})
     assert resp.status_code == 409 and "该谈话任务已被免除" in _text(resp)
-    assert client.post("/obligations/waive", data={**form, "reason": "x",
-                                                    "csrf_token": "bad"}).status_code in (400, 422)
+    assert client.post(
+        "/obligations/waive", data={**form, "reason": "x", "csrf_token": "bad"}
+    ).status_code in (400, 422)
     assert db.session.scalar(sa.select(sa.func.count(ObligationWaiver.id))) == 1
 
 
 def test_the_waive_page_keeps_input_and_needs_a_known_person(client, org, users, login):
     login("member")
-    resp = client.get("/obligations/waive", query_string={
-        "person_id": org["b"], "type": "integrity_reminder", "period": "2025Q3"})
+    resp = client.get(
+        "/obligations/waive",
+        query_string={"person_id": org["b"], "type": "integrity_reminder", "period": "2025Q3"},
+    )
     assert resp.status_code == 200 and "乙" in _text(resp) and "data-confirm" in _text(resp)
     for bad in (999999, 10**12, "x"):
         assert client.get("/obligations/waive", query_string={"person_id": bad}).status_code == 404
-    form = {"csrf_token": csrf_from(_text(resp)), "person_id": org["b"],
-            "type": "integrity_reminder", "period": "2025H2", "reason": "调离"}
+    form = {
+        "csrf_token": csrf_from(_text(resp)),
+        "person_id": org["b"],
+        "type": "integrity_reminder",
+        "period": "2025H2",
+        "reason": "调离",
+    }
     resp = client.post("/obligations/waive", data=form)
     assert resp.status_code == 422 and "调离" in _text(resp)
 
@@ -210,16 +257,22 @@ def test_the_rules_page(client, db, org, users, login):
     login("admin")
     page = client.get("/obligations/rules")
     assert page.status_code == 200 and "30" in _text(page)
-    data = {"csrf_token": csrf_from(_text(page)), "min_days_in_period": "200",
-            "integrity_reminder_conductor": "responsible_head",
-            "supervision_conductor": "committee", "heart_to_heart_conductor": "party_secretary",
-            "party_secretary_staff_no": "NOBODY"}
+    data = {
+        "csrf_token": csrf_from(_text(page)),
+        "min_days_in_period": "200",
+        "integrity_reminder_conductor": "responsible_head",
+        "supervision_conductor": "committee",
+        "heart_to_heart_conductor": "party_secretary",
+        "party_secretary_staff_no": "NOBODY",
+    }
     resp = client.post("/obligations/rules", data=data)
     assert resp.status_code == 422 and "NOBODY" in _text(resp) and "is-invalid" in _text(resp)
     assert obligations.get_rules(db.session)["integrity_reminder"]["min_days_in_period"] == 30
     staff_no = db.session.get(Person, org["chief"]).staff_no
-    resp = client.post("/obligations/rules", data={**data, "min_days_in_period": "60",
-                                                   "party_secretary_staff_no": staff_no})
+    resp = client.post(
+        "/obligations/rules",
+        data={**data, "min_days_in_period": "60", "party_secretary_staff_no": staff_no},
+    )
     assert resp.status_code == 302
     saved = obligations.get_rules(db.session)
     assert saved["integrity_reminder"]["min_days_in_period"] == 60
@@ -231,15 +284,30 @@ def test_the_rules_page(client, db, org, users, login):
 
 def _bulk_people(app, db, org, start, n):
     s = db.session
-    s.execute(sa.insert(Person), [
-        {"staff_no": f"B{start + i:06d}", "name": f"批量{i}", "personnel_type": "police",
-         "org_unit_id": org["traffic"], "leadership": "none", "is_active": True}
-        for i in range(n)])
-    ids = s.scalars(sa.select(Person.id).where(Person.staff_no.like("B%"))
-                    .order_by(Person.id.desc()).limit(n)).all()
-    s.execute(sa.insert(Assignment), [
-        {"person_id": pid, "post_id": org["traffic_post"], "start_date": date(2024, 1, 1)}
-        for pid in ids])
+    s.execute(
+        sa.insert(Person),
+        [
+            {
+                "staff_no": f"B{start + i:06d}",
+                "name": f"批量{i}",
+                "personnel_type": "police",
+                "org_unit_id": org["traffic"],
+                "leadership": "none",
+                "is_active": True,
+            }
+            for i in range(n)
+        ],
+    )
+    ids = s.scalars(
+        sa.select(Person.id).where(Person.staff_no.like("B%")).order_by(Person.id.desc()).limit(n)
+    ).all()
+    s.execute(
+        sa.insert(Assignment),
+        [
+            {"person_id": pid, "post_id": org["traffic_post"], "start_date": date(2024, 1, 1)}
+            for pid in ids
+        ],
+    )
     s.commit()
 
 
@@ -251,6 +319,7 @@ def _statements(app, client, url) -> int:
 
     with app.app_context():
         from supervision.extensions import db as _db
+
         engine = _db.engine
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
@@ -264,8 +333,11 @@ def _statements(app, client, url) -> int:
 def test_dashboard_queries_are_bounded(app, client, db, org, users, login):
     _bulk_people(app, db, org, 0, 200)
     login("secretary")
-    urls = [f"{URL}?period=2025Q3", f"{URL}?period=2025Q3&org_unit_id={org['bureau']}",
-            f"{URL}?period=2025Q3&org_unit_id={org['bureau']}&status=overdue&page=2"]
+    urls = [
+        f"{URL}?period=2025Q3",
+        f"{URL}?period=2025Q3&org_unit_id={org['bureau']}",
+        f"{URL}?period=2025Q3&org_unit_id={org['bureau']}&status=overdue&page=2",
+    ]
     for url in urls:
         client.get(url)  # warm up
     small = [_statements(app, client, url) for url in urls]

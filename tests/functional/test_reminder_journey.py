@@ -40,8 +40,9 @@ def station(app, db, monkeypatch):
     officer = factories.person(s, unit, "王民警")
     s.flush()
     unit.head_person_id = head.id
-    factories.assign(s, officer, factories.post(s, unit, "户籍岗", is_sensitive=True),
-                     date(2025, 7, 1))  # owes the 2025Q3 talk only
+    factories.assign(
+        s, officer, factories.post(s, unit, "户籍岗", is_sensitive=True), date(2025, 7, 1)
+    )  # owes the 2025Q3 talk only
     factories.user(s, "liu", ["leader"], person=head)
     s.commit()
     return {"head": head, "officer": officer}

@@ -35,10 +35,22 @@ def org(db):
     team_post = factories.post(s, team, "户籍岗", is_sensitive=True)
     accident = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
     s.commit()
-    return {k: v.id for k, v in dict(
-        bureau=bureau, station=station, team=team, traffic=traffic, chief=chief, head=head,
-        traffic_head=traffic_head, case=case, desk=desk, team_post=team_post,
-        accident=accident).items()}
+    return {
+        k: v.id
+        for k, v in dict(
+            bureau=bureau,
+            station=station,
+            team=team,
+            traffic=traffic,
+            chief=chief,
+            head=head,
+            traffic_head=traffic_head,
+            case=case,
+            desk=desk,
+            team_post=team_post,
+            accident=accident,
+        ).items()
+    }
 
 
 @pytest.fixture
@@ -57,11 +69,24 @@ def auth(db, org, make_user, token_for):
 
 
 def _body(org, **extra):
-    body = {"org_unit_id": org["station"], "post_id": org["case"], "title": "违规处置涉案财物",
-            "manifestation": "私自截留、挪用涉案财物", "category": "duty", "likelihood": 3,
-            "impact": 4, "responsible_leader_id": org["chief"], "department_owner_id": org["head"],
-            "measures": [{"description": "涉案财物集中管理，双人保管", "owner_id": org["head"],
-                          "due_on": "2026-06-30"}]}
+    body = {
+        "org_unit_id": org["station"],
+        "post_id": org["case"],
+        "title": "违规处置涉案财物",
+        "manifestation": "私自截留、挪用涉案财物",
+        "category": "duty",
+        "likelihood": 3,
+        "impact": 4,
+        "responsible_leader_id": org["chief"],
+        "department_owner_id": org["head"],
+        "measures": [
+            {
+                "description": "涉案财物集中管理，双人保管",
+                "owner_id": org["head"],
+                "due_on": "2026-06-30",
+            }
+        ],
+    }
     body.update(extra)
     return body
 
@@ -80,8 +105,13 @@ def _count(db, model):
 
 
 def test_no_credentials_is_401(client):
-    for path in ("/api/v1/risk-points", "/api/v1/risk-points/1", "/api/v1/risk-campaigns",
-                 "/api/v1/risk-campaigns/1/units", "/api/v1/risks/settings"):
+    for path in (
+        "/api/v1/risk-points",
+        "/api/v1/risk-points/1",
+        "/api/v1/risk-campaigns",
+        "/api/v1/risk-campaigns/1/units",
+        "/api/v1/risks/settings",
+    ):
         resp = client.get(path)
         assert resp.status_code == 401 and resp.get_json()["code"] == 401, path
     assert client.post("/api/v1/risk-points", json={}).status_code == 401
@@ -96,14 +126,30 @@ def test_roles_without_inventories_get_403_whatever_the_id(client, auth, org):
         assert client.get(f"/api/v1/risk-points/{point['id']}", headers=h).status_code == 403
         assert client.get("/api/v1/risk-points/999999", headers=h).status_code == 403
         assert client.post("/api/v1/risk-points", headers=h, json=_body(org)).status_code == 403
-        assert client.patch(f"/api/v1/risk-points/{point['id']}", headers=h,
-                            json={"title": "x"}).status_code == 403
-        assert client.post(f"/api/v1/risk-points/{point['id']}/submit", headers=h).status_code == 403
+        assert (
+            client.patch(
+                f"/api/v1/risk-points/{point['id']}", headers=h, json={"title": "x"}
+            ).status_code
+            == 403
+        )
+        assert (
+            client.post(f"/api/v1/risk-points/{point['id']}/submit", headers=h).status_code == 403
+        )
         assert client.get("/api/v1/risk-campaigns", headers=h).status_code == 403
-        assert client.post("/api/v1/risk-campaigns", headers=h, json={
-            "name": "x", "year": 2026, "deadline": "2026-12-31"}).status_code == 403
-    assert client.get(f"/api/v1/risk-points/{point['id']}",
-                      headers=auth["secretary"]).get_json()["title"] == "违规处置涉案财物"
+        assert (
+            client.post(
+                "/api/v1/risk-campaigns",
+                headers=h,
+                json={"name": "x", "year": 2026, "deadline": "2026-12-31"},
+            ).status_code
+            == 403
+        )
+    assert (
+        client.get(f"/api/v1/risk-points/{point['id']}", headers=auth["secretary"]).get_json()[
+            "title"
+        ]
+        == "违规处置涉案财物"
+    )
 
 
 def test_cookie_session_writes_need_the_csrf_token(client, login, make_user, org):
@@ -121,55 +167,95 @@ def test_cookie_session_writes_need_the_csrf_token(client, login, make_user, org
 
 def test_create_returns_every_field_and_is_audited(client, auth, org, db):
     with clock.frozen(NOW):
-        p = _create(client, auth["secretary"], org, last_reviewed_on="2026-01-10",
-                    manifestation="私自截留\n挪用\t涉案财物")
-    assert {k: p[k] for k in ("org_unit_id", "post_id", "category", "likelihood", "impact",
-                              "score", "level", "status", "version", "campaign_id",
-                              "return_comment", "responsible_leader_id", "department_owner_id")} == {
-        "org_unit_id": org["station"], "post_id": org["case"], "category": "duty",
-        "likelihood": 3, "impact": 4, "score": 12, "level": "medium", "status": "draft",
-        "version": 1, "campaign_id": None, "return_comment": "",
-        "responsible_leader_id": org["chief"], "department_owner_id": org["head"]}
+        p = _create(
+            client,
+            auth["secretary"],
+            org,
+            last_reviewed_on="2026-01-10",
+            manifestation="私自截留\n挪用\t涉案财物",
+        )
+    assert {
+        k: p[k]
+        for k in (
+            "org_unit_id",
+            "post_id",
+            "category",
+            "likelihood",
+            "impact",
+            "score",
+            "level",
+            "status",
+            "version",
+            "campaign_id",
+            "return_comment",
+            "responsible_leader_id",
+            "department_owner_id",
+        )
+    } == {
+        "org_unit_id": org["station"],
+        "post_id": org["case"],
+        "category": "duty",
+        "likelihood": 3,
+        "impact": 4,
+        "score": 12,
+        "level": "medium",
+        "status": "draft",
+        "version": 1,
+        "campaign_id": None,
+        "return_comment": "",
+        "responsible_leader_id": org["chief"],
+        "department_owner_id": org["head"],
+    }
     assert p["manifestation"] == "私自截留\n挪用\t涉案财物"
     assert p["last_reviewed_on"] == "2026-01-10" and p["review_due_on"] == "2027-01-10"
     assert p["created_at"] == "2026-03-01T10:00:00+08:00" and p["updated_at"].endswith("+08:00")
     [m] = p["measures"]
     assert set(m) == {"id", "description", "owner_id", "due_on", "status", "done_on"}
     assert (m["owner_id"], m["due_on"], m["status"], m["done_on"]) == (
-        org["head"], "2026-06-30", "open", None)
+        org["head"],
+        "2026-06-30",
+        "open",
+        None,
+    )
     got = client.get(f"/api/v1/risk-points/{p['id']}", headers=auth["member"])
     assert got.status_code == 200 and got.get_json() == p
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "risk_point", AuditEntry.object_id == str(p["id"]))).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.object_type == "risk_point", AuditEntry.object_id == str(p["id"])
+        )
+    ).one()
     assert entry.action == "create" and entry.actor_name == "secretary"
     assert client.get("/api/v1/risk-points/999999", headers=auth["member"]).status_code == 404
     assert client.get("/api/v1/risk-points/99999999999", headers=auth["member"]).status_code == 404
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"title": None}, "title"),
-    ({"title": "   "}, "title"),
-    ({"title": "违规\x07处置"}, "title"),
-    ({"manifestation": "截留\x1b"}, "manifestation"),
-    ({"category": "weather"}, "category"),
-    ({"likelihood": 6}, "likelihood"),
-    ({"impact": 0}, "impact"),
-    ({"likelihood": "3"}, "likelihood"),
-    ({"likelihood": 3.5}, "likelihood"),
-    ({"org_unit_id": 999999}, "org_unit_id"),
-    ({"org_unit_id": 2**31}, "org_unit_id"),
-    ({"post_id": "ACCIDENT"}, "post_id"),
-    ({"responsible_leader_id": 999999}, "responsible_leader_id"),
-    ({"last_reviewed_on": "2099-01-01"}, "last_reviewed_on"),
-    ({"last_reviewed_on": "2026-02-30"}, "last_reviewed_on"),
-    ({"colour": "red"}, "colour"),
-    ({"status": "approved"}, "status"),
-    ({"measures": [{"description": ""}]}, "measures"),
-    ({"measures": [{"description": "x", "status": "maybe"}]}, "measures"),
-    ({"measures": [{"description": "x\x0c"}]}, "measures"),
-    ({"measures": [{"description": "x", "owner_id": 999999}]}, "measures"),
-    ({"measures": [{"id": 1, "description": "x"}]}, "measures"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"title": None}, "title"),
+        ({"title": "   "}, "title"),
+        ({"title": "违规\x07处置"}, "title"),
+        ({"manifestation": "截留\x1b"}, "manifestation"),
+        ({"category": "weather"}, "category"),
+        ({"likelihood": 6}, "likelihood"),
+        ({"impact": 0}, "impact"),
+        ({"likelihood": "3"}, "likelihood"),
+        ({"likelihood": 3.5}, "likelihood"),
+        ({"org_unit_id": 999999}, "org_unit_id"),
+        ({"org_unit_id": 2**31}, "org_unit_id"),
+        ({"post_id": "ACCIDENT"}, "post_id"),
+        ({"responsible_leader_id": 999999}, "responsible_leader_id"),
+        ({"last_reviewed_on": "2099-01-01"}, "last_reviewed_on"),
+        ({"last_reviewed_on": "2026-02-30"}, "last_reviewed_on"),
+        ({"colour": "red"}, "colour"),
+        ({"status": "approved"}, "status"),
+        ({"measures": [{"description": ""}]}, "measures"),
+        ({"measures": [{"description": "x", "status": "maybe"}]}, "measures"),
+        ({"measures": [{"description": "x\x0c"}]}, "measures"),
+        ({"measures": [{"description": "x", "owner_id": 999999}]}, "measures"),
+        ({"measures": [{"id": 1, "description": "x"}]}, "measures"),
+    ],
+)
 def test_bad_input_is_422_by_field_and_writes_nothing(client, auth, org, db, change, field):
     if change.get("post_id") == "ACCIDENT":
         change = {"post_id": org["accident"]}  # a post of another unit
@@ -182,18 +268,25 @@ def test_bad_input_is_422_by_field_and_writes_nothing(client, auth, org, db, cha
 def test_missing_required_fields_are_all_reported(client, auth):
     resp = client.post("/api/v1/risk-points", headers=auth["secretary"], json={})
     assert resp.status_code == 422
-    assert {"org_unit_id", "title", "category", "likelihood", "impact"} <= set(resp.get_json()["errors"])
-    resp = client.post("/api/v1/risk-points", headers={**auth["secretary"],
-                                                        "Content-Type": "application/json"},
-                       data="{not json")
+    assert {"org_unit_id", "title", "category", "likelihood", "impact"} <= set(
+        resp.get_json()["errors"]
+    )
+    resp = client.post(
+        "/api/v1/risk-points",
+        headers={**auth["secretary"], "Content-Type": "application/json"},
+        data="{not json",
+    )
     assert resp.status_code in (400, 422)
 
 
 @pytest.mark.parametrize("field", ["title", "manifestation"])
 def test_half_a_surrogate_pair_is_refused_not_a_database_error(client, auth, org, db, field):
     body = json.dumps(_body(org, **{field: "SURROGATE"})).replace("SURROGATE", "a\\ud800b")
-    resp = client.post("/api/v1/risk-points", data=body,
-                       headers={**auth["secretary"], "Content-Type": "application/json"})
+    resp = client.post(
+        "/api/v1/risk-points",
+        data=body,
+        headers={**auth["secretary"], "Content-Type": "application/json"},
+    )
     # Refused for the whole API before any view runs (supervision/common/input.py).
     assert resp.status_code == 400 and "surrogate" in resp.get_json()["message"]
     assert _count(db, RiskPoint) == 0
@@ -204,15 +297,22 @@ def test_half_a_surrogate_pair_is_refused_not_a_database_error(client, auth, org
 
 def test_workflow_through_http(client, auth, org, db):
     sec, leader = auth["secretary"], auth["leader"]
-    campaign = client.post("/api/v1/risk-campaigns", headers=sec, json={
-        "name": "2026年廉政风险排查", "year": 2026, "deadline": "2026-06-30"}).get_json()
-    p = _create(client, leader, org, measures=[{"description": "每月盘点"},
-                                               {"description": "双人保管"}])
+    campaign = client.post(
+        "/api/v1/risk-campaigns",
+        headers=sec,
+        json={"name": "2026年廉政风险排查", "year": 2026, "deadline": "2026-06-30"},
+    ).get_json()
+    p = _create(
+        client, leader, org, measures=[{"description": "每月盘点"}, {"description": "双人保管"}]
+    )
     url = f"/api/v1/risk-points/{p['id']}"
 
     resp = client.post(f"{url}/submit", headers=leader)  # no body: the open campaign
     assert resp.status_code == 200
-    assert (resp.get_json()["status"], resp.get_json()["campaign_id"]) == ("submitted", campaign["id"])
+    assert (resp.get_json()["status"], resp.get_json()["campaign_id"]) == (
+        "submitted",
+        campaign["id"],
+    )
     assert client.patch(url, headers=leader, json={"title": "改"}).status_code == 409
     assert client.post(f"{url}/submit", headers=leader).status_code == 409
     # Scope first (404 for another unit's leader), then role (403 for the point's own leader).
@@ -226,19 +326,29 @@ def test_workflow_through_http(client, auth, org, db):
     assert resp.status_code == 422 and "comment" in resp.get_json()["errors"]
     resp = client.post(f"{url}/return", headers=sec, json={"comment": "防控措施不具体"})
     assert resp.status_code == 200
-    assert (resp.get_json()["status"], resp.get_json()["return_comment"]) == ("returned", "防控措施不具体")
+    assert (resp.get_json()["status"], resp.get_json()["return_comment"]) == (
+        "returned",
+        "防控措施不具体",
+    )
     assert client.post(f"{url}/return", headers=sec, json={"comment": "again"}).status_code == 409
 
     ids = [m["id"] for m in resp.get_json()["measures"]]
-    resp = client.patch(url, headers=leader, json={
-        "manifestation": "补充表现形式",
-        "measures": [{"id": ids[0], "description": "每周盘点并登记台账"}]})
+    resp = client.patch(
+        url,
+        headers=leader,
+        json={
+            "manifestation": "补充表现形式",
+            "measures": [{"id": ids[0], "description": "每周盘点并登记台账"}],
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     assert [m["description"] for m in resp.get_json()["measures"]] == ["每周盘点并登记台账"]
     assert client.post(f"{url}/submit", headers=leader, json={}).status_code == 200
 
     with clock.frozen(NOW):
-        resp = client.post(f"{url}/approve", headers=auth["member"], json={"campaign_id": campaign["id"]})
+        resp = client.post(
+            f"{url}/approve", headers=auth["member"], json={"campaign_id": campaign["id"]}
+        )
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["status"] == "approved" and body["return_comment"] == ""
@@ -254,30 +364,43 @@ def test_workflow_through_http(client, auth, org, db):
     # Editing the approved point makes the next draft version.
     resp = client.patch(url, headers=leader, json={"impact": 5})
     assert (resp.get_json()["status"], resp.get_json()["version"]) == ("draft", 2)
-    actions = db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "risk_point").order_by(AuditEntry.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "risk_point")
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["create", "submit", "return", "update", "submit", "approve", "update"]
 
 
 def test_submit_and_approve_name_campaigns(client, auth, org):
     sec = auth["secretary"]
-    first = client.post("/api/v1/risk-campaigns", headers=sec, json={
-        "name": "一", "year": 2026, "deadline": "2026-06-30"}).get_json()
+    first = client.post(
+        "/api/v1/risk-campaigns",
+        headers=sec,
+        json={"name": "一", "year": 2026, "deadline": "2026-06-30"},
+    ).get_json()
     p = _create(client, sec, org)
     url = f"/api/v1/risk-points/{p['id']}"
     resp = client.post(f"{url}/submit", headers=sec, json={"campaign_id": 999999})
     assert resp.status_code == 422 and "campaign_id" in resp.get_json()["errors"]
     assert client.post(f"{url}/submit", headers=sec, json={"campaign_id": 0}).status_code == 422
     assert client.post(f"{url}/submit", headers=sec, json={"other": 1}).status_code == 422
-    assert client.post(f"/api/v1/risk-campaigns/{first['id']}/close", headers=sec).status_code == 200
+    assert (
+        client.post(f"/api/v1/risk-campaigns/{first['id']}/close", headers=sec).status_code == 200
+    )
     resp = client.post(f"{url}/submit", headers=sec, json={"campaign_id": first["id"]})
     assert resp.status_code == 409
-    second = client.post("/api/v1/risk-campaigns", headers=sec, json={
-        "name": "二", "year": 2026, "deadline": "2026-12-31"}).get_json()
+    second = client.post(
+        "/api/v1/risk-campaigns",
+        headers=sec,
+        json={"name": "二", "year": 2026, "deadline": "2026-12-31"},
+    ).get_json()
     assert client.post(f"{url}/submit", headers=sec).get_json()["campaign_id"] == second["id"]
     # Approving in another campaign than the one submitted to is a conflict.
-    assert client.post(f"{url}/approve", headers=sec,
-                       json={"campaign_id": first["id"]}).status_code == 409
+    assert (
+        client.post(f"{url}/approve", headers=sec, json={"campaign_id": first["id"]}).status_code
+        == 409
+    )
     assert client.get(url, headers=sec).get_json()["status"] == "submitted"
 
 
@@ -293,8 +416,9 @@ def test_retire(client, auth, org):
     resp = client.post(f"{url}/retire", headers=sec)
     assert resp.status_code == 200 and resp.get_json()["status"] == "retired"
     assert client.get("/api/v1/risk-points", headers=sec).get_json() == []
-    assert [x["id"] for x in client.get("/api/v1/risk-points?status=retired",
-                                        headers=sec).get_json()] == [p["id"]]
+    assert [
+        x["id"] for x in client.get("/api/v1/risk-points?status=retired", headers=sec).get_json()
+    ] == [p["id"]]
     assert client.get(url, headers=auth["leader"]).status_code == 200
     assert client.patch(url, headers=sec, json={"title": "x"}).status_code == 409
 
@@ -306,29 +430,46 @@ def test_leader_places_points_only_in_their_scope(client, auth, org, db):
     leader, sec = auth["leader"], auth["secretary"]
     # The station's subtree (its team included) is the leader's; traffic is not.
     _create(client, leader, org, org_unit_id=org["team"], post_id=org["team_post"])
-    outside = client.post("/api/v1/risk-points", headers=leader,
-                          json=_body(org, org_unit_id=org["traffic"], post_id=None))
-    missing = client.post("/api/v1/risk-points", headers=sec,
-                          json=_body(org, org_unit_id=999999, post_id=None))
+    outside = client.post(
+        "/api/v1/risk-points",
+        headers=leader,
+        json=_body(org, org_unit_id=org["traffic"], post_id=None),
+    )
+    missing = client.post(
+        "/api/v1/risk-points", headers=sec, json=_body(org, org_unit_id=999999, post_id=None)
+    )
     assert outside.status_code == missing.status_code == 422
     # Worded exactly as for a unit that does not exist.
-    assert (outside.get_json()["errors"]["org_unit_id"][0].replace(str(org["traffic"]), "N")
-            == missing.get_json()["errors"]["org_unit_id"][0].replace("999999", "N"))
-    resp = client.post("/api/v1/risk-points", headers=leader, json=_body(org, post_id=org["accident"]))
+    assert outside.get_json()["errors"]["org_unit_id"][0].replace(
+        str(org["traffic"]), "N"
+    ) == missing.get_json()["errors"]["org_unit_id"][0].replace("999999", "N")
+    resp = client.post(
+        "/api/v1/risk-points", headers=leader, json=_body(org, post_id=org["accident"])
+    )
     assert resp.status_code == 422 and "post_id" in resp.get_json()["errors"]
 
     mine = _create(client, leader, org)
     theirs = _create(client, sec, org, org_unit_id=org["traffic"], post_id=org["accident"])
-    resp = client.patch(f"/api/v1/risk-points/{mine['id']}", headers=leader,
-                        json={"org_unit_id": org["traffic"], "post_id": org["accident"]})
+    resp = client.patch(
+        f"/api/v1/risk-points/{mine['id']}",
+        headers=leader,
+        json={"org_unit_id": org["traffic"], "post_id": org["accident"]},
+    )
     assert resp.status_code == 422 and {"org_unit_id", "post_id"} <= set(resp.get_json()["errors"])
     assert db.session.get(RiskPoint, mine["id"]).org_unit_id == org["station"]
-    assert client.patch(f"/api/v1/risk-points/{theirs['id']}", headers=leader,
-                        json={"title": "x"}).status_code == 404
-    assert client.post(f"/api/v1/risk-points/{theirs['id']}/submit",
-                       headers=leader).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/risk-points/{theirs['id']}", headers=leader, json={"title": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(f"/api/v1/risk-points/{theirs['id']}/submit", headers=leader).status_code == 404
+    )
 
-    listed = {p["org_unit_id"] for p in client.get("/api/v1/risk-points", headers=leader).get_json()}
+    listed = {
+        p["org_unit_id"] for p in client.get("/api/v1/risk-points", headers=leader).get_json()
+    }
     assert listed == {org["station"], org["team"]}
     other = client.get("/api/v1/risk-points", headers=auth["other_leader"]).get_json()
     assert [p["id"] for p in other] == [theirs["id"]]
@@ -340,37 +481,63 @@ def test_leader_places_points_only_in_their_scope(client, auth, org, db):
 
 def test_levels_at_the_edges_and_after_changing_settings(client, auth, org):
     sec, admin = auth["secretary"], auth["admin"]
-    made = {(lk, im): _create(client, sec, org, likelihood=lk, impact=im, title=f"{lk}x{im}")["id"]
-            for lk, im in ((2, 3), (2, 4), (3, 4), (3, 5), (5, 5))}
+    made = {
+        (lk, im): _create(client, sec, org, likelihood=lk, impact=im, title=f"{lk}x{im}")["id"]
+        for lk, im in ((2, 3), (2, 4), (3, 4), (3, 5), (5, 5))
+    }
 
     def levels():
         rows = client.get("/api/v1/risk-points", headers=sec).get_json()
         return {(r["likelihood"], r["impact"]): r["level"] for r in rows}
 
-    assert levels() == {(2, 3): "low", (2, 4): "medium", (3, 4): "medium", (3, 5): "high",
-                        (5, 5): "high"}
+    assert levels() == {
+        (2, 3): "low",
+        (2, 4): "medium",
+        (3, 4): "medium",
+        (3, 5): "high",
+        (5, 5): "high",
+    }
     high = client.get("/api/v1/risk-points?level=high", headers=sec).get_json()
     assert [r["id"] for r in high] == [made[(3, 5)], made[(5, 5)]]
 
-    resp = client.put("/api/v1/risks/settings", headers=admin,
-                      json={"high_min_score": 12, "medium_min_score": 7})
+    resp = client.put(
+        "/api/v1/risks/settings", headers=admin, json={"high_min_score": 12, "medium_min_score": 7}
+    )
     assert resp.status_code == 200
-    assert resp.get_json() == {"high_min_score": 12, "medium_min_score": 7, "review_days": 365,
-                               "high_review_days": 180}
-    assert levels() == {(2, 3): "low", (2, 4): "medium", (3, 4): "high", (3, 5): "high",
-                        (5, 5): "high"}
+    assert resp.get_json() == {
+        "high_min_score": 12,
+        "medium_min_score": 7,
+        "review_days": 365,
+        "high_review_days": 180,
+    }
+    assert levels() == {
+        (2, 3): "low",
+        (2, 4): "medium",
+        (3, 4): "high",
+        (3, 5): "high",
+        (5, 5): "high",
+    }
     assert len(client.get("/api/v1/risk-points?level=high", headers=sec).get_json()) == 3
     one = client.get(f"/api/v1/risk-points/{made[(3, 4)]}", headers=sec).get_json()
     assert one["level"] == "high" and one["score"] == 12
     # Ordered by level within the unit: high first.
     assert [r["level"] for r in client.get("/api/v1/risk-points", headers=sec).get_json()] == [
-        "high", "high", "high", "medium", "low"]
+        "high",
+        "high",
+        "high",
+        "medium",
+        "low",
+    ]
 
 
 def test_settings_permissions_and_validation(client, auth):
     url = "/api/v1/risks/settings"
-    defaults = {"high_min_score": 15, "medium_min_score": 8, "review_days": 365,
-                "high_review_days": 180}
+    defaults = {
+        "high_min_score": 15,
+        "medium_min_score": 8,
+        "review_days": 365,
+        "high_review_days": 180,
+    }
     for role in ("admin", "secretary", "member", "leader"):
         resp = client.get(url, headers=auth[role])
         assert resp.status_code == 200 and resp.get_json() == defaults, role
@@ -378,15 +545,23 @@ def test_settings_permissions_and_validation(client, auth):
         assert client.get(url, headers=auth[role]).status_code == 403
     for role in ("secretary", "leader", "hr"):
         assert client.put(url, headers=auth[role], json={"review_days": 300}).status_code == 403
-    for bad in ({"medium_min_score": 15}, {"high_min_score": 26}, {"review_days": 0},
-                {"high_review_days": "180"}, {"review_days": True}, {"colour": 1}):
+    for bad in (
+        {"medium_min_score": 15},
+        {"high_min_score": 26},
+        {"review_days": 0},
+        {"high_review_days": "180"},
+        {"review_days": True},
+        {"colour": 1},
+    ):
         resp = client.put(url, headers=auth["admin"], json=bad)
         assert resp.status_code == 422 and resp.get_json()["errors"], bad
     assert client.get(url, headers=auth["admin"]).get_json() == defaults
     resp = client.put(url, headers=auth["admin"], json={"high_review_days": 90})
     assert resp.status_code == 200 and resp.get_json() == {**defaults, "high_review_days": 90}
-    assert client.put(url, headers=auth["admin"], json={}).get_json() == {**defaults,
-                                                                          "high_review_days": 90}
+    assert client.put(url, headers=auth["admin"], json={}).get_json() == {
+        **defaults,
+        "high_review_days": 90,
+    }
 
 
 # ------------------------------------------------------------------ lists
@@ -395,10 +570,26 @@ def test_settings_permissions_and_validation(client, auth):
 def test_filters(client, auth, org):
     sec = auth["secretary"]
     a = _create(client, sec, org, category="duty", likelihood=5, impact=5, title="收受财物")
-    b = _create(client, sec, org, category="process", post_id=org["desk"], likelihood=1,
-                impact=2, manifestation="违规出具证明")
-    c = _create(client, sec, org, org_unit_id=org["team"], post_id=org["team_post"],
-                category="ideology", likelihood=2, impact=4)
+    b = _create(
+        client,
+        sec,
+        org,
+        category="process",
+        post_id=org["desk"],
+        likelihood=1,
+        impact=2,
+        manifestation="违规出具证明",
+    )
+    c = _create(
+        client,
+        sec,
+        org,
+        org_unit_id=org["team"],
+        post_id=org["team_post"],
+        category="ideology",
+        likelihood=2,
+        impact=4,
+    )
     d = _create(client, sec, org, org_unit_id=org["traffic"], post_id=None, category="external")
     client.post(f"/api/v1/risk-points/{b['id']}/submit", headers=sec)
 
@@ -419,8 +610,16 @@ def test_filters(client, auth, org):
     assert ids("q=证明") == {b["id"]}
     assert ids("q=%25") == set()
     assert ids("level=high&category=duty") == {a["id"]}
-    for bad in ("level=extreme", "category=x", "status=lost", "likelihood=9", "post_id=0",
-                "org_unit_id=abc", "page_size=1001", "page=0"):
+    for bad in (
+        "level=extreme",
+        "category=x",
+        "status=lost",
+        "likelihood=9",
+        "post_id=0",
+        "org_unit_id=abc",
+        "page_size=1001",
+        "page=0",
+    ):
         assert client.get(f"/api/v1/risk-points?{bad}", headers=sec).status_code == 422, bad
 
 
@@ -444,30 +643,47 @@ def test_measures_are_replaced_as_a_whole(client, auth, org, db):
     url = f"/api/v1/risk-points/{p['id']}"
     first, second = p["measures"]
     with clock.frozen(NOW):
-        resp = client.patch(url, headers=sec, json={"measures": [
-            {"id": first["id"], "description": "一（修订）", "status": "done"},
-            {"description": "三", "owner_id": org["head"], "due_on": "2026-09-30"}]})
+        resp = client.patch(
+            url,
+            headers=sec,
+            json={
+                "measures": [
+                    {"id": first["id"], "description": "一（修订）", "status": "done"},
+                    {"description": "三", "owner_id": org["head"], "due_on": "2026-09-30"},
+                ]
+            },
+        )
     assert resp.status_code == 200, resp.get_json()
     kept, new = resp.get_json()["measures"]
     assert (kept["id"], kept["description"], kept["status"], kept["done_on"]) == (
-        first["id"], "一（修订）", "done", "2026-03-01")
+        first["id"],
+        "一（修订）",
+        "done",
+        "2026-03-01",
+    )
     assert new["id"] not in (first["id"], second["id"]) and new["due_on"] == "2026-09-30"
     assert db.session.get(Measure, second["id"]) is None
 
     # Without `measures` they stay; an id listed without other fields keeps its values.
     assert len(client.patch(url, headers=sec, json={"title": "新"}).get_json()["measures"]) == 2
-    resp = client.patch(url, headers=sec, json={"measures": [{"id": kept["id"], "description": "一"}]})
+    resp = client.patch(
+        url, headers=sec, json={"measures": [{"id": kept["id"], "description": "一"}]}
+    )
     assert resp.get_json()["measures"][0]["status"] == "done"
 
     other = _create(client, sec, org, title="另一个")
-    for bad in ([{"id": other["measures"][0]["id"], "description": "偷"}],
-                [{"id": kept["id"], "description": "a"}, {"id": kept["id"], "description": "b"}],
-                [{"description": "x", "done_on": "2026-01-01"}],
-                [{"id": kept["id"]}]):
+    for bad in (
+        [{"id": other["measures"][0]["id"], "description": "偷"}],
+        [{"id": kept["id"], "description": "a"}, {"id": kept["id"], "description": "b"}],
+        [{"description": "x", "done_on": "2026-01-01"}],
+        [{"id": kept["id"]}],
+    ):
         resp = client.patch(url, headers=sec, json={"measures": bad})
         assert resp.status_code == 422 and "measures" in resp.get_json()["errors"], bad
-    assert client.get(f"/api/v1/risk-points/{other['id']}",
-                      headers=sec).get_json()["measures"] == other["measures"]
+    assert (
+        client.get(f"/api/v1/risk-points/{other['id']}", headers=sec).get_json()["measures"]
+        == other["measures"]
+    )
 
     resp = client.patch(url, headers=sec, json={"measures": []})
     assert resp.get_json()["measures"] == []
@@ -486,8 +702,14 @@ def test_campaign_endpoints(client, auth, org):
     c = resp.get_json()
     assert (c["status"], c["closed_at"], c["deadline"]) == ("open", None, "2026-06-30")
     assert client.post("/api/v1/risk-campaigns", headers=sec, json=body).status_code == 409
-    for bad in ({}, {**body, "year": 1999}, {**body, "year": "2026"}, {**body, "name": ""},
-                {**body, "deadline": "2026-13-01"}, {**body, "status": "closed"}):
+    for bad in (
+        {},
+        {**body, "year": 1999},
+        {**body, "year": "2026"},
+        {**body, "name": ""},
+        {**body, "deadline": "2026-13-01"},
+        {**body, "status": "closed"},
+    ):
         resp = client.post("/api/v1/risk-campaigns", headers=sec, json=bad)
         assert resp.status_code == 422, bad
 
@@ -508,8 +730,11 @@ def test_campaign_endpoints(client, auth, org):
 
 def test_campaign_unit_states(client, auth, org):
     sec, leader = auth["secretary"], auth["leader"]
-    c = client.post("/api/v1/risk-campaigns", headers=sec, json={
-        "name": "排查", "year": 2026, "deadline": "2026-06-30"}).get_json()
+    c = client.post(
+        "/api/v1/risk-campaigns",
+        headers=sec,
+        json={"name": "排查", "year": 2026, "deadline": "2026-06-30"},
+    ).get_json()
     url = f"/api/v1/risk-campaigns/{c['id']}/units"
     station = [_create(client, leader, org, title=f"所{i}")["id"] for i in range(2)]
     team = _create(client, leader, org, org_unit_id=org["team"], post_id=org["team_post"])["id"]
@@ -521,18 +746,29 @@ def test_campaign_unit_states(client, auth, org):
         return {u["org_unit_id"]: u["state"] for u in resp.get_json()}
 
     # The bureau has no sensitive post: not listed.
-    assert states() == {org["station"]: "not_started", org["team"]: "not_started",
-                        org["traffic"]: "not_started"}
+    assert states() == {
+        org["station"]: "not_started",
+        org["team"]: "not_started",
+        org["traffic"]: "not_started",
+    }
     for pid in (*station, team):
         client.post(f"/api/v1/risk-points/{pid}/submit", headers=leader)
     client.post(f"/api/v1/risk-points/{station[0]}/return", headers=sec, json={"comment": "补充"})
     client.post(f"/api/v1/risk-points/{station[1]}/approve", headers=sec)
     client.post(f"/api/v1/risk-points/{team}/approve", headers=sec)
-    assert states() == {org["station"]: "returned", org["team"]: "approved",
-                        org["traffic"]: "not_started"}
+    assert states() == {
+        org["station"]: "returned",
+        org["team"]: "approved",
+        org["traffic"]: "not_started",
+    }
     rows = {u["org_unit_id"]: u for u in client.get(url, headers=sec).get_json()}
-    assert rows[org["station"]]["counts"] == {"current": 2, "submitted": 0, "approved": 1,
-                                              "returned": 1, "draft": 0}
+    assert rows[org["station"]]["counts"] == {
+        "current": 2,
+        "submitted": 0,
+        "approved": 1,
+        "returned": 1,
+        "draft": 0,
+    }
     assert rows[org["traffic"]]["counts"]["draft"] == 1 and rows[org["team"]]["org_unit_name"]
     client.post(f"/api/v1/risk-points/{station[0]}/submit", headers=leader)
     assert states()[org["station"]] == "submitted"
@@ -553,15 +789,39 @@ def _bulk_points(db, org, n):
     s = db.session
     start = (s.scalar(sa.select(sa.func.max(RiskPoint.id))) or 0) + 1
     now = clock.now()
-    s.execute(sa.insert(RiskPoint), [
-        {"id": start + i, "org_unit_id": org["station"] if i % 2 else org["team"],
-         "post_id": None, "title": f"风险{start + i}", "manifestation": "", "category": "duty",
-         "likelihood": i % 5 + 1, "impact": (i // 5) % 5 + 1, "status": "draft",
-         "return_comment": "", "version": 1, "created_at": now, "updated_at": now}
-        for i in range(n)])
-    s.execute(sa.insert(Measure), [
-        {"risk_point_id": start + i, "description": "措施", "owner_id": org["head"], "status": "open"}
-        for i in range(n)])
+    s.execute(
+        sa.insert(RiskPoint),
+        [
+            {
+                "id": start + i,
+                "org_unit_id": org["station"] if i % 2 else org["team"],
+                "post_id": None,
+                "title": f"风险{start + i}",
+                "manifestation": "",
+                "category": "duty",
+                "likelihood": i % 5 + 1,
+                "impact": (i // 5) % 5 + 1,
+                "status": "draft",
+                "return_comment": "",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for i in range(n)
+        ],
+    )
+    s.execute(
+        sa.insert(Measure),
+        [
+            {
+                "risk_point_id": start + i,
+                "description": "措施",
+                "owner_id": org["head"],
+                "status": "open",
+            }
+            for i in range(n)
+        ],
+    )
     s.commit()
 
 

@@ -19,8 +19,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def upload(client, headers, data, name="清单.xlsx", url=URL, **form):
-    return client.post(url, headers=headers, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(data), name), **form})
+    return client.post(
+        url,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), name), **form},
+    )
 
 
 def count(db) -> int:
@@ -49,12 +53,20 @@ def test_import_then_reimport(client, member, db):
     resp = upload(client, member, inventory())
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
-    assert (body["created"], body["updated"], body["unchanged"], body["dry_run"]) == (3, 0, 0, False)
+    assert (body["created"], body["updated"], body["unchanged"], body["dry_run"]) == (
+        3,
+        0,
+        0,
+        False,
+    )
     assert body["items"][0]["row"] == 3 and body["items"][0]["risk_point_id"] is not None
     assert body["derived_pairs"]["high"] == [3, 5]
     assert count(db) == 3
-    actors = set(db.session.scalars(sa.select(AuditEntry.actor_name).where(
-        AuditEntry.object_type == "risk_point")))
+    actors = set(
+        db.session.scalars(
+            sa.select(AuditEntry.actor_name).where(AuditEntry.object_type == "risk_point")
+        )
+    )
     assert actors == {"member"}
     entries = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
     again = upload(client, member, inventory()).get_json()
@@ -63,13 +75,21 @@ def test_import_then_reimport(client, member, db):
 
 
 def test_errors_are_422_with_cells_and_nothing_is_written(client, member, db):
-    data = workbook([["标题"], HEADER, [1, "S1", None, "岗位职责", "好", None, "一级", None, None, None],
-                     [2, "NOPE", None, "岗位职责", "坏", None, "一级", None, None, None]])
+    data = workbook(
+        [
+            ["标题"],
+            HEADER,
+            [1, "S1", None, "岗位职责", "好", None, "一级", None, None, None],
+            [2, "NOPE", None, "岗位职责", "坏", None, "一级", None, None, None],
+        ]
+    )
     resp = upload(client, member, data)
     assert resp.status_code == 422
     body = resp.get_json()
     assert body["code"] == 422 and body["message"]
-    assert [(e["sheet"], e["row"], e["column"]) for e in body["errors"]] == [("排查清单", 4, "单位")]
+    assert [(e["sheet"], e["row"], e["column"]) for e in body["errors"]] == [
+        ("排查清单", 4, "单位")
+    ]
     assert count(db) == 0
 
 
@@ -82,7 +102,9 @@ def test_dry_run_in_form_or_query_writes_nothing(client, member, db):
 
 
 def test_missing_file_and_unknown_fields_are_422(client, member, db):
-    resp = client.post(URL, headers=member, content_type="multipart/form-data", data={"dry_run": "1"})
+    resp = client.post(
+        URL, headers=member, content_type="multipart/form-data", data={"dry_run": "1"}
+    )
     assert resp.status_code == 422 and "file" in resp.get_json()["errors"]
     resp = upload(client, member, inventory(), color="red")
     assert resp.status_code == 422
@@ -91,13 +113,21 @@ def test_missing_file_and_unknown_fields_are_422(client, member, db):
 
 def test_leader_rows_outside_scope_are_row_errors(client, make_user, token_for, db, org):
     headers = token_for(make_user("leader", ["leader"], person=org["head"]))
-    data = workbook([HEADER, [1, "S1", None, "岗位职责", "本单位", None, "二级", None, None, None],
-                     [2, "T1", None, "岗位职责", "别的单位", None, "二级", None, None, None]])
+    data = workbook(
+        [
+            HEADER,
+            [1, "S1", None, "岗位职责", "本单位", None, "二级", None, None, None],
+            [2, "T1", None, "岗位职责", "别的单位", None, "二级", None, None, None],
+        ]
+    )
     resp = upload(client, headers, data)
     assert resp.status_code == 422
     assert [(e["row"], e["column"]) for e in resp.get_json()["errors"]] == [(3, "单位")]
-    resp = upload(client, headers, workbook([HEADER, [1, "S1", None, "岗位职责", "本单位", None, "二级",
-                                                      None, None, None]]))
+    resp = upload(
+        client,
+        headers,
+        workbook([HEADER, [1, "S1", None, "岗位职责", "本单位", None, "二级", None, None, None]]),
+    )
     assert resp.status_code == 200 and count(db) == 1
 
 
@@ -120,8 +150,11 @@ def member_client(client, make_user, login, org):
 
 def post_page(c, data, name="清单.xlsx", **form):
     token = csrf_from(c.get(PAGE).get_data(as_text=True))
-    return c.post(PAGE, content_type="multipart/form-data",
-                  data={"csrf_token": token, "file": (io.BytesIO(data), name), **form})
+    return c.post(
+        PAGE,
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name), **form},
+    )
 
 
 def test_page_needs_login_and_role(client, make_user, login, db):
@@ -141,7 +174,10 @@ def test_page_form_template_and_columns(member_client):
     resp = member_client.get(PAGE + "/template.xlsx")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     wb = load_workbook(io.BytesIO(resp.data))
-    assert [c.value for c in next(wb.worksheets[0].iter_rows(max_row=1))] == HEADER + ["可能性", "影响程度"]
+    assert [c.value for c in next(wb.worksheets[0].iter_rows(max_row=1))] == HEADER + [
+        "可能性",
+        "影响程度",
+    ]
     assert wb.worksheets[1].max_row == 13
 
 
@@ -164,14 +200,17 @@ def test_page_lists_errors_and_keeps_nothing(member_client, db):
     html = resp.get_data(as_text=True)
     assert 'id="risk-import-errors"' in html and "NOPE" in html
     assert count(db) == 0
-    resp = member_client.post(PAGE, data={"csrf_token": csrf_from(member_client.get(PAGE).get_data(
-        as_text=True))})
+    resp = member_client.post(
+        PAGE, data={"csrf_token": csrf_from(member_client.get(PAGE).get_data(as_text=True))}
+    )
     assert resp.status_code == 200 and "is-invalid" in resp.get_data(as_text=True)
 
 
 def test_leader_page_scope(client, make_user, login, db, org):
     make_user("leader", ["leader"], person=org["head"])
     login("leader")
-    data = workbook([HEADER, [1, "交警大队", None, "岗位职责", "x", None, "一级", None, None, None]])
+    data = workbook(
+        [HEADER, [1, "交警大队", None, "岗位职责", "x", None, "一级", None, None, None]]
+    )
     assert post_page(client, data).status_code == 422
     assert count(db) == 0

@@ -41,7 +41,9 @@ def org(app):
         head_a = f.person(s, a, name="李所长", staff_no="HA01", leadership="department_head")
         cop = f.person(s, a, name="张民警", staff_no="PA02")
         head_b = f.person(s, b, name="赵队长", staff_no="HB01", leadership="department_head")
-        org_services.update_unit(s, a, {"head_person_id": head_a.id, "supervising_leader_id": chief.id})
+        org_services.update_unit(
+            s, a, {"head_person_id": head_a.id, "supervising_leader_id": chief.id}
+        )
         org_services.update_unit(s, b, {"head_person_id": head_b.id})
         case = f.post(s, a, name="案件审核岗", code="A-CASE", is_sensitive=True)
         registry = f.post(s, a, name="户籍岗", code="A-REG", is_sensitive=True)
@@ -54,17 +56,35 @@ def org(app):
         f.user(s, "admin", ["admin"])
         f.user(s, "staff", ["staff"], person=cop)
         s.commit()
-        return SimpleNamespace(root=root.id, a=a.id, b=b.id, chief=chief.id, head_a=head_a.id,
-                               cop=cop.id, head_b=head_b.id, case=case.id, registry=registry.id,
-                               accident=accident.id)
+        return SimpleNamespace(
+            root=root.id,
+            a=a.id,
+            b=b.id,
+            chief=chief.id,
+            head_a=head_a.id,
+            cop=cop.id,
+            head_b=head_b.id,
+            case=case.id,
+            registry=registry.id,
+            accident=accident.id,
+        )
 
 
 def _point(app, unit_id, post_id, owner_id, title="违规处置涉案财物", **extra):
     with ctx(app) as s:
-        data = {"org_unit_id": unit_id, "post_id": post_id, "title": title, "category": "duty",
-                "likelihood": 3, "impact": 4, "department_owner_id": owner_id,
-                "measures": [{"description": "双人保管", "owner_id": owner_id,
-                              "due_on": date(2020, 1, 1)}], **extra}
+        data = {
+            "org_unit_id": unit_id,
+            "post_id": post_id,
+            "title": title,
+            "category": "duty",
+            "likelihood": 3,
+            "impact": 4,
+            "department_owner_id": owner_id,
+            "measures": [
+                {"description": "双人保管", "owner_id": owner_id, "due_on": date(2020, 1, 1)}
+            ],
+            **extra,
+        }
         point = services.create_point(s, data)
         s.commit()
         return point.id
@@ -95,16 +115,39 @@ def test_pages_render_in_chinese(app, client, login, org):
     pid = _point(app, org.a, org.case, org.head_a)
     login("secretary")
     pages = {
-        "/risks/": ["廉政风险点排查清单", "违规处置涉案财物", "岗位职责", "二级(中)", "草稿", "双人保管",
-                    "风险等级", "城关派出所", "1 项逾期"],
+        "/risks/": [
+            "廉政风险点排查清单",
+            "违规处置涉案财物",
+            "岗位职责",
+            "二级(中)",
+            "草稿",
+            "双人保管",
+            "风险等级",
+            "城关派出所",
+            "1 项逾期",
+        ],
         f"/risks/?org_unit_id={org.a}": [f"risk-inventory.pdf?org_unit_id={org.a}", "案件审核岗"],
         "/risks/heat-map": ["风险热力图", "可能性"],
         "/risks/uncovered-posts": ["户籍岗", "事故处理岗"],
         "/risks/measures-past-due": ["双人保管", "2020-01-01", "违规处置涉案财物"],
         "/risks/campaigns": ["开启排查", "截止日期"],
-        f"/risks/points/{pid}": ["违规处置涉案财物", "防控措施", "李所长", "部门负责人", "处理记录", "新建"],
-        f"/risks/points/new?org_unit_id={org.a}": ["新建廉政风险点", "风险类别", "思想道德", "外部环境",
-                                                  'value="HA01"', 'value="TM01"', "添加措施"],
+        f"/risks/points/{pid}": [
+            "违规处置涉案财物",
+            "防控措施",
+            "李所长",
+            "部门负责人",
+            "处理记录",
+            "新建",
+        ],
+        f"/risks/points/new?org_unit_id={org.a}": [
+            "新建廉政风险点",
+            "风险类别",
+            "思想道德",
+            "外部环境",
+            'value="HA01"',
+            'value="TM01"',
+            "添加措施",
+        ],
         "/risks/points/new": ["廉政风险点属于哪个单位"],
     }
     for url, expected in pages.items():
@@ -126,13 +169,27 @@ def test_nav_links_to_the_inventory_for_risk_roles_only(app, login, org):
 
 
 def _form_data(**extra):
-    data = {"post_id": "", "title": "", "manifestation": "", "category": "duty", "likelihood": "3",
-            "impact": "4", "responsible_leader_staff_no": "", "department_owner_staff_no": "",
-            "last_reviewed_on": ""}
+    data = {
+        "post_id": "",
+        "title": "",
+        "manifestation": "",
+        "category": "duty",
+        "likelihood": "3",
+        "impact": "4",
+        "responsible_leader_staff_no": "",
+        "department_owner_staff_no": "",
+        "last_reviewed_on": "",
+    }
     for i in range(3):
-        data.update({f"measures-{i}-id": "", f"measures-{i}-description": "",
-                     f"measures-{i}-owner_staff_no": "", f"measures-{i}-due_on": "",
-                     f"measures-{i}-status": "open"})
+        data.update(
+            {
+                f"measures-{i}-id": "",
+                f"measures-{i}-description": "",
+                f"measures-{i}-owner_staff_no": "",
+                f"measures-{i}-due_on": "",
+                f"measures-{i}-status": "open",
+            }
+        )
     data.update(extra)
     return data
 
@@ -140,12 +197,16 @@ def _form_data(**extra):
 def test_create_with_inline_measure_errors_then_success(app, client, login, org):
     login("leader_a")
     url = f"/risks/points/new?org_unit_id={org.a}"
-    bad = _form_data(**{
-        "post_id": str(org.case), "manifestation": "私自截留涉案财物",
-        "department_owner_staff_no": "NOPE",
-        "measures-0-description": "涉案财物集中管理", "measures-0-owner_staff_no": "ZZZ9",
-        "measures-2-owner_staff_no": "PA02",  # a row with an owner but no description
-    })
+    bad = _form_data(
+        **{
+            "post_id": str(org.case),
+            "manifestation": "私自截留涉案财物",
+            "department_owner_staff_no": "NOPE",
+            "measures-0-description": "涉案财物集中管理",
+            "measures-0-owner_staff_no": "ZZZ9",
+            "measures-2-owner_staff_no": "PA02",  # a row with an owner but no description
+        }
+    )
     resp = _post(client, url, bad)
     assert resp.status_code == 422
     html = _html(resp)
@@ -155,14 +216,22 @@ def test_create_with_inline_measure_errors_then_success(app, client, login, org)
     assert "此项为必填项" in html and "没有此工号的人员" in html
     assert re.search(r">\s*涉案财物集中管理</textarea>", html)
     assert re.search(r">\s*私自截留涉案财物</textarea>", html)
-    row0 = html[html.index('data-index="0"'):html.index('data-index="1"')]
+    row0 = html[html.index('data-index="0"') : html.index('data-index="1"')]
     assert "没有此工号的人员" in row0 and 'value="ZZZ9"' in row0
-    row2 = html[html.index('data-index="2"'):html.index('id="measure-template"')]
+    row2 = html[html.index('data-index="2"') : html.index('id="measure-template"')]
     assert "此项为必填项" in row2 and 'value="PA02"' in row2
 
-    good = dict(bad, title="违规处置涉案财物", department_owner_staff_no="HA01",
-                **{"measures-0-owner_staff_no": "PA02", "measures-2-description": "每月盘点",
-                   "measures-2-due_on": "2030-06-30", "measures-5-description": "JS 追加的措施"})
+    good = dict(
+        bad,
+        title="违规处置涉案财物",
+        department_owner_staff_no="HA01",
+        **{
+            "measures-0-owner_staff_no": "PA02",
+            "measures-2-description": "每月盘点",
+            "measures-2-due_on": "2030-06-30",
+            "measures-5-description": "JS 追加的措施",
+        },
+    )
     resp = _post(client, url, good)
     assert resp.status_code == 302
     with ctx(app) as s:
@@ -170,11 +239,19 @@ def test_create_with_inline_measure_errors_then_success(app, client, login, org)
         assert (point.title, point.post_id, point.status) == ("违规处置涉案财物", org.case, "draft")
         assert point.department_owner_id == org.head_a
         assert [(m.description, m.owner_id, m.due_on) for m in point.measures] == [
-            ("涉案财物集中管理", org.cop, None), ("每月盘点", org.cop, date(2030, 6, 30)),
-            ("JS 追加的措施", None, None)]
+            ("涉案财物集中管理", org.cop, None),
+            ("每月盘点", org.cop, date(2030, 6, 30)),
+            ("JS 追加的措施", None, None),
+        ]
         assert resp.headers["Location"].endswith(f"/risks/points/{point.id}")
-        assert s.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-            AuditEntry.object_type == "risk_point", AuditEntry.action == "create")) == 1
+        assert (
+            s.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.object_type == "risk_point", AuditEntry.action == "create")
+            )
+            == 1
+        )
 
 
 def test_edit_updates_deletes_and_adds_measures(app, client, login, org):
@@ -184,10 +261,17 @@ def test_edit_updates_deletes_and_adds_measures(app, client, login, org):
     page = _html(client.get(url))
     assert re.search(r">\s*双人保管</textarea>", page) and 'value="HA01"' in page
     mid = int(re.search(r'name="measures-0-id" type="hidden" value="(\d+)"', page).group(1))
-    data = _form_data(**{"post_id": str(org.case), "title": "违规处置涉案财物（修订）",
-                         "measures-0-id": str(mid), "measures-0-description": "双人保管",
-                         "measures-0-delete": "y",
-                         "measures-1-description": "视频监控全覆盖", "measures-1-status": "done"})
+    data = _form_data(
+        **{
+            "post_id": str(org.case),
+            "title": "违规处置涉案财物（修订）",
+            "measures-0-id": str(mid),
+            "measures-0-description": "双人保管",
+            "measures-0-delete": "y",
+            "measures-1-description": "视频监控全覆盖",
+            "measures-1-status": "done",
+        }
+    )
     resp = _post(client, url, data)
     assert resp.status_code == 302
     with ctx(app) as s:
@@ -199,8 +283,11 @@ def test_edit_updates_deletes_and_adds_measures(app, client, login, org):
 
 def test_post_of_another_unit_is_refused(app, client, login, org):
     login("secretary")
-    resp = _post(client, f"/risks/points/new?org_unit_id={org.a}",
-                 _form_data(post_id=str(org.accident), title="x"))
+    resp = _post(
+        client,
+        f"/risks/points/new?org_unit_id={org.a}",
+        _form_data(post_id=str(org.accident), title="x"),
+    )
     # The post select only offers unit A's posts.
     assert resp.status_code == 422 and _count(app, RiskPoint) == 0
 
@@ -210,7 +297,9 @@ def test_post_of_another_unit_is_refused(app, client, login, org):
 
 def test_submit_return_fix_resubmit_approve(app, login, org):
     with ctx(app) as s:
-        campaign = services.open_campaign(s, {"name": "2026年排查", "year": 2026, "deadline": date(2026, 12, 31)})
+        campaign = services.open_campaign(
+            s, {"name": "2026年排查", "year": 2026, "deadline": date(2026, 12, 31)}
+        )
         s.commit()
         cid = campaign.id
     pid = _point(app, org.a, org.case, org.head_a)
@@ -218,7 +307,9 @@ def test_submit_return_fix_resubmit_approve(app, login, org):
     point_url = f"/risks/points/{pid}"
 
     assert _post(head, f"{point_url}/submit", {}, point_url).status_code == 302
-    assert _count(app, RiskPoint, RiskPoint.status == "submitted", RiskPoint.campaign_id == cid) == 1
+    assert (
+        _count(app, RiskPoint, RiskPoint.status == "submitted", RiskPoint.campaign_id == cid) == 1
+    )
     # The leader cannot review; the edit page refuses a submitted point.
     assert _post(head, f"{point_url}/approve", {}, point_url).status_code == 403
     assert _post(head, f"{point_url}/return", {"comment": "x"}, point_url).status_code == 403
@@ -230,7 +321,10 @@ def test_submit_return_fix_resubmit_approve(app, login, org):
     resp = _post(sec, f"{point_url}/return", {"comment": "  "}, point_url)
     assert resp.status_code == 422 and "此项为必填项" in _html(resp)
     assert _count(app, RiskPoint, RiskPoint.status == "returned") == 0
-    assert _post(sec, f"{point_url}/return", {"comment": "措施不具体，请补充"}, point_url).status_code == 302
+    assert (
+        _post(sec, f"{point_url}/return", {"comment": "措施不具体，请补充"}, point_url).status_code
+        == 302
+    )
     html = _html(head.get(point_url))
     assert 'id="return-comment"' in html and "措施不具体，请补充" in html
     assert "已退回" in _html(sec.get(f"/risks/campaigns/{cid}"))
@@ -268,8 +362,14 @@ def test_roles_and_scope(app, login, org):
     pb = _point(app, org.b, org.accident, org.head_b, title="交警风险点")
     for name in ("hr", "admin", "staff"):
         c = _client(app, login, name)
-        for url in ("/risks/", "/risks/heat-map", f"/risks/points/{pa}", "/risks/campaigns",
-                    "/risks/uncovered-posts", "/risks/measures-past-due"):
+        for url in (
+            "/risks/",
+            "/risks/heat-map",
+            f"/risks/points/{pa}",
+            "/risks/campaigns",
+            "/risks/uncovered-posts",
+            "/risks/measures-past-due",
+        ):
             assert c.get(url).status_code == 403, (name, url)
     assert _client(app, login, "admin").get("/risks/settings").status_code == 200
     assert _client(app, login, "secretary").get("/risks/settings").status_code == 403
@@ -301,12 +401,18 @@ def test_heat_map_counts_and_links(app, client, login, org):
     _point(app, org.b, org.accident, org.head_b, likelihood=5, impact=5, title="交警风险")
     login("secretary")
     html = _html(client.get(f"/risks/heat-map?org_unit_id={org.a}"))
-    cell = re.search(r'data-likelihood="5" data-impact="5">\s*<a href="([^"]+)"[^>]*>(\d+)</a>', html)
+    cell = re.search(
+        r'data-likelihood="5" data-impact="5">\s*<a href="([^"]+)"[^>]*>(\d+)</a>', html
+    )
     assert cell.group(2) == "2"
     assert 'class="risk-cell risk-high" data-likelihood="5" data-impact="5"' in html
     assert 'class="risk-cell risk-low" data-likelihood="1" data-impact="2"' in html
     listed = _html(client.get(cell.group(1).replace("&amp;", "&")))
-    assert len(re.findall(r'href="/risks/points/\d+"', listed)) == 2 and "风险12" not in listed and "交警风险" not in listed
+    assert (
+        len(re.findall(r'href="/risks/points/\d+"', listed)) == 2
+        and "风险12" not in listed
+        and "交警风险" not in listed
+    )
     whole = _html(client.get("/risks/heat-map"))
     assert re.search(r'data-likelihood="5" data-impact="5">\s*<a [^>]*>3</a>', whole)
 
@@ -314,14 +420,38 @@ def test_heat_map_counts_and_links(app, client, login, org):
 def test_settings_change_levels_and_validate(app, client, login, org):
     login("admin")
     page = "/risks/settings"
-    resp = _post(client, page, {"high_min_score": "8", "medium_min_score": "8", "review_days": "365",
-                                "high_review_days": "180"})
+    resp = _post(
+        client,
+        page,
+        {
+            "high_min_score": "8",
+            "medium_min_score": "8",
+            "review_days": "365",
+            "high_review_days": "180",
+        },
+    )
     assert resp.status_code == 422 and "二级分值" in _html(resp) and 'value="8"' in _html(resp)
-    resp = _post(client, page, {"high_min_score": "abc", "medium_min_score": "4", "review_days": "365",
-                                "high_review_days": "180"})
+    resp = _post(
+        client,
+        page,
+        {
+            "high_min_score": "abc",
+            "medium_min_score": "4",
+            "review_days": "365",
+            "high_review_days": "180",
+        },
+    )
     assert resp.status_code == 422
-    resp = _post(client, page, {"high_min_score": "12", "medium_min_score": "4", "review_days": "365",
-                                "high_review_days": "90"})
+    resp = _post(
+        client,
+        page,
+        {
+            "high_min_score": "12",
+            "medium_min_score": "4",
+            "review_days": "365",
+            "high_review_days": "90",
+        },
+    )
     assert resp.status_code == 302
     with ctx(app) as s:
         assert services.get_risk_settings(s).high_min_score == 12
@@ -334,9 +464,13 @@ def test_campaign_open_validate_conflict_close(app, client, login, org):
     login("member")
     resp = _post(client, "/risks/campaigns", {"name": "", "year": "1999", "deadline": ""})
     assert resp.status_code == 422 and _count(app, RiskCampaign) == 0
-    resp = _post(client, "/risks/campaigns", {"name": "2026年排查", "year": "2026", "deadline": "2026-11-30"})
+    resp = _post(
+        client, "/risks/campaigns", {"name": "2026年排查", "year": "2026", "deadline": "2026-11-30"}
+    )
     assert resp.status_code == 302
-    resp = _post(client, "/risks/campaigns", {"name": "另一个", "year": "2026", "deadline": "2026-11-30"})
+    resp = _post(
+        client, "/risks/campaigns", {"name": "另一个", "year": "2026", "deadline": "2026-11-30"}
+    )
     assert resp.status_code == 409 and "请先结束" in _html(resp)
     with ctx(app) as s:
         cid = s.scalar(sa.select(RiskCampaign.id))
@@ -348,8 +482,15 @@ def test_campaign_open_validate_conflict_close(app, client, login, org):
     assert _count(app, RiskCampaign, RiskCampaign.status == "closed") == 1
     leader = _client(app, login, "leader_a")
     assert "开启排查" not in _html(leader.get("/risks/campaigns"))
-    assert _post(leader, "/risks/campaigns", {"name": "x", "year": "2026", "deadline": "2026-11-30"},
-                 "/risks/campaigns").status_code == 403
+    assert (
+        _post(
+            leader,
+            "/risks/campaigns",
+            {"name": "x", "year": "2026", "deadline": "2026-11-30"},
+            "/risks/campaigns",
+        ).status_code
+        == 403
+    )
 
 
 # ------------------------------------------------------------------ bounded queries
@@ -357,16 +498,41 @@ def test_campaign_open_validate_conflict_close(app, client, login, org):
 
 def _bulk_points(app, unit_id, post_id, person_id, n, start):
     with ctx(app) as s:
-        s.execute(sa.insert(RiskPoint), [
-            {"org_unit_id": unit_id, "post_id": post_id, "title": f"批量风险点{start + i}",
-             "manifestation": "", "category": "process", "likelihood": 1 + i % 5,
-             "impact": 1 + (i // 5) % 5, "department_owner_id": person_id,
-             "responsible_leader_id": person_id, "status": "draft", "version": 1,
-             "return_comment": ""} for i in range(n)])
+        s.execute(
+            sa.insert(RiskPoint),
+            [
+                {
+                    "org_unit_id": unit_id,
+                    "post_id": post_id,
+                    "title": f"批量风险点{start + i}",
+                    "manifestation": "",
+                    "category": "process",
+                    "likelihood": 1 + i % 5,
+                    "impact": 1 + (i // 5) % 5,
+                    "department_owner_id": person_id,
+                    "responsible_leader_id": person_id,
+                    "status": "draft",
+                    "version": 1,
+                    "return_comment": "",
+                }
+                for i in range(n)
+            ],
+        )
         ids = s.scalars(sa.select(RiskPoint.id).order_by(RiskPoint.id.desc()).limit(n)).all()
-        s.execute(sa.insert(Measure), [
-            {"risk_point_id": pid, "description": f"措施{k}", "owner_id": person_id,
-             "due_on": date(2030, 1, 1), "status": "open"} for pid in ids for k in range(2)])
+        s.execute(
+            sa.insert(Measure),
+            [
+                {
+                    "risk_point_id": pid,
+                    "description": f"措施{k}",
+                    "owner_id": person_id,
+                    "due_on": date(2030, 1, 1),
+                    "status": "open",
+                }
+                for pid in ids
+                for k in range(2)
+            ],
+        )
         s.commit()
 
 
@@ -391,8 +557,11 @@ def test_inventory_and_heat_map_queries_are_bounded(app, client, login, org):
     with app.app_context():
         _bulk_points(app, org.a, org.case, org.head_a, 100, 0)
     login("leader_a")
-    urls = [f"/risks/?org_unit_id={org.a}", f"/risks/heat-map?org_unit_id={org.a}",
-            f"/risks/?org_unit_id={org.a}&page=2&level=low"]
+    urls = [
+        f"/risks/?org_unit_id={org.a}",
+        f"/risks/heat-map?org_unit_id={org.a}",
+        f"/risks/?org_unit_id={org.a}&page=2&level=low",
+    ]
     for url in urls:
         client.get(url)  # warm up
     at_100 = [_statements(app, client, url) for url in urls]

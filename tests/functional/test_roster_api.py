@@ -24,8 +24,12 @@ def hr(make_user, token_for):
 
 
 def upload(client, headers, data, name="roster.xlsx", **form):
-    return client.post(URL, headers=headers, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(data), name), **form})
+    return client.post(
+        URL,
+        headers=headers,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(data), name), **form},
+    )
 
 
 def people_count(db) -> int:
@@ -52,22 +56,32 @@ def test_import_then_reimport(client, hr, db):
     assert body["created"] == 10 and body["dry_run"] is False
     assert body["sheets"]["people"] == {"created": 3, "updated": 0, "unchanged": 0}
     assert people_count(db) == 3
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "person")).first()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "person")
+    ).first()
     assert entry.actor_name == "hr"
     again = upload(client, hr, bureau_file()).get_json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 10)
 
 
 def test_errors_are_422_with_cells(client, hr, db):
-    data = workbook(people=[["staff_no", "name", "personnel_type", "org_unit_code"],
-                            ["1", "甲", "police", "NOPE"], ["2", "乙", "martian", "NOPE"]])
+    data = workbook(
+        people=[
+            ["staff_no", "name", "personnel_type", "org_unit_code"],
+            ["1", "甲", "police", "NOPE"],
+            ["2", "乙", "martian", "NOPE"],
+        ]
+    )
     resp = upload(client, hr, data)
     assert resp.status_code == 422
     body = resp.get_json()
     assert body["code"] == 422 and body["message"]
     cells = sorted((e["sheet"], e["row"], e["column"]) for e in body["errors"])
-    assert cells == [("people", 2, "org_unit_code"), ("people", 3, "org_unit_code"),
-                     ("people", 3, "personnel_type")]
+    assert cells == [
+        ("people", 2, "org_unit_code"),
+        ("people", 3, "org_unit_code"),
+        ("people", 3, "personnel_type"),
+    ]
     assert all(e["message"] for e in body["errors"])
     assert people_count(db) == 0
 
@@ -77,8 +91,12 @@ def test_dry_run_writes_nothing(client, hr, db):
     resp = upload(client, hr, bureau_file(), dry_run="true")
     assert resp.status_code == 200 and resp.get_json()["created"] == 10
     assert resp.get_json()["dry_run"] is True
-    resp = client.post(URL + "?dry_run=true", headers=hr, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(bureau_file()), "roster.xlsx")})
+    resp = client.post(
+        URL + "?dry_run=true",
+        headers=hr,
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(bureau_file()), "roster.xlsx")},
+    )
     assert resp.status_code == 200 and resp.get_json()["dry_run"] is True
     assert people_count(db) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
@@ -90,12 +108,17 @@ def test_csv_upload_with_kind(client, hr, db):
     data = "工号,姓名,人员类别,单位代码\n9,钱七,辅警,U1\n".encode("gb18030")
     resp = upload(client, hr, data, name="人员.csv", kind="people")
     assert resp.status_code == 200, resp.get_json()
-    assert db.session.scalar(sa.select(Person.personnel_type).where(Person.staff_no == "9")) == "auxiliary"
+    assert (
+        db.session.scalar(sa.select(Person.personnel_type).where(Person.staff_no == "9"))
+        == "auxiliary"
+    )
     bad_kind = upload(client, hr, data, name="人员.csv", kind="robots")
     assert bad_kind.status_code == 422 and "kind" in bad_kind.get_json()["errors"]
 
 
-@pytest.mark.parametrize("payload, name", [(b"%PDF-1.4 \x00\x01", "scan.pdf"), (b"PK\x03\x04junk", "r.xlsx")])
+@pytest.mark.parametrize(
+    "payload, name", [(b"%PDF-1.4 \x00\x01", "scan.pdf"), (b"PK\x03\x04junk", "r.xlsx")]
+)
 def test_non_spreadsheet_is_422_not_500(client, hr, payload, name):
     resp = upload(client, hr, payload, name=name)
     assert resp.status_code == 422
@@ -141,5 +164,10 @@ def test_export_is_an_audited_xlsx_attachment(client, hr, db):
 
 def test_openapi_documents_roster_paths(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert "multipart/form-data" in spec["paths"]["/api/v1/imports/roster"]["post"]["requestBody"]["content"]
-    assert XLSX in spec["paths"]["/api/v1/exports/roster.xlsx"]["get"]["responses"]["200"]["content"]
+    assert (
+        "multipart/form-data"
+        in spec["paths"]["/api/v1/imports/roster"]["post"]["requestBody"]["content"]
+    )
+    assert (
+        XLSX in spec["paths"]["/api/v1/exports/roster.xlsx"]["get"]["responses"]["200"]["content"]
+    )

@@ -23,8 +23,11 @@ def hr_client(client, make_user, login):
 
 def post_file(c, data, name="roster.xlsx", **form):
     token = csrf_from(c.get("/org/roster").get_data(as_text=True))
-    return c.post("/org/roster", content_type="multipart/form-data",
-                  data={"csrf_token": token, "file": (io.BytesIO(data), name), **form})
+    return c.post(
+        "/org/roster",
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(data), name), **form},
+    )
 
 
 def test_page_needs_login_and_role(client, make_user, login):
@@ -53,7 +56,9 @@ def test_upload_imports_and_shows_summary(hr_client, db):
 
 
 def test_errors_are_listed_in_a_table_and_nothing_is_written(hr_client, db):
-    data = workbook(units=[["code", "name", "kind"], ["OK", "好单位", "team"], ["BAD", "坏单位", "planet"]])
+    data = workbook(
+        units=[["code", "name", "kind"], ["OK", "好单位", "team"], ["BAD", "坏单位", "planet"]]
+    )
     resp = post_file(hr_client, data)
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
@@ -84,8 +89,11 @@ def test_missing_file_is_an_inline_error(hr_client):
 
 
 def test_post_without_csrf_is_refused(hr_client, db):
-    resp = hr_client.post("/org/roster", content_type="multipart/form-data",
-                          data={"file": (io.BytesIO(bureau_file()), "roster.xlsx")})
+    resp = hr_client.post(
+        "/org/roster",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(bureau_file()), "roster.xlsx")},
+    )
     assert resp.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Person)) == 0
 

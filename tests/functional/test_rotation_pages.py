@@ -57,28 +57,55 @@ def org(app):
         team = f.unit(s, "社区中队", kind="team", parent=station, code="CG-T")
         traffic = f.unit(s, "交警大队", parent=bureau, code="JJ")
         registry = f.post(s, team, "户籍岗", code="T-REG", is_sensitive=True, category="licensing")
-        accident = f.post(s, traffic, "事故处理岗", code="J-ACC", is_sensitive=True, category="traffic")
+        accident = f.post(
+            s, traffic, "事故处理岗", code="J-ACC", is_sensitive=True, category="traffic"
+        )
         office = f.post(s, station, "综合岗", code="CG-OFF")
-        sworn = f.post(s, station, "案件审核岗", code="CG-CASE", is_sensitive=True, sworn_only=True,
-                       category="law_enforcement")
+        sworn = f.post(
+            s,
+            station,
+            "案件审核岗",
+            code="CG-CASE",
+            is_sensitive=True,
+            sworn_only=True,
+            category="law_enforcement",
+        )
         people = {}
         for key, name, unit, ptype, post, start, extra in (
-                ("a", "甲", team, "police", registry, date(2019, 3, 1), {}),
-                ("b", "乙", team, "police", registry, date(2024, 1, 1), {}),
-                ("c", "丙", traffic, "auxiliary", accident, date(2022, 6, 1), {}),
-                ("d", "丁", team, "police", registry, date(2020, 12, 1), {}),
-                ("e", "戊", traffic, "police", accident, date(2018, 1, 1), {}),
-                ("g", "己", traffic, "police", accident, date(2018, 5, 1), {}),
-                ("h", "庚", team, "police", registry, date(2019, 1, 1),
-                 {"probation_until": date(2025, 12, 31)})):
-            people[key] = f.person(s, unit, name, personnel_type=ptype, staff_no=f"R-{key.upper()}", **extra)
+            ("a", "甲", team, "police", registry, date(2019, 3, 1), {}),
+            ("b", "乙", team, "police", registry, date(2024, 1, 1), {}),
+            ("c", "丙", traffic, "auxiliary", accident, date(2022, 6, 1), {}),
+            ("d", "丁", team, "police", registry, date(2020, 12, 1), {}),
+            ("e", "戊", traffic, "police", accident, date(2018, 1, 1), {}),
+            ("g", "己", traffic, "police", accident, date(2018, 5, 1), {}),
+            (
+                "h",
+                "庚",
+                team,
+                "police",
+                registry,
+                date(2019, 1, 1),
+                {"probation_until": date(2025, 12, 31)},
+            ),
+        ):
+            people[key] = f.person(
+                s, unit, name, personnel_type=ptype, staff_no=f"R-{key.upper()}", **extra
+            )
             f.assign(s, people[key], post, start=start)
         head = f.person(s, station, "李所长", staff_no="HEAD", leadership="department_head")
         s.flush()
         services.create_hold(s, {"person_id": people["e"].id, "reason": SECRET}, None)
-        services.create_deferral(s, {"person_id": people["g"].id, "reason": "专项工作需要",
-                                     "meeting_date": date(2025, 8, 1), "minutes_no": "〔2025〕9号",
-                                     "expires_on": date(2026, 6, 30)}, None)
+        services.create_deferral(
+            s,
+            {
+                "person_id": people["g"].id,
+                "reason": "专项工作需要",
+                "meeting_date": date(2025, 8, 1),
+                "minutes_no": "〔2025〕9号",
+                "expires_on": date(2026, 6, 30),
+            },
+            None,
+        )
         f.user(s, "hr", ["hr"])
         f.user(s, "secretary", ["discipline_secretary"])
         f.user(s, "member", ["discipline_member"])
@@ -86,10 +113,17 @@ def org(app):
         f.user(s, "leader", ["leader"], person=head)
         f.user(s, "staff", ["staff"], person=people["b"])
         s.commit()
-        return SimpleNamespace(bureau=bureau.id, station=station.id, team=team.id,
-                               traffic=traffic.id, registry=registry.id, accident=accident.id,
-                               office=office.id, sworn=sworn.id,
-                               **{k: p.id for k, p in people.items()})
+        return SimpleNamespace(
+            bureau=bureau.id,
+            station=station.id,
+            team=team.id,
+            traffic=traffic.id,
+            registry=registry.id,
+            accident=accident.id,
+            office=office.id,
+            sworn=sworn.id,
+            **{k: p.id for k, p in people.items()},
+        )
 
 
 def _html(resp) -> str:
@@ -123,15 +157,35 @@ def test_the_list_shows_every_holder_with_status_counts_and_reasons(app, org, lo
     resp = c.get("/rotation/")
     html = _html(resp)
     assert resp.status_code == 200
-    for word in ("轮岗资格", "资格名单", "轮岗计划", "应轮", "试用期", "纪委暂不同意转任", "暂缓轮岗"):
+    for word in (
+        "轮岗资格",
+        "资格名单",
+        "轮岗计划",
+        "应轮",
+        "试用期",
+        "纪委暂不同意转任",
+        "暂缓轮岗",
+    ):
         assert word in html, word
     statuses = _statuses(html)
-    assert statuses == {str(org.a): "due", str(org.c): "due", str(org.d): "upcoming",
-                        str(org.b): "not_due", str(org.e): "blocked", str(org.g): "deferred",
-                        str(org.h): "due"}
+    assert statuses == {
+        str(org.a): "due",
+        str(org.c): "due",
+        str(org.d): "upcoming",
+        str(org.b): "not_due",
+        str(org.e): "blocked",
+        str(org.g): "deferred",
+        str(org.h): "due",
+    }
     chips = dict(re.findall(r'data-chip="(\w+)"[^>]*>[^<]*<span[^>]*>(\d+)</span>', html))
-    assert chips == {"blocked": "1", "planned": "0", "deferred": "1", "due": "3", "upcoming": "1",
-                     "not_due": "1"}
+    assert chips == {
+        "blocked": "1",
+        "planned": "0",
+        "deferred": "1",
+        "due": "3",
+        "upcoming": "1",
+        "not_due": "1",
+    }
     # The engine's order: most urgent first.
     with ctx(app) as s:
         expected = [str(r.person_id) for r in eligibility.compute(s, TODAY)]
@@ -182,13 +236,25 @@ def test_pages_are_for_rotation_readers_only(app, org, login):
         hold = s.scalar(sa.select(RotationHold.id))
         s.commit()
         plan_id = plan.id
-    pages = ["/rotation/", f"/rotation/people/{org.a}", "/rotation/plans", f"/rotation/plans/{plan_id}",
-             "/rotation/deferrals", "/rotation/policy", "/rotation/holds"]
+    pages = [
+        "/rotation/",
+        f"/rotation/people/{org.a}",
+        "/rotation/plans",
+        f"/rotation/plans/{plan_id}",
+        "/rotation/deferrals",
+        "/rotation/policy",
+        "/rotation/holds",
+    ]
     for username in ("leader", "staff"):
         c = _as(app, login, username)
-        for url in pages + [f"/rotation/plans/{plan_id}/delete", "/rotation/deferrals/new",
-                            f"/rotation/deferrals/{deferral}/revoke", "/rotation/holds/new",
-                            f"/rotation/holds/{hold}/release", "/rotation/posts.json"]:
+        for url in pages + [
+            f"/rotation/plans/{plan_id}/delete",
+            "/rotation/deferrals/new",
+            f"/rotation/deferrals/{deferral}/revoke",
+            "/rotation/holds/new",
+            f"/rotation/holds/{hold}/release",
+            "/rotation/posts.json",
+        ]:
             assert c.get(url).status_code == 403, (username, url)
         assert "/rotation/" not in _html(c.get("/"))  # no nav link either
     anonymous = app.test_client()
@@ -205,7 +271,10 @@ def test_pages_are_for_rotation_readers_only(app, org, login):
             assert c.get(url).status_code == 200, (username, url)
     member = _as(app, login, "member")
     assert _post(member, "/rotation/plans", {"name": "x"}).status_code == 403
-    assert _post(member, f"/rotation/plans/{plan_id}/approve", {}, "/rotation/policy").status_code == 403
+    assert (
+        _post(member, f"/rotation/plans/{plan_id}/approve", {}, "/rotation/policy").status_code
+        == 403
+    )
     assert _post(member, "/rotation/deferrals/new", {}, "/rotation/policy").status_code == 403
     assert _post(member, "/rotation/policy", {"police_years": "6"}).status_code == 403
     assert member.get("/rotation/holds").status_code == 200
@@ -216,19 +285,32 @@ def test_pages_are_for_rotation_readers_only(app, org, login):
 
 def test_hr_never_sees_a_hold_reason(app, org, login):
     with ctx(app) as s:
-        plan = plans.create_plan(s, {"name": "含受审查人员", "items": [
-            {"person_id": org.g, "from_post_id": org.accident}]}, None)
+        plan = plans.create_plan(
+            s,
+            {"name": "含受审查人员", "items": [{"person_id": org.g, "from_post_id": org.accident}]},
+            None,
+        )
         s.commit()
         plan_id = plan.id
-        s.execute(sa.insert(RotationPlanItem).values(plan_id=plan_id, position=1, person_id=org.e,
-                                                     from_post_id=org.accident))
+        s.execute(
+            sa.insert(RotationPlanItem).values(
+                plan_id=plan_id, position=1, person_id=org.e, from_post_id=org.accident
+            )
+        )
         s.commit()
     hr = _as(app, login, "hr")
     person = _html(hr.get(f"/rotation/people/{org.e}"))
     assert 'id="blocked"' in person and "纪委暂不同意转任" in person
     assert 'id="hold-history"' not in person
-    urls = ["/rotation/", "/rotation/?status=blocked", f"/rotation/people/{org.e}", "/rotation/plans",
-            "/rotation/deferrals?show=all", f"/rotation/plans/{plan_id}", "/rotation/policy"]
+    urls = [
+        "/rotation/",
+        "/rotation/?status=blocked",
+        f"/rotation/people/{org.e}",
+        "/rotation/plans",
+        "/rotation/deferrals?show=all",
+        f"/rotation/plans/{plan_id}",
+        "/rotation/policy",
+    ]
     admin = _as(app, login, "admin")
     for url in urls:
         assert SECRET not in _html(hr.get(url)), url
@@ -237,8 +319,11 @@ def test_hr_never_sees_a_hold_reason(app, org, login):
     assert 'data-problem="under_review"' in _html(hr.get(f"/rotation/plans/{plan_id}"))
     assert admin.get("/rotation/holds").status_code == 403
     # Flagging the blocked person answers why not, without the reason.
-    resp = _post(hr, "/rotation/", {"candidate": f"{org.e}:{org.accident}", "plan_id": "",
-                                    "new_plan_name": "第三季度"})
+    resp = _post(
+        hr,
+        "/rotation/",
+        {"candidate": f"{org.e}:{org.accident}", "plan_id": "", "new_plan_name": "第三季度"},
+    )
     assert resp.status_code == 422 and SECRET not in _html(resp)
     secretary = _as(app, login, "secretary")
     person = _html(secretary.get(f"/rotation/people/{org.e}"))
@@ -257,11 +342,30 @@ def test_the_timeline_shows_stints_gaps_and_the_computed_tenure(app, org, login)
         # A gap of 99 days (under the 365-day tolerance) then back; and a long-ago stint in
         # traffic with a gap over the tolerance.
         f.assign(s, a, s.get(type(old.post), org.registry), start=date(2020, 10, 8))
-        f.assign(s, a, s.get(type(old.post), org.accident), start=date(2010, 1, 1), end=date(2011, 12, 31))
-        f.assign(s, a, s.get(type(old.post), org.accident), start=date(2013, 6, 1), end=date(2014, 1, 31))
-        f.assign(s, a, s.get(type(old.post), org.office), start=date(2015, 1, 1), end=date(2018, 12, 31))
-        services.create_deferral(s, {"person_id": a.id, "reason": "旧的决定", "meeting_date": date(2024, 1, 1),
-                                     "minutes_no": "〔2024〕1号", "expires_on": date(2024, 12, 31)}, None)
+        f.assign(
+            s,
+            a,
+            s.get(type(old.post), org.accident),
+            start=date(2010, 1, 1),
+            end=date(2011, 12, 31),
+        )
+        f.assign(
+            s, a, s.get(type(old.post), org.accident), start=date(2013, 6, 1), end=date(2014, 1, 31)
+        )
+        f.assign(
+            s, a, s.get(type(old.post), org.office), start=date(2015, 1, 1), end=date(2018, 12, 31)
+        )
+        services.create_deferral(
+            s,
+            {
+                "person_id": a.id,
+                "reason": "旧的决定",
+                "meeting_date": date(2024, 1, 1),
+                "minutes_no": "〔2024〕1号",
+                "expires_on": date(2024, 12, 31),
+            },
+            None,
+        )
         s.commit()
     c = _as(app, login, "hr")
     html = _html(c.get(f"/rotation/people/{org.a}"))
@@ -271,7 +375,7 @@ def test_the_timeline_shows_stints_gaps_and_the_computed_tenure(app, org, login)
     assert "99" in registry and "2020-07-01" in registry and "2020-10-07" in registry
     assert "the tenure starts again" not in registry and "重新计算" not in registry
     traffic = html.split(f'id="tenure-{org.accident}"', 1)[1].split("</section>", 1)[0]
-    assert 'table-light gap' in traffic and "重新计算" in traffic and 'not-held' in traffic
+    assert "table-light gap" in traffic and "重新计算" in traffic and "not-held" in traffic
     assert f'id="tenure-{org.office}"' not in html  # not sensitive: only in the list below
     assignments = html.split('id="assignments"', 1)[1].split("</table>", 1)[0]
     starts = re.findall(r'<td class="start">([\d-]+)</td>', assignments)
@@ -286,9 +390,15 @@ def test_the_timeline_shows_stints_gaps_and_the_computed_tenure(app, org, login)
 
 
 def _new_plan_from_list(client, org, *candidates, name="2025年第三季度轮岗交流计划"):
-    return _post(client, "/rotation/?status=due", {
-        "candidate": [f"{pid}:{post}" for pid, post in candidates], "plan_id": "",
-        "new_plan_name": name})
+    return _post(
+        client,
+        "/rotation/?status=due",
+        {
+            "candidate": [f"{pid}:{post}" for pid, post in candidates],
+            "plan_id": "",
+            "new_plan_name": name,
+        },
+    )
 
 
 def test_flagging_candidates_creates_a_plan_or_keeps_the_input(app, org, login):
@@ -301,28 +411,48 @@ def test_flagging_candidates_creates_a_plan_or_keeps_the_input(app, org, login):
     resp = _post(hr, "/rotation/", {"plan_id": "", "new_plan_name": "空计划"})
     assert resp.status_code == 422 and 'value="空计划"' in _html(resp)
     assert _html(resp).count("<tr data-person=") == 7  # the list is still shown
-    resp = _new_plan_from_list(hr, org, (org.a, org.registry), (org.c, org.accident), (org.a, org.registry))
+    resp = _new_plan_from_list(
+        hr, org, (org.a, org.registry), (org.c, org.accident), (org.a, org.registry)
+    )
     assert resp.status_code == 302
     plan_url = resp.headers["Location"]
     with ctx(app) as s:
         plan = s.scalar(sa.select(RotationPlan))
         assert plan.name == "2025年第三季度轮岗交流计划" and plan.status == "draft"
-        assert [(i.person_id, i.from_post_id) for i in plan.items] == [(org.a, org.registry), (org.c, org.accident)]
+        assert [(i.person_id, i.from_post_id) for i in plan.items] == [
+            (org.a, org.registry),
+            (org.c, org.accident),
+        ]
         plan_id = plan.id
     assert plan_url.endswith(f"/rotation/plans/{plan_id}")
     # Into the existing draft: people already there are skipped.
-    resp = _post(hr, "/rotation/", {"candidate": [f"{org.a}:{org.registry}", f"{org.d}:{org.registry}"],
-                                    "plan_id": str(plan_id), "new_plan_name": ""})
+    resp = _post(
+        hr,
+        "/rotation/",
+        {
+            "candidate": [f"{org.a}:{org.registry}", f"{org.d}:{org.registry}"],
+            "plan_id": str(plan_id),
+            "new_plan_name": "",
+        },
+    )
     assert resp.status_code == 302
     with ctx(app) as s:
         assert [i.person_id for i in s.get(RotationPlan, plan_id).items] == [org.a, org.c, org.d]
-    assert re.search(rf'<tr data-plan="{plan_id}">.*?<td>3</td>', _html(hr.get("/rotation/plans")), re.S)
+    assert re.search(
+        rf'<tr data-plan="{plan_id}">.*?<td>3</td>', _html(hr.get("/rotation/plans")), re.S
+    )
 
 
 def _draft(app, org, *people):
     with ctx(app) as s:
-        plan = plans.create_plan(s, {"name": "草稿计划", "items": [
-            {"person_id": pid, "from_post_id": post} for pid, post in people]}, None)
+        plan = plans.create_plan(
+            s,
+            {
+                "name": "草稿计划",
+                "items": [{"person_id": pid, "from_post_id": post} for pid, post in people],
+            },
+            None,
+        )
         s.commit()
         return plan.id
 
@@ -334,41 +464,85 @@ def test_the_editor_validates_codes_and_dates_and_keeps_the_input(app, org, logi
     html = _html(hr.get(url))
     assert 'id="plan-editor"' in html and '<datalist id="post-options"' in html
     assert 'value="CG-OFF"' in html
-    resp = _post(hr, url, {"name": "草稿计划", "items-0-person_id": str(org.a),
-                           "items-0-to_post_code": "NOPE", "items-0-effective_date": "2025-10-01",
-                           "items-1-person_id": str(org.c), "items-1-to_post_code": "CG-CASE",
-                           "items-1-effective_date": "", "action": "submit"})
+    resp = _post(
+        hr,
+        url,
+        {
+            "name": "草稿计划",
+            "items-0-person_id": str(org.a),
+            "items-0-to_post_code": "NOPE",
+            "items-0-effective_date": "2025-10-01",
+            "items-1-person_id": str(org.c),
+            "items-1-to_post_code": "CG-CASE",
+            "items-1-effective_date": "",
+            "action": "submit",
+        },
+    )
     html = _html(resp)
     assert resp.status_code == 422
     assert 'value="NOPE"' in html and 'value="2025-10-01"' in html
-    assert re.search(r'id="items-0-to_post_code"[^>]*>\s*<div class="invalid-feedback">[^<]+</div>', html)
+    assert re.search(
+        r'id="items-0-to_post_code"[^>]*>\s*<div class="invalid-feedback">[^<]+</div>', html
+    )
     with ctx(app) as s:
         plan = s.get(RotationPlan, plan_id)
         assert plan.status == "draft" and plan.items[0].to_post_id is None
     # Saving a valid destination for 甲 and the sworn-only post for the auxiliary 丙.
-    resp = _post(hr, url, {"name": "第三季度计划", "items-0-person_id": str(org.a),
-                           "items-0-to_post_code": "CG-OFF", "items-0-effective_date": "2025-10-01",
-                           "items-1-person_id": str(org.c), "items-1-to_post_code": "CG-CASE",
-                           "items-1-effective_date": "2025-10-01", "action": "save"})
+    resp = _post(
+        hr,
+        url,
+        {
+            "name": "第三季度计划",
+            "items-0-person_id": str(org.a),
+            "items-0-to_post_code": "CG-OFF",
+            "items-0-effective_date": "2025-10-01",
+            "items-1-person_id": str(org.c),
+            "items-1-to_post_code": "CG-CASE",
+            "items-1-effective_date": "2025-10-01",
+            "action": "save",
+        },
+    )
     assert resp.status_code == 422  # 丙 is auxiliary: sworn-only post refused on save
     assert "CG-CASE" in _html(resp)
-    resp = _post(hr, url, {"name": "第三季度计划", "items-0-person_id": str(org.a),
-                           "items-0-to_post_code": "CG-OFF", "items-0-effective_date": "2025-10-01",
-                           "items-1-person_id": str(org.c), "items-1-to_post_code": "",
-                           "items-1-effective_date": "", "action": "save"})
+    resp = _post(
+        hr,
+        url,
+        {
+            "name": "第三季度计划",
+            "items-0-person_id": str(org.a),
+            "items-0-to_post_code": "CG-OFF",
+            "items-0-effective_date": "2025-10-01",
+            "items-1-person_id": str(org.c),
+            "items-1-to_post_code": "",
+            "items-1-effective_date": "",
+            "action": "save",
+        },
+    )
     assert resp.status_code == 302
     # Submitting with 丙's destination missing: the date and post are asked for inline.
-    resp = _post(hr, url, {"name": "第三季度计划", "items-0-person_id": str(org.a),
-                           "items-0-to_post_code": "CG-OFF", "items-0-effective_date": "2025-10-01",
-                           "items-1-person_id": str(org.c), "items-1-to_post_code": "",
-                           "items-1-effective_date": "", "action": "submit"})
+    resp = _post(
+        hr,
+        url,
+        {
+            "name": "第三季度计划",
+            "items-0-person_id": str(org.a),
+            "items-0-to_post_code": "CG-OFF",
+            "items-0-effective_date": "2025-10-01",
+            "items-1-person_id": str(org.c),
+            "items-1-to_post_code": "",
+            "items-1-effective_date": "",
+            "action": "submit",
+        },
+    )
     html = _html(resp)
     assert resp.status_code == 422
     assert re.search(r'id="items-1-effective_date"[^>]*>\s*<div class="invalid-feedback">', html)
     with ctx(app) as s:
         plan = s.get(RotationPlan, plan_id)
         assert plan.name == "第三季度计划" and plan.status == "draft"
-        assert plan.items[0].to_post.code == "CG-OFF" and plan.items[0].effective_date == date(2025, 10, 1)
+        assert plan.items[0].to_post.code == "CG-OFF" and plan.items[0].effective_date == date(
+            2025, 10, 1
+        )
 
 
 def test_problems_show_inline_and_people_come_and_go(app, org, login):
@@ -394,7 +568,7 @@ def test_problems_show_inline_and_people_come_and_go(app, org, login):
     with ctx(app) as s:
         assert [i.person_id for i in s.get(RotationPlan, plan_id).items] == [org.d]
     html = _html(hr.get(url))
-    assert 'data-problem' not in html
+    assert "data-problem" not in html
 
 
 def test_delete_a_draft_after_confirmation(app, org, login):
@@ -413,9 +587,21 @@ def test_delete_a_draft_after_confirmation(app, org, login):
 
 def _submitted(app, org):
     with ctx(app) as s:
-        plan = plans.create_plan(s, {"name": "待批计划", "items": [
-            {"person_id": org.a, "from_post_id": org.registry, "to_post_id": org.office,
-             "effective_date": date(2025, 10, 1)}]}, None)
+        plan = plans.create_plan(
+            s,
+            {
+                "name": "待批计划",
+                "items": [
+                    {
+                        "person_id": org.a,
+                        "from_post_id": org.registry,
+                        "to_post_id": org.office,
+                        "effective_date": date(2025, 10, 1),
+                    }
+                ],
+            },
+            None,
+        )
         plans.submit_plan(s, plan, None)
         s.commit()
         return plan.id
@@ -426,23 +612,48 @@ def test_the_secretary_approves_with_meeting_and_minutes_then_hr_executes(app, o
     url = f"/rotation/plans/{plan_id}"
     hr = _as(app, login, "hr")
     assert 'id="approve-form"' not in _html(hr.get(url)) and 'id="awaiting"' in _html(hr.get(url))
-    assert _post(hr, f"{url}/approve", {"meeting_date": "2025-09-25", "minutes_no": "1"}, url).status_code == 403
+    assert (
+        _post(
+            hr, f"{url}/approve", {"meeting_date": "2025-09-25", "minutes_no": "1"}, url
+        ).status_code
+        == 403
+    )
     # A submitted plan is no longer edited: 409, said on the page, nothing changed.
-    resp = _post(hr, url, {"name": "改名", "items-0-person_id": str(org.a), "items-0-to_post_code": "J-ACC",
-                           "items-0-effective_date": "2025-11-01", "action": "save"})
+    resp = _post(
+        hr,
+        url,
+        {
+            "name": "改名",
+            "items-0-person_id": str(org.a),
+            "items-0-to_post_code": "J-ACC",
+            "items-0-effective_date": "2025-11-01",
+            "action": "save",
+        },
+    )
     assert resp.status_code == 409 and 'class="alert alert-warning"' in _html(resp)
     with ctx(app) as s:
         assert s.get(RotationPlan, plan_id).name == "待批计划"
     sec = _as(app, login, "secretary")
-    assert 'id="approve-form"' in _html(sec.get(url)) and 'id="plan-editor"' not in _html(sec.get(url))
-    resp = _post(sec, f"{url}/approve", {"meeting_date": "2025-09-25", "minutes_no": "", "comment": "同意"}, url)
+    assert 'id="approve-form"' in _html(sec.get(url)) and 'id="plan-editor"' not in _html(
+        sec.get(url)
+    )
+    resp = _post(
+        sec,
+        f"{url}/approve",
+        {"meeting_date": "2025-09-25", "minutes_no": "", "comment": "同意"},
+        url,
+    )
     html = _html(resp)
     assert resp.status_code == 422 and 'value="2025-09-25"' in html and "同意" in html
     assert re.search(r'id="minutes_no"[^>]*>\s*<div class="invalid-feedback">', html)
     resp = _post(sec, f"{url}/reject", {"comment": ""}, url)
     assert resp.status_code == 422
-    resp = _post(sec, f"{url}/approve", {"meeting_date": "2025-09-25", "minutes_no": "〔2025〕12号",
-                                          "comment": "同意"}, url)
+    resp = _post(
+        sec,
+        f"{url}/approve",
+        {"meeting_date": "2025-09-25", "minutes_no": "〔2025〕12号", "comment": "同意"},
+        url,
+    )
     assert resp.status_code == 302
     html = _html(sec.get(url))
     assert "〔2025〕12号" in html and "2025-09-25" in html and 'data-plan-status="approved"' in html
@@ -450,17 +661,25 @@ def test_the_secretary_approves_with_meeting_and_minutes_then_hr_executes(app, o
     assert _statuses(_html(hr.get("/rotation/")))[str(org.a)] == "planned"
     # HR carries it out from the confirmation page.
     page = _html(hr.get(f"{url}/execute"))
-    assert '<td class="last-day">2025-09-30</td>' in page and '<td class="first-day">2025-10-01</td>' in page
+    assert (
+        '<td class="last-day">2025-09-30</td>' in page
+        and '<td class="first-day">2025-10-01</td>' in page
+    )
     with ctx(app) as s:
         assert s.get(RotationPlan, plan_id).status == "approved"
     assert _post(sec, f"{url}/execute", {}, url).status_code == 403
     resp = _post(hr, f"{url}/execute", {})
     assert resp.status_code == 302
     with ctx(app) as s:
-        moves = s.scalars(sa.select(Assignment).where(Assignment.person_id == org.a)
-                          .order_by(Assignment.start_date)).all()
+        moves = s.scalars(
+            sa.select(Assignment)
+            .where(Assignment.person_id == org.a)
+            .order_by(Assignment.start_date)
+        ).all()
         assert [(m.post_id, m.start_date, m.end_date) for m in moves] == [
-            (org.registry, date(2019, 3, 1), date(2025, 9, 30)), (org.office, date(2025, 10, 1), None)]
+            (org.registry, date(2019, 3, 1), date(2025, 9, 30)),
+            (org.office, date(2025, 10, 1), None),
+        ]
     html = _html(hr.get(url))
     assert '<td class="closed">2019-03-01 至 2025-09-30</td>' in html
     assert "2025-10-01" in html.split('<td class="opened">', 1)[1][:60]
@@ -486,23 +705,52 @@ def test_deferrals_need_the_committee_decision_and_can_be_revoked(app, org, logi
     hr = _as(app, login, "hr")
     html = _html(hr.get(f"/rotation/deferrals/new?person_id={org.a}"))
     assert 'value="R-A"' in html
-    resp = _post(hr, "/rotation/deferrals/new", {"staff_no": "R-A", "reason": "  ", "meeting_date": "",
-                                                 "minutes_no": "", "expires_on": "2026-13-01"})
+    resp = _post(
+        hr,
+        "/rotation/deferrals/new",
+        {
+            "staff_no": "R-A",
+            "reason": "  ",
+            "meeting_date": "",
+            "minutes_no": "",
+            "expires_on": "2026-13-01",
+        },
+    )
     html = _html(resp)
     assert resp.status_code == 422 and 'value="R-A"' in html and 'value="2026-13-01"' in html
     for field in ("reason", "meeting_date", "minutes_no", "expires_on"):
-        assert re.search(rf'id="{field}"[^>]*>\s*(</textarea>)?\s*<div class="invalid-feedback">', html), field
-    resp = _post(hr, "/rotation/deferrals/new", {"staff_no": "NOBODY", "reason": "工作需要",
-                                                 "meeting_date": "2025-09-01", "minutes_no": "〔2025〕10号",
-                                                 "expires_on": "2026-03-31"})
+        assert re.search(
+            rf'id="{field}"[^>]*>\s*(</textarea>)?\s*<div class="invalid-feedback">', html
+        ), field
+    resp = _post(
+        hr,
+        "/rotation/deferrals/new",
+        {
+            "staff_no": "NOBODY",
+            "reason": "工作需要",
+            "meeting_date": "2025-09-01",
+            "minutes_no": "〔2025〕10号",
+            "expires_on": "2026-03-31",
+        },
+    )
     assert resp.status_code == 422 and "工作需要" in _html(resp)
-    resp = _post(hr, "/rotation/deferrals/new", {"staff_no": "R-A", "reason": "工作需要",
-                                                 "meeting_date": "2025-09-01", "minutes_no": "〔2025〕10号",
-                                                 "expires_on": "2026-03-31"})
+    resp = _post(
+        hr,
+        "/rotation/deferrals/new",
+        {
+            "staff_no": "R-A",
+            "reason": "工作需要",
+            "meeting_date": "2025-09-01",
+            "minutes_no": "〔2025〕10号",
+            "expires_on": "2026-03-31",
+        },
+    )
     assert resp.status_code == 302
     assert _statuses(_html(hr.get("/rotation/")))[str(org.a)] == "deferred"
     with ctx(app) as s:
-        deferral_id = s.scalar(sa.select(RotationDeferral.id).where(RotationDeferral.person_id == org.a))
+        deferral_id = s.scalar(
+            sa.select(RotationDeferral.id).where(RotationDeferral.person_id == org.a)
+        )
     listing = _html(hr.get("/rotation/deferrals"))
     assert "〔2025〕10号" in listing and "〔2025〕9号" in listing
     page = hr.get(f"/rotation/deferrals/{deferral_id}/revoke")
@@ -510,8 +758,12 @@ def test_deferrals_need_the_committee_decision_and_can_be_revoked(app, org, logi
     assert _post(hr, f"/rotation/deferrals/{deferral_id}/revoke", {}).status_code == 302
     assert "〔2025〕10号" not in _html(hr.get("/rotation/deferrals"))
     assert "〔2025〕10号" in _html(hr.get("/rotation/deferrals?show=all"))
-    assert _post(hr, f"/rotation/deferrals/{deferral_id}/revoke", {},
-                 "/rotation/deferrals").status_code == 409
+    assert (
+        _post(
+            hr, f"/rotation/deferrals/{deferral_id}/revoke", {}, "/rotation/deferrals"
+        ).status_code
+        == 409
+    )
     assert _statuses(_html(hr.get("/rotation/")))[str(org.a)] == "due"
 
 
@@ -542,8 +794,15 @@ def test_the_policy_page(app, org, login):
     html = _html(member.get("/rotation/policy"))
     assert 'id="policy-form"' not in html and 'data-setting="police_years">5<' in html
     hr = _as(app, login, "hr")
-    data = {"police_years": "0", "auxiliary_years": "3", "leader_years": "10", "tenure_mode": "continuous",
-            "gap_tolerance_days": "abc", "upcoming_days": "180", "retirement_window_days": "730"}
+    data = {
+        "police_years": "0",
+        "auxiliary_years": "3",
+        "leader_years": "10",
+        "tenure_mode": "continuous",
+        "gap_tolerance_days": "abc",
+        "upcoming_days": "180",
+        "retirement_window_days": "730",
+    }
     resp = _post(hr, "/rotation/policy", data)
     html = _html(resp)
     assert resp.status_code == 422 and 'value="abc"' in html and 'value="0"' in html
@@ -560,14 +819,32 @@ def test_the_policy_page(app, org, login):
 
 def _bulk(app, org, start, count):
     with ctx(app) as s:
-        s.execute(sa.insert(Person), [
-            {"staff_no": f"BULK{i:06d}", "name": f"民警{i}", "personnel_type": "police",
-             "org_unit_id": org.team, "leadership": "none", "is_active": True}
-            for i in range(start, start + count)])
-        ids = s.scalars(sa.select(Person.id).where(Person.staff_no.like("BULK%"),
-                                                    Person.staff_no >= f"BULK{start:06d}")).all()
-        s.execute(sa.insert(Assignment), [
-            {"person_id": pid, "post_id": org.registry, "start_date": date(2018, 1, 1)} for pid in ids])
+        s.execute(
+            sa.insert(Person),
+            [
+                {
+                    "staff_no": f"BULK{i:06d}",
+                    "name": f"民警{i}",
+                    "personnel_type": "police",
+                    "org_unit_id": org.team,
+                    "leadership": "none",
+                    "is_active": True,
+                }
+                for i in range(start, start + count)
+            ],
+        )
+        ids = s.scalars(
+            sa.select(Person.id).where(
+                Person.staff_no.like("BULK%"), Person.staff_no >= f"BULK{start:06d}"
+            )
+        ).all()
+        s.execute(
+            sa.insert(Assignment),
+            [
+                {"person_id": pid, "post_id": org.registry, "start_date": date(2018, 1, 1)}
+                for pid in ids
+            ],
+        )
         s.commit()
 
 
@@ -590,8 +867,12 @@ def _statements(app, client, url) -> int:
 
 def test_list_queries_are_bounded(app, org, login):
     hr = _as(app, login, "hr")
-    urls = ["/rotation/", f"/rotation/?status=due&org_unit_id={org.station}&page=2", "/rotation/plans",
-            "/rotation/deferrals?show=all"]
+    urls = [
+        "/rotation/",
+        f"/rotation/?status=due&org_unit_id={org.station}&page=2",
+        "/rotation/plans",
+        "/rotation/deferrals?show=all",
+    ]
     _bulk(app, org, 0, 60)
     for url in urls:
         hr.get(url)

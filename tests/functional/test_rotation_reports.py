@@ -50,26 +50,51 @@ def org(db):
     accident = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
     people = {}
     for key, name, unit, post, start, extra in (
-            ("a", "甲警官", station, hukou, date(2019, 3, 1), {}),
-            ("b", "乙警官", station, cases, date(2019, 1, 1), {}),
-            ("c", "丙警官", traffic, accident, date(2018, 5, 1), {}),
-            ("d", "丁警官", traffic, accident, date(2017, 1, 1), {}),
-            ("e", "戊辅警", station, hukou, date(2023, 3, 1), {"personnel_type": "auxiliary"})):
+        ("a", "甲警官", station, hukou, date(2019, 3, 1), {}),
+        ("b", "乙警官", station, cases, date(2019, 1, 1), {}),
+        ("c", "丙警官", traffic, accident, date(2018, 5, 1), {}),
+        ("d", "丁警官", traffic, accident, date(2017, 1, 1), {}),
+        ("e", "戊辅警", station, hukou, date(2023, 3, 1), {"personnel_type": "auxiliary"}),
+    ):
         people[key] = factories.person(s, unit, name, **extra)
         factories.assign(s, people[key], post, start)
-    services.create_deferral(s, {"person_id": people["c"].id, "reason": "重点案件承办中",
-                                 "meeting_date": date(2025, 3, 1), "minutes_no": "党委会〔2025〕3号",
-                                 "expires_on": date(2026, 6, 30)}, None)
+    services.create_deferral(
+        s,
+        {
+            "person_id": people["c"].id,
+            "reason": "重点案件承办中",
+            "meeting_date": date(2025, 3, 1),
+            "minutes_no": "党委会〔2025〕3号",
+            "expires_on": date(2026, 6, 30),
+        },
+        None,
+    )
     services.create_hold(s, {"person_id": people["d"].id, "reason": SECRET}, None)
-    plan = plans.create_plan(s, {"name": "2025年轮岗", "items": [{
-        "person_id": people["a"].id, "from_post_id": hukou.id, "to_post_id": desk.id,
-        "effective_date": date(2025, 7, 1)}]}, None)
+    plan = plans.create_plan(
+        s,
+        {
+            "name": "2025年轮岗",
+            "items": [
+                {
+                    "person_id": people["a"].id,
+                    "from_post_id": hukou.id,
+                    "to_post_id": desk.id,
+                    "effective_date": date(2025, 7, 1),
+                }
+            ],
+        },
+        None,
+    )
     plans.submit_plan(s, plan, None)
     plans.approve_plan(s, plan, {"meeting_date": date(2025, 6, 10), "minutes_no": "9"}, None)
     plans.execute_plan(s, plan, None)
     s.commit()
-    return {"bureau": bureau.id, "station": station.id, "traffic": traffic.id,
-            **{k: p.id for k, p in people.items()}}
+    return {
+        "bureau": bureau.id,
+        "station": station.id,
+        "traffic": traffic.id,
+        **{k: p.id for k, p in people.items()},
+    }
 
 
 @pytest.fixture
@@ -90,8 +115,15 @@ def test_the_figures_by_unit_with_the_lists(client, org, auth):
     assert resp.status_code == 200, resp.json
     body = resp.json
     assert body["period"] == "2025" and body["as_of"] == "2025-12-31"
-    assert body["total"] == {"org_unit_id": None, "org_unit_name": None, "rotated": 1, "due": 1,
-                             "deferred": 1, "blocked": 1, "rate": 0.5}
+    assert body["total"] == {
+        "org_unit_id": None,
+        "org_unit_name": None,
+        "rotated": 1,
+        "due": 1,
+        "deferred": 1,
+        "blocked": 1,
+        "rate": 0.5,
+    }
     units = {u["org_unit_id"]: u for u in body["units"]}
     assert (units[org["station"]]["rotated"], units[org["station"]]["due"]) == (1, 1)
     assert (units[org["traffic"]]["deferred"], units[org["traffic"]]["blocked"]) == (1, 1)
@@ -101,8 +133,11 @@ def test_the_figures_by_unit_with_the_lists(client, org, auth):
     assert rotated["due_on"] == "2024-03-01" and rotated["post_name"].startswith("户籍岗")
     assert [p["person_id"] for p in body["people"]["blocked"]] == [org["d"]]
     assert SECRET not in resp.get_data(as_text=True)
-    one = client.get(FIGURES, query_string={"period": "2025H2", "org_unit_id": org["traffic"]},
-                     headers=auth["secretary"]).json
+    one = client.get(
+        FIGURES,
+        query_string={"period": "2025H2", "org_unit_id": org["traffic"]},
+        headers=auth["secretary"],
+    ).json
     assert one["total"]["org_unit_id"] == org["traffic"] and one["total"]["rotated"] == 0
     assert one["units"] == [] and one["own_unit"]["blocked"] == 1
 
@@ -111,24 +146,47 @@ def test_the_figures_refuse_bad_input_and_other_roles(client, org, auth):
     assert client.get(FIGURES, headers=auth["hr"]).status_code == 422
     bad = client.get(FIGURES, query_string={"period": "2025Q9"}, headers=auth["hr"])
     assert bad.status_code == 422 and "period" in bad.json["errors"]
-    assert client.get(FIGURES, query_string={"period": "2025", "org_unit_id": 999999},
-                      headers=auth["hr"]).status_code == 404
-    assert client.get(FIGURES, query_string={"period": "2025", "org_unit_id": "x"},
-                      headers=auth["hr"]).status_code == 422
+    assert (
+        client.get(
+            FIGURES, query_string={"period": "2025", "org_unit_id": 999999}, headers=auth["hr"]
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            FIGURES, query_string={"period": "2025", "org_unit_id": "x"}, headers=auth["hr"]
+        ).status_code
+        == 422
+    )
     for role in ("leader", "staff"):
-        assert client.get(FIGURES, query_string={"period": "2025"},
-                          headers=auth[role]).status_code == 403
+        assert (
+            client.get(FIGURES, query_string={"period": "2025"}, headers=auth[role]).status_code
+            == 403
+        )
     assert client.get(FIGURES, query_string={"period": "2025"}).status_code == 401
 
 
 def test_candidates_pdf_has_the_chinese_headers_rows_and_exceptions(client, db, org, auth):
-    resp = client.get(f"{CANDIDATES}.pdf", query_string={"as_of": AS_OF.isoformat()},
-                      headers=auth["secretary"])
+    resp = client.get(
+        f"{CANDIDATES}.pdf", query_string={"as_of": AS_OF.isoformat()}, headers=auth["secretary"]
+    )
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert "rotation-candidates-2025-12-31.pdf" in resp.headers["Content-Disposition"]
     text = _text(resp.data)
-    for header in ("轮岗交流人选名单", "序号", "单位", "姓名", "工号", "人员类别", "岗位",
-                   "任职起始日期", "任职年限", "应轮日期", "状态", "备注"):
+    for header in (
+        "轮岗交流人选名单",
+        "序号",
+        "单位",
+        "姓名",
+        "工号",
+        "人员类别",
+        "岗位",
+        "任职起始日期",
+        "任职年限",
+        "应轮日期",
+        "状态",
+        "备注",
+    ):
         assert header in text, header
     assert "乙警官" in text and "应轮岗" in text and "2024-01-01" in text
     assert "戊辅警" in text and "辅警" in text and "即将到期" in text
@@ -136,17 +194,30 @@ def test_candidates_pdf_has_the_chinese_headers_rows_and_exceptions(client, db, 
     assert "丙警官" in text and "党委研究暂缓至2026-06-30" in text
     assert "丁警官" in text and "纪委暂不同意转任" in text and SECRET not in text
     assert "甲警官" not in text  # moved in July: not a candidate any more
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "export", AuditEntry.object_id == "rotation-candidates")).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "export", AuditEntry.object_id == "rotation-candidates"
+        )
+    ).one()
     changes = parsed_changes(entry)
     assert (changes["format"], changes["as_of"], changes["rows"], changes["exceptions"]) == (
-        "pdf", "2025-12-31", 2, 2)
+        "pdf",
+        "2025-12-31",
+        2,
+        2,
+    )
 
 
 def test_candidates_with_a_status_list_only_that_status(client, org, auth):
-    resp = client.get(f"{CANDIDATES}.xlsx", query_string={
-        "as_of": AS_OF.isoformat(), "status": "blocked", "org_unit_id": org["traffic"]},
-        headers=auth["hr"])
+    resp = client.get(
+        f"{CANDIDATES}.xlsx",
+        query_string={
+            "as_of": AS_OF.isoformat(),
+            "status": "blocked",
+            "org_unit_id": org["traffic"],
+        },
+        headers=auth["hr"],
+    )
     assert resp.status_code == 200
     sheets = _cells(resp.data)
     assert list(sheets) == ["人选名单"]
@@ -155,19 +226,35 @@ def test_candidates_with_a_status_list_only_that_status(client, org, auth):
     assert [r[2] for r in rows[3:]] == ["丁警官"]
     bad = client.get(f"{CANDIDATES}.pdf", query_string={"status": "gone"}, headers=auth["hr"])
     assert bad.status_code == 422
-    assert client.get(f"{CANDIDATES}.pdf", query_string={"org_unit_id": 999999},
-                      headers=auth["hr"]).status_code == 404
+    assert (
+        client.get(
+            f"{CANDIDATES}.pdf", query_string={"org_unit_id": 999999}, headers=auth["hr"]
+        ).status_code
+        == 404
+    )
 
 
 def test_hr_gets_the_candidates_workbook_without_the_hold_reason(client, org, auth):
-    resp = client.get(f"{CANDIDATES}.xlsx", query_string={"as_of": AS_OF.isoformat()},
-                      headers=auth["hr"])
+    resp = client.get(
+        f"{CANDIDATES}.xlsx", query_string={"as_of": AS_OF.isoformat()}, headers=auth["hr"]
+    )
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
     sheets = _cells(resp.data)
     assert list(sheets) == ["人选名单", "例外人员"]
     main, exceptions = sheets["人选名单"], sheets["例外人员"]
-    assert main[2] == ["序号", "单位", "姓名", "工号", "人员类别", "岗位", "任职起始日期",
-                       "任职年限", "应轮日期", "状态", "备注"]
+    assert main[2] == [
+        "序号",
+        "单位",
+        "姓名",
+        "工号",
+        "人员类别",
+        "岗位",
+        "任职起始日期",
+        "任职年限",
+        "应轮日期",
+        "状态",
+        "备注",
+    ]
     by_name = {r[2]: r for r in main[3:]}
     assert set(by_name) == {"乙警官", "戊辅警"}
     b = by_name["乙警官"]
@@ -183,8 +270,12 @@ def test_leaders_and_staff_may_not_download(client, org, auth):
     for role in ("leader", "staff"):
         assert client.get(f"{CANDIDATES}.xlsx", headers=auth[role]).status_code == 403
         assert client.get(f"{CANDIDATES}.pdf", headers=auth[role]).status_code == 403
-        assert client.get(f"{COMPLETION}.pdf", query_string={"period": "2025"},
-                          headers=auth[role]).status_code == 403
+        assert (
+            client.get(
+                f"{COMPLETION}.pdf", query_string={"period": "2025"}, headers=auth[role]
+            ).status_code
+            == 403
+        )
 
 
 def test_completion_pdf_and_workbook(client, db, org, auth):
@@ -192,10 +283,27 @@ def test_completion_pdf_and_workbook(client, db, org, auth):
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert "rotation-completion-2025-2025-12-31.pdf" in resp.headers["Content-Disposition"]
     text = _text(resp.data)
-    for words in ("2025应轮尽轮情况", "单位", "已轮岗", "应轮未轮", "暂缓", "不得转任",
-                  "应轮尽轮率", "城关派出所", "交警大队", "合计", "50.0%", "本期已轮岗人员（1）",
-                  "期末应轮未轮人员（1）", "离岗日期", "2025-07-01", "甲警官", "乙警官",
-                  "丙警官", "丁警官"):
+    for words in (
+        "2025应轮尽轮情况",
+        "单位",
+        "已轮岗",
+        "应轮未轮",
+        "暂缓",
+        "不得转任",
+        "应轮尽轮率",
+        "城关派出所",
+        "交警大队",
+        "合计",
+        "50.0%",
+        "本期已轮岗人员（1）",
+        "期末应轮未轮人员（1）",
+        "离岗日期",
+        "2025-07-01",
+        "甲警官",
+        "乙警官",
+        "丙警官",
+        "丁警官",
+    ):
         assert words in text, words
     assert SECRET not in text
     xlsx = client.get(f"{COMPLETION}.xlsx", query_string={"period": "2025"}, headers=auth["hr"])
@@ -208,17 +316,26 @@ def test_completion_pdf_and_workbook(client, db, org, auth):
     assert rotated[3][2] == "甲警官" and rotated[3][6].date() == date(2025, 7, 1)
     assert SECRET not in repr(sheets)
     assert client.get(f"{COMPLETION}.pdf", headers=auth["hr"]).status_code == 422
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry).where(
-        AuditEntry.object_id == "rotation-completion")) == 2
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.object_id == "rotation-completion")
+        )
+        == 2
+    )
 
 
 def test_exported_cells_are_neutralised(client, db, org, auth):
     person = db.session.get(Person, org["b"])
-    person.name = "=HYPERLINK(\"x\")"
+    person.name = '=HYPERLINK("x")'
     db.session.commit()
-    sheets = _cells(client.get(f"{CANDIDATES}.xlsx", query_string={"as_of": "2025-12-31"},
-                               headers=auth["hr"]).data)
-    assert any(r[2] == "'=HYPERLINK(\"x\")" for r in sheets["人选名单"][3:])
+    sheets = _cells(
+        client.get(
+            f"{CANDIDATES}.xlsx", query_string={"as_of": "2025-12-31"}, headers=auth["hr"]
+        ).data
+    )
+    assert any(r[2] == '\'=HYPERLINK("x")' for r in sheets["人选名单"][3:])
 
 
 # ------------------------------------------------------------------ pages
@@ -236,11 +353,14 @@ def test_the_page_shows_the_table_lists_and_downloads(client, org, make_user, lo
     assert "/api/v1/reports/rotation-completion.xlsx?period=2025" in html
     assert f"/rotation/people/{org['b']}" in html
     assert SECRET not in html
-    rotated = client.get("/rotation/completion/", query_string={
-        "period": "2025", "list": "rotated"}).get_data(as_text=True)
+    rotated = client.get(
+        "/rotation/completion/", query_string={"period": "2025", "list": "rotated"}
+    ).get_data(as_text=True)
     assert "甲警官" in rotated and "2025-07-01" in rotated
-    drill = client.get("/rotation/completion/", query_string={
-        "period": "2025", "org_unit_id": org["traffic"], "list": "blocked"})
+    drill = client.get(
+        "/rotation/completion/",
+        query_string={"period": "2025", "org_unit_id": org["traffic"], "list": "blocked"},
+    )
     html = drill.get_data(as_text=True)
     assert drill.status_code == 200 and "丁警官" in html and re.search(r"交警大队\d+（本级）", html)
     assert "无下级单位" in html
@@ -253,6 +373,7 @@ def test_the_page_defaults_to_this_year_and_shows_an_empty_state(client, db, mak
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and 'id="empty"' in html
     from supervision.common import clock
+
     assert f'value="{clock.today().year}"' in html
 
 
@@ -262,7 +383,9 @@ def test_the_page_keeps_a_bad_period_and_says_why(client, org, make_user, login)
     resp = client.get("/rotation/completion/", query_string={"period": "2025Q7"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and 'value="2025Q7"' in html and "is-invalid" in html
-    assert client.get("/rotation/completion/", query_string={"org_unit_id": 999999}).status_code == 404
+    assert (
+        client.get("/rotation/completion/", query_string={"org_unit_id": 999999}).status_code == 404
+    )
 
 
 def test_the_page_is_refused_to_leaders(client, make_user, login):
@@ -271,8 +394,9 @@ def test_the_page_is_refused_to_leaders(client, make_user, login):
     assert client.get("/rotation/completion/").status_code == 403
 
 
-def test_hr_sees_only_the_rotation_reports_and_downloads_from_the_page(client, org, make_user,
-                                                                        login):
+def test_hr_sees_only_the_rotation_reports_and_downloads_from_the_page(
+    client, org, make_user, login
+):
     make_user("hr", roles=("hr",))
     login("hr")
     page = client.get("/reports")
@@ -280,14 +404,20 @@ def test_hr_sees_only_the_rotation_reports_and_downloads_from_the_page(client, o
     assert page.status_code == 200
     assert "轮岗交流人选名单" in html and "应轮尽轮情况" in html
     assert "廉政风险点排查清单" not in html and "risk-inventory" not in html
-    resp = client.get("/reports/rotation-candidates", query_string={
-        "org_unit_id": "", "as_of": "2025-12-31", "status": "", "format": "xlsx"})
+    resp = client.get(
+        "/reports/rotation-candidates",
+        query_string={"org_unit_id": "", "as_of": "2025-12-31", "status": "", "format": "xlsx"},
+    )
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
-    resp = client.get("/reports/rotation-completion", query_string={
-        "period": "2025", "org_unit_id": org["station"], "format": "pdf"})
+    resp = client.get(
+        "/reports/rotation-completion",
+        query_string={"period": "2025", "org_unit_id": org["station"], "format": "pdf"},
+    )
     assert resp.status_code == 200 and "城关派出所" in _text(resp.data)
-    bad = client.get("/reports/rotation-completion", query_string={
-        "period": "20x5", "org_unit_id": "", "format": "pdf"})
+    bad = client.get(
+        "/reports/rotation-completion",
+        query_string={"period": "20x5", "org_unit_id": "", "format": "pdf"},
+    )
     body = bad.get_data(as_text=True)
     assert bad.status_code == 422 and 'value="20x5"' in body and "应为 YYYY" in body
     assert client.get("/reports/risk-inventory", query_string={"org_unit_id": 1}).status_code == 403
@@ -308,8 +438,7 @@ def test_a_leader_sees_no_rotation_section(client, make_user, login):
     assert client.get("/reports/rotation-candidates").status_code == 403
 
 
-def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(client, db, make_user,
-                                                                       login):
+def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(client, db, make_user, login):
     from tests.integration.test_rotation_completion import _bulk, _truncate
 
     make_user("hr", roles=("hr",))
@@ -324,8 +453,9 @@ def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(client, db
 
         sa.event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            resp = client.get("/rotation/completion/", query_string={"period": "2025",
-                                                                     "org_unit_id": 1})
+            resp = client.get(
+                "/rotation/completion/", query_string={"period": "2025", "org_unit_id": 1}
+            )
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", listener)
         assert resp.status_code == 200

@@ -9,7 +9,9 @@ def test_healthz_reports_database_ok(client):
 
 def test_openapi_lists_org_paths(client):
     spec = client.get("/api/v1/openapi.json").get_json()
-    assert {"/api/v1/org-units", "/api/v1/people", "/api/v1/posts", "/api/v1/assignments"} <= set(spec["paths"])
+    assert {"/api/v1/org-units", "/api/v1/people", "/api/v1/posts", "/api/v1/assignments"} <= set(
+        spec["paths"]
+    )
 
 
 def test_home_redirects_anonymous_to_login(client):

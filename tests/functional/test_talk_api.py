@@ -48,6 +48,7 @@ def org(db):
 @pytest.fixture
 def auth(db, org, make_user, token_for):
     """Bearer headers by role."""
+
     def person(key):
         return db.session.get(Person, org[key])
 
@@ -65,10 +66,18 @@ def auth(db, org, make_user, token_for):
 
 
 def body(org, **extra):
-    data = {"type": "integrity_reminder", "held_at": "2025-09-10T09:30:00+08:00", "location": "谈话室",
-            "interviewee_id": org["officer"], "interviewer_ids": [org["head"]],
-            "recorder_id": org["recorder"], "reason": "季度廉政提醒",
-            "content": "提醒严守廉洁纪律", "response": "坚决遵守", "follow_up": "每月自查"}
+    data = {
+        "type": "integrity_reminder",
+        "held_at": "2025-09-10T09:30:00+08:00",
+        "location": "谈话室",
+        "interviewee_id": org["officer"],
+        "interviewer_ids": [org["head"]],
+        "recorder_id": org["recorder"],
+        "reason": "季度廉政提醒",
+        "content": "提醒严守廉洁纪律",
+        "response": "坚决遵守",
+        "follow_up": "每月自查",
+    }
     data.update(extra)
     return data
 
@@ -91,14 +100,20 @@ def final_talk(client, auth, org, **extra):
 def upload(client, headers, talk_id, data, filename="file.pdf", kind="other"):
     import io
 
-    return client.post(f"/api/v1/talks/{talk_id}/attachments", headers=headers,
-                       data={"kind": kind, "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/api/v1/talks/{talk_id}/attachments",
+        headers=headers,
+        data={"kind": kind, "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def reads(db, talk_id):
-    return db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == "read", AuditEntry.object_id == str(talk_id))).all()
+    return db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == "read", AuditEntry.object_id == str(talk_id)
+        )
+    ).all()
 
 
 # ------------------------------------------------------------------ access
@@ -116,18 +131,27 @@ def test_only_discipline_roles_and_leaders_create(client, auth, org, role):
 
 
 def test_a_leader_records_only_talks_they_conduct_or_record(client, auth, org):
-    resp = client.post("/api/v1/talks", headers=auth["leader"],
-                       json=body(org, interviewer_ids=[org["member"]]))
+    resp = client.post(
+        "/api/v1/talks", headers=auth["leader"], json=body(org, interviewer_ids=[org["member"]])
+    )
     assert resp.status_code == 422 and "interviewer_ids" in resp.get_json()["errors"]
     # The interviewee must be someone of the leader's scope (worded as an unknown person).
-    resp = client.post("/api/v1/talks", headers=auth["leader"], json=body(org, interviewee_id=org["chief"]))
+    resp = client.post(
+        "/api/v1/talks", headers=auth["leader"], json=body(org, interviewee_id=org["chief"])
+    )
     assert resp.status_code == 422 and "interviewee_id" in resp.get_json()["errors"]
     talk = create(client, auth["leader"], org)
-    resp = client.patch(f"/api/v1/talks/{talk['id']}", headers=auth["leader"],
-                        json={"interviewer_ids": [org["member"]]})
+    resp = client.patch(
+        f"/api/v1/talks/{talk['id']}",
+        headers=auth["leader"],
+        json={"interviewer_ids": [org["member"]]},
+    )
     assert resp.status_code == 422
-    resp = client.patch(f"/api/v1/talks/{talk['id']}", headers=auth["leader"],
-                        json={"interviewer_ids": [org["member"]], "recorder_id": org["head"]})
+    resp = client.patch(
+        f"/api/v1/talks/{talk['id']}",
+        headers=auth["leader"],
+        json={"interviewer_ids": [org["member"]], "recorder_id": org["head"]},
+    )
     assert resp.status_code == 200, resp.get_json()
 
 
@@ -151,12 +175,21 @@ def test_hr_sees_that_a_talk_exists_but_not_its_contents(client, db, auth, org):
     assert upload(client, auth["secretary"], talk["id"], PDF).status_code == 201
     got = client.get(f"/api/v1/talks/{talk['id']}", headers=auth["hr"]).get_json()
     assert (got["content"], got["response"], got["attachments"]) == (None, None, None)
-    assert (got["type"], got["interviewee_id"], got["status"]) == ("integrity_reminder", org["officer"], "draft")
+    assert (got["type"], got["interviewee_id"], got["status"]) == (
+        "integrity_reminder",
+        org["officer"],
+        "draft",
+    )
     attachment_id = client.get(f"/api/v1/talks/{talk['id']}", headers=auth["secretary"]).get_json()[
-        "attachments"][0]["id"]
+        "attachments"
+    ][0]["id"]
     for role in ("hr", "admin"):
-        assert client.get(f"/api/v1/talks/{talk['id']}/attachments/{attachment_id}",
-                          headers=auth[role]).status_code == 404
+        assert (
+            client.get(
+                f"/api/v1/talks/{talk['id']}/attachments/{attachment_id}", headers=auth[role]
+            ).status_code
+            == 404
+        )
     assert len(reads(db, talk["id"])) == 1  # the secretary's read only
 
 
@@ -174,10 +207,17 @@ def test_editing_needs_a_seat_or_a_discipline_role(client, auth, org):
     talk = create(client, auth["secretary"], org)
     url = f"/api/v1/talks/{talk['id']}"
     for role in ("hr", "officer", "recorder"):
-        assert client.patch(url, headers=auth[role], json={"location": "x"}).status_code == 403, role
+        assert client.patch(url, headers=auth[role], json={"location": "x"}).status_code == 403, (
+            role
+        )
         assert client.post(f"{url}/finalize", headers=auth[role]).status_code == 403, role
     assert client.patch(url, headers=auth["chief"], json={"location": "x"}).status_code == 404
-    assert client.patch(url, headers=auth["leader"], json={"location": "会议室"}).get_json()["location"] == "会议室"
+    assert (
+        client.patch(url, headers=auth["leader"], json={"location": "会议室"}).get_json()[
+            "location"
+        ]
+        == "会议室"
+    )
 
 
 # ------------------------------------------------------------------ drafts, periods
@@ -188,7 +228,9 @@ def test_held_at_in_and_out_with_offset_and_the_local_period(client, auth, org):
     assert (talk["held_at"], talk["period"]) == ("2025-06-30T23:30:00+08:00", "2025Q2")
     talk = create(client, auth["secretary"], org, held_at="2025-07-01T00:10:00+08:00")
     assert (talk["held_at"], talk["period"]) == ("2025-07-01T00:10:00+08:00", "2025Q3")
-    resp = client.post("/api/v1/talks", headers=auth["secretary"], json=body(org, held_at="2025-07-01T00:10:00"))
+    resp = client.post(
+        "/api/v1/talks", headers=auth["secretary"], json=body(org, held_at="2025-07-01T00:10:00")
+    )
     assert resp.status_code == 422 and "held_at" in resp.get_json()["errors"]
 
 
@@ -202,18 +244,33 @@ def test_a_draft_may_be_incomplete_and_a_final_talk_is_409(client, auth, org):
     resp = client.post("/api/v1/talks", headers=auth["secretary"], json={"type": "heart_to_heart"})
     assert resp.status_code == 201
     draft = resp.get_json()
-    assert (draft["status"], draft["interviewer_ids"], draft["period"], draft["content"]) == ("draft", [], None, "")
+    assert (draft["status"], draft["interviewer_ids"], draft["period"], draft["content"]) == (
+        "draft",
+        [],
+        None,
+        "",
+    )
     done = final_talk(client, auth, org)
-    resp = client.patch(f"/api/v1/talks/{done['id']}", headers=auth["secretary"], json={"content": "改"})
+    resp = client.patch(
+        f"/api/v1/talks/{done['id']}", headers=auth["secretary"], json={"content": "改"}
+    )
     assert resp.status_code == 409
-    assert client.post(f"/api/v1/talks/{done['id']}/finalize", headers=auth["secretary"]).status_code == 409
+    assert (
+        client.post(f"/api/v1/talks/{done['id']}/finalize", headers=auth["secretary"]).status_code
+        == 409
+    )
     assert upload(client, auth["secretary"], done["id"], PDF).status_code == 409
 
 
 def test_bad_input_is_422(client, auth, org):
-    for bad in ({"type": "chat"}, {"type": "supervision", "interviewer_ids": [0]},
-                {"type": "supervision", "nope": 1}, {"type": "supervision", "held_at": "0001-01-01T00:00:00+14:00"},
-                {"type": "supervision", "interviewee_id": 2**31 - 1}, {"type": "supervision", "location": "a\nb"}):
+    for bad in (
+        {"type": "chat"},
+        {"type": "supervision", "interviewer_ids": [0]},
+        {"type": "supervision", "nope": 1},
+        {"type": "supervision", "held_at": "0001-01-01T00:00:00+14:00"},
+        {"type": "supervision", "interviewee_id": 2**31 - 1},
+        {"type": "supervision", "location": "a\nb"},
+    ):
         resp = client.post("/api/v1/talks", headers=auth["secretary"], json=bad)
         assert resp.status_code == 422, (bad, resp.get_json())
     assert client.get("/api/v1/talks/2147483647", headers=auth["secretary"]).status_code == 404
@@ -237,15 +294,22 @@ def test_signing_with_an_empty_body(client, auth, org):
 
 
 def test_finalize_lists_what_is_missing_then_succeeds(client, db, auth, org):
-    talk = create(client, auth["secretary"], org, content="", interviewer_ids=[org["head"], org["member"]])
+    talk = create(
+        client, auth["secretary"], org, content="", interviewer_ids=[org["head"], org["member"]]
+    )
     url = f"/api/v1/talks/{talk['id']}/finalize"
     resp = client.post(url, headers=auth["secretary"])
     assert resp.status_code == 422
     errors = resp.get_json()["errors"]
     assert set(errors) == {"content", "signatures"}
-    assert errors["signatures"] == ["缺少签字：张三（被谈话人）", "缺少签字：李所长（谈话人）",
-                                    "缺少签字：王委员（谈话人）"]
-    client.patch(f"/api/v1/talks/{talk['id']}", headers=auth["secretary"], json={"content": "谈话内容"})
+    assert errors["signatures"] == [
+        "缺少签字：张三（被谈话人）",
+        "缺少签字：李所长（谈话人）",
+        "缺少签字：王委员（谈话人）",
+    ]
+    client.patch(
+        f"/api/v1/talks/{talk['id']}", headers=auth["secretary"], json={"content": "谈话内容"}
+    )
     for who in ("officer", "leader", "member"):
         client.post(f"/api/v1/talks/{talk['id']}/sign", headers=auth[who])
     done = client.post(url, headers=auth["leader"]).get_json()
@@ -256,8 +320,11 @@ def test_finalize_lists_what_is_missing_then_succeeds(client, db, auth, org):
 def test_changing_the_text_clears_signatures_over_http(client, auth, org):
     talk = create(client, auth["secretary"], org)
     client.post(f"/api/v1/talks/{talk['id']}/sign", headers=auth["officer"])
-    got = client.patch(f"/api/v1/talks/{talk['id']}", headers=auth["secretary"],
-                       json={"response": "坚决遵守，立即整改"}).get_json()
+    got = client.patch(
+        f"/api/v1/talks/{talk['id']}",
+        headers=auth["secretary"],
+        json={"response": "坚决遵守，立即整改"},
+    ).get_json()
     assert got["signatures"] == []
 
 
@@ -267,9 +334,17 @@ def test_admonishment_extras(client, auth, org):
         client.post(f"/api/v1/talks/{talk['id']}/sign", headers=auth[who])
     resp = client.post(f"/api/v1/talks/{talk['id']}/finalize", headers=auth["secretary"])
     assert set(resp.get_json()["errors"]) == {"attachments", "reported_to_higher_at"}
-    assert upload(client, auth["secretary"], talk["id"], PDF, "检讨书.pdf", "written_explanation").status_code == 201
-    client.patch(f"/api/v1/talks/{talk['id']}", headers=auth["secretary"],
-                 json={"reported_to_higher_at": "2025-09-11T10:00:00+08:00"})
+    assert (
+        upload(
+            client, auth["secretary"], talk["id"], PDF, "检讨书.pdf", "written_explanation"
+        ).status_code
+        == 201
+    )
+    client.patch(
+        f"/api/v1/talks/{talk['id']}",
+        headers=auth["secretary"],
+        json={"reported_to_higher_at": "2025-09-11T10:00:00+08:00"},
+    )
     done = client.post(f"/api/v1/talks/{talk['id']}/finalize", headers=auth["secretary"]).get_json()
     assert (done["status"], done["period"]) == ("final", None)
 
@@ -283,12 +358,20 @@ def test_upload_checks_the_content_and_download_streams_it(client, db, auth, org
     assert resp.status_code == 201
     att = resp.get_json()
     assert (att["content_type"], att["filename"], att["size"], att["kind"]) == (
-        "image/png", "签字页.png", len(PNG), "signed_form")
+        "image/png",
+        "签字页.png",
+        len(PNG),
+        "signed_form",
+    )
     resp = upload(client, auth["secretary"], talk["id"], EXE, "invoice.pdf")
     assert resp.status_code == 422 and "file" in resp.get_json()["errors"]
     assert upload(client, auth["secretary"], talk["id"], PDF, kind="photo").status_code == 422
-    resp = client.post(f"/api/v1/talks/{talk['id']}/attachments", headers=auth["secretary"],
-                       data={"kind": "other"}, content_type="multipart/form-data")
+    resp = client.post(
+        f"/api/v1/talks/{talk['id']}/attachments",
+        headers=auth["secretary"],
+        data={"kind": "other"},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422
     assert upload(client, auth["officer"], talk["id"], PDF).status_code == 403
 
@@ -299,8 +382,16 @@ def test_upload_checks_the_content_and_download_streams_it(client, db, auth, org
     assert got.headers["Content-Disposition"].startswith("attachment;")
     assert "no-store" in got.headers["Cache-Control"]
     entry = reads(db, talk["id"])[-1]
-    assert (entry.actor_name, json.loads(entry.changes)) == ("officer", {"attachment_id": att["id"]})
-    assert client.get(f"/api/v1/talks/{talk['id']}/attachments/999", headers=auth["officer"]).status_code == 404
+    assert (entry.actor_name, json.loads(entry.changes)) == (
+        "officer",
+        {"attachment_id": att["id"]},
+    )
+    assert (
+        client.get(
+            f"/api/v1/talks/{talk['id']}/attachments/999", headers=auth["officer"]
+        ).status_code
+        == 404
+    )
     # The signed form replaces the signatures.
     done = client.post(f"/api/v1/talks/{talk['id']}/finalize", headers=auth["secretary"])
     assert done.status_code == 200 and done.get_json()["signatures"] == []
@@ -331,18 +422,38 @@ def test_revise_a_final_talk(client, auth, org):
     resp = client.post(f"/api/v1/talks/{done['id']}/revise", headers=auth["secretary"])
     assert resp.status_code == 201
     revision = resp.get_json()
-    assert (revision["status"], revision["revision_of_id"], revision["signatures"]) == ("draft", done["id"], [])
+    assert (revision["status"], revision["revision_of_id"], revision["signatures"]) == (
+        "draft",
+        done["id"],
+        [],
+    )
     assert revision["content"] == done["content"]
-    assert client.get(f"/api/v1/talks/{done['id']}", headers=auth["secretary"]).get_json()[
-        "revised_by_id"] == revision["id"]
-    assert client.post(f"/api/v1/talks/{done['id']}/revise", headers=auth["secretary"]).status_code == 409
-    assert client.post(f"/api/v1/talks/{revision['id']}/revise", headers=auth["secretary"]).status_code == 409
+    assert (
+        client.get(f"/api/v1/talks/{done['id']}", headers=auth["secretary"]).get_json()[
+            "revised_by_id"
+        ]
+        == revision["id"]
+    )
+    assert (
+        client.post(f"/api/v1/talks/{done['id']}/revise", headers=auth["secretary"]).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/api/v1/talks/{revision['id']}/revise", headers=auth["secretary"]).status_code
+        == 409
+    )
 
 
 def test_list_filters_pages_and_never_returns_contents(client, auth, org):
     final_talk(client, auth, org)
     create(client, auth["secretary"], org, type="supervision", held_at="2025-03-01T10:00:00+08:00")
-    create(client, auth["secretary"], org, interviewee_id=org["chief"], held_at="2025-10-02T10:00:00+08:00")
+    create(
+        client,
+        auth["secretary"],
+        org,
+        interviewee_id=org["chief"],
+        held_at="2025-10-02T10:00:00+08:00",
+    )
     resp = client.get("/api/v1/talks?page_size=2", headers=auth["secretary"])
     assert json.loads(resp.headers["X-Pagination"])["total"] == 3
     rows = resp.get_json()
@@ -350,14 +461,21 @@ def test_list_filters_pages_and_never_returns_contents(client, auth, org):
     assert not {"content", "response", "attachments"} & set(rows[0])
 
     def ids(query):
-        return [r["held_at"][:10] for r in client.get(f"/api/v1/talks?{query}", headers=auth["secretary"]).get_json()]
+        return [
+            r["held_at"][:10]
+            for r in client.get(f"/api/v1/talks?{query}", headers=auth["secretary"]).get_json()
+        ]
 
     assert ids(f"interviewee_id={org['chief']}") == ["2025-10-02"]
     assert ids("type=supervision") == ["2025-03-01"]
     assert ids("status=final") == ["2025-09-10"]
     assert ids("period=2025q3") == ["2025-09-10"]
     assert ids("held_from=2025-09-10&held_to=2025-10-01") == ["2025-09-10"]
-    assert ids("held_to=0001-01-01&held_from=0001-01-01") == ["2025-10-02", "2025-09-10", "2025-03-01"]
+    assert ids("held_to=0001-01-01&held_from=0001-01-01") == [
+        "2025-10-02",
+        "2025-09-10",
+        "2025-03-01",
+    ]
     assert client.get("/api/v1/talks?period=Q3", headers=auth["secretary"]).status_code == 422
 
 

@@ -43,25 +43,43 @@ def org(db, make_user):
     make_user("officer", ["staff"], person=officer)
     make_user("outsider", ["leader"], person=outsider)
     make_user("hr", ["hr"])
-    return {"head": head.id, "officer": officer.id, "recorder": recorder.id,
-            "staff_nos": {k: p.staff_no for k, p in
-                          {"head": head, "officer": officer, "recorder": recorder}.items()}}
+    return {
+        "head": head.id,
+        "officer": officer.id,
+        "recorder": recorder.id,
+        "staff_nos": {
+            k: p.staff_no
+            for k, p in {"head": head, "officer": officer, "recorder": recorder}.items()
+        },
+    }
 
 
 def _form(org, **extra):
     nos = org["staff_nos"]
-    data = {"type": "integrity_reminder", "held_at": "2025-09-18T09:30", "location": "谈话室",
-            "interviewee": nos["officer"], "interviewers": nos["head"], "recorder": nos["recorder"],
-            "reason": "季度廉政提醒", "content": "提醒严守廉洁纪律", "response": "坚决遵守",
-            "follow_up": "每月自查", "period": "", "reported_to_higher_at": ""}
+    data = {
+        "type": "integrity_reminder",
+        "held_at": "2025-09-18T09:30",
+        "location": "谈话室",
+        "interviewee": nos["officer"],
+        "interviewers": nos["head"],
+        "recorder": nos["recorder"],
+        "reason": "季度廉政提醒",
+        "content": "提醒严守廉洁纪律",
+        "response": "坚决遵守",
+        "follow_up": "每月自查",
+        "period": "",
+        "reported_to_higher_at": "",
+    }
     data.update(extra)
     return data
 
 
 def _create(client, org, **extra):
     page = client.get("/talks/new")
-    resp = client.post("/talks/new", data={**_form(org, **extra),
-                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    resp = client.post(
+        "/talks/new",
+        data={**_form(org, **extra), "csrf_token": csrf_from(page.get_data(as_text=True))},
+    )
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     return int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
 
@@ -76,7 +94,9 @@ def test_mine_lists_the_owed_talk_in_chinese_with_a_prefilled_start(client, logi
     html = client.get("/talks/mine").get_data(as_text=True)
     assert "张三" in html and "廉政提醒谈话" in html and "2025Q3" in html and "2025-09-30" in html
     assert 'obligation-status">待谈<' in html
-    start = f"/talks/new?type=integrity_reminder&amp;interviewee_id={org['officer']}&amp;period=2025Q3"
+    start = (
+        f"/talks/new?type=integrity_reminder&amp;interviewee_id={org['officer']}&amp;period=2025Q3"
+    )
     assert start in html
     form = client.get(start.replace("&amp;", "&")).get_data(as_text=True)
     assert f'value="{org["staff_nos"]["officer"]}"' in form
@@ -87,8 +107,13 @@ def test_mine_lists_the_owed_talk_in_chinese_with_a_prefilled_start(client, logi
 def test_form_errors_keep_input_and_answer_422(client, login, org):
     login("leader")
     page = client.get("/talks/new")
-    resp = client.post("/talks/new", data={**_form(org, interviewee="NOPE", period="2025Q4"),
-                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    resp = client.post(
+        "/talks/new",
+        data={
+            **_form(org, interviewee="NOPE", period="2025Q4"),
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "提醒严守廉洁纪律" in html and 'value="NOPE"' in html
@@ -99,12 +124,17 @@ def test_form_errors_keep_input_and_answer_422(client, login, org):
     resp = client.post("/talks/new", data=_form(org))  # no CSRF token
     assert resp.status_code in (400, 422)
     # Not seated: a leader must conduct or record the talk.
-    resp = client.post("/talks/new", data={**_form(org, interviewers=org["staff_nos"]["recorder"],
-                                                   recorder=""),
-                                           "csrf_token": csrf_from(page.get_data(as_text=True))})
+    resp = client.post(
+        "/talks/new",
+        data={
+            **_form(org, interviewers=org["staff_nos"]["recorder"], recorder=""),
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert resp.status_code == 422
     with client.application.app_context():
         from supervision.extensions import db
+
         assert db.session.scalar(sa.select(sa.func.count(Talk.id))) == 0
 
 
@@ -123,7 +153,7 @@ def test_full_flow_sign_finalize_and_obligation_done(app, client, login, org):
     resp = _post(client, f"/talks/{talk_id}/finalize", talk_id)
     assert resp.status_code == 302
     html = client.get("/talks/mine").get_data(as_text=True)
-    assert 'obligation-status">已谈<' in html and "period=2025Q3\">开始记录" not in html
+    assert 'obligation-status">已谈<' in html and 'period=2025Q3">开始记录' not in html
     assert f"/talks/{talk_id}" in html
     detail = client.get(f"/talks/{talk_id}").get_data(as_text=True)
     assert 'id="revise"' in detail and 'id="finalize"' not in detail
@@ -134,22 +164,40 @@ def test_edit_draft_and_upload_attachment(client, login, org):
     talk_id = _create(client, org)
     page = client.get(f"/talks/{talk_id}/edit")
     assert "提醒严守廉洁纪律" in page.get_data(as_text=True)
-    resp = client.post(f"/talks/{talk_id}/edit", data={**_form(org, location="会议室"),
-                                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    resp = client.post(
+        f"/talks/{talk_id}/edit",
+        data={
+            **_form(org, location="会议室"),
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
     assert resp.status_code == 302
     import io
+
     detail = client.get(f"/talks/{talk_id}").get_data(as_text=True)
-    resp = client.post(f"/talks/{talk_id}/attachments", content_type="multipart/form-data",
-                       data={"kind": "signed_form", "file": (io.BytesIO(PDF), "签字.pdf"),
-                             "csrf_token": csrf_from(detail)})
+    resp = client.post(
+        f"/talks/{talk_id}/attachments",
+        content_type="multipart/form-data",
+        data={
+            "kind": "signed_form",
+            "file": (io.BytesIO(PDF), "签字.pdf"),
+            "csrf_token": csrf_from(detail),
+        },
+    )
     assert resp.status_code == 302
     detail = client.get(f"/talks/{talk_id}").get_data(as_text=True)
     assert "会议室" in detail and "签字.pdf" in detail
-    href = detail.split('/api/v1/talks/')[1].split('"')[0]
+    href = detail.split("/api/v1/talks/")[1].split('"')[0]
     assert client.get(f"/api/v1/talks/{href}").data == PDF
-    resp = client.post(f"/talks/{talk_id}/attachments", content_type="multipart/form-data",
-                       data={"kind": "other", "file": (io.BytesIO(b"MZ" + b"\0" * 30), "x.exe"),
-                             "csrf_token": csrf_from(detail)})
+    resp = client.post(
+        f"/talks/{talk_id}/attachments",
+        content_type="multipart/form-data",
+        data={
+            "kind": "other",
+            "file": (io.BytesIO(b"MZ" + b"\0" * 30), "x.exe"),
+            "csrf_token": csrf_from(detail),
+        },
+    )
     assert resp.status_code == 422
 
 
@@ -168,12 +216,19 @@ def test_hr_sees_no_contents_and_outsider_gets_404(app, client, login, org, db):
     assert outsider.get(f"/talks/{talk_id}/edit").status_code == 404
     assert f"/talks/{talk_id}" not in outsider.get("/talks/").get_data(as_text=True)
     assert outsider.get(f"/talks/person/{org['officer']}").status_code == 404
-    reads = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "talk", AuditEntry.action == "read")).all()
+    reads = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "talk", AuditEntry.action == "read")
+    ).all()
     assert len(reads) == 0  # the leader never opened the detail; HR's view is not a read
     client.get(f"/talks/{talk_id}")
-    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
-        AuditEntry.object_type == "talk", AuditEntry.action == "read")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(
+                AuditEntry.object_type == "talk", AuditEntry.action == "read"
+            )
+        )
+        == 1
+    )
 
 
 def test_index_filters_and_person_history(client, login, org, db):
@@ -190,8 +245,9 @@ def test_index_filters_and_person_history(client, login, org, db):
     assert db.session.get(Person, org["officer"]).name in html
 
 
-def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_talk(app, client, login,
-                                                                                  org, db):
+def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_talk(
+    app, client, login, org, db
+):
     from supervision.common.periods import Period
     from supervision.talks import obligations
 
@@ -203,7 +259,9 @@ def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_tal
     assert "2025Q3" not in rows and "2025Q3" in html.split('id="owed"')[1]
     assert "自 2025-07-01 起逾期" in rows and "自 2025-01-01 起逾期" in rows
     assert 'data-earlier-period="2024Q3"' not in rows  # looks back three quarters only
-    start = f"/talks/new?type=integrity_reminder&amp;interviewee_id={org['officer']}&amp;period=2025Q2"
+    start = (
+        f"/talks/new?type=integrity_reminder&amp;interviewee_id={org['officer']}&amp;period=2025Q2"
+    )
     assert start in rows
     form = client.get(start.replace("&amp;", "&")).get_data(as_text=True)
     assert 'value="2025Q2"' in form
@@ -216,12 +274,27 @@ def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_tal
     assert _post(client, f"/talks/{talk_id}/finalize", talk_id).status_code == 302
     assert db.session.get(Talk, talk_id).period == "2025Q2"
 
-    [row] = obligations.compute(db.session, Period.parse("2025Q2"), ["integrity_reminder"],
-                                as_of=date(2025, 9, 20), person_id=org["officer"])
+    [row] = obligations.compute(
+        db.session,
+        Period.parse("2025Q2"),
+        ["integrity_reminder"],
+        as_of=date(2025, 9, 20),
+        person_id=org["officer"],
+    )
     assert row.status == "done_late" and row.talk_id == talk_id
-    [current] = obligations.compute(db.session, Period.parse("2025Q3"), ["integrity_reminder"],
-                                    as_of=date(2025, 9, 20), person_id=org["officer"])
+    [current] = obligations.compute(
+        db.session,
+        Period.parse("2025Q3"),
+        ["integrity_reminder"],
+        as_of=date(2025, 9, 20),
+        person_id=org["officer"],
+    )
     assert current.status == "pending" and current.talk_id is None
-    rows = client.get("/talks/mine").get_data(as_text=True).split('id="owed-earlier"')[1].split("</table>")[0]
+    rows = (
+        client.get("/talks/mine")
+        .get_data(as_text=True)
+        .split('id="owed-earlier"')[1]
+        .split("</table>")[0]
+    )
     assert 'data-earlier-period="2025Q2"' not in rows and start not in rows
     assert 'data-earlier-period="2025Q1"' in rows

@@ -49,27 +49,56 @@ def org(db):
     c = factories.person(s, traffic, "丙警官")
     for who, where in ((a, team_post), (b, team_post), (c, traffic_post)):
         factories.assign(s, who, where, date(2024, 1, 1))
-    final = talks.create_talk(s, {
-        "type": "integrity_reminder", "held_at": datetime(2025, 9, 10, 1, 30, tzinfo=UTC),
-        "location": "三楼谈话室", "interviewee_id": a.id, "interviewer_ids": [head.id],
-        "recorder_id": recorder.id, "reason": "季度廉政提醒", "content": "提醒严守户籍管理纪律",
-        "response": "坚决遵守各项规定", "follow_up": "每月开展一次自查"})
+    final = talks.create_talk(
+        s,
+        {
+            "type": "integrity_reminder",
+            "held_at": datetime(2025, 9, 10, 1, 30, tzinfo=UTC),
+            "location": "三楼谈话室",
+            "interviewee_id": a.id,
+            "interviewer_ids": [head.id],
+            "recorder_id": recorder.id,
+            "reason": "季度廉政提醒",
+            "content": "提醒严守户籍管理纪律",
+            "response": "坚决遵守各项规定",
+            "follow_up": "每月开展一次自查",
+        },
+    )
     talks.sign(s, final, a.id, None)
     talks.sign(s, final, head.id, None)
     talks.finalize(s, final)
-    draft = talks.create_talk(s, {
-        "type": "integrity_reminder", "held_at": datetime(2025, 9, 12, 2, tzinfo=UTC),
-        "location": "所长办公室", "interviewee_id": b.id, "interviewer_ids": [head.id],
-        "content": "草拟内容"})
+    draft = talks.create_talk(
+        s,
+        {
+            "type": "integrity_reminder",
+            "held_at": datetime(2025, 9, 12, 2, tzinfo=UTC),
+            "location": "所长办公室",
+            "interviewee_id": b.id,
+            "interviewer_ids": [head.id],
+            "content": "草拟内容",
+        },
+    )
     s.commit()
-    ids = dict(bureau=bureau, station=station, team=team, traffic=traffic, chief=chief,
-               head=head, recorder=recorder, member=member, a=a, b=b, c=c)
+    ids = dict(
+        bureau=bureau,
+        station=station,
+        team=team,
+        traffic=traffic,
+        chief=chief,
+        head=head,
+        recorder=recorder,
+        member=member,
+        a=a,
+        b=b,
+        c=c,
+    )
     return {**{k: v.id for k, v in ids.items()}, "final": final.id, "draft": draft.id}
 
 
 @pytest.fixture
 def auth(db, org, make_user, token_for):
     """Bearer headers by role; the leader heads the station."""
+
     def person(key):
         return db.session.get(Person, org[key])
 
@@ -85,8 +114,11 @@ def auth(db, org, make_user, token_for):
 
 
 def _audit(db, action, object_id):
-    return db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.action == action, AuditEntry.object_id == str(object_id))).all()
+    return db.session.scalars(
+        sa.select(AuditEntry).where(
+            AuditEntry.action == action, AuditEntry.object_id == str(object_id)
+        )
+    ).all()
 
 
 # ------------------------------------------------------------------ record form
@@ -98,14 +130,30 @@ def test_final_record_form_prints_the_talk_with_signature_times(client, db, org,
     assert resp.mimetype == "application/pdf"
     assert "attachment" in resp.headers["Content-Disposition"]
     text = "".join(_text(resp.data))
-    for label in ("谈话记录表", "谈话类型", "谈话时间", "谈话地点", "谈话对象", "谈话人", "记录人",
-                  "谈话事由", "谈话内容", "本人表态", "整改要求", "签字", "所属期间", "岗位"):
+    for label in (
+        "谈话记录表",
+        "谈话类型",
+        "谈话时间",
+        "谈话地点",
+        "谈话对象",
+        "谈话人",
+        "记录人",
+        "谈话事由",
+        "谈话内容",
+        "本人表态",
+        "整改要求",
+        "签字",
+        "所属期间",
+        "岗位",
+    ):
         assert label in text, label
     assert "廉政提醒谈话" in text and "2025-09-1009:30" in text  # local time (UTC+8)
     assert "三楼谈话室" in text and "甲警官" in text and "李所长" in text and "赵记录" in text
     team = db.session.get(Person, org["a"]).org_unit.name
     assert team in text and "户籍岗" in text and "2025Q3" in text
-    assert "提醒严守户籍管理纪律" in text and "坚决遵守各项规定" in text and "每月开展一次自查" in text
+    assert (
+        "提醒严守户籍管理纪律" in text and "坚决遵守各项规定" in text and "每月开展一次自查" in text
+    )
     assert text.count("已电子签名") == 2 and "已定稿" in text and "草稿" not in text
     assert "生成时间" in text and "第1页/共" in text
     assert len(_audit(db, "read", org["final"])) == 1
@@ -121,9 +169,18 @@ def test_a_draft_is_labelled_and_leaves_blank_signature_lines(client, org, auth)
 
 def test_a_participant_gets_the_form_of_their_own_talk(client, org, auth):
     # A committee member who takes no part in the talk does not see it at all.
-    assert client.get(f"/api/v1/talks/{org['draft']}/record.pdf", headers=auth["member"]).status_code == 404
-    assert client.get(f"/api/v1/talks/{org['final']}/record.pdf", headers=auth["officer"]).status_code == 200
-    assert client.get(f"/api/v1/talks/{org['final']}/record.pdf", headers=auth["leader"]).status_code == 200
+    assert (
+        client.get(f"/api/v1/talks/{org['draft']}/record.pdf", headers=auth["member"]).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/talks/{org['final']}/record.pdf", headers=auth["officer"]).status_code
+        == 200
+    )
+    assert (
+        client.get(f"/api/v1/talks/{org['final']}/record.pdf", headers=auth["leader"]).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize("role", ["hr", "admin", "other"])
@@ -137,20 +194,36 @@ def test_readers_without_access_to_contents_get_404(client, db, org, auth, role)
 def test_record_form_needs_a_login_and_an_existing_talk(client, db, org, auth):
     assert client.get(f"/api/v1/talks/{org['final']}/record.pdf").status_code == 401
     missing = db.session.scalar(sa.select(sa.func.max(Talk.id))) + 1
-    assert client.get(f"/api/v1/talks/{missing}/record.pdf", headers=auth["secretary"]).status_code == 404
+    assert (
+        client.get(f"/api/v1/talks/{missing}/record.pdf", headers=auth["secretary"]).status_code
+        == 404
+    )
 
 
 # ------------------------------------------------------------------ completion report
 
 
 def test_completion_pdf_lists_figures_and_the_overdue(client, db, org, auth):
-    resp = client.get(f"{COMPLETION}.pdf", headers=auth["secretary"],
-                      query_string={"period": "2025Q3", "as_of": "2025-10-20"})
+    resp = client.get(
+        f"{COMPLETION}.pdf",
+        headers=auth["secretary"],
+        query_string={"period": "2025Q3", "as_of": "2025-10-20"},
+    )
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     text = "".join(_text(resp.data))
     assert "2025Q3谈话完成情况通报" in text and "统计截至2025-10-20" in text
-    for label in ("单位", "应谈", "按期完成", "逾期完成", "逾期未谈", "完成率", "合计", "责任谈话人",
-                  "截止日期", "升级日期"):
+    for label in (
+        "单位",
+        "应谈",
+        "按期完成",
+        "逾期完成",
+        "逾期未谈",
+        "完成率",
+        "合计",
+        "责任谈话人",
+        "截止日期",
+        "升级日期",
+    ):
         assert label in text, label
     bureau = db.session.get(Person, org["chief"]).org_unit.name
     assert bureau in text and "33.3%" in text  # 1 of 3 done
@@ -164,30 +237,48 @@ def test_completion_pdf_lists_figures_and_the_overdue(client, db, org, auth):
 
 
 def test_escalated_from_the_tenth_working_day(client, org, auth):
-    resp = client.get(f"{COMPLETION}.pdf", headers=auth["secretary"],
-                      query_string={"period": "2025Q3", "as_of": "2025-10-21"})
+    resp = client.get(
+        f"{COMPLETION}.pdf",
+        headers=auth["secretary"],
+        query_string={"period": "2025Q3", "as_of": "2025-10-21"},
+    )
     text = "".join(_text(resp.data))
     assert "逾期2人次，其中升级2人次" in text and text.count("已升级") == 2
 
 
 def test_completion_xlsx_equals_the_engine_summary(client, org, auth):
     query = {"period": "2025Q3", "org_unit_id": org["station"], "as_of": "2025-10-25"}
-    summary = client.get("/api/v1/obligations/summary", headers=auth["secretary"],
-                         query_string=query).get_json()
+    summary = client.get(
+        "/api/v1/obligations/summary", headers=auth["secretary"], query_string=query
+    ).get_json()
     resp = client.get(f"{COMPLETION}.xlsx", headers=auth["secretary"], query_string=query)
     assert resp.status_code == 200
     assert resp.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(io.BytesIO(resp.data))
     sheet, overdue = wb.worksheets
     assert sheet.title == "完成情况" and overdue.title == "逾期名单"
-    assert [c.value for c in sheet[3]] == ["单位", "应谈", "按期完成", "逾期完成", "逾期未谈", "未到期",
-                                          "完成率"]
+    assert [c.value for c in sheet[3]] == [
+        "单位",
+        "应谈",
+        "按期完成",
+        "逾期完成",
+        "逾期未谈",
+        "未到期",
+        "完成率",
+    ]
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4)]
     expected = [*summary["units"], {**summary["total"], "org_unit_name": "合计"}]
     assert len(rows) == len(expected)
     for row, want in zip(rows, expected, strict=True):
-        assert row == [want["org_unit_name"], want["required"], want["done"], want["done_late"],
-                       want["overdue"], want["pending"], want["completion_rate"]]
+        assert row == [
+            want["org_unit_name"],
+            want["required"],
+            want["done"],
+            want["done_late"],
+            want["overdue"],
+            want["pending"],
+            want["completion_rate"],
+        ]
     assert summary["total"]["required"] == 2 and summary["total"]["overdue"] == 1
     listed = [[c.value for c in r] for r in overdue.iter_rows(min_row=4)]
     assert len(listed) == 1 and listed[0][1] == "乙警官" and listed[0][4] == "李所长"
@@ -195,30 +286,54 @@ def test_completion_xlsx_equals_the_engine_summary(client, org, auth):
 
 
 def test_a_leader_sees_only_their_scope(client, org, auth):
-    resp = client.get(f"{COMPLETION}.xlsx", headers=auth["leader"],
-                      query_string={"period": "2025Q3", "as_of": "2025-10-25"})
+    resp = client.get(
+        f"{COMPLETION}.xlsx",
+        headers=auth["leader"],
+        query_string={"period": "2025Q3", "as_of": "2025-10-25"},
+    )
     assert resp.status_code == 200
     wb = load_workbook(io.BytesIO(resp.data))
     names = [r[1].value for r in wb.worksheets[1].iter_rows(min_row=4)]
     assert names == ["乙警官"]  # 丙 (traffic) is outside the station's subtree
-    resp = client.get(f"{COMPLETION}.pdf", headers=auth["leader"],
-                      query_string={"period": "2025Q3", "org_unit_id": org["traffic"]})
+    resp = client.get(
+        f"{COMPLETION}.pdf",
+        headers=auth["leader"],
+        query_string={"period": "2025Q3", "org_unit_id": org["traffic"]},
+    )
     assert resp.status_code == 404
 
 
 @pytest.mark.parametrize("role", ["hr", "admin", "officer"])
 def test_other_roles_are_refused(client, org, auth, role):
-    assert client.get(f"{COMPLETION}.pdf", headers=auth[role],
-                      query_string={"period": "2025Q3"}).status_code == 403
+    assert (
+        client.get(
+            f"{COMPLETION}.pdf", headers=auth[role], query_string={"period": "2025Q3"}
+        ).status_code
+        == 403
+    )
 
 
 def test_completion_validates_its_query(client, org, auth):
     assert client.get(f"{COMPLETION}.pdf", query_string={"period": "2025Q3"}).status_code == 401
     resp = client.get(f"{COMPLETION}.pdf", headers=auth["secretary"])
     assert resp.status_code == 422 and "period" in resp.get_json()["errors"]
-    for query in ({"period": "2025Q5"}, {"period": "2025Q3", "type": "supervision"},
-                  {"period": "2025Q3", "type": "admonishment"}, {"period": "2025Q3", "as_of": "x"}):
-        assert client.get(f"{COMPLETION}.xlsx", headers=auth["secretary"],
-                          query_string=query).status_code == 422, query
-    assert client.get(f"{COMPLETION}.pdf", headers=auth["secretary"],
-                      query_string={"period": "2025Q3", "org_unit_id": 999999}).status_code == 404
+    for query in (
+        {"period": "2025Q5"},
+        {"period": "2025Q3", "type": "supervision"},
+        {"period": "2025Q3", "type": "admonishment"},
+        {"period": "2025Q3", "as_of": "x"},
+    ):
+        assert (
+            client.get(
+                f"{COMPLETION}.xlsx", headers=auth["secretary"], query_string=query
+            ).status_code
+            == 422
+        ), query
+    assert (
+        client.get(
+            f"{COMPLETION}.pdf",
+            headers=auth["secretary"],
+            query_string={"period": "2025Q3", "org_unit_id": 999999},
+        ).status_code
+        == 404
+    )

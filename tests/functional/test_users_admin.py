@@ -26,8 +26,15 @@ def test_admin_creates_and_edits_an_account(client, make_user, login, db):
     db.session.commit()
     make_user("root", ["admin"])
     login("root")
-    resp = _form(client, "/admin/users/new", username="wang", roles=["leader", "staff"],
-                 staff_no="W5", is_enabled="y", password="long-enough-pw")
+    resp = _form(
+        client,
+        "/admin/users/new",
+        username="wang",
+        roles=["leader", "staff"],
+        staff_no="W5",
+        is_enabled="y",
+        password="long-enough-pw",
+    )
     assert resp.status_code == 302
     user = db.session.scalar(sa.select(User).where(User.username == "wang"))
     assert user.roles == {"leader", "staff"} and user.person.name == "王五"
@@ -35,22 +42,38 @@ def test_admin_creates_and_edits_an_account(client, make_user, login, db):
     page = client.get("/admin/users/?q=王五").get_data(as_text=True)
     assert "wang" in page and "领导" in page
 
-    resp = _form(client, f"/admin/users/{user.id}/edit", username="wang", roles=["hr"], staff_no="",
-                 is_enabled="y", password="")
+    resp = _form(
+        client,
+        f"/admin/users/{user.id}/edit",
+        username="wang",
+        roles=["hr"],
+        staff_no="",
+        is_enabled="y",
+        password="",
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     user = db.session.get(User, user.id)
     assert user.roles == {"hr"} and user.person_id is None
-    changes = db.session.scalars(sa.select(AuditEntry.changes).where(
-        AuditEntry.object_type == "user", AuditEntry.action == "update")).one()
+    changes = db.session.scalars(
+        sa.select(AuditEntry.changes).where(
+            AuditEntry.object_type == "user", AuditEntry.action == "update"
+        )
+    ).one()
     assert '"roles"' in changes and '"person_id"' in changes
 
 
 def test_form_errors_keep_input_and_write_nothing(client, make_user, login, db):
     make_user("root", ["admin"])
     login("root")
-    resp = _form(client, "/admin/users/new", username="nobody", roles=["hr"], staff_no="NOPE",
-                 password="long-enough-pw")
+    resp = _form(
+        client,
+        "/admin/users/new",
+        username="nobody",
+        roles=["hr"],
+        staff_no="NOPE",
+        password="long-enough-pw",
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "NOPE" in html and 'value="nobody"' in html
     assert db.session.scalar(sa.select(User).where(User.username == "nobody")) is None
@@ -61,8 +84,9 @@ def test_form_errors_keep_input_and_write_nothing(client, make_user, login, db):
 def test_last_admin_cannot_be_demoted_or_disable_self(client, make_user, login, db):
     root = make_user("root", ["admin"])
     login("root")
-    resp = _form(client, f"/admin/users/{root.id}/edit", username="root", roles=["hr"],
-                 is_enabled="y")
+    resp = _form(
+        client, f"/admin/users/{root.id}/edit", username="root", roles=["hr"], is_enabled="y"
+    )
     assert resp.status_code == 200 and "管理员" in resp.get_data(as_text=True)
     resp = _form(client, f"/admin/users/{root.id}/edit", username="root", roles=["admin"])
     assert resp.status_code == 200  # unchecked "enabled" = disabling oneself: refused

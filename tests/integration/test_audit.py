@@ -44,7 +44,11 @@ def test_org_writes_are_chained_with_before_and_after(db):
     db.session.commit()
 
     created, updated = _entries(db)
-    assert (created.action, created.object_type, created.object_id) == ("create", "org_unit", str(unit.id))
+    assert (created.action, created.object_type, created.object_id) == (
+        "create",
+        "org_unit",
+        str(unit.id),
+    )
     assert json.loads(created.changes)["name"] == [None, old_name]
     assert updated.action == "update"
     assert json.loads(updated.changes) == {"name": [old_name, "刑侦支队"]}
@@ -99,8 +103,10 @@ def test_a_session_closed_without_commit_does_not_leak_entries(db):
 def test_verify_reports_an_edited_entry(db):
     ids = _five_entries(db)
     assert audit.verify(db.session).as_dict() == {"ok": True, "entries": 5}
-    db.session.execute(sa.text("UPDATE audit_entries SET changes = :c WHERE id = :id"),
-                       {"c": '{"n": [2, 99]}', "id": ids[2]})
+    db.session.execute(
+        sa.text("UPDATE audit_entries SET changes = :c WHERE id = :id"),
+        {"c": '{"n": [2, 99]}', "id": ids[2]},
+    )
     db.session.commit()
 
     result = audit.verify(db.session)
@@ -142,9 +148,19 @@ def test_verify_detects_a_deleted_last_entry(db):
 def test_verify_detects_a_row_added_behind_the_applications_back(db):
     ids = _five_entries(db)
     last = db.session.get(AuditEntry, ids[-1])
-    forged = {"at": clock.now(), "actor_user_id": None, "actor_name": "x", "action": "delete",
-              "object_type": "thing", "object_id": "9", "changes": "{}", "ip": ""}
-    db.session.add(AuditEntry(prev_hash=last.hash, hash=audit.entry_hash(last.hash, forged), **forged))
+    forged = {
+        "at": clock.now(),
+        "actor_user_id": None,
+        "actor_name": "x",
+        "action": "delete",
+        "object_type": "thing",
+        "object_id": "9",
+        "changes": "{}",
+        "ip": "",
+    }
+    db.session.add(
+        AuditEntry(prev_hash=last.hash, hash=audit.entry_hash(last.hash, forged), **forged)
+    )
     db.session.commit()
     forged_id = _entries(db)[-1].id
 
@@ -209,15 +225,22 @@ def test_entries_select_filters_by_local_date_and_actor(db, make_user):
     after_midnight = datetime(2025, 6, 30, 16, 10, tzinfo=UTC)  # 00:10 in Shanghai, 1 July
     for instant, oid in ((evening, "june"), (after_midnight, "july")):
         with clock.frozen(instant):
-            audit.record(db.session, "update", "thing", oid, actor_user_id=user.id, actor_name="auditor")
+            audit.record(
+                db.session, "update", "thing", oid, actor_user_id=user.id, actor_name="auditor"
+            )
             db.session.commit()
 
     def ids(**filters):
-        return [e.object_id for e in db.session.scalars(audit.entries_select(db.session, **filters))]
+        return [
+            e.object_id for e in db.session.scalars(audit.entries_select(db.session, **filters))
+        ]
 
     assert ids(object_type="thing", since=date(2025, 7, 1)) == ["july"]
     assert ids(object_type="thing", until=date(2025, 6, 30)) == ["june"]
-    assert ids(object_type="thing", since=date(1, 1, 1), until=date(9999, 12, 31)) == ["july", "june"]
+    assert ids(object_type="thing", since=date(1, 1, 1), until=date(9999, 12, 31)) == [
+        "july",
+        "june",
+    ]
     assert ids(actor="auditor", action="update") == ["july", "june"]
     assert ids(actor="nobody") == []
     # A renamed account keeps its history; a name without an account matches the recorded name.
@@ -228,7 +251,9 @@ def test_entries_select_filters_by_local_date_and_actor(db, make_user):
 
 
 def test_confidential_talk_fields_are_masked_for_other_roles(db):
-    audit.record(db.session, "update", "talk", 7, {"content": ["旧内容", "新内容"], "location": ["A", "B"]})
+    audit.record(
+        db.session, "update", "talk", 7, {"content": ["旧内容", "新内容"], "location": ["A", "B"]}
+    )
     db.session.commit()
     entry = _entries(db)[0]
     assert audit.parsed_changes(entry)["content"] == [audit.REDACTED, audit.REDACTED]
@@ -243,7 +268,9 @@ def test_cli_verify_exit_status(app, db):
     assert intact.exit_code == 0, intact.output
     assert "5" in intact.output
 
-    db.session.execute(sa.text("UPDATE audit_entries SET action = 'read' WHERE id = :id"), {"id": ids[3]})
+    db.session.execute(
+        sa.text("UPDATE audit_entries SET action = 'read' WHERE id = :id"), {"id": ids[3]}
+    )
     db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1, broken.output

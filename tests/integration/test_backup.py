@@ -47,7 +47,9 @@ def test_backup_then_restore_brings_back_the_original_data(app, db, tmp_path):
     assert target.is_file() and target.stat().st_size > 0
     assert str(target) in done.output
     db.session.remove()
-    assert db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())) == "backup"
+    assert (
+        db.session.scalar(sa.select(AuditEntry.action).order_by(AuditEntry.id.desc())) == "backup"
+    )
 
     # Change the data: add, update and delete.
     dept = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.code == "FZ"))
@@ -65,7 +67,9 @@ def test_backup_then_restore_brings_back_the_original_data(app, db, tmp_path):
     # The backup's own entry postdates the snapshot; the restore adds one entry of its own.
     assert after == {**before, "audit_entries": before["audit_entries"] + 1}
     assert db.session.scalars(sa.select(Person.name).order_by(Person.staff_no)).all() == names
-    assert db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == "FZ")).startswith("法制大队")
+    assert db.session.scalar(sa.select(OrgUnit.name).where(OrgUnit.code == "FZ")).startswith(
+        "法制大队"
+    )
     assert db.session.scalar(sa.select(Person).where(Person.staff_no == "C1")) is None
     starts = db.session.scalars(sa.select(Assignment.start_date).order_by(Assignment.start_date))
     assert starts.all() == [date(2019, 3, 1), date(2021, 1, 1)]

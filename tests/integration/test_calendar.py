@@ -17,7 +17,9 @@ def _row(s, day):
 
 
 def _audit(s, action):
-    return s.scalars(sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)).all()
+    return s.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+    ).all()
 
 
 def test_sync_writes_every_day_with_holiday_names_and_is_idempotent(db):
@@ -110,7 +112,9 @@ def test_reset_day_restores_library_or_fallback(db):
     gone = services.reset_day(s, date(2030, 10, 1))
     s.commit()
     assert (back.is_workday, back.source) == (False, "library")
-    assert _row(s, date(2026, 10, 2)).source == "library" and not _row(s, date(2026, 10, 2)).is_workday
+    assert (
+        _row(s, date(2026, 10, 2)).source == "library" and not _row(s, date(2026, 10, 2)).is_workday
+    )
     assert (gone.is_workday, gone.source) == (True, "fallback")
     assert _row(s, date(2030, 10, 1)) is None
     assert len(_audit(s, "reset")) == 2
@@ -127,7 +131,9 @@ def test_list_year_gives_every_day_and_flags_fallback(db):
     future = services.list_year(s, 2030)
     assert len(future.days) == 365 and future.uncovered and not future.in_library
     by_date = {d.date: d for d in future.days}
-    assert by_date[date(2030, 10, 1)].source == "admin" and not by_date[date(2030, 10, 1)].is_workday
+    assert (
+        by_date[date(2030, 10, 1)].source == "admin" and not by_date[date(2030, 10, 1)].is_workday
+    )
     assert by_date[date(2030, 10, 2)].source == "fallback" and by_date[date(2030, 10, 2)].is_workday
     assert not by_date[date(2030, 10, 5)].is_workday  # Saturday
     assert services.is_year_uncovered(s, 2030) and not services.is_year_uncovered(s, 2024)

@@ -68,7 +68,9 @@ def test_demo_load_builds_a_consistent_bureau(app, db):
     team = [p for p in people if p.leadership == "team_member"]
     assert 5 <= len(team) <= 9
     secretary = s.scalar(
-        sa.select(Person).join(Assignment).join(Post)
+        sa.select(Person)
+        .join(Assignment)
+        .join(Post)
         .where(Post.name == "纪委书记", Assignment.end_date.is_(None))
     )
     assert secretary is not None and secretary.leadership == "team_member"
@@ -77,16 +79,25 @@ def test_demo_load_builds_a_consistent_bureau(app, db):
     a1, a2 = aliased(Assignment), aliased(Assignment)
     far = date(9999, 12, 31)
     overlaps = s.scalar(
-        sa.select(sa.func.count()).select_from(a1).join(
-            a2, sa.and_(a1.person_id == a2.person_id, a1.post_id == a2.post_id, a1.id < a2.id))
-        .where(a1.start_date <= sa.func.coalesce(a2.end_date, far),
-               a2.start_date <= sa.func.coalesce(a1.end_date, far))
+        sa.select(sa.func.count())
+        .select_from(a1)
+        .join(a2, sa.and_(a1.person_id == a2.person_id, a1.post_id == a2.post_id, a1.id < a2.id))
+        .where(
+            a1.start_date <= sa.func.coalesce(a2.end_date, far),
+            a2.start_date <= sa.func.coalesce(a1.end_date, far),
+        )
     )
     assert overlaps == 0
-    assert s.scalar(
-        sa.select(sa.func.count()).select_from(Assignment).join(Person).join(Post)
-        .where(Person.personnel_type == "auxiliary", Post.sworn_only)
-    ) == 0
+    assert (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Assignment)
+            .join(Person)
+            .join(Post)
+            .where(Person.personnel_type == "auxiliary", Post.sworn_only)
+        )
+        == 0
+    )
     assert _count(s, Assignment, Assignment.end_date < Assignment.start_date) == 0
     first, last = s.execute(
         sa.select(sa.func.min(Assignment.start_date), sa.func.max(Assignment.start_date))
@@ -96,22 +107,41 @@ def test_demo_load_builds_a_consistent_bureau(app, db):
 
     # Realistic data for rotation and reminders.
     current_sensitive = (
-        sa.select(sa.func.count()).select_from(Assignment).join(Person).join(Post)
+        sa.select(sa.func.count())
+        .select_from(Assignment)
+        .join(Person)
+        .join(Post)
         .where(Assignment.end_date.is_(None), Post.is_sensitive)
     )
-    assert s.scalar(current_sensitive.where(
-        Person.personnel_type == "police", Assignment.start_date <= _years_ago(today, 5))) >= 3
-    assert s.scalar(current_sensitive.where(
-        Person.personnel_type == "auxiliary", Assignment.start_date <= _years_ago(today, 3))) >= 3
+    assert (
+        s.scalar(
+            current_sensitive.where(
+                Person.personnel_type == "police", Assignment.start_date <= _years_ago(today, 5)
+            )
+        )
+        >= 3
+    )
+    assert (
+        s.scalar(
+            current_sensitive.where(
+                Person.personnel_type == "auxiliary", Assignment.start_date <= _years_ago(today, 3)
+            )
+        )
+        >= 3
+    )
     held = sa.select(Assignment.post_id).where(Assignment.end_date.is_(None))
     assert _count(s, Post, Post.is_sensitive, Post.id.not_in(held)) == 0
     assert any(p.probation_until and p.probation_until > today for p in people)
-    assert any(p.retirement_date and today < p.retirement_date <= today + timedelta(days=730)
-               for p in people)
+    assert any(
+        p.retirement_date and today < p.retirement_date <= today + timedelta(days=730)
+        for p in people
+    )
     inactive = [p.id for p in people if not p.is_active]
     assert inactive
-    assert _count(s, Assignment, Assignment.person_id.in_(inactive),
-                  Assignment.end_date.is_(None)) == 0
+    assert (
+        _count(s, Assignment, Assignment.person_id.in_(inactive), Assignment.end_date.is_(None))
+        == 0
+    )
     assert all(p.hire_date > p.birth_date and p.hire_date <= today for p in people)
 
     # One audit entry summarises the load.
@@ -134,8 +164,14 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
     assert f'"risk_points": [0, {len(points)}]' in entry.changes
     per_post = Counter(p.post_id for p in points if p.post_id is not None)
     assert max(per_post.values()) <= 3 and any(p.post_id is None for p in points)
-    assert s.scalar(sa.select(sa.func.count()).select_from(Post).where(
-        Post.id.in_(per_post), sa.not_(Post.is_sensitive))) == 0
+    assert (
+        s.scalar(
+            sa.select(sa.func.count())
+            .select_from(Post)
+            .where(Post.id.in_(per_post), sa.not_(Post.is_sensitive))
+        )
+        == 0
+    )
     assert 3 <= len(s.scalars(queries.sensitive_posts_without_points(everything)).all()) <= 8
     assert all(1 <= len(p.measures) <= 3 for p in points)
     assert all(m.owner_id is not None for p in points for m in p.measures)
@@ -154,8 +190,9 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
         assert p.department_owner_id == p.org_unit.head_person_id
     assert any(p.review_due_on and p.review_due_on < today for p in points)
 
-    states = Counter(row["state"] for row in services.campaign_unit_states(
-        s, campaign, sa.select(OrgUnit.id)))
+    states = Counter(
+        row["state"] for row in services.campaign_unit_states(s, campaign, sa.select(OrgUnit.id))
+    )
     assert states["returned"] == 1 and states["approved"] >= 3
     assert states["submitted"] >= 2 and states["not_started"] >= 2
 
@@ -165,7 +202,9 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
     for a in approvals:
         point = approved[a.risk_point_id]
         frozen = json.loads(a.data)
-        assert a.campaign_id == campaign.id and a.version == 1 and a.org_unit_id == point.org_unit_id
+        assert (
+            a.campaign_id == campaign.id and a.version == 1 and a.org_unit_id == point.org_unit_id
+        )
         assert frozen["title"] == point.title and len(frozen["measures"]) == len(point.measures)
         assert point.last_reviewed_on <= today and a.approved_at.date() == point.last_reviewed_on
 
@@ -196,14 +235,20 @@ def _check_talks(s, today: date, entry: AuditEntry) -> None:
     assert any(t.period == str(Period.of(today, "quarter")) and t.status == "final" for t in talks)
     for t in talks:
         assert t.held_at is not None and clock.local(t.held_at).date() <= today
-        assert Period.parse(t.period).kind == {"integrity_reminder": "quarter", "supervision": "half",
-                                               "heart_to_heart": "year"}[t.type]
+        assert (
+            Period.parse(t.period).kind
+            == {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}[
+                t.type
+            ]
+        )
         assert t.recorder_id not in (None, t.interviewee_id) and t.content and t.location
         signers = {(sig.person_id, sig.role) for sig in t.signatures}
         if t.status == "final":
             assert t.response and t.finalized_at is not None and t.finalized_at > t.held_at
-            assert signers == {(t.interviewee_id, "interviewee"),
-                               *((i.person_id, "interviewer") for i in t.interviewers)}
+            assert signers == {
+                (t.interviewee_id, "interviewee"),
+                *((i.person_id, "interviewer") for i in t.interviewers),
+            }
         else:
             assert t.finalized_at is None and not signers
     leaders = [t for t in talks if t.type != "integrity_reminder"]
@@ -250,23 +295,32 @@ def test_demo_accounts_are_created_once_and_can_log_in(app, db):
     db.session.remove()
     users = {u.username: u for u in db.session.scalars(sa.select(User))}
     assert set(users) == {"admin", "secretary", "member", "hr", "leader", "staff"}
-    assert _count(db.session, AuditEntry, AuditEntry.action == "create",
-                  AuditEntry.object_type == "user") == 6
+    assert (
+        _count(
+            db.session, AuditEntry, AuditEntry.action == "create", AuditEntry.object_type == "user"
+        )
+        == 6
+    )
     assert users["secretary"].roles == {"discipline_secretary", "leader"}
     assert users["secretary"].person.leadership == "team_member"
     assert users["member"].person.org_unit.code == "DH-JW"
     assert users["hr"].person.org_unit.code == "DH-ZG"
-    assert db.session.scalar(
-        sa.select(OrgUnit.id).where(OrgUnit.head_person_id == users["leader"].person_id)
-    ) is not None
+    assert (
+        db.session.scalar(
+            sa.select(OrgUnit.id).where(OrgUnit.head_person_id == users["leader"].person_id)
+        )
+        is not None
+    )
     assert users["staff"].person.leadership == "none" and users["admin"].person is None
 
     for username in users:
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        resp = client.post("/login", data={"username": username, "password": loader.DEMO_PASSWORD,
-                                           "csrf_token": token})
+        resp = client.post(
+            "/login",
+            data={"username": username, "password": loader.DEMO_PASSWORD, "csrf_token": token},
+        )
         assert resp.status_code == 302, username
         assert client.get("/").status_code == 200
 
@@ -295,6 +349,16 @@ def test_demo_rotation_cases_are_what_the_engine_computes(app, db):
     # The submitted plan can be approved as it stands; the draft still lacks destinations.
     assert plans.plan_problems(s, by_status["submitted"]) == {}
     draft_problems = plans.check_items(
-        s, [{"person_id": i.person_id, "from_post_id": i.from_post_id, "to_post_id": None,
-             "effective_date": None} for i in by_status["draft"].items], complete=True)
+        s,
+        [
+            {
+                "person_id": i.person_id,
+                "from_post_id": i.from_post_id,
+                "to_post_id": None,
+                "effective_date": None,
+            }
+            for i in by_status["draft"].items
+        ],
+        complete=True,
+    )
     assert len(draft_problems) == len(by_status["draft"].items) >= 1

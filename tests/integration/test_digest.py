@@ -61,26 +61,44 @@ def _run(db, instant) -> digest.DigestResult:
 
 
 def _digests(db, **where):
-    stmt = sa.select(Notification).where(Notification.step == "digest",
-                                         *[getattr(Notification, k) == v for k, v in where.items()])
+    stmt = sa.select(Notification).where(
+        Notification.step == "digest", *[getattr(Notification, k) == v for k, v in where.items()]
+    )
     return db.session.scalars(stmt.order_by(Notification.recipient_id)).all()
 
 
 def _settings(db, **changes):
-    put_settings(db.session, ladder.SETTINGS_KEY, rules.DEFAULT_SETTINGS, changes,
-                 rules.validate_settings)
+    put_settings(
+        db.session, ladder.SETTINGS_KEY, rules.DEFAULT_SETTINGS, changes, rules.validate_settings
+    )
     db.session.commit()
 
 
 def test_golden_week_moves_the_digest_to_thursday_8_october_2026(db, bureau):
     # The synced calendar: Monday 5 October 2026 is a National Day holiday, and so are the
     # 6th and 7th; Thursday the 8th is the week's first working day.
-    days = dict(db.session.execute(sa.select(CalendarDay.date, CalendarDay.is_workday).where(
-        CalendarDay.date.between(date(2026, 10, 5), date(2026, 10, 11)))).all())
+    days = dict(
+        db.session.execute(
+            sa.select(CalendarDay.date, CalendarDay.is_workday).where(
+                CalendarDay.date.between(date(2026, 10, 5), date(2026, 10, 11))
+            )
+        ).all()
+    )
     assert [days[date(2026, 10, d)] for d in range(5, 12)] == [
-        False, False, False, True, True, True, False]
-    for instant in (at(2026, 10, 5, 9, 0), at(2026, 10, 5, 23, 0), at(2026, 10, 7, 9, 30),
-                    at(2026, 10, 8, 8, 59)):
+        False,
+        False,
+        False,
+        True,
+        True,
+        True,
+        False,
+    ]
+    for instant in (
+        at(2026, 10, 5, 9, 0),
+        at(2026, 10, 5, 23, 0),
+        at(2026, 10, 7, 9, 30),
+        at(2026, 10, 8, 8, 59),
+    ):
         assert _run(db, instant).created == 0, instant
     assert not _digests(db)
 
@@ -88,7 +106,11 @@ def test_golden_week_moves_the_digest_to_thursday_8_october_2026(db, bureau):
     [n] = _digests(db)
     assert (result.created, result.queued, result.week) == (1, 1, "2026-W41")
     assert (n.recipient_id, n.object_type, n.object_ref, n.period) == (
-        bureau["head"].id, "", str(bureau["head"].id), "2026-W41")
+        bureau["head"].id,
+        "",
+        str(bureau["head"].id),
+        "2026-W41",
+    )
     assert n.on == at(2026, 10, 8, 9, 0) and n.person_id is None
     assert (n.email_status, n.email_to) == ("queued", "head@example.test")
     # Chinese subject and body; the item is the overdue 2026Q3 integrity reminder.
@@ -124,9 +146,18 @@ def test_rerunning_creates_each_digest_once(db, bureau):
     assert len(_digests(db)) == 1
     # A racing run that missed the first run's commit: the constraint refuses the row.
     [n] = _digests(db)
-    row = {"recipient_id": n.recipient_id, "step": "digest", "object_type": "",
-           "object_ref": n.object_ref, "period": n.period, "on": n.on, "subject": "x",
-           "body": "x", "created_at": n.on, "email_status": "queued"}
+    row = {
+        "recipient_id": n.recipient_id,
+        "step": "digest",
+        "object_type": "",
+        "object_ref": n.object_ref,
+        "period": n.period,
+        "on": n.on,
+        "subject": "x",
+        "body": "x",
+        "created_at": n.on,
+        "email_status": "queued",
+    }
     assert sweep.insert_new(db.session, [row]) == []
     db.session.commit()
     assert len(_digests(db)) == 1
@@ -151,11 +182,21 @@ def test_no_digest_when_nothing_is_open(db, bureau):
     # The head holds the 2026Q3 talk as a make-up on 9 October; 2026Q4's first step falls
     # in December: nothing is open for anyone in week 42.
     with clock.frozen(at(2026, 10, 9, 10, 0)):
-        talk = talks.create_talk(db.session, {
-            "type": "integrity_reminder", "held_at": at(2026, 10, 9, 10, 0),
-            "location": "谈话室", "period": "2026Q3", "interviewee_id": bureau["officer"].id,
-            "interviewer_ids": [bureau["head"].id], "recorder_id": bureau["head"].id,
-            "reason": "季度廉政提醒", "content": "提醒内容", "response": "接受"})
+        talk = talks.create_talk(
+            db.session,
+            {
+                "type": "integrity_reminder",
+                "held_at": at(2026, 10, 9, 10, 0),
+                "location": "谈话室",
+                "period": "2026Q3",
+                "interviewee_id": bureau["officer"].id,
+                "interviewer_ids": [bureau["head"].id],
+                "recorder_id": bureau["head"].id,
+                "reason": "季度廉政提醒",
+                "content": "提醒内容",
+                "response": "接受",
+            },
+        )
         talks.sign(db.session, talk, bureau["officer"].id, None)
         talks.sign(db.session, talk, bureau["head"].id, None)
         talks.finalize(db.session, talk)

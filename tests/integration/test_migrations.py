@@ -37,8 +37,14 @@ def empty_database(tmp_path):
 
 def flask_db(url: str, *args: str) -> None:
     env = {**os.environ, "DATABASE_URL": url, "SUPERVISION_ENV": "development"}
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", *args],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "db", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def test_upgrade_matches_models_and_downgrade_empties(app, tmp_path):

@@ -32,12 +32,21 @@ def org(db):
     head = factories.person(s, station, "所长", leadership="department_head")
     s.flush()
     bureau.head_person_id, station.head_person_id = chief.id, head.id
-    posts = {"team_post": factories.post(s, team, "户籍岗", is_sensitive=True),
-             "traffic_post": factories.post(s, traffic, "事故处理岗", is_sensitive=True),
-             "desk": factories.post(s, station, "内勤岗")}
+    posts = {
+        "team_post": factories.post(s, team, "户籍岗", is_sensitive=True),
+        "traffic_post": factories.post(s, traffic, "事故处理岗", is_sensitive=True),
+        "desk": factories.post(s, station, "内勤岗"),
+    }
     s.commit()
-    return {"bureau": bureau, "station": station, "team": team, "traffic": traffic,
-            "chief": chief, "head": head, **posts}
+    return {
+        "bureau": bureau,
+        "station": station,
+        "team": team,
+        "traffic": traffic,
+        "chief": chief,
+        "head": head,
+        **posts,
+    }
 
 
 def _holder(db, org, unit="team", post="team_post", start=date(2020, 1, 1), end=None, **extra):
@@ -47,21 +56,30 @@ def _holder(db, org, unit="team", post="team_post", start=date(2020, 1, 1), end=
     return p
 
 
-def _talk(db, person, held_at, type_="integrity_reminder", status="final", period=None,
-          revision_of=None):
+def _talk(
+    db, person, held_at, type_="integrity_reminder", status="final", period=None, revision_of=None
+):
     """A talk row as the talk records would store it (period: its own local period by default)."""
     kind = {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}[type_]
-    talk = Talk(type=type_, status=status, held_at=held_at, interviewee_id=person.id,
-                period=period or str(Period.of(clock.local(held_at).date(), kind)),
-                revision_of_id=revision_of.id if revision_of else None)
+    talk = Talk(
+        type=type_,
+        status=status,
+        held_at=held_at,
+        interviewee_id=person.id,
+        period=period or str(Period.of(clock.local(held_at).date(), kind)),
+        revision_of_id=revision_of.id if revision_of else None,
+    )
     db.session.add(talk)
     db.session.commit()
     return talk
 
 
 def _one(db, person, period=Q3, as_of=AFTER_Q3, type_="integrity_reminder"):
-    rows = [r for r in obligations.compute(db.session, period, [type_], as_of=as_of)
-            if r.person_id == person.id]
+    rows = [
+        r
+        for r in obligations.compute(db.session, period, [type_], as_of=as_of)
+        if r.person_id == person.id
+    ]
     assert len(rows) <= 1
     return rows[0] if rows else None
 
@@ -101,8 +119,9 @@ def test_a_talk_signed_after_the_period_counts_for_the_period_it_was_held_in(db,
     talk = _talk(db, p, datetime(2025, 9, 20, 2, tzinfo=UTC))
     signed = datetime(2025, 10, 3, 2, tzinfo=UTC)
     talk.finalized_at = signed
-    db.session.add(TalkSignature(talk_id=talk.id, person_id=p.id, role="interviewee",
-                                 signed_at=signed))
+    db.session.add(
+        TalkSignature(talk_id=talk.id, person_id=p.id, role="interviewee", signed_at=signed)
+    )
     db.session.commit()
     assert _one(db, p).status == "done"
     assert _one(db, p, Q4, date(2025, 10, 5)).status == "pending"
@@ -135,26 +154,47 @@ def test_a_superseded_talk_does_not_count_twice(db, org):
     assert _one(db, q).status == "overdue"
     assert _one(db, q, Q4, date(2025, 10, 5)).talk_id == fixed.id
     # A draft revision does not supersede.
-    draft_fix = _talk(db, p, datetime(2025, 9, 2, 2, tzinfo=UTC), status="draft", revision_of=second)
+    draft_fix = _talk(
+        db, p, datetime(2025, 9, 2, 2, tzinfo=UTC), status="draft", revision_of=second
+    )
     assert draft_fix.id and _one(db, p).talk_id == second.id
 
 
 def test_a_waiver_leaves_the_denominator_of_the_completion_rate(db, org):
     done, waived, open_ = _holder(db, org), _holder(db, org), _holder(db, org)
     _talk(db, done, datetime(2025, 9, 1, 2, tzinfo=UTC))
-    obligations.create_waiver(db.session, {"person_id": waived.id, "type": "integrity_reminder",
-                                           "period": "2025q3", "reason": "长期病假"}, None)
+    obligations.create_waiver(
+        db.session,
+        {
+            "person_id": waived.id,
+            "type": "integrity_reminder",
+            "period": "2025q3",
+            "reason": "长期病假",
+        },
+        None,
+    )
     db.session.commit()
     assert _one(db, waived).status == "waived" and _one(db, waived).reason == "长期病假"
     total = obligations.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)["total"]
     assert (total["required"], total["waived"], total["completion_rate"]) == (2, 1, 0.5)
     assert _one(db, open_).status == "overdue"
     with pytest.raises(Conflict):
-        obligations.create_waiver(db.session, {"person_id": waived.id, "type": "integrity_reminder",
-                                               "period": "2025Q3", "reason": "again"}, None)
+        obligations.create_waiver(
+            db.session,
+            {
+                "person_id": waived.id,
+                "type": "integrity_reminder",
+                "period": "2025Q3",
+                "reason": "again",
+            },
+            None,
+        )
     with pytest.raises(Invalid) as exc:
-        obligations.create_waiver(db.session, {"person_id": waived.id, "type": "supervision",
-                                               "period": "2025Q3", "reason": " "}, None)
+        obligations.create_waiver(
+            db.session,
+            {"person_id": waived.id, "type": "supervision", "period": "2025Q3", "reason": " "},
+            None,
+        )
     assert set(exc.value.errors) == {"period", "reason"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ObligationWaiver)) == 1
 
@@ -189,8 +229,9 @@ def test_the_supervision_conductor_is_the_assigned_member_else_the_secretary(db,
     member = factories.person(db.session, org["bureau"], "纪委委员")
     secretary = factories.person(db.session, org["bureau"], "纪委书记")
     factories.user(db.session, "sec", ["discipline_secretary"], person=secretary)
-    db.session.add(TalkConductor(person_id=org["head"].id, type="supervision",
-                                 conductor_id=member.id))
+    db.session.add(
+        TalkConductor(person_id=org["head"].id, type="supervision", conductor_id=member.id)
+    )
     db.session.commit()
     assert _one(db, org["head"], h1, as_of, "supervision").conductor_id == member.id
     assert _one(db, org["chief"], h1, as_of, "supervision").conductor_id == secretary.id
@@ -213,14 +254,18 @@ def test_heart_to_heart_goes_to_the_party_secretary_for_team_members(db, org):
 
 def test_rules_are_updated_partly_and_validated_as_a_whole(db, org):
     rules = obligations.update_rules(db.session, {"integrity_reminder": {"min_days_in_period": 10}})
-    assert rules["integrity_reminder"] == {"frequency": "quarter", "min_days_in_period": 10,
-                                           "conductor": "responsible_head"}
+    assert rules["integrity_reminder"] == {
+        "frequency": "quarter",
+        "min_days_in_period": 10,
+        "conductor": "responsible_head",
+    }
     db.session.commit()
     late = _holder(db, org, start=date(2025, 9, 15))
     assert _one(db, late).status == "overdue"
     with pytest.raises(Invalid) as exc:
-        obligations.update_rules(db.session, {"party_secretary_staff_no": "NOPE",
-                                              "supervision": {"frequency": "year"}})
+        obligations.update_rules(
+            db.session, {"party_secretary_staff_no": "NOPE", "supervision": {"frequency": "year"}}
+        )
     assert set(exc.value.errors) == {"party_secretary_staff_no", "supervision.frequency"}
     assert obligations.get_rules(db.session)["integrity_reminder"]["min_days_in_period"] == 10
 
@@ -230,8 +275,9 @@ def test_the_summary_breaks_down_by_child_unit(db, org):
     c = _holder(db, org, unit="traffic", post="traffic_post")
     _talk(db, a, datetime(2025, 9, 1, 2, tzinfo=UTC))
     _talk(db, c, datetime(2025, 10, 2, 2, tzinfo=UTC), period="2025Q3")
-    out = obligations.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3,
-                              unit=org["bureau"])
+    out = obligations.summary(
+        db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=org["bureau"]
+    )
     assert out["total"]["org_unit_id"] == org["bureau"].id
     assert (out["total"]["required"], out["total"]["completion_rate"]) == (3, 2 / 3)
     by_unit = {u["org_unit_id"]: u for u in out["units"]}
@@ -249,25 +295,74 @@ def _bulk(db, people: int) -> None:
     """A root with ten units, each with a sensitive post; `people` holders, a third with a
     final talk for 2025Q3, a tenth waived, every fiftieth a department head."""
     s = db.session
-    s.execute(sa.insert(OrgUnit), [{"id": 1, "code": "R", "name": "root", "kind": "bureau",
-                                    "path": "1/", "depth": 0}])
-    s.execute(sa.insert(OrgUnit), [{"id": i, "code": f"U{i}", "name": f"u{i}", "kind": "team",
-                                    "parent_id": 1, "path": f"1/{i}/", "depth": 1,
-                                    "head_person_id": None} for i in range(2, 12)])
-    s.execute(sa.insert(Post), [{"id": i, "code": f"P{i}", "name": f"p{i}", "org_unit_id": i,
-                                 "is_sensitive": True} for i in range(2, 12)])
-    s.execute(sa.insert(Person), [{"id": i, "staff_no": f"B{i:06d}", "name": f"n{i}",
-                                   "personnel_type": "police", "org_unit_id": 2 + i % 10,
-                                   "leadership": "department_head" if i % 50 == 0 else "none"}
-                                  for i in range(1, people + 1)])
-    s.execute(sa.insert(Assignment), [{"person_id": i, "post_id": 2 + i % 10,
-                                       "start_date": date(2020, 1, 1)} for i in range(1, people + 1)])
-    s.execute(sa.insert(Talk), [{"type": "integrity_reminder", "status": "final",
-                                 "held_at": datetime(2025, 9, 1, 2, tzinfo=UTC), "interviewee_id": i,
-                                 "period": "2025Q3"} for i in range(1, people + 1, 3)])
-    s.execute(sa.insert(ObligationWaiver), [{"person_id": i, "type": "integrity_reminder",
-                                             "period": "2025Q3", "reason": "x"}
-                                            for i in range(2, people + 1, 10)])
+    s.execute(
+        sa.insert(OrgUnit),
+        [{"id": 1, "code": "R", "name": "root", "kind": "bureau", "path": "1/", "depth": 0}],
+    )
+    s.execute(
+        sa.insert(OrgUnit),
+        [
+            {
+                "id": i,
+                "code": f"U{i}",
+                "name": f"u{i}",
+                "kind": "team",
+                "parent_id": 1,
+                "path": f"1/{i}/",
+                "depth": 1,
+                "head_person_id": None,
+            }
+            for i in range(2, 12)
+        ],
+    )
+    s.execute(
+        sa.insert(Post),
+        [
+            {"id": i, "code": f"P{i}", "name": f"p{i}", "org_unit_id": i, "is_sensitive": True}
+            for i in range(2, 12)
+        ],
+    )
+    s.execute(
+        sa.insert(Person),
+        [
+            {
+                "id": i,
+                "staff_no": f"B{i:06d}",
+                "name": f"n{i}",
+                "personnel_type": "police",
+                "org_unit_id": 2 + i % 10,
+                "leadership": "department_head" if i % 50 == 0 else "none",
+            }
+            for i in range(1, people + 1)
+        ],
+    )
+    s.execute(
+        sa.insert(Assignment),
+        [
+            {"person_id": i, "post_id": 2 + i % 10, "start_date": date(2020, 1, 1)}
+            for i in range(1, people + 1)
+        ],
+    )
+    s.execute(
+        sa.insert(Talk),
+        [
+            {
+                "type": "integrity_reminder",
+                "status": "final",
+                "held_at": datetime(2025, 9, 1, 2, tzinfo=UTC),
+                "interviewee_id": i,
+                "period": "2025Q3",
+            }
+            for i in range(1, people + 1, 3)
+        ],
+    )
+    s.execute(
+        sa.insert(ObligationWaiver),
+        [
+            {"person_id": i, "type": "integrity_reminder", "period": "2025Q3", "reason": "x"}
+            for i in range(2, people + 1, 10)
+        ],
+    )
     for i in range(2, 12):
         s.execute(sa.update(OrgUnit).where(OrgUnit.id == i).values(head_person_id=i * 7))
     s.commit()
@@ -292,8 +387,12 @@ def _truncate(db):
     for model in (ObligationWaiver, Talk, Assignment):
         db.session.execute(sa.delete(model))
     db.session.execute(sa.update(OrgUnit).values(head_person_id=None))
-    for stmt in (sa.delete(Person), sa.delete(Post),
-                 sa.delete(OrgUnit).where(OrgUnit.parent_id.is_not(None)), sa.delete(OrgUnit)):
+    for stmt in (
+        sa.delete(Person),
+        sa.delete(Post),
+        sa.delete(OrgUnit).where(OrgUnit.parent_id.is_not(None)),
+        sa.delete(OrgUnit),
+    ):
         db.session.execute(stmt)
     db.session.commit()
 
@@ -304,14 +403,22 @@ def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db):
         _bulk(db, n)
         db.session.expire_all()
         root = db.session.get(OrgUnit, 1)
-        counts[n], out = _statements(db, lambda root=root: obligations.summary(
-            db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=root))
+        counts[n], out = _statements(
+            db,
+            lambda root=root: obligations.summary(
+                db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=root
+            ),
+        )
         assert out["total"]["required"] + out["total"]["waived"] == n
         assert out["total"]["done"] == len(range(1, n + 1, 3))
         assert len(out["units"]) == 10
         assert sum(u["required"] for u in out["units"]) == out["total"]["required"]
-        listed, rows = _statements(db, lambda: obligations.compute(
-            db.session, Period.parse("2025H2"), ["supervision"], as_of=AFTER_Q3))
+        listed, rows = _statements(
+            db,
+            lambda: obligations.compute(
+                db.session, Period.parse("2025H2"), ["supervision"], as_of=AFTER_Q3
+            ),
+        )
         assert len(rows) == n // 50 and listed <= 8
         _truncate(db)
     assert counts[200] == counts[2000] <= 8, counts

@@ -43,11 +43,29 @@ def test_subtree_of_2000_units_is_one_indexed_query(db, app):
         bid = next_id
         next_id += 1
         branch_ids.append(bid)
-        rows.append({"id": bid, "code": f"B{b}", "name": f"分局{b}", "kind": "branch",
-                     "parent_id": root.id, "path": f"{root.path}{bid}/", "depth": 1})
+        rows.append(
+            {
+                "id": bid,
+                "code": f"B{b}",
+                "name": f"分局{b}",
+                "kind": "branch",
+                "parent_id": root.id,
+                "path": f"{root.path}{bid}/",
+                "depth": 1,
+            }
+        )
         for t in range(49):
-            rows.append({"id": next_id, "code": f"B{b}T{t}", "name": f"中队{t}", "kind": "team",
-                         "parent_id": bid, "path": f"{root.path}{bid}/{next_id}/", "depth": 2})
+            rows.append(
+                {
+                    "id": next_id,
+                    "code": f"B{b}T{t}",
+                    "name": f"中队{t}",
+                    "kind": "team",
+                    "parent_id": bid,
+                    "path": f"{root.path}{bid}/{next_id}/",
+                    "depth": 2,
+                }
+            )
             next_id += 1
     s.execute(sa.insert(OrgUnit), rows)
     if db.engine.dialect.name == "postgresql":
@@ -94,8 +112,10 @@ def test_concurrent_overlapping_assignments_leave_one(db, app):
     s.commit()
     data = {"person_id": who.id, "post_id": post.id, "start_date": date(2024, 1, 1)}
     results: list[str] = []
-    threads = [threading.Thread(target=_create_in_thread, args=(app, dict(data), results))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=_create_in_thread, args=(app, dict(data), results))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -68,8 +68,10 @@ class Mailbox:
     @property
     def messages(self) -> list[email.message.EmailMessage]:
         """The accepted messages, parsed."""
-        return [email.message_from_bytes(raw, policy=email.policy.default)
-                for _f, _t, raw in self.envelopes]
+        return [
+            email.message_from_bytes(raw, policy=email.policy.default)
+            for _f, _t, raw in self.envelopes
+        ]
 
 
 class SmtpServer:
@@ -127,13 +129,23 @@ def notify(db, recipient_id, *, email_to, ref="1", status=None, subject=SUBJECT,
     """A notification as the sweep makes it (queued when there is an address)."""
     extra.setdefault("email_next_at", NOW if email_to else None)
     n = Notification(
-        recipient_id=recipient_id, step="overdue", object_type="obligation",
-        object_ref=f"{recipient_id}:{ref}", period="2025Q4", person_id=recipient_id,
-        type="integrity_reminder", due_on=date(2025, 12, 31), on=NOW, subject=subject,
+        recipient_id=recipient_id,
+        step="overdue",
+        object_type="obligation",
+        object_ref=f"{recipient_id}:{ref}",
+        period="2025Q4",
+        person_id=recipient_id,
+        type="integrity_reminder",
+        due_on=date(2025, 12, 31),
+        on=NOW,
+        subject=subject,
         body="甲的廉政提醒谈话（2025Q4）已于 2025-12-31 到期，尚未记录。\n请尽快补谈并记录。",
         link="/talks/new?type=integrity_reminder&interviewee_id=1&period=2025Q4",
-        created_at=NOW, email_status=status or ("queued" if email_to else "none"),
-        email_to=email_to, **extra)
+        created_at=NOW,
+        email_status=status or ("queued" if email_to else "none"),
+        email_to=email_to,
+        **extra,
+    )
     db.session.add(n)
     db.session.commit()
     return n.id
@@ -146,7 +158,8 @@ def state(db, notification_id) -> Notification:
 
 
 def test_a_queued_notification_is_sent_once_with_chinese_subject_both_parts_and_link(
-        app, db, smtp, people, monkeypatch):
+    app, db, smtp, people, monkeypatch
+):
     monkeypatch.setitem(app.config, "SUPERVISION_BASE_URL", "https://jw.example.gov.cn/")
     nid = notify(db, people["a"], email_to="jia@example.gov.cn")
 
@@ -160,8 +173,9 @@ def test_a_queued_notification_is_sent_once_with_chinese_subject_both_parts_and_
     assert msg["To"] == "jia@example.gov.cn"
     assert msg["From"].addresses[0].display_name == "廉政监督"
     assert msg["Auto-Submitted"] == "auto-generated"
-    link = ("https://jw.example.gov.cn/talks/new?type=integrity_reminder&interviewee_id=1"
-            "&period=2025Q4")
+    link = (
+        "https://jw.example.gov.cn/talks/new?type=integrity_reminder&interviewee_id=1&period=2025Q4"
+    )
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "尚未记录" in text and "请尽快补谈并记录" in text and link in text
@@ -178,8 +192,10 @@ def test_the_link_defaults_to_the_local_address(app, db, smtp, people):
     notify(db, people["a"], email_to="jia@example.gov.cn")
     delivery.deliver(db.session, NOW)
     [msg] = smtp.box.messages
-    assert "http://127.0.0.1:5000/talks/new?type=integrity_reminder" in \
-        msg.get_body(("plain",)).get_content()
+    assert (
+        "http://127.0.0.1:5000/talks/new?type=integrity_reminder"
+        in msg.get_body(("plain",)).get_content()
+    )
 
 
 def test_delivering_twice_sends_one_message(db, smtp, people):
@@ -214,8 +230,7 @@ def test_a_dropped_connection_is_reopened_between_messages(db, smtp, people):
 def test_recipients_without_an_address_are_never_sent(db, smtp, people):
     none = notify(db, people["c"], email_to=None)
     # A queued row without an address (e.g. written by hand) fails visibly, never silently.
-    broken = notify(db, people["c"], email_to=None, ref="2", status="queued",
-                    email_next_at=NOW)
+    broken = notify(db, people["c"], email_to=None, ref="2", status="queued", email_next_at=NOW)
     result = delivery.deliver(db.session, NOW + timedelta(days=1))
     assert smtp.box.envelopes == []
     assert state(db, none).email_status == "none"
@@ -229,9 +244,18 @@ def test_sweep_then_deliver_end_to_end(app, db, smtp, people):
     s = db.session
     unit_id = s.get(Person, people["a"]).org_unit_id
     for owner in ("a", "c"):
-        s.add(RiskPoint(org_unit_id=unit_id, title=f"案件审核风险{owner}",
-                        category="process", likelihood=3, impact=3, status="approved",
-                        department_owner_id=people[owner], review_due_on=date(2025, 12, 31)))
+        s.add(
+            RiskPoint(
+                org_unit_id=unit_id,
+                title=f"案件审核风险{owner}",
+                category="process",
+                likelihood=3,
+                impact=3,
+                status="approved",
+                department_owner_id=people[owner],
+                review_due_on=date(2025, 12, 31),
+            )
+        )
     s.commit()
     swept = sweeping.sweep(s, NOW)
     s.commit()
@@ -241,7 +265,9 @@ def test_sweep_then_deliver_end_to_end(app, db, smtp, people):
     assert msg["To"] == "jia@example.gov.cn"
     assert "案件审核风险a" in msg["Subject"]
     assert "/risks/points/" in msg.get_body(("plain",)).get_content()
-    statuses = dict(s.execute(sa.select(Notification.recipient_id, Notification.email_status)).all())
+    statuses = dict(
+        s.execute(sa.select(Notification.recipient_id, Notification.email_status)).all()
+    )
     assert statuses == {people["a"]: "sent", people["c"]: "none"}
 
 
@@ -275,7 +301,9 @@ def test_server_down_then_up_delivers_exactly_once_after_the_backoff(app, db, pe
         server.stop()
     assert late.sent == 1 and again.sent == 0
     assert sorted(r for _f, [r], _raw in server.box.envelopes) == [
-        "jia@example.gov.cn", "yi@example.gov.cn"]
+        "jia@example.gov.cn",
+        "yi@example.gov.cn",
+    ]
     stored = state(db, nid)
     assert stored.email_status == "sent" and stored.email_attempts == 1
     assert stored.email_sent_at == NOW + timedelta(minutes=1) and stored.email_error == ""
@@ -290,7 +318,9 @@ def test_backoff_grows_and_the_last_failure_is_final(app, db, people, monkeypatc
         assert delivery.deliver(db.session, at).retried == 1
         stored = state(db, nid)
         waits.append(int((stored.email_next_at - at).total_seconds() // 60))
-        assert delivery.deliver(db.session, stored.email_next_at - timedelta(seconds=1)).retried == 0
+        assert (
+            delivery.deliver(db.session, stored.email_next_at - timedelta(seconds=1)).retried == 0
+        )
         at = stored.email_next_at
     assert waits == list(delivery.BACKOFF_MINUTES)
     final = delivery.deliver(db.session, at)
@@ -321,8 +351,15 @@ def test_a_resend_after_a_lost_commit_carries_the_same_message_id(db, smtp, peop
     nid = notify(db, people["a"], email_to="jia@example.gov.cn")
     delivery.deliver(db.session, NOW)
     # As if the deliverer crashed after the server accepted but before "sent" was committed.
-    db.session.execute(sa.update(Notification).where(Notification.id == nid).values(
-        email_status="sending", email_claimed_until=NOW + timedelta(minutes=5), email_sent_at=None))
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.id == nid)
+        .values(
+            email_status="sending",
+            email_claimed_until=NOW + timedelta(minutes=5),
+            email_sent_at=None,
+        )
+    )
     db.session.commit()
     delivery.deliver(db.session, NOW + timedelta(minutes=10))
     first, second = smtp.box.messages
@@ -358,13 +395,18 @@ def test_a_temporary_refusal_is_retried_later(db, smtp, people):
 
 
 def test_retry_requeues_a_failed_delivery_keeping_its_attempts(db, people):
-    nid = notify(db, people["a"], email_to="jia@example.gov.cn", status="failed",
-                 email_attempts=6, email_error="550 no")
+    nid = notify(
+        db,
+        people["a"],
+        email_to="jia@example.gov.cn",
+        status="failed",
+        email_attempts=6,
+        email_error="550 no",
+    )
     delivery.retry(db.session, nid, NOW)
     db.session.commit()
     stored = state(db, nid)
-    assert (stored.email_status, stored.email_attempts, stored.email_next_at) == (
-        "queued", 6, NOW)
+    assert (stored.email_status, stored.email_attempts, stored.email_next_at) == ("queued", 6, NOW)
     with pytest.raises(delivery.Conflict):
         delivery.retry(db.session, nid, NOW)
     with pytest.raises(delivery.NotFound):
@@ -393,8 +435,10 @@ def test_a_silent_server_times_out_and_is_retried(app, db, people, monkeypatch):
 
 def test_two_deliverers_at_once_send_each_notification_once(app, db, smtp, people):
     """Two deliverers (threads with their own sessions) race over the same outbox."""
-    ids = [notify(db, people["a" if i % 2 else "b"], email_to="jia@example.gov.cn", ref=str(i))
-           for i in range(24)]
+    ids = [
+        notify(db, people["a" if i % 2 else "b"], email_to="jia@example.gov.cn", ref=str(i))
+        for i in range(24)
+    ]
     smtp.box.delay = 0.02
     results, errors = [], []
 
@@ -407,6 +451,7 @@ def test_two_deliverers_at_once_send_each_notification_once(app, db, smtp, peopl
 
     def delivery_session():
         from supervision.extensions import db as handle
+
         return handle.session
 
     threads = [threading.Thread(target=run) for _ in range(2)]

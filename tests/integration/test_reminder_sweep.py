@@ -30,15 +30,21 @@ def bureau(db, make_user):
     branch = factories.unit(s, "分局", kind="branch")
     station = factories.unit(s, "派出所", kind="station", parent=branch)
     head = factories.person(s, station, "所长", email="head@example.test")
-    deputy = factories.person(s, branch, "副局长", leadership="team_member", email="dep@example.test")
+    deputy = factories.person(
+        s, branch, "副局长", leadership="team_member", email="dep@example.test"
+    )
     officer = factories.person(s, station, "民警甲")
     s.flush()
     station.head_person_id, station.supervising_leader_id = head.id, deputy.id
     post = factories.post(s, station, "户籍岗", is_sensitive=True)
     factories.assign(s, officer, post, date(2025, 1, 1))
     people = {"head": head, "deputy": deputy, "officer": officer, "post": post}
-    for name, role in (("sec", "discipline_secretary"), ("m1", "discipline_member"),
-                       ("m2", "discipline_member"), ("hr", "hr")):
+    for name, role in (
+        ("sec", "discipline_secretary"),
+        ("m1", "discipline_member"),
+        ("m2", "discipline_member"),
+        ("hr", "hr"),
+    ):
         people[name] = factories.person(s, branch, name, email=f"{name}@example.test")
         s.flush()
         make_user(name, (role,), person=people[name])
@@ -64,7 +70,11 @@ def test_upcoming_reaches_the_conductor_at_nine_on_the_fifth_working_day_before(
     _sweep(db, at(2025, 9, 24, 9, 0))
     [n] = _notifications(db, step="upcoming", period="2025Q3")
     assert (n.recipient_id, n.person_id, n.type, n.object_type) == (
-        bureau["head"].id, bureau["officer"].id, "integrity_reminder", "obligation")
+        bureau["head"].id,
+        bureau["officer"].id,
+        "integrity_reminder",
+        "obligation",
+    )
     assert n.on == at(2025, 9, 24, 9, 0) and n.due_on == date(2025, 9, 30)
     assert n.subject == "提醒：与民警甲的2025Q3廉政提醒谈话将于2025-09-30到期"
     assert n.link.startswith("/talks/new?type=integrity_reminder")
@@ -89,18 +99,29 @@ def test_sweeping_twice_gives_one_notification_and_a_dry_run_writes_nothing(db, 
     second = _sweep(db, at(2025, 9, 24, 10, 15))
     assert first.created == len(dry.new_steps) and second.created == 0
     assert second.existing == second.due
-    keys = [(n.recipient_id, n.object_type, n.object_ref, n.period, n.step) for n in _notifications(db)]
+    keys = [
+        (n.recipient_id, n.object_type, n.object_ref, n.period, n.step) for n in _notifications(db)
+    ]
     assert len(keys) == len(set(keys))
 
 
 def test_the_unique_constraint_refuses_a_racing_duplicate(db, bureau):
     with clock.frozen(at(2025, 9, 24, 10, 0)):
-        steps = ladder.due_now(ladder.collect(db.session, today=date(2025, 9, 24)),
-                               at(2025, 9, 24, 10, 0))
-    row = {"recipient_id": steps[0].recipient_id, "step": steps[0].step,
-           "object_type": steps[0].object_type, "object_ref": steps[0].object_ref,
-           "period": steps[0].period, "on": steps[0].on, "subject": "x", "body": "x",
-           "created_at": at(2025, 9, 24, 10, 0), "email_status": "none"}
+        steps = ladder.due_now(
+            ladder.collect(db.session, today=date(2025, 9, 24)), at(2025, 9, 24, 10, 0)
+        )
+    row = {
+        "recipient_id": steps[0].recipient_id,
+        "step": steps[0].step,
+        "object_type": steps[0].object_type,
+        "object_ref": steps[0].object_ref,
+        "period": steps[0].period,
+        "on": steps[0].on,
+        "subject": "x",
+        "body": "x",
+        "created_at": at(2025, 9, 24, 10, 0),
+        "email_status": "none",
+    }
     # Two sweeps that both missed each other's insert: the second insert is a no-op.
     assert len(sweep.insert_new(db.session, [row])) == 1
     assert sweep.insert_new(db.session, [dict(row, subject="y")]) == []
@@ -111,11 +132,20 @@ def test_the_unique_constraint_refuses_a_racing_duplicate(db, bureau):
 def test_a_final_talk_stops_the_ladder(db, bureau):
     _sweep(db, at(2025, 9, 24, 9, 0))
     with clock.frozen(at(2025, 9, 26, 10, 0)):
-        talk = talks.create_talk(db.session, {
-            "type": "integrity_reminder", "held_at": at(2025, 9, 26, 10, 0), "location": "谈话室",
-            "interviewee_id": bureau["officer"].id, "interviewer_ids": [bureau["head"].id],
-            "recorder_id": bureau["head"].id, "reason": "季度廉政提醒", "content": "提醒内容",
-            "response": "接受"})
+        talk = talks.create_talk(
+            db.session,
+            {
+                "type": "integrity_reminder",
+                "held_at": at(2025, 9, 26, 10, 0),
+                "location": "谈话室",
+                "interviewee_id": bureau["officer"].id,
+                "interviewer_ids": [bureau["head"].id],
+                "recorder_id": bureau["head"].id,
+                "reason": "季度廉政提醒",
+                "content": "提醒内容",
+                "response": "接受",
+            },
+        )
         talks.sign(db.session, talk, bureau["officer"].id, None)
         talks.sign(db.session, talk, bureau["head"].id, None)
         talks.finalize(db.session, talk)
@@ -148,7 +178,10 @@ def test_rotation_and_review_steps(db, bureau):
     _sweep(db, at(2025, 3, 3, 9, 0))
     [due] = _notifications(db, step="rotation_due", person_id=old.id)
     assert (due.recipient_id, due.object_type, due.period) == (
-        bureau["hr"].id, "rotation", "2025-03-01")
+        bureau["hr"].id,
+        "rotation",
+        "2025-03-01",
+    )
     assert due.on == at(2025, 3, 3, 9, 0)  # 1 March 2025 is a Saturday
     assert "老民警" in due.subject and due.link == f"/rotation/people/{old.id}"
     assert not _notifications(db, step="rotation_upcoming", person_id=old.id)  # stale

@@ -26,33 +26,57 @@ def org(db):
     post = factories.post(s, station, "案件审核岗", is_sensitive=True)
     other_post = factories.post(s, other, "事故处理岗", is_sensitive=True)
     s.commit()
-    return {"root": root, "station": station, "other": other, "head": head, "post": post,
-            "other_post": other_post}
+    return {
+        "root": root,
+        "station": station,
+        "other": other,
+        "head": head,
+        "post": post,
+        "other_post": other_post,
+    }
 
 
 def _point(s, org, **extra):
-    data = {"org_unit_id": org["station"].id, "post_id": org["post"].id, "title": "违规处置涉案财物",
-            "manifestation": "私自截留、挪用涉案财物", "category": "duty", "likelihood": 3, "impact": 4,
-            "department_owner_id": org["head"].id,
-            "measures": [{"description": "涉案财物集中管理，双人保管", "owner_id": org["head"].id}]}
+    data = {
+        "org_unit_id": org["station"].id,
+        "post_id": org["post"].id,
+        "title": "违规处置涉案财物",
+        "manifestation": "私自截留、挪用涉案财物",
+        "category": "duty",
+        "likelihood": 3,
+        "impact": 4,
+        "department_owner_id": org["head"].id,
+        "measures": [{"description": "涉案财物集中管理，双人保管", "owner_id": org["head"].id}],
+    }
     data.update(extra)
     return services.create_point(s, data)
 
 
 def test_create_validates_everything_at_once(db, org):
     with pytest.raises(Invalid) as exc:
-        services.create_point(db.session, {
-            "org_unit_id": org["station"].id, "post_id": org["other_post"].id, "title": " ",
-            "category": "weather", "likelihood": 6, "impact": 0,
-            "measures": [{"description": ""}]})
-    assert {"post_id", "title", "category", "likelihood", "impact", "measures"} <= set(exc.value.errors)
+        services.create_point(
+            db.session,
+            {
+                "org_unit_id": org["station"].id,
+                "post_id": org["other_post"].id,
+                "title": " ",
+                "category": "weather",
+                "likelihood": 6,
+                "impact": 0,
+                "measures": [{"description": ""}],
+            },
+        )
+    assert {"post_id", "title", "category", "likelihood", "impact", "measures"} <= set(
+        exc.value.errors
+    )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(RiskPoint)) == 0
 
 
 def test_workflow_and_freezing(db, org):
     s = db.session
-    campaign = services.open_campaign(s, {"name": "2026年廉政风险排查", "year": 2026,
-                                          "deadline": date(2026, 12, 31)})
+    campaign = services.open_campaign(
+        s, {"name": "2026年廉政风险排查", "year": 2026, "deadline": date(2026, 12, 31)}
+    )
     point = _point(s, org)
     assert point.status == "draft" and point.version == 1
 
@@ -79,8 +103,11 @@ def test_workflow_and_freezing(db, org):
     frozen = s.scalars(sa.select(RiskApproval)).one()
     assert json.loads(frozen.data)["title"] == "违规处置涉案财物"
 
-    actions = s.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "risk_point").order_by(AuditEntry.id)).all()
+    actions = s.scalars(
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "risk_point")
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["create", "submit", "return", "update", "submit", "approve", "update"]
 
 
@@ -102,13 +129,15 @@ def test_return_needs_a_comment_and_transitions_are_guarded(db, org):
 
 def test_unit_states_in_a_campaign(db, org):
     s = db.session
-    campaign = services.open_campaign(s, {"name": "排查", "year": 2026,
-                                          "deadline": date(2026, 12, 31)})
+    campaign = services.open_campaign(
+        s, {"name": "排查", "year": 2026, "deadline": date(2026, 12, 31)}
+    )
     units = sa.select(sa.literal_column("id")).select_from(sa.table("org_units"))
 
     def states():
-        return {r["org_unit_id"]: r["state"]
-                for r in services.campaign_unit_states(s, campaign, units)}
+        return {
+            r["org_unit_id"]: r["state"] for r in services.campaign_unit_states(s, campaign, units)
+        }
 
     a, b = _point(s, org), _point(s, org, title="第二个风险点")
     assert states() == {org["station"].id: "not_started", org["other"].id: "not_started"}
@@ -143,10 +172,10 @@ def test_only_one_open_campaign_and_closed_campaigns_refuse_submissions(db, org)
 def test_settings_change_levels_and_review_cycle(db, org):
     s = db.session
     point = _point(s, org, likelihood=3, impact=5, last_reviewed_on=date(2025, 1, 1))
-    assert point.review_due_on == date(2025, 6, 30)   # high: 180 days
+    assert point.review_due_on == date(2025, 6, 30)  # high: 180 days
     services.update_risk_settings(s, {"high_min_score": 16})
     services.update_point(s, point, {"impact": 5})
-    assert point.review_due_on == date(2026, 1, 1)    # now medium: 365 days
+    assert point.review_due_on == date(2026, 1, 1)  # now medium: 365 days
     with pytest.raises(Invalid):
         services.update_risk_settings(s, {"medium_min_score": 16})
     with pytest.raises(Invalid):
@@ -163,8 +192,11 @@ def test_measure_ids_must_belong_to_the_point(db, org):
     assert exc.value.errors["measures"][0]["id"]
     own = a.measures[0].id
     with pytest.raises(Invalid) as exc:
-        services.update_point(s, a, {"measures": [{"id": own, "description": "一"},
-                                                  {"id": own, "description": "二"}]})
+        services.update_point(
+            s, a, {"measures": [{"id": own, "description": "一"}, {"id": own, "description": "二"}]}
+        )
     assert exc.value.errors["measures"][1]["id"]
-    services.update_point(s, a, {"measures": [{"id": own, "description": "改写"}, {"description": "新"}]})
+    services.update_point(
+        s, a, {"measures": [{"id": own, "description": "改写"}, {"description": "新"}]}
+    )
     assert [m.description for m in a.measures] == ["改写", "新"] and a.measures[0].id == own

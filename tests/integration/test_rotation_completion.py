@@ -55,15 +55,24 @@ def _ids(out, category):
 
 
 def test_rotated_due_deferred_and_blocked_on_crafted_histories(db, org_):
-    moved = _person(db, org_, ("hukou", date(2019, 3, 1), date(2025, 5, 31)),
-                    ("desk", date(2025, 6, 1), None))
+    moved = _person(
+        db, org_, ("hukou", date(2019, 3, 1), date(2025, 5, 31)), ("desk", date(2025, 6, 1), None)
+    )
     due = _person(db, org_, ("hukou", date(2019, 3, 1), None))
     deferred = _person(db, org_, ("hukou", date(2018, 1, 1), None))
     blocked = _person(db, org_, ("accident", date(2017, 1, 1), None), unit="traffic")
     not_yet = _person(db, org_, ("hukou", date(2022, 1, 1), None))
-    services.create_deferral(db.session, {
-        "person_id": deferred.id, "reason": "重点案件承办中", "meeting_date": date(2025, 3, 1),
-        "minutes_no": "党委会〔2025〕3号", "expires_on": date(2026, 12, 31)}, None)
+    services.create_deferral(
+        db.session,
+        {
+            "person_id": deferred.id,
+            "reason": "重点案件承办中",
+            "meeting_date": date(2025, 3, 1),
+            "minutes_no": "党委会〔2025〕3号",
+            "expires_on": date(2026, 12, 31),
+        },
+        None,
+    )
     services.create_hold(db.session, {"person_id": blocked.id, "reason": "信访举报核查中"}, None)
     db.session.commit()
 
@@ -88,14 +97,34 @@ def test_rotated_due_deferred_and_blocked_on_crafted_histories(db, org_):
 def test_a_plan_executed_in_the_period_counts_as_rotated_and_an_approved_one_as_due(db, org_):
     a = _person(db, org_, ("hukou", date(2019, 1, 1), None))
     b = _person(db, org_, ("cases", date(2019, 1, 1), None))
-    plan = plans.create_plan(db.session, {"name": "2025年第一批", "items": [
-        {"person_id": a.id, "from_post_id": org_["hukou"].id, "to_post_id": org_["desk"].id,
-         "effective_date": date(2025, 7, 1)},
-        {"person_id": b.id, "from_post_id": org_["cases"].id, "to_post_id": org_["hukou"].id,
-         "effective_date": date(2025, 7, 1)}]}, None)
+    plan = plans.create_plan(
+        db.session,
+        {
+            "name": "2025年第一批",
+            "items": [
+                {
+                    "person_id": a.id,
+                    "from_post_id": org_["hukou"].id,
+                    "to_post_id": org_["desk"].id,
+                    "effective_date": date(2025, 7, 1),
+                },
+                {
+                    "person_id": b.id,
+                    "from_post_id": org_["cases"].id,
+                    "to_post_id": org_["hukou"].id,
+                    "effective_date": date(2025, 7, 1),
+                },
+            ],
+        },
+        None,
+    )
     plans.submit_plan(db.session, plan, None)
-    plans.approve_plan(db.session, plan, {"meeting_date": date(2025, 6, 10),
-                                          "minutes_no": "党委会〔2025〕9号"}, None)
+    plans.approve_plan(
+        db.session,
+        plan,
+        {"meeting_date": date(2025, 6, 10), "minutes_no": "党委会〔2025〕9号"},
+        None,
+    )
     db.session.commit()
     before = _figures(db, today=date(2025, 6, 20))
     assert sorted(_ids(before, "due")) == sorted([a.id, b.id]) and _ids(before, "rotated") == []
@@ -112,10 +141,12 @@ def test_a_plan_executed_in_the_period_counts_as_rotated_and_an_approved_one_as_
 
 
 def test_leaving_before_the_threshold_is_not_a_rotation(db, org_):
-    early = _person(db, org_, ("hukou", date(2021, 1, 1), date(2025, 4, 30)),
-                    ("desk", date(2025, 5, 1), None))
-    on_time = _person(db, org_, ("hukou", date(2020, 5, 1), date(2025, 4, 30)),
-                      ("desk", date(2025, 5, 1), None))
+    early = _person(
+        db, org_, ("hukou", date(2021, 1, 1), date(2025, 4, 30)), ("desk", date(2025, 5, 1), None)
+    )
+    on_time = _person(
+        db, org_, ("hukou", date(2020, 5, 1), date(2025, 4, 30)), ("desk", date(2025, 5, 1), None)
+    )
     out = _figures(db)
     assert _ids(out, "rotated") == [on_time.id]
     assert early.id not in _ids(out, "due")
@@ -123,11 +154,16 @@ def test_leaving_before_the_threshold_is_not_a_rotation(db, org_):
 
 
 def test_a_return_within_the_gap_tolerance_is_not_a_rotation(db, org_):
-    back = _person(db, org_, ("hukou", date(2018, 1, 1), date(2025, 3, 31)),
-                   ("desk", date(2025, 4, 1), date(2025, 8, 31)),
-                   ("hukou", date(2025, 9, 1), None))
-    gone = _person(db, org_, ("hukou", date(2018, 1, 1), date(2024, 3, 31)),
-                   ("hukou", date(2025, 9, 1), None))  # back after more than 365 days
+    back = _person(
+        db,
+        org_,
+        ("hukou", date(2018, 1, 1), date(2025, 3, 31)),
+        ("desk", date(2025, 4, 1), date(2025, 8, 31)),
+        ("hukou", date(2025, 9, 1), None),
+    )
+    gone = _person(
+        db, org_, ("hukou", date(2018, 1, 1), date(2024, 3, 31)), ("hukou", date(2025, 9, 1), None)
+    )  # back after more than 365 days
     out = _figures(db)
     assert back.id not in _ids(out, "rotated") and back.id in _ids(out, "due")
     assert gone.id not in _ids(out, "rotated")  # left in 2024, not in 2025
@@ -140,8 +176,13 @@ def test_a_return_within_the_gap_tolerance_is_not_a_rotation(db, org_):
 def test_cumulative_mode_counts_the_last_stint_after_the_summed_threshold(db, org_):
     policy.update_policy(db.session, {"tenure_mode": "cumulative"})
     db.session.commit()
-    p = _person(db, org_, ("hukou", date(2016, 1, 1), date(2018, 12, 31)),
-                ("hukou", date(2022, 1, 1), date(2025, 2, 28)), ("desk", date(2025, 3, 1), None))
+    p = _person(
+        db,
+        org_,
+        ("hukou", date(2016, 1, 1), date(2018, 12, 31)),
+        ("hukou", date(2022, 1, 1), date(2025, 2, 28)),
+        ("desk", date(2025, 3, 1), None),
+    )
     short = _person(db, org_, ("hukou", date(2022, 1, 1), date(2025, 2, 28)))
     out = _figures(db)
     assert _ids(out, "rotated") == [p.id]
@@ -151,8 +192,9 @@ def test_cumulative_mode_counts_the_last_stint_after_the_summed_threshold(db, or
 
 
 def test_a_leadership_post_counts_with_the_leader_term(db, org_):
-    head = _person(db, org_, ("head", date(2014, 1, 1), date(2025, 8, 31)),
-                   ("desk", date(2025, 9, 1), None))
+    head = _person(
+        db, org_, ("head", date(2014, 1, 1), date(2025, 8, 31)), ("desk", date(2025, 9, 1), None)
+    )
     recent = _person(db, org_, ("head", date(2018, 1, 1), date(2025, 8, 31)))
     out = _figures(db)
     assert _ids(out, "rotated") == [head.id]
@@ -161,9 +203,15 @@ def test_a_leadership_post_counts_with_the_leader_term(db, org_):
 
 
 def test_people_count_once_and_inactive_people_not_at_all(db, org_):
-    twice = _person(db, org_, ("hukou", date(2018, 1, 1), date(2025, 2, 28)),
-                    ("cases", date(2018, 1, 1), date(2025, 10, 31)))
-    both_due = _person(db, org_, ("hukou", date(2018, 1, 1), None), ("cases", date(2019, 6, 1), None))
+    twice = _person(
+        db,
+        org_,
+        ("hukou", date(2018, 1, 1), date(2025, 2, 28)),
+        ("cases", date(2018, 1, 1), date(2025, 10, 31)),
+    )
+    both_due = _person(
+        db, org_, ("hukou", date(2018, 1, 1), None), ("cases", date(2019, 6, 1), None)
+    )
     inactive = _person(db, org_, ("hukou", date(2018, 1, 1), None), is_active=False)
     out = _figures(db)
     assert _ids(out, "rotated") == [twice.id]
@@ -204,7 +252,8 @@ def test_several_roots_break_down_by_root(db, org_):
     db.session.commit()
     out = _figures(db)
     assert [u["org_unit_id"] for u in out["units"]] == sorted(
-        [org_["bureau"].id, other.id], key=lambda i: db.session.get(OrgUnit, i).code)
+        [org_["bureau"].id, other.id], key=lambda i: db.session.get(OrgUnit, i).code
+    )
     assert out["own_unit"] is None
 
 
@@ -246,23 +295,63 @@ def _bulk(db, people: int) -> None:
     """A root with ten units, each with a sensitive post; of `people`, a fifth rotated out in
     2025 (after 5 years), the rest still in post since 2019 (due), every tenth blocked."""
     s = db.session
-    s.execute(sa.insert(OrgUnit), [{"id": 1, "code": "R", "name": "root", "kind": "bureau",
-                                    "path": "1/", "depth": 0}])
-    s.execute(sa.insert(OrgUnit), [{"id": i, "code": f"U{i:02d}", "name": f"u{i}", "kind": "team",
-                                    "parent_id": 1, "path": f"1/{i}/", "depth": 1}
-                                   for i in range(2, 12)])
-    s.execute(sa.insert(Post), [{"id": i, "code": f"P{i}", "name": f"p{i}", "org_unit_id": i,
-                                 "is_sensitive": True} for i in range(2, 12)])
-    s.execute(sa.insert(Person), [{"id": i, "staff_no": f"B{i:06d}", "name": f"n{i}",
-                                   "personnel_type": "police", "org_unit_id": 2 + i % 10}
-                                  for i in range(1, people + 1)])
-    s.execute(sa.insert(Assignment), [
-        {"person_id": i, "post_id": 2 + i % 10, "start_date": date(2019, 1, 1),
-         "end_date": date(2025, 6, 30) if i % 5 == 0 else None} for i in range(1, people + 1)])
+    s.execute(
+        sa.insert(OrgUnit),
+        [{"id": 1, "code": "R", "name": "root", "kind": "bureau", "path": "1/", "depth": 0}],
+    )
+    s.execute(
+        sa.insert(OrgUnit),
+        [
+            {
+                "id": i,
+                "code": f"U{i:02d}",
+                "name": f"u{i}",
+                "kind": "team",
+                "parent_id": 1,
+                "path": f"1/{i}/",
+                "depth": 1,
+            }
+            for i in range(2, 12)
+        ],
+    )
+    s.execute(
+        sa.insert(Post),
+        [
+            {"id": i, "code": f"P{i}", "name": f"p{i}", "org_unit_id": i, "is_sensitive": True}
+            for i in range(2, 12)
+        ],
+    )
+    s.execute(
+        sa.insert(Person),
+        [
+            {
+                "id": i,
+                "staff_no": f"B{i:06d}",
+                "name": f"n{i}",
+                "personnel_type": "police",
+                "org_unit_id": 2 + i % 10,
+            }
+            for i in range(1, people + 1)
+        ],
+    )
+    s.execute(
+        sa.insert(Assignment),
+        [
+            {
+                "person_id": i,
+                "post_id": 2 + i % 10,
+                "start_date": date(2019, 1, 1),
+                "end_date": date(2025, 6, 30) if i % 5 == 0 else None,
+            }
+            for i in range(1, people + 1)
+        ],
+    )
     from supervision.rotation.models import RotationHold
 
-    s.execute(sa.insert(RotationHold), [{"person_id": i, "reason": "x"}
-                                        for i in range(1, people + 1) if i % 10 == 1])
+    s.execute(
+        sa.insert(RotationHold),
+        [{"person_id": i, "reason": "x"} for i in range(1, people + 1) if i % 10 == 1],
+    )
     s.commit()
 
 

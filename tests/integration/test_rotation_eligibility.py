@@ -28,8 +28,9 @@ def org_(db):
         "desk": factories.post(s, station, "内勤岗"),
         "traffic": factories.post(s, other, "事故处理岗", is_sensitive=True),
         "head": factories.post(s, station, "所长", is_leadership=True),
-        "forensic": factories.post(s, other, "法医", is_sensitive=True, is_technical=True,
-                                   rotation_years=8),
+        "forensic": factories.post(
+            s, other, "法医", is_sensitive=True, is_technical=True, rotation_years=8
+        ),
     }
     s.commit()
     return {"branch": branch, "station": station, "other": other, **posts}
@@ -82,7 +83,10 @@ def test_a_different_post_starts_a_new_tenure(db, org_):
     db.session.commit()
     row = _one(db, p, date(2024, 3, 1))
     assert (row.post_id, row.tenure_start, row.status) == (
-        org_["traffic"].id, date(2022, 7, 1), "not_due")
+        org_["traffic"].id,
+        date(2022, 7, 1),
+        "not_due",
+    )
 
 
 def _gapped(db, org_, gap_days):
@@ -119,7 +123,9 @@ def test_cumulative_mode_sums_the_same_histories(db, org_):
         assert row.tenure_days == first + (date(2022, 1, 1) - back).days
         assert row.due_on == back.fromordinal(back.toordinal() + 1825 - first)
     # The longer gap makes the person due 200 days later.
-    assert (_one(db, p_long, date(2022, 1, 1)).due_on - _one(db, p_short, date(2022, 1, 1)).due_on).days == 200
+    assert (
+        _one(db, p_long, date(2022, 1, 1)).due_on - _one(db, p_short, date(2022, 1, 1)).due_on
+    ).days == 200
 
 
 def test_an_auxiliary_is_due_at_three_years_and_refused_a_sworn_only_post(db, org_):
@@ -130,9 +136,21 @@ def test_an_auxiliary_is_due_at_three_years_and_refused_a_sworn_only_post(db, or
         factories.assign(db.session, aux, org_["cases"], date(2024, 3, 1))
     assert "post_id" in refused.value.errors
     with pytest.raises(Invalid) as plan_refused:
-        plans.create_plan(db.session, {"name": "计划", "items": [{
-            "person_id": aux.id, "from_post_id": org_["hukou"].id,
-            "to_post_id": org_["cases"].id, "effective_date": date(2024, 4, 1)}]}, None)
+        plans.create_plan(
+            db.session,
+            {
+                "name": "计划",
+                "items": [
+                    {
+                        "person_id": aux.id,
+                        "from_post_id": org_["hukou"].id,
+                        "to_post_id": org_["cases"].id,
+                        "effective_date": date(2024, 4, 1),
+                    }
+                ],
+            },
+            None,
+        )
     assert list(plan_refused.value.errors["items"]) == [0]
     assert list(plan_refused.value.errors["items"][0]) == ["to_post_id"]
     assert "仅限民警" in plan_refused.value.errors["items"][0]["to_post_id"][0]
@@ -144,12 +162,19 @@ def test_leader_term_technical_post_override_and_policy_changes(db, org_):
     row = _one(db, head, date(2024, 5, 1))
     assert (row.threshold_years, row.status, row.reasons) == (10, "due", ["leader_term"])
     row = _one(db, doc, date(2025, 1, 1))
-    assert (row.threshold_years, row.due_on, row.reasons) == (8, date(2026, 1, 1), ["technical_post"])
+    assert (row.threshold_years, row.due_on, row.reasons) == (
+        8,
+        date(2026, 1, 1),
+        ["technical_post"],
+    )
     policy.update_policy(db.session, {"leader_years": 12, "upcoming_days": 30})
     db.session.commit()
     assert _one(db, head, date(2024, 5, 1)).status == "not_due"
-    entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.object_type == "settings")
-                               .order_by(AuditEntry.id.desc())).first()
+    entry = db.session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.object_type == "settings")
+        .order_by(AuditEntry.id.desc())
+    ).first()
     assert parsed_changes(entry) == {"leader_years": [10, 12], "upcoming_days": [180, 30]}
     with pytest.raises(Invalid) as bad:
         policy.update_policy(db.session, {"tenure_mode": "weekly", "police_years": 0, "x": 1})
@@ -160,8 +185,14 @@ def test_leader_term_technical_post_override_and_policy_changes(db, org_):
 
 
 def _deferral(db, person, **over):
-    data = {"person_id": person.id, "reason": "重点案件承办中", "meeting_date": date(2024, 2, 20),
-            "minutes_no": "党委会〔2024〕3号", "expires_on": date(2024, 12, 31), **over}
+    data = {
+        "person_id": person.id,
+        "reason": "重点案件承办中",
+        "meeting_date": date(2024, 2, 20),
+        "minutes_no": "党委会〔2024〕3号",
+        "expires_on": date(2024, 12, 31),
+        **over,
+    }
     return services.create_deferral(db.session, data, None)
 
 
@@ -187,7 +218,10 @@ def test_an_expiring_deferral_makes_the_person_due_the_day_after(db, org_):
     assert _one(db, p, date(2024, 2, 19)).status == "upcoming"  # before the meeting
     row = _one(db, p, date(2024, 12, 31))
     assert (row.status, row.reasons, row.deferral_expires_on) == (
-        "deferred", ["deferred"], date(2024, 12, 31))
+        "deferred",
+        ["deferred"],
+        date(2024, 12, 31),
+    )
     after = _one(db, p, date(2025, 1, 1))
     assert (after.status, after.reasons) == ("due", [])
 
@@ -219,8 +253,9 @@ def test_a_hold_blocks_and_its_reason_is_masked_in_the_audit_log_for_others(db, 
     assert "信访" not in repr(row)
     with pytest.raises(Conflict):
         services.create_hold(db.session, {"person_id": p.id, "reason": "again"}, None)
-    entry = db.session.scalars(sa.select(AuditEntry).where(
-        AuditEntry.object_type == "rotation_hold")).one()
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "rotation_hold")
+    ).one()
     assert parsed_changes(entry)["reason"] == [None, "***"]
     assert parsed_changes(entry, confidential_ok=True)["reason"] == [None, "信访举报核查中"]
     services.release_hold(db.session, hold, None)
@@ -229,8 +264,15 @@ def test_a_hold_blocks_and_its_reason_is_masked_in_the_audit_log_for_others(db, 
 
 
 def _plan(db, org_, *people, to="traffic", effective=date(2024, 4, 1)):
-    items = [{"person_id": p.id, "from_post_id": org_["hukou"].id, "to_post_id": org_[to].id,
-              "effective_date": effective} for p in people]
+    items = [
+        {
+            "person_id": p.id,
+            "from_post_id": org_["hukou"].id,
+            "to_post_id": org_[to].id,
+            "effective_date": effective,
+        }
+        for p in people
+    ]
     return plans.create_plan(db.session, {"name": "2024年第一批轮岗", "items": items}, None)
 
 
@@ -258,21 +300,34 @@ def test_executing_a_plan_moves_the_people_and_restarts_their_tenure(db, org_):
     with pytest.raises(Invalid) as refused:
         plans.approve_plan(db.session, plan, {"meeting_date": date(2024, 3, 20)}, None)
     assert set(refused.value.errors) == {"minutes_no"}
-    plans.approve_plan(db.session, plan, {"meeting_date": date(2024, 3, 20),
-                                          "minutes_no": "党委会〔2024〕5号"}, None)
+    plans.approve_plan(
+        db.session,
+        plan,
+        {"meeting_date": date(2024, 3, 20), "minutes_no": "党委会〔2024〕5号"},
+        None,
+    )
     db.session.commit()
     assert {r.status for r in _rows(db, date(2024, 3, 25))} == {"planned"}
     plans.execute_plan(db.session, plan, None)
     db.session.commit()
     for p in (a, b):
-        held = db.session.scalars(sa.select(Assignment).where(Assignment.person_id == p.id)
-                                  .order_by(Assignment.start_date)).all()
+        held = db.session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.person_id == p.id)
+            .order_by(Assignment.start_date)
+        ).all()
         assert [(x.post_id, x.end_date) for x in held] == [
-            (org_["hukou"].id, date(2024, 3, 31)), (org_["traffic"].id, None)]
+            (org_["hukou"].id, date(2024, 3, 31)),
+            (org_["traffic"].id, None),
+        ]
         assert held[1].start_date == date(2024, 4, 1)
         row = _one(db, p, date(2024, 4, 1))
         assert (row.post_id, row.tenure_start, row.tenure_days, row.status) == (
-            org_["traffic"].id, date(2024, 4, 1), 0, "not_due")
+            org_["traffic"].id,
+            date(2024, 4, 1),
+            0,
+            "not_due",
+        )
         # They left their station's post for another unit's: their unit follows.
         assert p.org_unit_id == org_["other"].id
     assert plan.status == "executed" and all(i.opened_assignment_id for i in plan.items)
@@ -284,8 +339,9 @@ def test_a_failing_move_leaves_nothing_half_done(db, org_):
     a, b = _person(db, org_), _person(db, org_)
     plan = _plan(db, org_, a, b)
     plans.submit_plan(db.session, plan, None)
-    plans.approve_plan(db.session, plan, {"meeting_date": date(2024, 3, 20),
-                                          "minutes_no": "5"}, None)
+    plans.approve_plan(
+        db.session, plan, {"meeting_date": date(2024, 3, 20), "minutes_no": "5"}, None
+    )
     db.session.commit()
     # Meanwhile b is put on the destination post directly, so b's move now clashes.
     factories.assign(db.session, b, org_["traffic"], date(2024, 3, 25))
@@ -295,20 +351,40 @@ def test_a_failing_move_leaves_nothing_half_done(db, org_):
     assert set(refused.value.errors["items"]) == {1}
     db.session.rollback()
     assert plan.status == "approved"
-    assert db.session.scalar(sa.select(Assignment.end_date).where(
-        Assignment.person_id == a.id, Assignment.post_id == org_["hukou"].id)) is None
+    assert (
+        db.session.scalar(
+            sa.select(Assignment.end_date).where(
+                Assignment.person_id == a.id, Assignment.post_id == org_["hukou"].id
+            )
+        )
+        is None
+    )
 
 
 def test_rejected_plans_and_drafts_follow_the_state_machine(db, org_):
     a = _person(db, org_)
-    plan = plans.create_plan(db.session, {"name": "草稿", "items": [
-        {"person_id": a.id, "from_post_id": org_["hukou"].id}]}, None)
+    plan = plans.create_plan(
+        db.session,
+        {"name": "草稿", "items": [{"person_id": a.id, "from_post_id": org_["hukou"].id}]},
+        None,
+    )
     with pytest.raises(Invalid) as incomplete:
         plans.submit_plan(db.session, plan, None)
     assert set(incomplete.value.errors["items"][0]) == {"to_post_id", "effective_date"}
-    plans.update_plan(db.session, plan, {"items": [{
-        "person_id": a.id, "from_post_id": org_["hukou"].id, "to_post_id": org_["desk"].id,
-        "effective_date": date(2024, 5, 1)}]})
+    plans.update_plan(
+        db.session,
+        plan,
+        {
+            "items": [
+                {
+                    "person_id": a.id,
+                    "from_post_id": org_["hukou"].id,
+                    "to_post_id": org_["desk"].id,
+                    "effective_date": date(2024, 5, 1),
+                }
+            ]
+        },
+    )
     plans.submit_plan(db.session, plan, None)
     with pytest.raises(Conflict):
         plans.update_plan(db.session, plan, {"name": "改名"})
@@ -316,24 +392,42 @@ def test_rejected_plans_and_drafts_follow_the_state_machine(db, org_):
         plans.reject_plan(db.session, plan, {"comment": " "}, None)
     plans.reject_plan(db.session, plan, {"comment": "人选需重新研究"}, None)
     with pytest.raises(Conflict):
-        plans.approve_plan(db.session, plan, {"meeting_date": date(2024, 4, 1), "minutes_no": "1"}, None)
+        plans.approve_plan(
+            db.session, plan, {"meeting_date": date(2024, 4, 1), "minutes_no": "1"}, None
+        )
     with pytest.raises(Conflict):
         plans.delete_plan(db.session, plan)
     db.session.commit()
-    actions = db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "rotation_plan").order_by(AuditEntry.id)).all()
+    actions = db.session.scalars(
+        sa.select(AuditEntry.action)
+        .where(AuditEntry.object_type == "rotation_plan")
+        .order_by(AuditEntry.id)
+    ).all()
     assert actions == ["create", "update", "submit", "reject"]
 
 
 def test_a_hold_placed_after_flagging_does_not_lock_the_draft(db, org_):
     a, b, c = _person(db, org_), _person(db, org_), _person(db, org_)
-    plan = plans.create_plan(db.session, {"name": "草稿", "items": [
-        {"person_id": p.id, "from_post_id": org_["hukou"].id} for p in (a, b, c)]}, None)
+    plan = plans.create_plan(
+        db.session,
+        {
+            "name": "草稿",
+            "items": [{"person_id": p.id, "from_post_id": org_["hukou"].id} for p in (a, b, c)],
+        },
+        None,
+    )
     for p in (a, b):
         services.create_hold(db.session, {"person_id": p.id, "reason": "核查"}, None)
     db.session.commit()
-    items = [{"person_id": i.person_id, "from_post_id": i.from_post_id, "to_post_id": None,
-              "effective_date": None} for i in plan.items]
+    items = [
+        {
+            "person_id": i.person_id,
+            "from_post_id": i.from_post_id,
+            "to_post_id": None,
+            "effective_date": None,
+        }
+        for i in plan.items
+    ]
     # Unchanged blocked items are kept; removing one of them is possible.
     plans.update_plan(db.session, plan, {"name": "改名", "items": items[1:]})
     assert [i.person_id for i in plan.items] == [b.id, c.id]

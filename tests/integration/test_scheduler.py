@@ -32,8 +32,11 @@ from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Short intervals so that a test takes seconds (the defaults are SPEC's 15 min and 1 min).
-INTERVALS = {"SCHEDULER_SWEEP_SECONDS": "1", "SCHEDULER_DELIVER_SECONDS": "0.5",
-             "SCHEDULER_DIGEST_SECONDS": "2"}
+INTERVALS = {
+    "SCHEDULER_SWEEP_SECONDS": "1",
+    "SCHEDULER_DELIVER_SECONDS": "0.5",
+    "SCHEDULER_DIGEST_SECONDS": "2",
+}
 WAIT = 60  # seconds: generous for a loaded 2-core machine; the usual run takes a few
 
 
@@ -89,14 +92,24 @@ def due(db):
     60 days ago: the sweep owes each of them one `review_overdue` notification."""
     s = db.session
     unit = factories.unit(s, "法制大队")
-    owners = [factories.person(s, unit, f"负责人{i}", email=f"owner{i}@example.test")
-              for i in range(12)]
+    owners = [
+        factories.person(s, unit, f"负责人{i}", email=f"owner{i}@example.test") for i in range(12)
+    ]
     s.flush()
     review_due = clock.today() - timedelta(days=60)
     for i, owner in enumerate(owners):
-        s.add(RiskPoint(org_unit_id=unit.id, title=f"风险点{i}", category="duty", likelihood=2,
-                        impact=2, department_owner_id=owner.id, review_due_on=review_due,
-                        status="approved"))
+        s.add(
+            RiskPoint(
+                org_unit_id=unit.id,
+                title=f"风险点{i}",
+                category="duty",
+                likelihood=2,
+                impact=2,
+                department_owner_id=owner.id,
+                review_due_on=review_due,
+                status="approved",
+            )
+        )
     s.commit()
     return [o.id for o in owners]
 
@@ -111,18 +124,34 @@ class Launcher:
     def start(self, **extra: str) -> subprocess.Popen:
         """One `scheduler run` process (extra environment variables in `extra`)."""
         n = len(self.procs)
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("MAIL_", "SCHEDULER_", "SUPERVISION_", "TEST_DATABASE"))}
-        env.update({
-            "SUPERVISION_ENV": "production", "SECRET_KEY": "scheduler-test",
-            "DATABASE_URL": self.url, "SUPERVISION_INSTANCE": str(self.folder / "instance"),
-            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(self.port),
-            "PYTHONUNBUFFERED": "1", **INTERVALS, **extra})
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("MAIL_", "SCHEDULER_", "SUPERVISION_", "TEST_DATABASE"))
+        }
+        env.update(
+            {
+                "SUPERVISION_ENV": "production",
+                "SECRET_KEY": "scheduler-test",
+                "DATABASE_URL": self.url,
+                "SUPERVISION_INSTANCE": str(self.folder / "instance"),
+                "MAIL_SERVER": "127.0.0.1",
+                "MAIL_PORT": str(self.port),
+                "PYTHONUNBUFFERED": "1",
+                **INTERVALS,
+                **extra,
+            }
+        )
         out, err = self.folder / f"out{n}.txt", self.folder / f"err{n}.txt"
         with out.open("wb") as stdout, err.open("wb") as stderr:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run"],
-                cwd=ROOT, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+                cwd=ROOT,
+                env=env,
+                stdout=stdout,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+            )
         self.procs.append((proc, out, err))
         return proc
 
@@ -135,8 +164,10 @@ class Launcher:
 
     def logs(self) -> str:
         """Every process's output, for a failure message."""
-        return "\n".join(f"--- process {i} (rc={p.poll()})\n{o.read_text()}{e.read_text()[-3000:]}"
-                         for i, (p, o, e) in enumerate(self.procs))
+        return "\n".join(
+            f"--- process {i} (rc={p.poll()})\n{o.read_text()}{e.read_text()[-3000:]}"
+            for i, (p, o, e) in enumerate(self.procs)
+        )
 
     def stop(self, proc: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 15) -> int:
         """Send `sig` and wait for the exit status."""
@@ -178,16 +209,22 @@ def wait_for(predicate, launcher: Launcher, what: str, timeout: float = WAIT) ->
 def _all_sent(db, box: Mailbox, n: int):
     def check() -> bool:
         statuses = _statuses(db)
-        return (len(statuses) == n and set(statuses.values()) == {"sent"}
-                and len(box.ids) >= n)
+        return len(statuses) == n and set(statuses.values()) == {"sent"} and len(box.ids) >= n
+
     return check
 
 
 def _exactly_once(db, box: Mailbox, owners: list[int]) -> None:
     """One notification per owner, and one message per notification."""
     with db.engine.connect() as conn:
-        rows = conn.execute(sa.select(Notification.id, Notification.recipient_id,
-                                      Notification.step, Notification.email_status)).all()
+        rows = conn.execute(
+            sa.select(
+                Notification.id,
+                Notification.recipient_id,
+                Notification.step,
+                Notification.email_status,
+            )
+        ).all()
     assert sorted(r.recipient_id for r in rows) == sorted(owners)
     assert {r.step for r in rows} == {"review_overdue"}
     assert {r.email_status for r in rows} == {"sent"}
@@ -196,7 +233,8 @@ def _exactly_once(db, box: Mailbox, owners: list[int]) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
-        db, due, smtp, launcher, sig):
+    db, due, smtp, launcher, sig
+):
     box, _port = smtp
     box.hang_at, box.hang = 3, 1.5  # the 3rd message is being sent when the signal comes
     proc = launcher.start()
@@ -215,8 +253,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
     assert jobs == {"reminders_sweep", "reminders_deliver", "reminders_digest", "calendar_sync"}
 
 
-def test_a_killed_scheduler_restarts_without_losing_or_repeating_anything(
-        db, due, smtp, launcher):
+def test_a_killed_scheduler_restarts_without_losing_or_repeating_anything(db, due, smtp, launcher):
     box, _port = smtp
     box.hang_at, box.hang = 5, 30  # SIGKILL while the 5th message is in the middle of SMTP
     first = launcher.start()
@@ -270,9 +307,18 @@ def test_the_scheduler_sends_the_weekly_digest_on_monday_morning(db, make_user, 
     unit = factories.unit(s, "派出所", kind="station")
     leader = factories.person(s, unit, "所长", email="leader@example.test")
     s.flush()
-    s.add(RiskPoint(org_unit_id=unit.id, title="执法风险", category="duty", likelihood=2,
-                    impact=2, department_owner_id=leader.id,
-                    review_due_on=date(2026, 9, 1), status="approved"))
+    s.add(
+        RiskPoint(
+            org_unit_id=unit.id,
+            title="执法风险",
+            category="duty",
+            likelihood=2,
+            impact=2,
+            department_owner_id=leader.id,
+            review_due_on=date(2026, 9, 1),
+            status="approved",
+        )
+    )
     make_user("leader", ("leader",), person=leader)
     # The process's clock says Monday 12 October 2026, 09:30 in Shanghai.
     proc = launcher.start(SUPERVISION_FAKE_NOW="2026-10-12T09:30:00+08:00")
@@ -280,8 +326,9 @@ def test_the_scheduler_sends_the_weekly_digest_on_monday_morning(db, make_user, 
     time.sleep(1.0)
     assert launcher.stop(proc) == 0, launcher.logs()
     with db.engine.connect() as conn:
-        rows = conn.execute(sa.select(Notification.id, Notification.step, Notification.period,
-                                      Notification.subject)).all()
+        rows = conn.execute(
+            sa.select(Notification.id, Notification.step, Notification.period, Notification.subject)
+        ).all()
     assert sorted(r.step for r in rows) == ["digest", "review_overdue"]
     digest_row = next(r for r in rows if r.step == "digest")
     assert digest_row.period == "2026-W42" and digest_row.subject.startswith("每周待办摘要")
@@ -295,13 +342,20 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
     for name in INTERVALS:
         monkeypatch.delenv(name, raising=False)
     specs = {s.id: s for s in scheduler.job_specs({})}
-    assert set(specs) == {"reminders_sweep", "reminders_deliver", "reminders_digest",
-                          "calendar_sync"}
+    assert set(specs) == {
+        "reminders_sweep",
+        "reminders_deliver",
+        "reminders_digest",
+        "calendar_sync",
+    }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
     assert specs["calendar_sync"].trigger == "cron"
     assert {s.id for s in specs.values() if s.at_start} == {
-        "reminders_sweep", "reminders_deliver", "reminders_digest"}
+        "reminders_sweep",
+        "reminders_deliver",
+        "reminders_digest",
+    }
     # Picklable references for the database job store.
     assert obj_to_ref(specs["reminders_sweep"].func) == "supervision.scheduler:sweep_job"
     # The app config wins over the environment, which wins over the default.

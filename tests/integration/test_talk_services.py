@@ -57,11 +57,18 @@ def local(*args) -> datetime:
 
 
 def complete(people, **extra) -> dict:
-    data = {"type": "integrity_reminder", "held_at": local(2025, 9, 10, 9, 30), "location": "谈话室",
-            "interviewee_id": people["interviewee"].id,
-            "interviewer_ids": [people["chief"].id, people["member"].id],
-            "recorder_id": people["recorder"].id, "reason": "季度廉政提醒",
-            "content": "提醒遵守廉洁纪律", "response": "坚决遵守", "follow_up": ""}
+    data = {
+        "type": "integrity_reminder",
+        "held_at": local(2025, 9, 10, 9, 30),
+        "location": "谈话室",
+        "interviewee_id": people["interviewee"].id,
+        "interviewer_ids": [people["chief"].id, people["member"].id],
+        "recorder_id": people["recorder"].id,
+        "reason": "季度廉政提醒",
+        "content": "提醒遵守廉洁纪律",
+        "response": "坚决遵守",
+        "follow_up": "",
+    }
     data.update(extra)
     return data
 
@@ -74,24 +81,34 @@ def signed_talk(db, people, **extra) -> Talk:
 
 
 def actions(db, talk_id) -> list[str]:
-    return list(db.session.scalars(sa.select(AuditEntry.action).where(
-        AuditEntry.object_type == "talk", AuditEntry.object_id == str(talk_id)).order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry.action)
+            .where(AuditEntry.object_type == "talk", AuditEntry.object_id == str(talk_id))
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 # ------------------------------------------------------------------ periods
 
 
-@pytest.mark.parametrize(("talk_type", "held", "period"), [
-    ("integrity_reminder", (2025, 6, 30, 23, 30), "2025Q2"),
-    ("integrity_reminder", (2025, 7, 1, 0, 10), "2025Q3"),
-    ("supervision", (2025, 6, 30, 23, 30), "2025H1"),
-    ("supervision", (2025, 7, 1, 0, 10), "2025H2"),
-    ("heart_to_heart", (2024, 12, 31, 23, 30), "2024"),
-    ("heart_to_heart", (2025, 1, 1, 0, 10), "2025"),
-    ("admonishment", (2025, 7, 1, 0, 10), None),
-    ("pre_appointment", (2025, 7, 1, 0, 10), None),
-])
-def test_default_period_is_that_of_the_local_date(db, people, process_in_utc, talk_type, held, period):
+@pytest.mark.parametrize(
+    ("talk_type", "held", "period"),
+    [
+        ("integrity_reminder", (2025, 6, 30, 23, 30), "2025Q2"),
+        ("integrity_reminder", (2025, 7, 1, 0, 10), "2025Q3"),
+        ("supervision", (2025, 6, 30, 23, 30), "2025H1"),
+        ("supervision", (2025, 7, 1, 0, 10), "2025H2"),
+        ("heart_to_heart", (2024, 12, 31, 23, 30), "2024"),
+        ("heart_to_heart", (2025, 1, 1, 0, 10), "2025"),
+        ("admonishment", (2025, 7, 1, 0, 10), None),
+        ("pre_appointment", (2025, 7, 1, 0, 10), None),
+    ],
+)
+def test_default_period_is_that_of_the_local_date(
+    db, people, process_in_utc, talk_type, held, period
+):
     held_at = local(*held)
     if held[3] == 0:
         # The process's own zone (UTC) puts 00:10 local on the day before.
@@ -130,17 +147,22 @@ def test_a_later_period_is_refused_and_an_earlier_one_is_a_make_up_talk(db, peop
     assert db.session.get(Talk, talk.id).period == "2025Q2"
 
 
-@pytest.mark.parametrize(("talk_type", "period"), [
-    ("integrity_reminder", "2025H1"),  # a half-year for a quarterly talk
-    ("supervision", "2025Q1"),
-    ("heart_to_heart", "2025Q1"),
-    ("admonishment", "2025Q1"),  # no obligation, no period
-    ("integrity_reminder", "2025Q5"),
-    ("integrity_reminder", "last quarter"),
-])
+@pytest.mark.parametrize(
+    ("talk_type", "period"),
+    [
+        ("integrity_reminder", "2025H1"),  # a half-year for a quarterly talk
+        ("supervision", "2025Q1"),
+        ("heart_to_heart", "2025Q1"),
+        ("admonishment", "2025Q1"),  # no obligation, no period
+        ("integrity_reminder", "2025Q5"),
+        ("integrity_reminder", "last quarter"),
+    ],
+)
 def test_a_period_of_the_wrong_kind_is_refused(db, people, talk_type, period):
     with pytest.raises(Invalid) as exc:
-        services.create_talk(db.session, {"type": talk_type, "held_at": local(2025, 9, 1, 9), "period": period})
+        services.create_talk(
+            db.session, {"type": talk_type, "held_at": local(2025, 9, 1, 9), "period": period}
+        )
     assert list(exc.value.errors) == ["period"]
 
 
@@ -180,12 +202,20 @@ def test_interviewers_keep_their_order_and_people_must_exist(db, people):
     db.session.commit()
     assert [i.person_id for i in db.session.get(Talk, talk.id).interviewers] == list(reversed(ids))
     with pytest.raises(Invalid) as exc:
-        services.create_talk(db.session, complete(people, interviewer_ids=[ids[0], ids[0], 999999],
-                                                  recorder_id=people["interviewee"].id))
+        services.create_talk(
+            db.session,
+            complete(
+                people,
+                interviewer_ids=[ids[0], ids[0], 999999],
+                recorder_id=people["interviewee"].id,
+            ),
+        )
     assert len(exc.value.errors["interviewer_ids"]) == 2
     assert "recorder_id" in exc.value.errors
     with pytest.raises(Invalid) as exc:
-        services.create_talk(db.session, complete(people, interviewer_ids=[people["interviewee"].id]))
+        services.create_talk(
+            db.session, complete(people, interviewer_ids=[people["interviewee"].id])
+        )
     assert "interviewer_ids" in exc.value.errors
 
 
@@ -206,8 +236,9 @@ def test_changing_the_text_of_a_signed_draft_clears_the_signatures(db, people):
     db.session.commit()
     talk = db.session.get(Talk, talk.id)
     assert talk.signatures == []
-    update = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "update")
-                                .order_by(AuditEntry.id.desc())).first()
+    update = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "update").order_by(AuditEntry.id.desc())
+    ).first()
     assert '"signatures"' in update.changes
 
 
@@ -234,7 +265,9 @@ def test_signing_is_for_the_interviewee_and_interviewers_and_is_idempotent(db, p
 def test_a_final_talk_takes_no_new_signature(db, people, store):
     signed = signed_talk(db, people)
     services.finalize(db.session, signed)
-    assert services.sign(db.session, signed, people["chief"].id, None).person_id == people["chief"].id
+    assert (
+        services.sign(db.session, signed, people["chief"].id, None).person_id == people["chief"].id
+    )
     on_paper = services.create_talk(db.session, complete(people))
     services.add_attachment(db.session, on_paper, "signed_form", "签字页.pdf", PDF)
     services.finalize(db.session, on_paper)
@@ -249,14 +282,23 @@ def test_finalize_lists_everything_missing(db, people):
     talk = services.create_talk(db.session, {"type": "integrity_reminder"})
     with pytest.raises(Invalid) as exc:
         services.finalize(db.session, talk)
-    assert set(exc.value.errors) == {"held_at", "location", "interviewee_id", "interviewer_ids",
-                                     "recorder_id", "content", "response"}
+    assert set(exc.value.errors) == {
+        "held_at",
+        "location",
+        "interviewee_id",
+        "interviewer_ids",
+        "recorder_id",
+        "content",
+        "response",
+    }
     services.update_talk(db.session, talk, complete(people))
     services.sign(db.session, talk, people["chief"].id, None)
     with pytest.raises(Invalid) as exc:
         services.finalize(db.session, talk)
     # Chinese is the default language.
-    assert exc.value.errors == {"signatures": ["缺少签字：张三（被谈话人）", "缺少签字：王五（谈话人）"]}
+    assert exc.value.errors == {
+        "signatures": ["缺少签字：张三（被谈话人）", "缺少签字：王五（谈话人）"]
+    }
     assert talk.status == "draft"
 
 
@@ -288,8 +330,10 @@ def test_admonishment_needs_a_written_explanation_and_a_report(db, people, store
     services.finalize(db.session, talk)
     assert (talk.status, talk.period) == ("final", None)
     with pytest.raises(Invalid):
-        services.create_talk(db.session, complete(people, type="admonishment",
-                                                  reported_to_higher_at=local(2025, 9, 1, 9)))
+        services.create_talk(
+            db.session,
+            complete(people, type="admonishment", reported_to_higher_at=local(2025, 9, 1, 9)),
+        )
 
 
 def test_a_signed_form_replaces_the_signatures(db, people, store):
@@ -313,7 +357,9 @@ def test_attachments_are_typed_by_content_and_stored_by_hash(db, people, store):
     assert (png.content_type, png.filename, png.size) == ("image/png", "scan.png", len(PNG))
     assert storage.path_for(png.sha256).read_bytes() == PNG
     assert storage.path_for(png.sha256).is_relative_to(store)
-    jpeg = services.add_attachment(db.session, talk, "other", "C:\\docs\\照片.JPEG", b"\xff\xd8\xff\xe0rest")
+    jpeg = services.add_attachment(
+        db.session, talk, "other", "C:\\docs\\照片.JPEG", b"\xff\xd8\xff\xe0rest"
+    )
     assert (jpeg.content_type, jpeg.filename) == ("image/jpeg", "照片.jpeg")
     with pytest.raises(Invalid) as exc:
         services.add_attachment(db.session, talk, "other", "setup.pdf", EXE)
@@ -346,9 +392,15 @@ def test_a_revision_is_a_new_draft_and_supersedes_once_final(db, people, store):
     with pytest.raises(Conflict):
         services.revise(db.session, services.create_talk(db.session, {"type": "supervision"}))
     revision = services.revise(db.session, talk)
-    assert (revision.status, revision.revision_of_id, revision.content) == ("draft", talk.id, talk.content)
+    assert (revision.status, revision.revision_of_id, revision.content) == (
+        "draft",
+        talk.id,
+        talk.content,
+    )
     assert [i.person_id for i in revision.interviewers] == [i.person_id for i in talk.interviewers]
-    assert revision.signatures == [] and [a.kind for a in revision.attachments] == ["written_explanation"]
+    assert revision.signatures == [] and [a.kind for a in revision.attachments] == [
+        "written_explanation"
+    ]
     with pytest.raises(Conflict):
         services.revise(db.session, talk)  # a draft revision is already under way
     db.session.commit()

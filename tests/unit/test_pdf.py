@@ -44,13 +44,18 @@ def test_rendering_never_reaches_the_network(root):
     html = f"""<html><head><link rel="stylesheet" href="http://127.0.0.1:9/x.css">
       <style>@import url("https://example.com/y.css");
       @font-face {{ font-family: X; src: url("http://127.0.0.1:9/f.woff"); }}</style></head>
-      <body><img src="http://127.0.0.1:9/a.png"><img src="{(root / 'dot.png').as_uri()}">
+      <body><img src="http://127.0.0.1:9/a.png"><img src="{(root / "dot.png").as_uri()}">
       <img src="dot.png"></body></html>"""
     data = HTML(string=html, base_url=root.as_uri() + "/", url_fetcher=fetcher).write_pdf()
     assert data.startswith(b"%PDF")
-    assert sorted(fetcher.refused) == sorted([
-        "http://127.0.0.1:9/x.css", "https://example.com/y.css", "http://127.0.0.1:9/f.woff",
-        "http://127.0.0.1:9/a.png"])
+    assert sorted(fetcher.refused) == sorted(
+        [
+            "http://127.0.0.1:9/x.css",
+            "https://example.com/y.css",
+            "http://127.0.0.1:9/f.woff",
+            "http://127.0.0.1:9/a.png",
+        ]
+    )
 
 
 def test_css_string_cannot_break_out_of_the_style_element():

@@ -35,8 +35,22 @@ def test_parse_tolerates_case_and_spaces():
     assert parse("2025h2") == Period("half", 2025, 2)
 
 
-@pytest.mark.parametrize("text", ["", "2025Q5", "2025Q0", "2025H3", "25Q1", "2025-Q1", "2025Y", "Q3",
-                                  "2025Q12", "abcd", "2025 Q1"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "2025Q5",
+        "2025Q0",
+        "2025H3",
+        "25Q1",
+        "2025-Q1",
+        "2025Y",
+        "Q3",
+        "2025Q12",
+        "abcd",
+        "2025 Q1",
+    ],
+)
 def test_parse_rejects_malformed_periods_with_a_clear_message(text):
     with pytest.raises(ValueError, match="period"):
         parse(text)
@@ -47,9 +61,16 @@ def test_parse_rejects_non_text():
         parse(2025)
 
 
-@pytest.mark.parametrize(("kind", "year", "index"), [("month", 2025, 1), ("quarter", 2025, 5),
-                                                     ("half", 2025, 0), ("year", 2025, 2),
-                                                     ("quarter", 0, 1)])
+@pytest.mark.parametrize(
+    ("kind", "year", "index"),
+    [
+        ("month", 2025, 1),
+        ("quarter", 2025, 5),
+        ("half", 2025, 0),
+        ("year", 2025, 2),
+        ("quarter", 0, 1),
+    ],
+)
 def test_constructor_validates(kind, year, index):
     with pytest.raises(ValueError):
         Period(kind, year, index)
@@ -94,7 +115,10 @@ def test_overdue_from_is_the_day_after_the_due_date():
 
 def test_periods_order_by_time():
     assert sorted([parse("2025Q3"), parse("2024Q4"), parse("2025Q1")]) == [
-        parse("2024Q4"), parse("2025Q1"), parse("2025Q3")]
+        parse("2024Q4"),
+        parse("2025Q1"),
+        parse("2025Q3"),
+    ]
     assert parse("2025Q1") < parse("2025Q2")
 
 

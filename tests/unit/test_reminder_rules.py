@@ -33,7 +33,7 @@ def test_spec_example_upcoming_counts_the_adjusted_working_sunday():
 
 def test_spec_example_overdue_and_escalated_across_new_year():
     steps = dict(rules.obligation_steps(date(2025, 12, 31), CAL, SETTINGS))
-    assert steps["overdue"] == date(2026, 1, 4)    # Sunday, adjusted working day
+    assert steps["overdue"] == date(2026, 1, 4)  # Sunday, adjusted working day
     assert steps["escalated"] == date(2026, 1, 15)
 
 
@@ -47,13 +47,18 @@ def test_offsets_are_settings():
     custom = {**SETTINGS, "upcoming_working_days": 1, "escalated_working_days": 2}
     steps = dict(rules.obligation_steps(date(2025, 9, 30), CAL, custom))
     assert steps["upcoming"] == date(2025, 9, 29)
-    assert steps["escalated"] == date(2025, 10, 10)  # after the National Day holidays (9 Oct is 1st)
+    assert steps["escalated"] == date(
+        2025, 10, 10
+    )  # after the National Day holidays (9 Oct is 1st)
 
 
 def test_a_year_without_calendar_data_falls_back_to_monday_to_friday():
     steps = dict(rules.obligation_steps(date(2027, 3, 31), CAL, SETTINGS))  # a Wednesday
-    assert steps == {"upcoming": date(2027, 3, 24), "overdue": date(2027, 4, 1),
-                     "escalated": date(2027, 4, 14)}
+    assert steps == {
+        "upcoming": date(2027, 3, 24),
+        "overdue": date(2027, 4, 1),
+        "escalated": date(2027, 4, 14),
+    }
 
 
 def test_review_and_rotation_steps():
@@ -76,7 +81,11 @@ def test_first_working_day_of_a_week_with_holidays():
 def test_settings_validation():
     assert rules.validate_settings(SETTINGS) == {}
     bad = {**SETTINGS, "send_at": "9am", "upcoming_working_days": 0, "email_enabled": "yes"}
-    assert set(rules.validate_settings(bad)) == {"send_at", "upcoming_working_days", "email_enabled"}
+    assert set(rules.validate_settings(bad)) == {
+        "send_at",
+        "upcoming_working_days",
+        "email_enabled",
+    }
     order = {**SETTINGS, "overdue_working_days": 10, "escalated_working_days": 10}
     assert set(rules.validate_settings(order)) == {"escalated_working_days"}
     assert rules.send_time({**SETTINGS, "send_at": "08:30"}) == time(8, 30)

@@ -23,14 +23,22 @@ def test_tenure_reaches_five_years_on_the_anniversary_not_the_day_before():
 
 
 def test_a_29_february_start_reaches_its_anniversary_on_28_february():
-    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=1).due_on == date(2021, 2, 28)
-    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=4).due_on == date(2024, 2, 29)
-    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=5).due_on == date(2025, 2, 28)
+    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=1).due_on == date(
+        2021, 2, 28
+    )
+    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=4).due_on == date(
+        2024, 2, 29
+    )
+    assert _tenure([(date(2020, 2, 29), None)], date(2021, 1, 1), years=5).due_on == date(
+        2025, 2, 28
+    )
 
 
-HISTORY = [(date(2015, 1, 1), date(2017, 12, 31)),   # 1,096 days
-           (date(2018, 6, 1), date(2019, 5, 31)),    # gap of 151 days before it; 365 days
-           (date(2021, 1, 1), None)]                 # gap of 580 days before it
+HISTORY = [
+    (date(2015, 1, 1), date(2017, 12, 31)),  # 1,096 days
+    (date(2018, 6, 1), date(2019, 5, 31)),  # gap of 151 days before it; 365 days
+    (date(2021, 1, 1), None),
+]  # gap of 580 days before it
 
 
 def test_continuous_mode_bridges_a_gap_shorter_than_the_tolerance_only():
@@ -67,15 +75,20 @@ def test_cumulative_mode_sums_the_days_and_dates_the_threshold_on_the_current_st
 
 def test_one_stint_gives_the_same_due_date_in_both_modes_without_a_leap_day():
     stints = [(date(2021, 3, 1), None)]
-    assert (_tenure(stints, date(2022, 6, 1), years=1).due_on
-            == _tenure(stints, date(2022, 6, 1), years=1, mode="cumulative").due_on
-            == date(2022, 3, 1))
+    assert (
+        _tenure(stints, date(2022, 6, 1), years=1).due_on
+        == _tenure(stints, date(2022, 6, 1), years=1, mode="cumulative").due_on
+        == date(2022, 3, 1)
+    )
 
 
 def test_stints_after_as_of_are_ignored_and_none_started_gives_none():
     assert _tenure([(date(2030, 1, 1), None)], date(2025, 1, 1)) is None
-    t = _tenure([(date(2020, 1, 1), date(2020, 12, 31)), (date(2030, 1, 1), None)],
-                date(2021, 6, 1), mode="cumulative")
+    t = _tenure(
+        [(date(2020, 1, 1), date(2020, 12, 31)), (date(2030, 1, 1), None)],
+        date(2021, 6, 1),
+        mode="cumulative",
+    )
     assert t.days == 366
 
 
@@ -83,43 +96,85 @@ def test_thresholds_by_personnel_type_leadership_and_post_override():
     args = dict(rotation_years=None, is_sensitive=True, is_leadership=False)
     assert rules.threshold_years(POLICY, personnel_type="police", **args) == 5
     assert rules.threshold_years(POLICY, personnel_type="auxiliary", **args) == 3
-    assert rules.threshold_years(POLICY, personnel_type="police", rotation_years=None,
-                                 is_sensitive=False, is_leadership=True) == 10
-    assert rules.threshold_years(POLICY, personnel_type="police", rotation_years=None,
-                                 is_sensitive=True, is_leadership=True) == 5
-    assert rules.threshold_years(POLICY, personnel_type="auxiliary", rotation_years=8,
-                                 is_sensitive=True, is_leadership=False) == 8
+    assert (
+        rules.threshold_years(
+            POLICY,
+            personnel_type="police",
+            rotation_years=None,
+            is_sensitive=False,
+            is_leadership=True,
+        )
+        == 10
+    )
+    assert (
+        rules.threshold_years(
+            POLICY,
+            personnel_type="police",
+            rotation_years=None,
+            is_sensitive=True,
+            is_leadership=True,
+        )
+        == 5
+    )
+    assert (
+        rules.threshold_years(
+            POLICY,
+            personnel_type="auxiliary",
+            rotation_years=8,
+            is_sensitive=True,
+            is_leadership=False,
+        )
+        == 8
+    )
     with pytest.raises(ValueError):
-        rules.threshold_years(POLICY, personnel_type="police", rotation_years=None,
-                              is_sensitive=False, is_leadership=False)
+        rules.threshold_years(
+            POLICY,
+            personnel_type="police",
+            rotation_years=None,
+            is_sensitive=False,
+            is_leadership=False,
+        )
 
 
-@pytest.mark.parametrize(("flags", "expected"), [
-    ({"blocked": True, "planned": True, "deferred": True}, "blocked"),
-    ({"planned": True, "deferred": True}, "planned"),
-    ({"deferred": True}, "deferred"),
-    ({}, "due"),
-])
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ({"blocked": True, "planned": True, "deferred": True}, "blocked"),
+        ({"planned": True, "deferred": True}, "planned"),
+        ({"deferred": True}, "deferred"),
+        ({}, "due"),
+    ],
+)
 def test_status_first_match_wins(flags, expected):
     base = {"blocked": False, "planned": False, "deferred": False}
-    assert rules.status(due_on=date(2024, 1, 1), as_of=date(2024, 1, 1), upcoming_days=180,
-                        **{**base, **flags}) == expected
+    assert (
+        rules.status(
+            due_on=date(2024, 1, 1), as_of=date(2024, 1, 1), upcoming_days=180, **{**base, **flags}
+        )
+        == expected
+    )
 
 
 def test_upcoming_window_and_not_due():
-    kw = dict(as_of=date(2024, 1, 1), upcoming_days=180, blocked=False, planned=False,
-              deferred=False)
-    assert rules.status(due_on=date(2024, 6, 29), **kw) == "upcoming"   # 180 days ahead
-    assert rules.status(due_on=date(2024, 6, 30), **kw) == "not_due"    # 181 days ahead
+    kw = dict(
+        as_of=date(2024, 1, 1), upcoming_days=180, blocked=False, planned=False, deferred=False
+    )
+    assert rules.status(due_on=date(2024, 6, 29), **kw) == "upcoming"  # 180 days ahead
+    assert rules.status(due_on=date(2024, 6, 30), **kw) == "not_due"  # 181 days ahead
 
 
 def test_near_retirement_window_and_reasons_order():
     assert rules.near_retirement(date(2026, 12, 31), date(2025, 1, 1), 730)
     assert not rules.near_retirement(date(2027, 1, 2), date(2025, 1, 1), 730)
     assert not rules.near_retirement(None, date(2025, 1, 1), 730)
-    assert rules.reasons(near_retirement=True, on_probation=False, under_review=True,
-                         deferred=False, technical_post=True, leader_term=True) == [
-        "near_retirement", "under_review", "technical_post", "leader_term"]
+    assert rules.reasons(
+        near_retirement=True,
+        on_probation=False,
+        under_review=True,
+        deferred=False,
+        technical_post=True,
+        leader_term=True,
+    ) == ["near_retirement", "under_review", "technical_post", "leader_term"]
 
 
 def test_deferral_in_force_through_its_expiry_day():
@@ -134,8 +189,10 @@ def test_policy_validation_names_each_bad_field():
     assert rules.validate_policy(POLICY) == {}
 
 
-@given(start=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
-       years=st.integers(min_value=1, max_value=12))
+@given(
+    start=st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31)),
+    years=st.integers(min_value=1, max_value=12),
+)
 def test_due_exactly_on_the_anniversary_for_any_start(start, years):
     t = _tenure([(start, None)], start, years=years)
     assert t.due_on.year == start.year + years

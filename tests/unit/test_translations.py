@@ -32,7 +32,9 @@ def _used() -> dict[str, str]:
     used: dict[str, str] = {}
     for folder in ("supervision", "templates"):
         for filename, _lineno, message, _comments, _context in extract_from_dir(
-            ROOT / folder, METHOD_MAP, keywords=KEYWORDS,
+            ROOT / folder,
+            METHOD_MAP,
+            keywords=KEYWORDS,
             options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
         ):
             msgid = message if isinstance(message, str) else message[0]
@@ -43,9 +45,12 @@ def _used() -> dict[str, str]:
 
 def test_every_message_has_a_chinese_translation():
     translated = _translated()
-    missing = {m: where for m, where in _used().items()
-               if m not in translated and m not in SAME_IN_CHINESE}
-    assert not missing, "untranslated: " + "; ".join(f"{m!r} ({w})" for m, w in sorted(missing.items()))
+    missing = {
+        m: where for m, where in _used().items() if m not in translated and m not in SAME_IN_CHINESE
+    }
+    assert not missing, "untranslated: " + "; ".join(
+        f"{m!r} ({w})" for m, w in sorted(missing.items())
+    )
 
 
 def test_a_message_reads_the_same_in_every_catalog():
@@ -61,7 +66,8 @@ def test_a_message_reads_the_same_in_every_catalog():
                     continue
                 key = message.id if isinstance(message.id, str) else message.id[0]
                 if key in seen and seen[key][1] != message.string:
-                    conflicts.append(f"{key!r}: {seen[key][0]}={seen[key][1]!r} "
-                                     f"{area}={message.string!r}")
+                    conflicts.append(
+                        f"{key!r}: {seen[key][0]}={seen[key][1]!r} {area}={message.string!r}"
+                    )
                 seen.setdefault(key, (area, message.string))
     assert not conflicts, "\n".join(conflicts)
