@@ -1,6 +1,6 @@
 """People of a unit subtree at 2,000 units and 100,000 people: the materialised path
-(a range scan `path >= 'a/b/' AND path < 'a/b0'`, what the app uses) against a recursive CTE over parent_id (the
-usual alternative), both measured here on the same data."""
+(a range scan `path >= 'a/b/' AND path < 'a/b0'`, what the app uses) against a recursive CTE over
+parent_id (the usual alternative), both measured here on the same data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Audit log pages: the filtered list, one entry, and the chain check (admin, discipline secretary)."""
+"""Audit log pages: the filtered list, one entry, and the chain check (admin, discipline
+secretary)."""
 
 from __future__ import annotations
 

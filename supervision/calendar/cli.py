@@ -35,7 +35,8 @@ def sync_command(years):
     span = f"{result.years[0]}–{result.years[-1]}" if result.years else "none"
     click.echo(
         f"Calendar synced for {len(result.years)} years ({span}): {result.inserted} days inserted, "
-        f"{result.updated} updated, {result.unchanged} unchanged, {result.kept_admin} admin days kept."
+        f"{result.updated} updated, {result.unchanged} unchanged, {result.kept_admin} admin days "
+        f"kept."
     )
 
 

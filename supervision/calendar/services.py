@@ -127,7 +127,8 @@ def library_days(year: int) -> list[dict]:
 
 
 def sync(session: Session, years: list[int] | None = None) -> SyncResult:
-    """Write the library's days of `years` (default all it covers); admin rows are kept. Idempotent."""
+    """Write the library's days of `years` (default all it covers); admin rows are kept.
+    Idempotent."""
     available = library_years()
     wanted = sorted(set(years)) if years is not None else available
     missing = [y for y in wanted if y not in available]

@@ -101,7 +101,8 @@ def font_face_css(fonts: Fonts) -> Markup:
         if path is not None:
             src = css_string(path.as_uri())
             rules.append(
-                f'@font-face {{ font-family: "Report CJK"; font-weight: {weight}; src: url({src}); }}'
+                f'@font-face {{ font-family: "Report CJK"; font-weight: {weight}; '
+                f"src: url({src}); }}"
             )
     return Markup("\n".join(rules))
 

@@ -126,7 +126,8 @@ def period_of(day: date, kind: str) -> Period:
 
 
 def overdue_from(period: Period) -> date:
-    """The local date from whose 00:00 an obligation of `period` is overdue: the day after its due date."""
+    """The local date from whose 00:00 an obligation of `period` is overdue: the day after
+    its due date."""
     try:
         return period.end + timedelta(days=1)
     except OverflowError as exc:
@@ -134,7 +135,8 @@ def overdue_from(period: Period) -> date:
 
 
 def anniversary(start: date, years: int) -> date:
-    """The date on which `years` full years have passed since `start` (29 Feb -> 28 Feb if needed)."""
+    """The date on which `years` full years have passed since `start` (29 Feb -> 28 Feb if
+    needed)."""
     target = start.year + years
     if not 1 <= target <= 9999:
         raise ValueError(f"{start.isoformat()} plus {years} years is out of range.")

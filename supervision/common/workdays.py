@@ -57,7 +57,8 @@ class WorkCalendar:
         return weekday_fallback(day)
 
     def shift(self, day: date, n: int) -> Shift:
-        """The n-th working day strictly after `day` (n > 0) or before it (n < 0); n = 0 is `day`."""
+        """The n-th working day strictly after `day` (n > 0) or before it (n < 0); n = 0 is
+        `day`."""
         if not isinstance(n, int):
             raise ValueError(f"The number of working days must be an integer, not {n!r}.")
         step = ONE_DAY if n > 0 else -ONE_DAY
@@ -70,7 +71,8 @@ class WorkCalendar:
             except OverflowError as exc:
                 direction = "after" if n > 0 else "before"
                 raise ValueError(
-                    f"No {abs(n)}th working day {direction} {day.isoformat()} within the supported dates."
+                    f"No {abs(n)}th working day {direction} {day.isoformat()} within the "
+                    f"supported dates."
                 ) from exc
             if not self.is_covered(current):
                 uncovered.add(current.year)

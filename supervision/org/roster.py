@@ -431,7 +431,8 @@ class _Import:
                         row,
                         "start_date",
                         _(
-                            "Overlaps the assignment to the same post from %(start)s to %(end)s (%(where)s).",
+                            "Overlaps the assignment to the same post from %(start)s to %(end)s "
+                            "(%(where)s).",
                             start=other[0].isoformat(),
                             end=until,
                             where=where,
@@ -479,7 +480,8 @@ class _Import:
                             self.rows[sheet][key],
                             attr,
                             _(
-                                "%(no)s (auxiliary police) holds sworn-only post %(post)s; end that "
+                                "%(no)s (auxiliary police) holds sworn-only post %(post)s; end "
+                                "that "
                                 "assignment first.",
                                 no=no,
                                 post=code,

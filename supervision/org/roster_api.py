@@ -1,4 +1,5 @@
-"""JSON API: POST /imports/roster (multipart .xlsx or CSV) and GET /exports/roster.xlsx (SPEC §10)."""
+"""JSON API: POST /imports/roster (multipart .xlsx or CSV) and GET /exports/roster.xlsx
+(SPEC §10)."""
 
 from __future__ import annotations
 

@@ -97,11 +97,13 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
                 **values,
             ),
             "overdue": _(
-                "The %(type)s with %(name)s for %(period)s was due on %(date)s and has not been recorded. Please hold it and record it as a make-up talk.",
+                "The %(type)s with %(name)s for %(period)s was due on %(date)s and has not been "
+                "recorded. Please hold it and record it as a make-up talk.",
                 **values,
             ),
             "escalated": _(
-                "The %(type)s with %(name)s for %(period)s is still not recorded although it was due on %(date)s. It is listed in the period's completion report.",
+                "The %(type)s with %(name)s for %(period)s is still not recorded although it was "
+                "due on %(date)s. It is listed in the period's completion report.",
                 **values,
             ),
         }[step.step]
@@ -115,7 +117,8 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
                 **values,
             )
             body = _(
-                "%(name)s reaches the tenure limit in %(post)s on %(date)s. Consider the person for the next rotation plan.",
+                "%(name)s reaches the tenure limit in %(post)s on %(date)s. Consider the person "
+                "for the next rotation plan.",
                 **values,
             )
         else:
@@ -123,7 +126,8 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
                 "Rotation due: %(name)s (%(post)s) reached the tenure limit on %(date)s", **values
             )
             body = _(
-                "%(name)s reached the tenure limit in %(post)s on %(date)s and is due for rotation.",
+                "%(name)s reached the tenure limit in %(post)s on %(date)s and is due for "
+                "rotation.",
                 **values,
             )
         link = f"/rotation/people/{step.person_id}"
@@ -131,20 +135,24 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
         values = {"title": _short(names.points.get(int(step.object_ref), "")), "date": due}
         if step.step == "review_upcoming":
             subject = _(
-                "Review upcoming: integrity-risk point \u201c%(title)s\u201d is due for review on %(date)s",
+                "Review upcoming: integrity-risk point \u201c%(title)s\u201d is due for review "
+                "on %(date)s",
                 **values,
             )
             body = _(
-                "The integrity-risk point \u201c%(title)s\u201d and its measures must be reviewed by %(date)s.",
+                "The integrity-risk point \u201c%(title)s\u201d and its measures must be "
+                "reviewed by %(date)s.",
                 **values,
             )
         else:
             subject = _(
-                "Review overdue: integrity-risk point \u201c%(title)s\u201d was due for review on %(date)s",
+                "Review overdue: integrity-risk point \u201c%(title)s\u201d was due for review "
+                "on %(date)s",
                 **values,
             )
             body = _(
-                "The review of the integrity-risk point \u201c%(title)s\u201d was due on %(date)s and has not been recorded.",
+                "The review of the integrity-risk point \u201c%(title)s\u201d was due on "
+                "%(date)s and has not been recorded.",
                 **values,
             )
         link = f"/risks/points/{step.object_ref}"
@@ -159,7 +167,8 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
         else:
             subject = _("Measure overdue: \u201c%(title)s\u201d was due on %(date)s", **values)
             body = _(
-                "The control measure \u201c%(title)s\u201d you own was due on %(date)s and is still open.",
+                "The control measure \u201c%(title)s\u201d you own was due on %(date)s and is "
+                "still open.",
                 **values,
             )
         link = f"/risks/points/{point_id}"

@@ -65,5 +65,6 @@ def risk_inventory_pdf(query):
 @blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
 @blp.doc(**binary_response_doc(XLSX_MIME, "The inventory (排查清单) as an Excel workbook"))
 def risk_inventory_xlsx(query):
-    """The risk inventory (排查清单) as .xlsx (discipline roles; leaders for their units); audited."""
+    """The risk inventory (排查清单) as .xlsx (discipline roles; leaders for their units);
+    audited."""
     return _send("xlsx", query)

@@ -177,7 +177,8 @@ class RiskPointSubmit(MethodView):
     @blp.arguments(RiskCampaignRefSchema, required=False)
     @blp.response(200, RiskPointSchema)
     def post(self, data, point_id):
-        """Submit a draft or returned point to the named campaign or the open one (409 otherwise)."""
+        """Submit a draft or returned point to the named campaign or the open one (409
+        otherwise)."""
         _require_inventory_role()
         point = _point(point_id)
         services.submit(db.session, point, (data or {}).get("campaign_id"))

@@ -92,7 +92,8 @@ def _explanations() -> dict[str, str]:
         "org_unit": _("Unit code or exact unit name (required)."),
         "post": _("Post code or post name within the unit; empty for a unit-wide risk."),
         "category": _(
-            "思想道德, 岗位职责, 业务流程, 制度机制 or 外部环境 (or the code); required for a new risk point."
+            "思想道德, 岗位职责, 业务流程, 制度机制 or 外部环境 (or the code); "
+            "required for a new risk point."
         ),
         "title": _(
             "The risk point (required). Unit, post and risk point identify a point: a row "

@@ -368,7 +368,8 @@ class _Import:
                     line,
                     "level",
                     _(
-                        "风险等级 %(given)s does not match 可能性 × 影响程度 = %(score)d (%(actual)s).",
+                        "风险等级 %(given)s does not match "
+                        "可能性 × 影响程度 = %(score)d (%(actual)s).",
                         given=import_io.LEVEL_LABELS[lvl],
                         score=lk * im,
                         actual=import_io.LEVEL_LABELS[actual],

@@ -69,7 +69,8 @@ def score(likelihood: int, impact: int) -> int:
 
 
 def level(likelihood: int, impact: int, settings: RiskSettings = DEFAULTS) -> str:
-    """`high` (一级) if score ≥ high_min_score, `medium` (二级) if ≥ medium_min_score, else `low`."""
+    """`high` (一级) if score ≥ high_min_score, `medium` (二级) if ≥ medium_min_score, else
+    `low`."""
     s = score(likelihood, impact)
     if s >= settings.high_min_score:
         return "high"

@@ -125,7 +125,8 @@ def resolve(period_text: str, type_: str | None, settings: dict) -> tuple[Period
             {
                 "period": [
                     _(
-                        "%(type)s obligations are owed per %(kind)s: give a period such as %(example)s.",
+                        "%(type)s obligations are owed per %(kind)s: give a period such as "
+                        "%(example)s.",
                         type=type_,
                         kind=kind,
                         example=str(Period.of(period.start, kind)),

@@ -83,7 +83,8 @@ def _rule_errors(name: str, rule) -> dict[str, list[str]]:
 
 
 def validate_settings(values: Mapping) -> dict[str, list[str]]:
-    """Errors by field ("supervision.frequency", ...) of a whole rules document (empty when valid)."""
+    """Errors by field ("supervision.frequency", ...) of a whole rules document (empty when
+    valid)."""
     errors: dict[str, list[str]] = {}
     for name in OBLIGATION_TYPES:
         errors.update(_rule_errors(name, values.get(name, DEFAULT_SETTINGS[name])))

@@ -72,7 +72,8 @@ class TalkWriteSchema(BaseSchema):
         allow_none=True,
         validate=[validate.Length(max=16), _period],
         metadata={
-            "description": "the obligation period fulfilled (2025Q3 / 2025H2 / 2025 by type); default "
+            "description": "the obligation period fulfilled (2025Q3 / 2025H2 / 2025 by type); "
+            "default "
             "the period of the talk's local date; an earlier one makes a make-up talk "
             "(补谈), a later one is refused; null for types without an obligation"
         },

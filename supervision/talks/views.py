@@ -1,4 +1,5 @@
-"""Pages of talk records (SPEC §6): my talks to hold, the list, a talk, its form, a person's history.
+"""Pages of talk records (SPEC §6): my talks to hold, the list, a talk, its form, a person's
+history.
 
 Thin views: visibility, contents and edit rights come from supervision.talks.permissions,
 writes (and the audit of confidential reads) from supervision.talks.services and the
@@ -137,7 +138,8 @@ def _owed(person_id: int) -> tuple[list, list, dict[str, date]]:
 @bp.get("/mine")
 @login_required
 def mine():
-    """My talks to hold (this period, and overdue ones of earlier periods), talks awaiting my signature, and my drafts."""
+    """My talks to hold (this period, and overdue ones of earlier periods), talks awaiting
+    my signature, and my drafts."""
     me = current_user.person_id
     owed, earlier, since, to_sign, drafts = [], [], {}, [], []
     if me is not None:
@@ -274,7 +276,8 @@ def _detail(
 @bp.get("/<int:talk_id>")
 @login_required
 def detail(talk_id: int):
-    """One talk: fields (contents for allowed readers, audited), participants, attachments, actions."""
+    """One talk: fields (contents for allowed readers, audited), participants, attachments,
+    actions."""
     return _detail(_talk(talk_id))
 
 
@@ -383,7 +386,8 @@ def _save(form: TalkForm, write):
     ):
         ref_errors.setdefault("interviewer_ids", []).append(
             _(
-                "You can only record talks you conduct or record: add yourself as an interviewer or the recorder."
+                "You can only record talks you conduct or record: add yourself as an interviewer "
+                "or the recorder."
             )
         )
     if (

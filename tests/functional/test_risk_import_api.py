@@ -1,4 +1,5 @@
-"""Risk inventory import over HTTP: POST /api/v1/imports/risk-inventory and the /risks/import page."""
+"""Risk inventory import over HTTP: POST /api/v1/imports/risk-inventory and the
+/risks/import page."""
 
 from __future__ import annotations
 
