@@ -139,8 +139,8 @@ def run() -> None:
     app = create_app(type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url}))
     with app.app_context(), app.test_request_context():
         from supervision.common import pdf
-        from supervision.common.permissions import Scope
         from supervision.extensions import db
+        from supervision.org.scope import Scope
         from supervision.reports import risk_inventory
 
         root_id = _build(db.session)

@@ -1,6 +1,6 @@
 """Declarative base with a naming convention, and column types shared by all models."""
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -41,10 +41,3 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    """Column default: the current instant from the app clock."""
-    from supervision.common import clock
-
-    return clock.now()

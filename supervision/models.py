@@ -3,7 +3,6 @@
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.auth.models import ApiToken, User, UserRole
 from supervision.calendar.models import CalendarDay
-from supervision.common.settings import Setting
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
@@ -13,6 +12,7 @@ from supervision.rotation.models import (
     RotationPlan,
     RotationPlanItem,
 )
+from supervision.settings.models import Setting
 from supervision.talks.models import (
     IntegrityNote,
     IntegrityNoteAttachment,

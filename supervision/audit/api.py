@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from supervision.audit import services
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema, SelectPage
-from supervision.common.permissions import AUDIT_READ, require_roles
+from supervision.common.permissions import can, require
 from supervision.extensions import db
 
 blp = ApiBlueprint("audit_api", __name__, description="Audit log (append-only, hash-chained)")
@@ -77,7 +77,7 @@ class VerifySchema(BaseSchema):
 
 
 def _may_read_confidential() -> bool:
-    return current_user.has_role(*services.CONFIDENTIAL_READERS)
+    return can(current_user, "audit.read_confidential")
 
 
 @blp.route("/audit")
@@ -87,7 +87,7 @@ class AuditLog(MethodView):
     @blp.paginate(SelectPage)
     def get(self, args):
         """The audit log, newest first (admin and discipline secretary)."""
-        require_roles(*AUDIT_READ)
+        require("audit.read")
         return services.entries_select(
             db.session,
             object_type=args.get("object"),
@@ -104,5 +104,5 @@ class AuditVerify(MethodView):
     @blp.response(200, VerifySchema)
     def get(self):
         """Check the hash chain: ok with the number of entries, or the first broken entry."""
-        require_roles(*AUDIT_READ)
+        require("audit.read")
         return services.verify(db.session).as_dict()

@@ -13,7 +13,7 @@ from supervision.auth.forms import UserForm
 from supervision.auth.models import User, UserRole
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
-from supervision.common.permissions import roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
@@ -28,7 +28,7 @@ def _apply_errors(form: UserForm, exc: ServiceError) -> None:
 
 
 @bp.get("/")
-@roles_required("admin")
+@requires("users.manage")
 def index():
     """All accounts, searchable by username, person name or staff number, and by role."""
     from supervision.org.models import Person
@@ -52,7 +52,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("users.manage")
 def new():
     """Create an account."""
     form = UserForm()
@@ -80,7 +80,7 @@ def new():
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("users.manage")
 def edit(user_id: int):
     """Change roles, linked person, enabled flag; optionally set a new password."""
     user = db.get_or_404(User, user_id)

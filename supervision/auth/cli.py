@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from supervision.auth import services
-from supervision.auth.models import ROLES, User
+from supervision.auth.models import User
 from supervision.common.errors import ServiceError
+from supervision.common.permissions import ROLES
 from supervision.extensions import db
 
 

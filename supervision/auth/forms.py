@@ -21,7 +21,7 @@ class TokenForm(FlaskForm):
 
 
 def _role_choices():
-    from supervision.auth.models import ROLES
+    from supervision.common.permissions import ROLES
     from supervision.common.templating import label
 
     return [(r, label("role", r)) for r in ROLES]

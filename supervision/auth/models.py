@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supervision.db import UTCDateTime, utcnow
+from supervision.common.clock import utcnow
+from supervision.common.permissions import ROLES
+from supervision.db import UTCDateTime
 from supervision.extensions import db
 from supervision.org.models import Person
-
-ROLES = ("admin", "discipline_secretary", "discipline_member", "hr", "leader", "staff")
 
 
 class User(UserMixin, db.Model):
@@ -63,7 +63,7 @@ class UserRole(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "role IN ('admin','discipline_secretary','discipline_member','hr','leader','staff')",
+            "role IN (" + ",".join(f"'{r}'" for r in ROLES) + ")",
             name="role",
         ),
     )

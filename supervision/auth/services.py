@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
-from supervision.auth.models import ROLES, ApiToken, User, UserRole
+from supervision.auth.models import ApiToken, User, UserRole
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid, NotFound
+from supervision.common.permissions import ADMIN, ROLES
 from supervision.org.models import Person
 
 TOKEN_PREFIX = "sv_"
@@ -231,8 +232,8 @@ def update_user(
         errors["is_enabled"] = [_("You cannot disable your own account.")]
     if errors:
         raise Invalid(_("Invalid user"), errors)
-    losing_admin = "admin" in user.roles and (
-        (roles is not None and "admin" not in roles) or is_enabled is False
+    losing_admin = ADMIN in user.roles and (
+        (roles is not None and ADMIN not in roles) or is_enabled is False
     )
     if losing_admin and _enabled_admins(session, exclude=user.id) == 0:
         raise Conflict(
@@ -265,7 +266,7 @@ def _enabled_admins(session: Session, exclude: int) -> int:
         session.scalar(
             sa.select(sa.func.count(sa.distinct(User.id)))
             .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == "admin", User.is_enabled, User.id != exclude)
+            .where(UserRole.role == ADMIN, User.is_enabled, User.id != exclude)
         )
         or 0
     )

@@ -14,7 +14,7 @@ from supervision.calendar.schemas import (
 )
 from supervision.common.api import ApiBlueprint
 from supervision.common.errors import Invalid
-from supervision.common.permissions import require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
 
 blp = ApiBlueprint(
@@ -61,7 +61,7 @@ class CalendarDayItem(MethodView):
     @blp.response(200, CalendarDaySchema)
     def put(self, data, day):
         """Set a day to working day or day off with a note (admin only; kept by later syncs)."""
-        require_roles("admin")
+        require("calendar.edit")
         info = services.set_day(db.session, _parse_day(day), data["is_workday"], data.get("note"))
         db.session.commit()
         return info

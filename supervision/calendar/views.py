@@ -13,7 +13,7 @@ from supervision.calendar import services
 from supervision.calendar.forms import ActionForm, DayForm
 from supervision.common import clock
 from supervision.common.errors import Invalid
-from supervision.common.permissions import roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
 
 bp = Blueprint("calendar", __name__)
@@ -99,7 +99,7 @@ def _render(year: int, selected: date | None, form: DayForm | None = None, statu
 
 @bp.get("/admin/calendar")
 @login_required
-@roles_required("admin")
+@requires("calendar.edit")
 def index():
     """The year grid; `?day=YYYY-MM-DD` opens the edit form of that day."""
     year = _year_arg()
@@ -112,7 +112,7 @@ def index():
 
 @bp.post("/admin/calendar/sync")
 @login_required
-@roles_required("admin")
+@requires("calendar.edit")
 def sync():
     """Refresh every year the library covers; admin edits are kept."""
     year = _year_arg()
@@ -136,7 +136,7 @@ def sync():
 
 @bp.post("/admin/calendar/days/<day>")
 @login_required
-@roles_required("admin")
+@requires("calendar.edit")
 def set_day(day):
     """Save the edit form of one day."""
     on = _day_param(day)
@@ -156,7 +156,7 @@ def set_day(day):
 
 @bp.post("/admin/calendar/days/<day>/reset")
 @login_required
-@roles_required("admin")
+@requires("calendar.edit")
 def reset_day(day):
     """Undo the admin edit of one day (back to the library, or to Monday–Friday)."""
     on = _day_param(day)

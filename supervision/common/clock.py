@@ -34,6 +34,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def utcnow() -> datetime:
+    """Column default: the current instant (read when the row is written, so a frozen
+    clock applies)."""
+    return now()
+
+
 def today() -> date:
     """Today's date in the configured zone."""
     return local(now()).date()

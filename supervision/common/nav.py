@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from supervision.common.permissions import AUDIT_READ, ORG_WRITE, RISK_EDIT, ROTATION_READ
+from supervision.common.permissions import can
 
 
 @dataclass(frozen=True)
 class NavItem:
-    """A link in the navigation bar, shown to holders of any of `roles` (None = everyone)."""
+    """A link in the navigation bar, shown to holders of any of `grants` (None = everyone)."""
 
     endpoint: str
     label: object
-    roles: tuple[str, ...] | None = None
+    grants: tuple[str, ...] | None = None
     #: The menu it belongs to (None: a link of its own in the bar).
     group: object = None
 
@@ -36,47 +36,26 @@ class NavGroup:
 _ORG = _l("Organisation")
 _TALKS = _l("Talks")
 _ADMIN = _l("Administration")
-_ORG_READERS = ("admin", "hr", "discipline_secretary", "discipline_member", "leader")
 
 ITEMS = (
     NavItem("home.index", _l("Home")),
-    NavItem("org.units", _l("Units"), _ORG_READERS, _ORG),
-    NavItem("org.people", _l("People"), _ORG_READERS, _ORG),
-    NavItem("org.posts", _l("Posts"), _ORG_READERS, _ORG),
-    NavItem("org.assignments", _l("Assignments"), _ORG_READERS, _ORG),
-    NavItem("roster.index", _l("Roster import/export"), ORG_WRITE, _ORG),
-    NavItem(
-        "talks.mine",
-        _l("My talks"),
-        ("leader", "discipline_secretary", "discipline_member", "staff"),
-        _TALKS,
-    ),
-    NavItem(
-        "talks.index",
-        _l("Talk records"),
-        ("admin", "hr", "discipline_secretary", "discipline_member", "leader"),
-        _TALKS,
-    ),
-    NavItem("obligations.index", _l("Talk completion"), RISK_EDIT, _TALKS),
-    NavItem(
-        "integrity.index",
-        _l("Integrity files"),
-        ("discipline_secretary", "discipline_member"),
-        _TALKS,
-    ),
-    NavItem("risks.index", _l("Risk inventories"), RISK_EDIT),
-    NavItem("rotation.index", _l("Rotation"), ROTATION_READ),
-    NavItem("reports.index", _l("Reports"), (*RISK_EDIT, "hr")),
-    NavItem("audit.index", _l("Audit log"), AUDIT_READ, _ADMIN),
-    NavItem(
-        "reminder_settings.settings",
-        _l("Reminder settings"),
-        ("admin", "discipline_secretary"),
-        _ADMIN,
-    ),
-    NavItem("deliveries.index", _l("E-mail deliveries"), ("admin",), _ADMIN),
-    NavItem("calendar.index", _l("Calendar"), ("admin",), _ADMIN),
-    NavItem("users.index", _l("Users"), ("admin",), _ADMIN),
+    NavItem("org.units", _l("Units"), ("org.read",), _ORG),
+    NavItem("org.people", _l("People"), ("org.read",), _ORG),
+    NavItem("org.posts", _l("Posts"), ("org.read",), _ORG),
+    NavItem("org.assignments", _l("Assignments"), ("org.read",), _ORG),
+    NavItem("roster.index", _l("Roster import/export"), ("org.write",), _ORG),
+    NavItem("talks.mine", _l("My talks"), ("talks.mine",), _TALKS),
+    NavItem("talks.index", _l("Talk records"), ("talks.list",), _TALKS),
+    NavItem("obligations.index", _l("Talk completion"), ("obligations.read",), _TALKS),
+    NavItem("integrity.index", _l("Integrity files"), ("integrity.read",), _TALKS),
+    NavItem("risks.index", _l("Risk inventories"), ("risks.edit",)),
+    NavItem("rotation.index", _l("Rotation"), ("rotation.read",)),
+    NavItem("reports.index", _l("Reports"), ("reports.read",)),
+    NavItem("audit.index", _l("Audit log"), ("audit.read",), _ADMIN),
+    NavItem("reminder_settings.settings", _l("Reminder settings"), ("reminders.settings",), _ADMIN),
+    NavItem("deliveries.index", _l("E-mail deliveries"), ("deliveries.manage",), _ADMIN),
+    NavItem("calendar.index", _l("Calendar"), ("calendar.edit",), _ADMIN),
+    NavItem("users.index", _l("Users"), ("users.manage",), _ADMIN),
 )
 
 
@@ -84,7 +63,7 @@ def items_for(user) -> list[NavItem]:
     """The items this user may see."""
     if user is None or not user.is_authenticated:
         return []
-    return [i for i in ITEMS if i.roles is None or user.has_role(*i.roles)]
+    return [i for i in ITEMS if i.grants is None or can(user, *i.grants)]
 
 
 def bar_for(user) -> list[NavItem | NavGroup]:

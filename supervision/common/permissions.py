@@ -1,169 +1,126 @@
-"""Who may do what, and the org scope a user sees (enforced in queries).
+"""Who may do what: the one role table (SPEC §4), asked by every view, API, template and job.
 
-Objects outside the caller's scope are answered 404, never 403, so existence does not leak.
+A *grant* names a kind of action ("talks.read_contents"); `POLICY` says which roles hold
+it. Which objects an action reaches (the units, people and talks of the caller's scope) is
+a separate question, answered in queries by `supervision.org.scope` and each domain's
+permissions module, so that an object outside the scope is 404, never 403.
+
+Nothing else in the code names a set of roles: views ask `require(grant)` or
+`@requires(grant)`, templates `can(grant)`, and services `holders(grant)`. An unknown
+grant is a KeyError, so a misspelt name fails the first test that reaches it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import wraps
 
-import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
 
-from supervision.extensions import db
+ADMIN = "admin"
+SECRETARY = "discipline_secretary"
+MEMBER = "discipline_member"
+HR = "hr"
+LEADER = "leader"
+STAFF = "staff"
+#: Every role, in the order the SPEC lists them (the database's check constraint too).
+ROLES = (ADMIN, SECRETARY, MEMBER, HR, LEADER, STAFF)
 
-#: Roles that read the whole organisation (units, people, posts, assignments).
-ORG_READ_ALL = ("admin", "hr", "discipline_secretary", "discipline_member")
-#: Roles that change units, people, posts and assignments, and import/export the roster.
-ORG_WRITE = ("admin", "hr")
-AUDIT_READ = ("admin", "discipline_secretary")
-#: Review (approve/return) risk inventories; read every unit's inventory.
-RISK_REVIEW = ("discipline_secretary", "discipline_member")
-#: Create, edit and submit risk points (leaders within their scope).
-RISK_EDIT = ("leader", *RISK_REVIEW)
-#: Read rotation eligibility, deferrals, plans and the 应轮尽轮 figures (SPEC §4, §7).
-ROTATION_READ = ("admin", "hr", "discipline_secretary", "discipline_member")
-#: Change the rotation policy (issue 5: admins and HR).
-ROTATION_POLICY = ("admin", "hr")
-#: Build, submit and execute rotation plans; record the committee's deferrals.
-ROTATION_PLAN = ("hr",)
-#: Record the party committee's decision (approve / reject) on a submitted plan.
-ROTATION_DECIDE = ("discipline_secretary",)
-#: Place and release discipline holds (不得转任) and read their reasons.
-ROTATION_HOLD = ("discipline_secretary", "discipline_member")
+_DISCIPLINE = frozenset({SECRETARY, MEMBER})
 
-
-@dataclass(frozen=True)
-class Scope:
-    """The part of the organisation a user may see."""
-
-    everything: bool = False
-    #: Materialised paths whose whole subtree is visible.
-    subtree_paths: tuple[str, ...] = ()
-    #: Single units visible without their subtree (a leader's own unit).
-    unit_ids: tuple[int, ...] = ()
-    #: People visible individually (one's own record).
-    person_ids: tuple[int, ...] = field(default=())
-
-    def unit_clause(self, unit_table=None):
-        """SQL condition on OrgUnit rows in scope."""
-        from supervision.org.models import OrgUnit, in_subtree
-
-        u = unit_table if unit_table is not None else OrgUnit
-        if self.everything:
-            return sa.true()
-        conds = [in_subtree(u.path, p) for p in self.subtree_paths]
-        if self.unit_ids:
-            conds.append(u.id.in_(self.unit_ids))
-        return sa.or_(*conds) if conds else sa.false()
-
-    def unit_ids_select(self):
-        """SELECT of the ids of units in scope."""
-        from supervision.org.models import OrgUnit
-
-        return sa.select(OrgUnit.id).where(self.unit_clause())
-
-    def person_clause(self):
-        """SQL condition on Person rows in scope (their unit in scope, or named)."""
-        from supervision.org.models import Person
-
-        if self.everything:
-            return sa.true()
-        conds = []
-        if self.subtree_paths or self.unit_ids:
-            conds.append(Person.org_unit_id.in_(self.unit_ids_select()))
-        if self.person_ids:
-            conds.append(Person.id.in_(self.person_ids))
-        return sa.or_(*conds) if conds else sa.false()
-
-
-def scope_for(user) -> Scope:
-    """Compute a user's org scope: all for org-wide roles; subtrees for leaders; self for staff."""
-    if user is None or not user.is_authenticated:
-        return Scope()
-    if user.has_role(*ORG_READ_ALL):
-        return Scope(everything=True)
-    if user.person_id is None:
-        return Scope()
-    if not user.has_role("leader"):
-        return Scope(person_ids=(user.person_id,))
-    return leader_scope(user.person_id)
+#: grant -> the roles that hold it. Mirrors SPEC §4; the comments say what the grant allows.
+POLICY: dict[str, frozenset[str]] = {
+    # Administration
+    "users.manage": frozenset({ADMIN}),  # user accounts and their roles
+    "calendar.edit": frozenset({ADMIN}),  # working days, the State Council's notice
+    "deliveries.manage": frozenset({ADMIN}),  # e-mail deliveries: read, retry
+    "audit.read": frozenset({ADMIN, SECRETARY}),  # the audit log and its verification
+    #: See confidential values (talk contents, hold reasons) in the audit log.
+    "audit.read_confidential": _DISCIPLINE,
+    # Organisation (SPEC §3)
+    "org.read_all": frozenset({ADMIN, HR, SECRETARY, MEMBER}),  # every unit, person and post
+    "org.read": frozenset({ADMIN, HR, SECRETARY, MEMBER, LEADER}),  # the org pages (scoped)
+    "org.write": frozenset({ADMIN, HR}),  # units, people, posts, assignments, roster import
+    #: Scope: the subtrees of the units one heads or supervises, plus one's own unit.
+    "scope.led_units": frozenset({LEADER}),
+    # Integrity-risk inventories (SPEC §5)
+    "risks.edit": frozenset({SECRETARY, MEMBER, LEADER}),  # read, edit drafts, submit (scoped)
+    "risks.review": _DISCIPLINE,  # every inventory; approve, return, retire; campaigns
+    "risks.settings.read": frozenset({ADMIN, SECRETARY, MEMBER, LEADER}),
+    "risks.settings.write": frozenset({ADMIN}),
+    # Talk records (SPEC §6)
+    "talks.see_all": frozenset({ADMIN, HR, SECRETARY}),  # that every talk exists, not contents
+    "talks.see_logged": frozenset({MEMBER}),  # the talks one logged, besides one's own
+    "talks.read_contents": _DISCIPLINE,  # content, response, attachments (and participants)
+    "talks.write": frozenset({SECRETARY, MEMBER, LEADER}),  # drafts (leaders: see write_any)
+    #: Write any talk; other writers only talks they hold a seat in, about their scope.
+    "talks.write_any": _DISCIPLINE,
+    "talks.mine": frozenset({SECRETARY, MEMBER, LEADER, STAFF}),  # "my talks" in the menu
+    "talks.list": frozenset({ADMIN, HR, SECRETARY, MEMBER, LEADER}),  # talk list in the menu
+    # Obligations (SPEC §6)
+    "obligations.read": frozenset({SECRETARY, MEMBER, LEADER}),  # leaders: their scope
+    "obligations.read_all": _DISCIPLINE,  # every obligation, whoever conducts it
+    "obligations.waive": _DISCIPLINE,
+    "obligations.rules.read": frozenset({ADMIN, SECRETARY, MEMBER, LEADER}),
+    "obligations.rules.write": frozenset({ADMIN, SECRETARY}),
+    # Integrity files (SPEC §6)
+    "integrity.read": _DISCIPLINE,  # the files, their notes and attachments
+    # Rotation (SPEC §7)
+    "rotation.read": frozenset({ADMIN, HR, SECRETARY, MEMBER}),  # eligibility, plans, 应轮尽轮
+    "rotation.policy": frozenset({ADMIN, HR}),
+    "rotation.plan": frozenset({HR}),  # deferrals; build, submit, execute plans
+    "rotation.decide": frozenset({SECRETARY}),  # the party committee's decision on a plan
+    "rotation.hold": _DISCIPLINE,  # place, release and read holds (不得转任)
+    # Reminders (SPEC §8)
+    "reminders.settings": frozenset({ADMIN, SECRETARY}),
+    "reminders.preview": frozenset({ADMIN, HR, SECRETARY, MEMBER}),
+    "reminders.digest": frozenset({LEADER, SECRETARY}),  # receive the weekly digest
+    #: Ladder recipients besides the conductor (SPEC §8): the overdue step goes to the
+    #: discipline members, the escalated one to the secretary (and the supervising leader);
+    #: rotation reminders, in the inbox and the calendar feed, to HR.
+    "reminders.receive_overdue": frozenset({MEMBER}),
+    "reminders.receive_escalated": frozenset({SECRETARY}),
+    "reminders.receive_rotation": frozenset({HR}),
+}
+#: The reports page (SPEC §9): each reader sees the documents of the grants they hold.
+POLICY["reports.read"] = POLICY["risks.edit"] | POLICY["rotation.read"]
 
 
-def leader_scope(person_id: int) -> Scope:
-    """The units a leader answers for: subtrees they head or supervise, plus their own unit."""
-    from supervision.org.models import OrgUnit, Person
-
-    led = (
-        db.session.execute(
-            sa.select(OrgUnit.path).where(
-                sa.or_(
-                    OrgUnit.head_person_id == person_id, OrgUnit.supervising_leader_id == person_id
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
-    own_unit = db.session.scalar(sa.select(Person.org_unit_id).where(Person.id == person_id))
-    return Scope(
-        subtree_paths=tuple(sorted(set(led))),
-        unit_ids=(own_unit,) if own_unit else (),
-        person_ids=(person_id,),
-    )
+def holders(grant: str) -> frozenset[str]:
+    """The roles that hold `grant` (KeyError for an unknown grant)."""
+    return POLICY[grant]
 
 
-def risk_scope(user) -> Scope:
-    """Whose risk inventories a user sees: all for the discipline roles, a leader's units,
-    nobody's for other roles (HR and admins see no inventories, SPEC §4)."""
-    if user is None or not user.is_authenticated:
-        return Scope()
-    if user.has_role(*RISK_REVIEW):
-        return Scope(everything=True)
-    if user.has_role("leader") and user.person_id is not None:
-        return leader_scope(user.person_id)
-    return Scope()
+def can(user, *grants: str) -> bool:
+    """Whether the (authenticated) user holds any of `grants`."""
+    roles = frozenset().union(*(POLICY[g] for g in grants))
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.has_role(*roles)
 
 
-def current_scope() -> Scope:
-    """The org scope of the logged-in user (cached for the request)."""
-    from flask import g
+def require(*grants: str) -> None:
+    """Abort 401 when anonymous, 403 unless the current user holds one of `grants`.
 
-    if "scope" not in g:
-        g.scope = scope_for(current_user)
-    return g.scope
-
-
-def current_risk_scope() -> Scope:
-    """The risk-inventory scope of the logged-in user (cached for the request)."""
-    from flask import g
-
-    if "risk_scope" not in g:
-        g.risk_scope = risk_scope(current_user)
-    return g.risk_scope
-
-
-def require_roles(*roles: str) -> None:
-    """Abort 401 when anonymous, 403 unless the current user holds one of `roles`."""
+    This guards kinds of action; single objects outside the scope are 404 in the queries.
+    """
+    roles = frozenset().union(*(POLICY[g] for g in grants))
     if not current_user.is_authenticated:
         abort(401)
     if not current_user.has_role(*roles):
         abort(403)
 
 
-def roles_required(*roles: str) -> Callable:
-    """View decorator: 401 when anonymous, 403 unless the user holds one of `roles`.
-
-    This guards kinds of action; single objects outside the scope are 404 in the queries.
-    """
+def requires(*grants: str) -> Callable:
+    """View decorator: `require(*grants)` before the view runs."""
+    for grant in grants:
+        POLICY[grant]  # noqa: B018 - a misspelt grant fails at import, not at request time
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            require_roles(*roles)
+            require(*grants)
             return view(*args, **kwargs)
 
         return wrapped
@@ -171,6 +128,6 @@ def roles_required(*roles: str) -> Callable:
     return decorator
 
 
-def can_write_org() -> bool:
-    """Whether the current user may change org data."""
-    return current_user.is_authenticated and current_user.has_role(*ORG_WRITE)
+def current_can(*grants: str) -> bool:
+    """Whether the logged-in user holds any of `grants` (templates call it `can`)."""
+    return can(current_user, *grants)

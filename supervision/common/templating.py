@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from supervision.common import clock
+from supervision.common.permissions import current_can
 
 LABELS: dict[str, dict[str, object]] = {
     "role": {
@@ -77,4 +78,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["isodate"] = isodate
     app.jinja_env.globals["label"] = label
+    app.jinja_env.globals["can"] = current_can
     app.jinja_env.globals["role_label"] = lambda r: label("role", r)

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from supervision.common.permissions import current_scope
 from supervision.extensions import db
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import current_scope
 
 bp = Blueprint("home", __name__)
 

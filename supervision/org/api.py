@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from supervision.common.api import ApiBlueprint, SelectPage
 from supervision.common.errors import NotFound
-from supervision.common.permissions import ORG_WRITE, current_scope, require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.org import queries, services
 from supervision.org.models import Assignment, OrgUnit, Person, Post
@@ -21,6 +21,7 @@ from supervision.org.schemas import (
     PostQuery,
     PostSchema,
 )
+from supervision.org.scope import current_scope
 
 blp = ApiBlueprint("org_api", __name__, description="Org units, people, posts and assignments")
 
@@ -33,7 +34,7 @@ def _scoped_one(stmt, model, obj_id: int, label: str):
 
 
 def _require_write() -> None:
-    require_roles(*ORG_WRITE)
+    require("org.write")
 
 
 @blp.route("/org-units")

@@ -17,10 +17,10 @@ from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common.errors import Invalid, ServiceError
-from supervision.common.permissions import current_scope
 from supervision.common.templating import choices
 from supervision.extensions import db
 from supervision.org import queries
+from supervision.org.scope import current_scope
 
 
 def put_errors(form: FlaskForm, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:

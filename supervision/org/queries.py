@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from supervision.common import clock
-from supervision.common.permissions import Scope
 from supervision.extensions import db
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
+from supervision.org.paths import ancestor_ids
+from supervision.org.scope import Scope
 
 
 def _like(text: str) -> str:
@@ -152,10 +153,6 @@ def unit_rows(scope: Scope, q: str | None = None):
     )
 
 
-def _ancestor_ids(unit: OrgUnit) -> list[int]:
-    return [int(x) for x in unit.path.strip("/").split("/")[:-1] if x]
-
-
 def build_tree(rows) -> list[UnitNode]:
     """Nest (unit, people, posts) rows under their nearest visible ancestor; totals per subtree.
 
@@ -167,7 +164,7 @@ def build_tree(rows) -> list[UnitNode]:
     for unit, people_count, post_count in ordered:
         node = UnitNode(unit, people_count, post_count)
         nodes[unit.id] = node
-        parent = next((nodes[a] for a in reversed(_ancestor_ids(unit)) if a in nodes), None)
+        parent = next((nodes[a] for a in reversed(ancestor_ids(unit.path)) if a in nodes), None)
         (parent.children if parent else roots).append(node)
     for node in reversed([nodes[r[0].id] for r in ordered]):
         node.subtree_people += node.people + sum(c.subtree_people for c in node.children)
@@ -211,7 +208,7 @@ def unit_options(scope: Scope) -> list[tuple[int, str]]:
 
 def ancestors(scope: Scope, unit: OrgUnit) -> list[OrgUnit]:
     """The unit's ancestors that are in scope, root first."""
-    ids = _ancestor_ids(unit)
+    ids = ancestor_ids(unit.path)
     if not ids:
         return []
     return list(
@@ -223,11 +220,11 @@ def ancestors(scope: Scope, unit: OrgUnit) -> list[OrgUnit]:
 
 def ancestry_of(scope: Scope, found: list[OrgUnit]) -> dict[int, list[OrgUnit]]:
     """For each unit, its in-scope ancestors (root first), fetched in one query."""
-    wanted = {a for u in found for a in _ancestor_ids(u)}
+    wanted = {a for u in found for a in ancestor_ids(u.path)}
     if not wanted:
         return {u.id: [] for u in found}
     by_id = {u.id: u for u in db.session.scalars(units(scope).where(OrgUnit.id.in_(wanted)))}
-    return {u.id: [by_id[a] for a in _ancestor_ids(u) if a in by_id] for u in found}
+    return {u.id: [by_id[a] for a in ancestor_ids(u.path) if a in by_id] for u in found}
 
 
 def team_members(scope: Scope):

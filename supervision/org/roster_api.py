@@ -10,11 +10,12 @@ from flask import send_file
 
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema
-from supervision.common.permissions import ORG_WRITE, current_scope, require_roles
+from supervision.common.permissions import require
 from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_io import SHEET_COLUMNS, XLSX_MIME
+from supervision.org.scope import current_scope
 
 blp = ApiBlueprint("roster_api", __name__, description="Roster import and export (.xlsx / CSV)")
 
@@ -64,7 +65,7 @@ class RosterSummarySchema(ma.Schema):
 @blp.alt_response(422, description="Rejected: `errors` lists {sheet, row, column, message}")
 def import_roster(query, form):
     """Import units, people, posts and assignments, all or nothing (admin, HR)."""
-    require_roles(*ORG_WRITE)
+    require("org.write")
     filename, data = uploaded_file()
     dry_run = query["dry_run"] or form["dry_run"]
     summary = roster.import_roster(db.session, filename, data, kind=form["kind"], dry_run=dry_run)
@@ -84,7 +85,7 @@ def import_roster(query, form):
 )
 def export_roster():
     """Export the roster in the caller's scope as .xlsx (admin, HR); the export is audited."""
-    require_roles(*ORG_WRITE)
+    require("org.write")
     data = roster_export.export_roster(db.session, current_scope())
     db.session.commit()
     return send_file(

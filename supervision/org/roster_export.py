@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from supervision.audit.services import record
-from supervision.common.permissions import Scope
 from supervision.org import roster_io
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import Scope
 
 
 def export_rows(session: Session, scope: Scope) -> list[tuple[str, Iterable[tuple]]]:

@@ -10,18 +10,19 @@ from flask_login import login_required
 
 from supervision.common import clock
 from supervision.common.errors import ServiceError
-from supervision.common.permissions import ORG_WRITE, current_scope, roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_forms import RosterUploadForm
 from supervision.org.roster_io import HEADER_LABELS, SHEET_COLUMNS, XLSX_MIME
+from supervision.org.scope import current_scope
 
 bp = Blueprint("roster", __name__)
 
 
 @bp.route("/org/roster", methods=["GET", "POST"])
 @login_required
-@roles_required(*ORG_WRITE)
+@requires("org.write")
 def index():
     """Upload form; after a POST, the import summary or the table of errors."""
     form = RosterUploadForm()
@@ -77,7 +78,7 @@ def _header_labels() -> dict[str, dict[str, list[str]]]:
 
 @bp.get("/org/roster/export.xlsx")
 @login_required
-@roles_required(*ORG_WRITE)
+@requires("org.write")
 def export():
     """Download the roster in the caller's scope (audited)."""
     data = roster_export.export_roster(db.session, current_scope())
@@ -92,7 +93,7 @@ def export():
 
 @bp.get("/org/roster/template.xlsx")
 @login_required
-@roles_required(*ORG_WRITE)
+@requires("org.write")
 def template():
     """Download an empty workbook with the four sheets' headers."""
     return send_file(

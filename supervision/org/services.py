@@ -28,6 +28,7 @@ from supervision.org.models import (
     Post,
     in_subtree,
 )
+from supervision.org.paths import path_ids
 
 UNIT_FIELDS = ("code", "name", "kind", "parent_id", "head_person_id", "supervising_leader_id")
 PERSON_FIELDS = (
@@ -231,7 +232,7 @@ def subtree_ids(session: Session, unit: OrgUnit):
 
 def responsible_head_id(session: Session, person: Person) -> int | None:
     """The head of the person's unit, or of the nearest ancestor with a head other than them."""
-    ids = [int(x) for x in person.org_unit.path.strip("/").split("/") if x]
+    ids = path_ids(person.org_unit.path)
     heads = dict(
         session.execute(
             sa.select(OrgUnit.id, OrgUnit.head_person_id).where(OrgUnit.id.in_(ids))

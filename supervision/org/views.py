@@ -8,19 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from supervision.common import clock
 from supervision.common.api import MAX_ID
 from supervision.common.errors import Conflict
 from supervision.common.pages import paginate
-from supervision.common.permissions import (
-    ORG_READ_ALL,
-    ORG_WRITE,
-    can_write_org,
-    current_scope,
-    roles_required,
-)
+from supervision.common.permissions import can, requires
 from supervision.common.templating import choices
 from supervision.extensions import db
 from supervision.org import queries, services
@@ -35,21 +29,19 @@ from supervision.org.forms import (
     save_form,
 )
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import current_scope
 
 bp = Blueprint("org", __name__, url_prefix="/org")
-
-#: Roles that read the org pages (leaders within their scope).
-READERS = (*ORG_READ_ALL, "leader")
 
 
 def reader(view):
     """Signed in, holding a reading role."""
-    return login_required(roles_required(*READERS)(view))
+    return login_required(requires("org.read")(view))
 
 
 def writer(view):
     """Signed in as admin or hr."""
-    return login_required(roles_required(*ORG_WRITE)(view))
+    return login_required(requires("org.write")(view))
 
 
 def _one(stmt, model, obj_id: int):
@@ -70,7 +62,7 @@ def _bool_arg(name: str) -> bool | None:
 
 def _page_context(**extra) -> dict:
     return {
-        "can_write": can_write_org(),
+        "can_write": can(current_user, "org.write"),
         "today": clock.today(),
         "duration": duration,
         "choices": choices,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from supervision.common import clock
 from supervision.common.errors import Conflict, NotFound
 from supervision.common.pages import paginate
-from supervision.common.permissions import roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import Person
 from supervision.reminders import delivery
@@ -56,7 +56,7 @@ def _helpers():
 
 @bp.get("/")
 @login_required
-@roles_required("admin")
+@requires("deliveries.manage")
 def index():
     """The failed and waiting deliveries (or one state), newest first, searchable."""
     status, q = _filters()
@@ -106,7 +106,7 @@ def _back():
 
 @bp.post("/<int:notification_id>/retry")
 @login_required
-@roles_required("admin")
+@requires("deliveries.manage")
 def retry(notification_id: int):
     """Queue one failed e-mail again, due now."""
     if not ConfirmForm().validate_on_submit():
@@ -132,7 +132,7 @@ def retry(notification_id: int):
 
 @bp.route("/retry-failed", methods=["GET", "POST"])
 @login_required
-@roles_required("admin")
+@requires("deliveries.manage")
 def retry_failed():
     """Queue every failed e-mail again, after a confirmation page."""
     form = ConfirmForm()

@@ -29,11 +29,11 @@ from marshmallow import fields, validate
 from supervision.calendar.services import MAX_YEAR, MIN_YEAR
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema, LocalDateTime, SelectPage
-from supervision.common.permissions import require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.reminders import context, ladder, rules
 from supervision.reminders.models import OBJECT_TYPES, STEPS
-from supervision.reminders.settings_views import SETTINGS_ROLES, update_settings
+from supervision.reminders.settings_views import update_settings
 from supervision.talks.rules import OBLIGATION_TYPES
 
 blp = ApiBlueprint(
@@ -44,7 +44,6 @@ blp = ApiBlueprint(
 )
 
 #: Who may see the organisation-wide ladder.
-PREVIEW_ROLES = ("admin", "hr", "discipline_secretary", "discipline_member")
 #: The longest preview window, in days (both ends included).
 MAX_WINDOW_DAYS = 366
 DEFAULT_WINDOW_DAYS = 30
@@ -221,7 +220,7 @@ class Preview(MethodView):
     def get(self, args):
         """The ladder steps whose instant falls in the window, by instant: the items open as
         of today, whoever receives them (admin, hr, discipline roles)."""
-        require_roles(*PREVIEW_ROLES)
+        require("reminders.preview")
         first = args.get("first")
         last = args.get("last")
         if first is None:
@@ -238,7 +237,7 @@ class Settings(MethodView):
     @blp.response(200, SettingsSchema)
     def get(self):
         """The reminder settings (SPEC §8 defaults unless changed)."""
-        require_roles(*SETTINGS_ROLES)
+        require("reminders.settings")
         return ladder.get_reminder_settings(db.session)
 
     @blp.arguments(SettingsSchema)
@@ -246,7 +245,7 @@ class Settings(MethodView):
     def put(self, data):
         """Change any subset of the settings (admin, discipline secretary; validated as a
         whole, audited)."""
-        require_roles(*SETTINGS_ROLES)
+        require("reminders.settings")
         result = update_settings(db.session, data)
         db.session.commit()
         return result

@@ -36,8 +36,6 @@ from supervision.reminders import ladder, rules, sweep, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import STEPS, Notification
 
-#: Roles whose people receive the digest.
-RECIPIENT_ROLES = ("leader", "discipline_secretary")
 #: Items listed in one digest; the rest are counted ("… and N more").
 MAX_ITEMS = 100
 #: The inbox, where every item is one click away.
@@ -69,10 +67,7 @@ def send_instant(session: Session, day: date, settings: dict | None = None) -> d
 
 def recipients(session: Session) -> list[int]:
     """The people who receive the digest, by id."""
-    ids: set[int] = set()
-    for role in RECIPIENT_ROLES:
-        ids.update(ladder.role_people(session, role))
-    return sorted(ids)
+    return ladder.role_people(session, "reminders.digest")
 
 
 def open_items(steps: list[Step], people: set[int], horizon: datetime) -> dict[int, list[Step]]:

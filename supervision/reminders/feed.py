@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.auth.models import User
 from supervision.common import clock
-from supervision.common.permissions import Scope, leader_scope
+from supervision.common.permissions import can
+from supervision.org.scope import Scope, leader_scope
 from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import CalendarFeed
@@ -47,7 +48,6 @@ TOUCH_EVERY = timedelta(minutes=10)
 ROTATION_LISTED = ("upcoming", "due")
 #: Roles that may conduct any leader's talk by default (the committee): their obligation
 #: run covers the whole organisation instead of their own reach.
-COMMITTEE = ("discipline_secretary", "discipline_member")
 
 
 def token_digest(token: str) -> str:
@@ -164,7 +164,7 @@ def _obligation_items(session: Session, user: User, today: date) -> list[Item]:
     person = user.person_id
     if person is None:
         return []
-    scope: Scope | None = None if user.has_role(*COMMITTEE) else leader_scope(person)
+    scope: Scope | None = None if can(user, "obligations.read_all") else leader_scope(person)
     settings = obligations.get_rules(session)
     out = []
     for period, type_ in ladder.periods_for(today, settings):
@@ -192,7 +192,7 @@ def _obligation_items(session: Session, user: User, today: date) -> list[Item]:
 
 
 def _rotation_items(session: Session, user: User, today: date) -> list[Item]:
-    if not user.has_role("hr"):
+    if not can(user, "reminders.receive_rotation"):
         return []
     out = []
     for row in eligibility.compute(session, today, policy=get_policy(session)):

@@ -27,17 +27,19 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from supervision.auth.queries import people_holding
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
 from supervision.common.periods import KINDS, Period
-from supervision.common.settings import get_settings
-from supervision.org.models import OrgUnit, Person
+from supervision.common.permissions import holders
+from supervision.org.models import OrgUnit
+from supervision.org.paths import path_ids
 from supervision.reminders import rules
 from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
 from supervision.rotation.policy import get_policy
+from supervision.settings.store import get_settings
 from supervision.talks import obligations
-from supervision.talks.rules import path_ids
 
 SETTINGS_KEY = "reminders"
 #: How many periods of each frequency the ladder covers: the current one and those before.
@@ -71,20 +73,9 @@ def get_reminder_settings(session: Session) -> dict:
     return get_settings(session, SETTINGS_KEY, rules.DEFAULT_SETTINGS)
 
 
-def role_people(session: Session, role: str) -> list[int]:
-    """Active people linked to enabled users holding `role`, by id."""
-    from supervision.auth.models import User, UserRole
-
-    return list(
-        session.scalars(
-            sa.select(Person.id)
-            .join(User, User.person_id == Person.id)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == role, User.is_enabled.is_(True), Person.is_active.is_(True))
-            .order_by(Person.id)
-            .distinct()
-        )
-    )
+def role_people(session: Session, grant: str) -> list[int]:
+    """Active people linked to enabled users holding `grant` (a recipient grant), by id."""
+    return people_holding(session, holders(grant))
 
 
 def _supervising_leaders(session: Session) -> dict[str, int]:
@@ -162,8 +153,8 @@ def collect(
 def _obligation_steps(
     session, periods, today, calendar, settings, obligation_rules, at, zone
 ) -> Iterator[Step]:
-    members = role_people(session, "discipline_member")
-    secretaries = role_people(session, "discipline_secretary")
+    members = role_people(session, "reminders.receive_overdue")
+    secretaries = role_people(session, "reminders.receive_escalated")
     leaders = _supervising_leaders(session)
     by_type: dict[str, list[Period]] = {}
     for period, type_ in periods:
@@ -199,7 +190,7 @@ def _obligation_steps(
 
 
 def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
-    hr = role_people(session, "hr")
+    hr = role_people(session, "reminders.receive_rotation")
     if not hr:
         return
     policy = get_policy(session)

@@ -12,7 +12,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from supervision.db import UTCDateTime, utcnow
+from supervision.common.clock import utcnow
+from supervision.db import UTCDateTime
 from supervision.extensions import db
 from supervision.org.models import Person
 

@@ -23,14 +23,13 @@ from supervision.calendar.services import load_calendar
 from supervision.common import clock
 from supervision.common.errors import Invalid
 from supervision.common.periods import Period
-from supervision.common.permissions import roles_required
-from supervision.common.settings import put_settings
+from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.reminders import ladder, rules
+from supervision.settings.store import put_settings
 
 bp = Blueprint("reminder_settings", __name__, url_prefix="/admin/reminders")
 
-SETTINGS_ROLES = ("admin", "discipline_secretary")
 
 _MESSAGES = {
     rules.BAD_TIME: _l("Must be a time of day as HH:MM."),
@@ -101,7 +100,7 @@ def _example(settings: dict) -> dict:
 
 @bp.route("/", methods=["GET", "POST"])
 @login_required
-@roles_required(*SETTINGS_ROLES)
+@requires("reminders.settings")
 def settings():
     """The reminder ladder settings (admin, discipline secretary)."""
     current = ladder.get_reminder_settings(db.session)

@@ -9,8 +9,9 @@ from flask import send_file
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
-from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
+from supervision.org.scope import current_risk_scope
 from supervision.reports import risk_inventory
 from supervision.reports.risk_inventory import XLSX_MIME
 
@@ -41,7 +42,7 @@ class RiskInventoryQuery(BaseSchema):
 
 
 def _send(fmt: str, query: dict):
-    require_roles(*RISK_EDIT)
+    require("risks.edit")
     content, mime, filename = risk_inventory.export(db.session, current_risk_scope(), fmt, **query)
     db.session.commit()
     return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)

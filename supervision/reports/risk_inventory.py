@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid, NotFound
-from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit
+from supervision.org.scope import Scope
 from supervision.risks import queries, rules
 from supervision.risks.models import RiskCampaign
 from supervision.risks.services import frozen_data, get_risk_settings

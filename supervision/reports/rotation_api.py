@@ -17,8 +17,9 @@ from marshmallow import fields, validate
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
-from supervision.common.permissions import ROTATION_READ, current_scope, require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
+from supervision.org.scope import current_scope
 from supervision.reports import rotation_candidates, rotation_completion
 from supervision.reports.rotation_candidates import XLSX_MIME
 from supervision.rotation import completion, rules
@@ -133,7 +134,7 @@ class CompletionSchema(BaseSchema):
 
 
 def _scope():
-    require_roles(*ROTATION_READ)
+    require("rotation.read")
     return current_scope()
 
 

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid
-from supervision.common.permissions import Scope
 from supervision.common.templating import label
+from supervision.org.scope import Scope
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
 from supervision.rotation.completion import get_unit

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock, pdf
-from supervision.common.permissions import Scope
+from supervision.org.scope import Scope
 from supervision.reports.rotation_candidates import XLSX_MIME, check_format
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion

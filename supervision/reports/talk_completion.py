@@ -23,8 +23,8 @@ from supervision.audit.services import record
 from supervision.calendar.services import load_calendar
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid, NotFound
-from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit, Person
+from supervision.org.scope import Scope
 from supervision.reminders.ladder import get_reminder_settings
 from supervision.reports.talk_record import TYPE_LABELS
 from supervision.reports.xlsx import write_sheet

@@ -20,16 +20,10 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common import clock
 from supervision.common.errors import ServiceError
-from supervision.common.permissions import (
-    RISK_EDIT,
-    ROTATION_READ,
-    Scope,
-    current_risk_scope,
-    current_scope,
-    roles_required,
-)
+from supervision.common.permissions import can, requires
 from supervision.extensions import db
 from supervision.org.models import OrgUnit
+from supervision.org.scope import Scope, current_risk_scope, current_scope
 from supervision.reports import risk_inventory, rotation_candidates, rotation_completion
 from supervision.risks.models import RiskCampaign
 from supervision.rotation import rules as rotation_rules
@@ -137,9 +131,9 @@ class RotationCompletionForm(Form):
 def _page(status: int = 200, **forms):
     """The reports page with the sections the user may read (forms given keep their input)."""
     context = {"form": None, "candidates_form": None, "completion_form": None}
-    if current_user.has_role(*RISK_EDIT):
+    if can(current_user, "risks.edit"):
         context["form"] = forms.get("form") or RiskInventoryForm()
-    if current_user.has_role(*ROTATION_READ):
+    if can(current_user, "rotation.read"):
         context["candidates_form"] = forms.get("candidates_form") or RotationCandidatesForm()
         context["completion_form"] = forms.get("completion_form") or RotationCompletionForm()
     for form in context.values():
@@ -169,7 +163,7 @@ def _download(form, export) -> tuple[bool, object]:
 
 @bp.get("/reports")
 @login_required
-@roles_required(*RISK_EDIT, *ROTATION_READ)
+@requires("reports.read")
 def index():
     """The available reports, with their download forms."""
     return _page()
@@ -177,7 +171,7 @@ def index():
 
 @bp.get("/reports/risk-inventory")
 @login_required
-@roles_required(*RISK_EDIT)
+@requires("risks.edit")
 def risk_inventory_download():
     """Download the chosen inventory (PDF or .xlsx), or show the form with its errors."""
     form = RiskInventoryForm(request.args)
@@ -205,7 +199,7 @@ def risk_inventory_download():
 
 @bp.get("/reports/rotation-candidates")
 @login_required
-@roles_required(*ROTATION_READ)
+@requires("rotation.read")
 def rotation_candidates_download():
     """Download the rotation candidates list, or show the form with its errors."""
     form = RotationCandidatesForm(request.args)
@@ -220,7 +214,7 @@ def rotation_candidates_download():
 
 @bp.get("/reports/rotation-completion")
 @login_required
-@roles_required(*ROTATION_READ)
+@requires("rotation.read")
 def rotation_completion_download():
     """Download the 应轮尽轮 report, or show the form with its errors."""
     form = RotationCompletionForm(request.args)

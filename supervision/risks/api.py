@@ -28,9 +28,10 @@ from sqlalchemy.orm import selectinload, subqueryload
 
 from supervision.common.api import ApiBlueprint, SelectPage
 from supervision.common.errors import Invalid, NotFound
-from supervision.common.permissions import RISK_EDIT, RISK_REVIEW, current_risk_scope, require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.org.models import OrgUnit, Post
+from supervision.org.scope import current_risk_scope
 from supervision.risks import queries, services
 from supervision.risks.models import RiskCampaign, RiskPoint
 from supervision.risks.schemas import (
@@ -56,7 +57,7 @@ blp = ApiBlueprint(
 
 def _require_inventory_role() -> None:
     """403 for roles that have no risk inventories at all (hr, admin, staff)."""
-    require_roles(*RISK_EDIT)
+    require("risks.edit")
 
 
 def _point(point_id: int) -> RiskPoint:
@@ -194,7 +195,7 @@ class RiskPointApprove(MethodView):
         """Approve a submitted point (RISK_REVIEW): counts as its review, freezes this version."""
         _require_inventory_role()
         point = _point(point_id)
-        require_roles(*RISK_REVIEW)
+        require("risks.review")
         services.approve(db.session, point, current_user.id, (data or {}).get("campaign_id"))
         db.session.commit()
         return point
@@ -208,7 +209,7 @@ class RiskPointReturn(MethodView):
         """Return a submitted point to its unit with a comment (RISK_REVIEW)."""
         _require_inventory_role()
         point = _point(point_id)
-        require_roles(*RISK_REVIEW)
+        require("risks.review")
         services.return_point(db.session, point, data["comment"], data.get("campaign_id"))
         db.session.commit()
         return point
@@ -221,7 +222,7 @@ class RiskPointRetire(MethodView):
         """Retire a point that no longer applies (RISK_REVIEW; 409 while submitted)."""
         _require_inventory_role()
         point = _point(point_id)
-        require_roles(*RISK_REVIEW)
+        require("risks.review")
         services.retire(db.session, point)
         db.session.commit()
         return point
@@ -246,7 +247,7 @@ class Campaigns(MethodView):
     @blp.response(201, RiskCampaignSchema)
     def post(self, data):
         """Open a campaign (RISK_REVIEW; 409 while another is open)."""
-        require_roles(*RISK_REVIEW)
+        require("risks.review")
         campaign = services.open_campaign(db.session, data)
         db.session.commit()
         return campaign
@@ -266,7 +267,7 @@ class CampaignClose(MethodView):
     @blp.response(200, RiskCampaignSchema)
     def post(self, campaign_id):
         """Close a campaign (RISK_REVIEW; 409 when already closed): no more submissions to it."""
-        require_roles(*RISK_REVIEW)
+        require("risks.review")
         campaign = _campaign(campaign_id)
         services.close_campaign(db.session, campaign)
         db.session.commit()
@@ -304,14 +305,14 @@ class Settings(MethodView):
     @blp.response(200, RiskSettingsSchema)
     def get(self):
         """Level thresholds and review cycles (admin and risk-inventory roles)."""
-        require_roles("admin", *RISK_EDIT)
+        require("risks.settings.read")
         return dataclasses.asdict(services.get_risk_settings(db.session))
 
     @blp.arguments(RiskSettingsSchema)
     @blp.response(200, RiskSettingsSchema)
     def put(self, data):
         """Change any subset of the settings (admin only; validated as a whole)."""
-        require_roles("admin")
+        require("risks.settings.write")
         settings = services.update_risk_settings(db.session, data)
         db.session.commit()
         return settings

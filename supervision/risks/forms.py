@@ -25,10 +25,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from supervision.common.permissions import Scope
 from supervision.extensions import db
 from supervision.org.forms import _int_or_none, options
 from supervision.org.models import OrgUnit, Person, Post
+from supervision.org.scope import Scope
 
 #: Blank measure rows offered without JavaScript (risks.js adds more).
 BLANK_MEASURES = 3

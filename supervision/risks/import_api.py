@@ -5,9 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 
 from supervision.common.api import ApiBlueprint, BaseSchema
-from supervision.common.permissions import RISK_EDIT, current_risk_scope, require_roles
+from supervision.common.permissions import require
 from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
+from supervision.org.scope import current_risk_scope
 from supervision.risks import importer
 
 blp = ApiBlueprint(
@@ -77,7 +78,7 @@ class InventorySummarySchema(ma.Schema):
 @blp.alt_response(422, description="Rejected: `errors` lists {sheet, row, column, message}")
 def import_inventory(query, form):
     """Import a risk inventory, all or nothing (discipline roles; leaders into their units)."""
-    require_roles(*RISK_EDIT)
+    require("risks.edit")
     filename, data = uploaded_file()
     dry_run = query["dry_run"] or form["dry_run"]
     summary = importer.import_inventory(

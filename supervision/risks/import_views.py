@@ -14,8 +14,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
 from supervision.common.errors import ServiceError
-from supervision.common.permissions import RISK_EDIT, current_risk_scope, roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
+from supervision.org.scope import current_risk_scope
 from supervision.risks import import_io, importer, services
 
 bp = Blueprint("risk_import", __name__)
@@ -30,7 +31,7 @@ class InventoryUploadForm(FlaskForm):
 
 @bp.route("/risks/import", methods=["GET", "POST"])
 @login_required
-@roles_required(*RISK_EDIT)
+@requires("risks.edit")
 def index():
     """Upload form; after a POST, the import summary or the table of errors."""
     form = InventoryUploadForm()
@@ -121,7 +122,7 @@ def _explanations() -> dict[str, str]:
 
 @bp.get("/risks/import/template.xlsx")
 @login_required
-@roles_required(*RISK_EDIT)
+@requires("risks.edit")
 def template():
     """Download an empty inventory workbook with the §9 headers and instructions."""
     notes = [(_("Column"), _("How to fill it in"))]

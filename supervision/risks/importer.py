@@ -38,9 +38,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.common.errors import Invalid, ServiceError
-from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit, Person, Post
 from supervision.org.roster_io import Problems
+from supervision.org.scope import Scope
 from supervision.risks import import_io, rules, services
 from supervision.risks.import_io import Line
 from supervision.risks.models import RiskPoint

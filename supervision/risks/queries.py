@@ -7,8 +7,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit, Post, in_subtree
+from supervision.org.scope import Scope
 from supervision.risks import rules
 from supervision.risks.models import Measure, RiskApproval, RiskPoint
 from supervision.risks.services import level_expression

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import diff, record, snapshot
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid
-from supervision.common.settings import get_settings, put_settings
 from supervision.org.models import OrgUnit, Person, Post
 from supervision.risks import rules
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
+from supervision.settings.store import get_settings, put_settings
 
 SETTINGS_KEY = "risks"
 SETTINGS_DEFAULTS = {

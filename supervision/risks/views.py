@@ -19,15 +19,11 @@ from supervision.common import clock
 from supervision.common.api import MAX_ID
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
-from supervision.common.permissions import (
-    RISK_EDIT,
-    RISK_REVIEW,
-    current_risk_scope,
-    roles_required,
-)
+from supervision.common.permissions import can, requires
 from supervision.extensions import db
 from supervision.org import queries as org_queries
 from supervision.org.models import OrgUnit, Post
+from supervision.org.scope import current_risk_scope
 from supervision.risks import queries, rules, services
 from supervision.risks.forms import (
     LABELS,
@@ -47,12 +43,12 @@ bp = Blueprint("risks", __name__, url_prefix="/risks")
 
 def reader(view):
     """Signed in, holding a role that sees risk inventories (403 otherwise)."""
-    return login_required(roles_required(*RISK_EDIT)(view))
+    return login_required(requires("risks.edit")(view))
 
 
 def reviewer(view):
     """Signed in as a discipline-committee reviewer."""
-    return login_required(roles_required(*RISK_REVIEW)(view))
+    return login_required(requires("risks.review")(view))
 
 
 @bp.context_processor
@@ -61,8 +57,8 @@ def _helpers():
         "risk_label": risk_label,
         "risk_labels": LABELS,
         "today": clock.today(),
-        "is_reviewer": current_user.is_authenticated and current_user.has_role(*RISK_REVIEW),
-        "is_admin": current_user.is_authenticated and current_user.has_role("admin"),
+        "is_reviewer": current_user.is_authenticated and can(current_user, "risks.review"),
+        "can_edit_settings": can(current_user, "risks.settings.write"),
     }
 
 
@@ -475,7 +471,7 @@ def campaign_close(campaign_id: int):
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
-@roles_required("admin")
+@requires("risks.settings.write")
 def settings():
     """Level thresholds and review cycles (administrators)."""
     current = services.get_risk_settings(db.session)

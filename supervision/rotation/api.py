@@ -29,18 +29,10 @@ from sqlalchemy.orm import selectinload
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, SelectPage
 from supervision.common.errors import NotFound
-from supervision.common.permissions import (
-    ROTATION_DECIDE,
-    ROTATION_HOLD,
-    ROTATION_PLAN,
-    ROTATION_POLICY,
-    ROTATION_READ,
-    Scope,
-    current_scope,
-    roles_required,
-)
+from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import OrgUnit
+from supervision.org.scope import Scope, current_scope
 from supervision.rotation import eligibility, plans, policy, services
 from supervision.rotation.models import (
     RotationDeferral,
@@ -171,13 +163,13 @@ def _saved(plan_id: int) -> dict:
 
 @blp.route("/rotation/policy")
 class Policy(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.response(200, PolicySchema)
     def get(self):
         """The rotation policy (SPEC §7 defaults unless changed)."""
         return policy.get_policy(db.session)
 
-    @roles_required(*ROTATION_POLICY)
+    @requires("rotation.policy")
     @blp.arguments(PolicySchema)
     @blp.response(200, PolicySchema)
     def put(self, data):
@@ -192,7 +184,7 @@ class Policy(MethodView):
 
 @blp.route("/rotation/eligibility")
 class Eligibility(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.arguments(EligibilityQuery, location="query")
     @blp.response(200, EligibilityRowSchema(many=True))
     @blp.paginate(Page)
@@ -220,7 +212,7 @@ class Eligibility(MethodView):
 
 @blp.route("/rotation/deferrals")
 class Deferrals(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.arguments(DeferralQuery, location="query")
     @blp.response(200, DeferralSchema(many=True))
     @blp.paginate(SelectPage)
@@ -228,7 +220,7 @@ class Deferrals(MethodView):
         """Deferrals, newest first."""
         return _listing(RotationDeferral, args)
 
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.arguments(DeferralSchema)
     @blp.response(201, DeferralSchema)
     def post(self, data):
@@ -241,13 +233,13 @@ class Deferrals(MethodView):
 
 @blp.route("/rotation/deferrals/<int:deferral_id>")
 class DeferralItem(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.response(200, DeferralSchema)
     def get(self, deferral_id):
         """One deferral."""
         return services.get_deferral(db.session, deferral_id, current_scope())
 
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.response(204)
     def delete(self, deferral_id):
         """Revoke a deferral entered by mistake (hr; 409 when already revoked); it is kept."""
@@ -261,7 +253,7 @@ class DeferralItem(MethodView):
 
 @blp.route("/rotation/holds")
 class Holds(MethodView):
-    @roles_required(*ROTATION_HOLD)
+    @requires("rotation.hold")
     @blp.arguments(HoldQuery, location="query")
     @blp.response(200, HoldSchema(many=True))
     @blp.paginate(SelectPage)
@@ -269,7 +261,7 @@ class Holds(MethodView):
         """Discipline holds with their reasons, newest first (discipline roles only)."""
         return _listing(RotationHold, args)
 
-    @roles_required(*ROTATION_HOLD)
+    @requires("rotation.hold")
     @blp.arguments(HoldSchema)
     @blp.response(201, HoldSchema)
     def post(self, data):
@@ -281,13 +273,13 @@ class Holds(MethodView):
 
 @blp.route("/rotation/holds/<int:hold_id>")
 class HoldItem(MethodView):
-    @roles_required(*ROTATION_HOLD)
+    @requires("rotation.hold")
     @blp.response(200, HoldSchema)
     def get(self, hold_id):
         """One hold (discipline roles only)."""
         return services.get_hold(db.session, hold_id, current_scope())
 
-    @roles_required(*ROTATION_HOLD)
+    @requires("rotation.hold")
     @blp.response(204)
     def delete(self, hold_id):
         """Release a hold (409 when already released); it is kept as history."""
@@ -301,7 +293,7 @@ class HoldItem(MethodView):
 
 @blp.route("/rotation/plans")
 class Plans(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.arguments(PlanQuery, location="query")
     @blp.response(200, PlanSchema(many=True))
     @blp.paginate(PlanPage)
@@ -311,7 +303,7 @@ class Plans(MethodView):
             selectinload(RotationPlan.items).selectinload(RotationPlanItem.person)
         )
 
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.arguments(PlanWriteSchema)
     @blp.response(201, PlanSchema)
     def post(self, data):
@@ -323,13 +315,13 @@ class Plans(MethodView):
 
 @blp.route("/rotation/plans/<int:plan_id>")
 class PlanItem(MethodView):
-    @roles_required(*ROTATION_READ)
+    @requires("rotation.read")
     @blp.response(200, PlanSchema)
     def get(self, plan_id):
         """One plan; each item lists what currently stops it (`problems`)."""
         return plan_document(_plan(plan_id))
 
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.arguments(PlanWriteSchema(partial=("name", "items")))
     @blp.response(200, PlanSchema)
     def patch(self, data, plan_id):
@@ -337,7 +329,7 @@ class PlanItem(MethodView):
         plans.update_plan(db.session, _plan(plan_id), data, current_scope())
         return _saved(plan_id)
 
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.response(204)
     def delete(self, plan_id):
         """Delete a draft (hr; 409 once submitted: decisions are kept)."""
@@ -347,7 +339,7 @@ class PlanItem(MethodView):
 
 @blp.route("/rotation/plans/<int:plan_id>/submit")
 class PlanSubmit(MethodView):
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.response(200, PlanSchema)
     def post(self, plan_id):
         """Send a complete draft to the party committee (hr)."""
@@ -357,7 +349,7 @@ class PlanSubmit(MethodView):
 
 @blp.route("/rotation/plans/<int:plan_id>/approve")
 class PlanApprove(MethodView):
-    @roles_required(*ROTATION_DECIDE)
+    @requires("rotation.decide")
     @blp.arguments(ApproveSchema)
     @blp.response(200, PlanSchema)
     def post(self, data, plan_id):
@@ -368,7 +360,7 @@ class PlanApprove(MethodView):
 
 @blp.route("/rotation/plans/<int:plan_id>/reject")
 class PlanReject(MethodView):
-    @roles_required(*ROTATION_DECIDE)
+    @requires("rotation.decide")
     @blp.arguments(RejectSchema)
     @blp.response(200, PlanSchema)
     def post(self, data, plan_id):
@@ -379,7 +371,7 @@ class PlanReject(MethodView):
 
 @blp.route("/rotation/plans/<int:plan_id>/execute")
 class PlanExecute(MethodView):
-    @roles_required(*ROTATION_PLAN)
+    @requires("rotation.plan")
     @blp.response(200, PlanSchema)
     def post(self, plan_id):
         """Move everyone in an approved plan at once (hr): each old assignment ends the day

@@ -47,11 +47,11 @@ from sqlalchemy.orm import Session, aliased
 from supervision.common import clock
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.paths import path_ids
+from supervision.org.scope import Scope
 from supervision.rotation import eligibility, rules
 from supervision.rotation.policy import get_policy
-from supervision.talks.rules import path_ids
 
 CATEGORIES = ("rotated", "due", "deferred", "blocked")
 #: Eligibility statuses listed beside the rate (when the threshold is reached).

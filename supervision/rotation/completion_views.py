@@ -18,12 +18,13 @@ from supervision.common.api import MAX_ID
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg
 from supervision.common.periods import Period
-from supervision.common.permissions import ROTATION_READ, Scope, current_scope, roles_required
+from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import OrgUnit
+from supervision.org.paths import path_ids
+from supervision.org.scope import Scope, current_scope
 from supervision.reports.rotation_completion import list_titles, rate_note
 from supervision.rotation import completion
-from supervision.talks.rules import path_ids
 
 bp = Blueprint("rotation_completion", __name__, url_prefix="/rotation/completion")
 
@@ -66,7 +67,7 @@ def _unit_arg() -> int | None:
 
 @bp.get("/")
 @login_required
-@roles_required(*ROTATION_READ)
+@requires("rotation.read")
 def index():
     """The figures of a period (default: the current year) for a unit, with the lists."""
     scope = current_scope()

@@ -19,8 +19,8 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
+from supervision.org.scope import Scope
 from supervision.rotation import rules
 from supervision.rotation.models import (
     RotationDeferral,

@@ -27,9 +27,9 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from supervision.common.api import MAX_ID
 from supervision.common.errors import ServiceError
-from supervision.common.permissions import current_scope
 from supervision.extensions import db
 from supervision.org import queries
+from supervision.org.scope import current_scope
 from supervision.rotation import rules
 
 #: Bootstrap badge classes of the statuses.

@@ -19,15 +19,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
-from supervision.common.permissions import (
-    ROTATION_DECIDE,
-    ROTATION_PLAN,
-    current_scope,
-    require_roles,
-)
+from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.org import queries
 from supervision.org.models import Person, Post
+from supervision.org.scope import current_scope
 from supervision.rotation import forms as f
 from supervision.rotation import labels, plans
 from supervision.rotation.models import (
@@ -44,7 +40,7 @@ def plans_index():
     form = f.PlanForm()
     status = 200
     if request.method == "POST":
-        require_roles(*ROTATION_PLAN)
+        require("rotation.plan")
         plan, status = f.submit(
             form,
             lambda: plans.create_plan(
@@ -119,7 +115,7 @@ def plan(plan_id: int):
 @reader
 def plan_save(plan_id: int):
     """Save a draft's name, destinations and dates; with action=submit also submit it."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     plan = _plan(plan_id)
     form = f.PlanEditForm()
     valid = form.validate()
@@ -155,7 +151,7 @@ def plan_save(plan_id: int):
 @reader
 def plan_add(plan_id: int):
     """Add one person (staff number) leaving one post (code) to a draft."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     plan = _plan(plan_id)
     form = f.AddItemForm()
     current = [{k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items]
@@ -204,7 +200,7 @@ def plan_add(plan_id: int):
 @reader
 def plan_remove(plan_id: int):
     """Take one person out of a draft."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     plan = _plan(plan_id)
     gone = _int(request.form.get("person_id"))
     items = [
@@ -228,7 +224,7 @@ def plan_remove(plan_id: int):
 @reader
 def plan_delete(plan_id: int):
     """Delete a draft, after a confirmation page."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     plan = _plan(plan_id)
     form = f.ConfirmForm()
     done, status = f.submit(form, lambda: plans.delete_plan(db.session, plan) or True)
@@ -242,7 +238,7 @@ def plan_delete(plan_id: int):
 @reader
 def plan_approve(plan_id: int):
     """Record the party committee's approval: meeting date and minutes number."""
-    require_roles(*ROTATION_DECIDE)
+    require("rotation.decide")
     plan = _plan(plan_id)
     form = f.ApproveForm()
     done, status = f.submit(
@@ -268,7 +264,7 @@ def plan_approve(plan_id: int):
 @reader
 def plan_reject(plan_id: int):
     """Record the party committee's rejection, with its reason."""
-    require_roles(*ROTATION_DECIDE)
+    require("rotation.decide")
     plan = _plan(plan_id)
     form = f.RejectForm()
     done, status = f.submit(
@@ -287,7 +283,7 @@ def plan_reject(plan_id: int):
 @reader
 def plan_execute(plan_id: int):
     """Carry out an approved plan after a page listing every move."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     plan = _plan(plan_id)
     form = f.ConfirmForm()
     done, status = f.submit(form, lambda: plans.execute_plan(db.session, plan, current_user.id))
@@ -305,7 +301,7 @@ def plan_execute(plan_id: int):
 @login_required
 def post_options():
     """Posts whose code or name contains ?q= (at most 30), for the destination field."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     q = request.args.get("q", "").strip()[:64]
     stmt = queries.posts(current_scope(), q=q or None).options(joinedload(Post.org_unit)).limit(30)
     return jsonify(

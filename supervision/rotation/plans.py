@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import diff, record
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid, NotFound, ServiceError
-from supervision.common.permissions import Scope
 from supervision.org import services as org
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import Scope
 from supervision.rotation.models import RotationHold, RotationPlan, RotationPlanItem
 
 ITEM_FIELDS = ("person_id", "from_post_id", "to_post_id", "effective_date")

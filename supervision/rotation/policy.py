@@ -7,8 +7,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from supervision.common.settings import get_settings, put_settings
 from supervision.rotation import rules
+from supervision.settings.store import get_settings, put_settings
 
 SETTINGS_KEY = "rotation"
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import diff, record, snapshot
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid, NotFound
-from supervision.common.permissions import Scope
 from supervision.org.models import OrgUnit, Person
+from supervision.org.scope import Scope
 from supervision.rotation.models import RotationDeferral, RotationHold
 
 DEFERRAL_FIELDS = ("person_id", "reason", "meeting_date", "minutes_no", "expires_on")

@@ -2,7 +2,7 @@
 and the policy; the plan pages are in supervision.rotation.plan_views, on this blueprint.
 
 Thin views over supervision.rotation.{eligibility,services,plans,policy}. Every page needs
-ROTATION_READ (leaders and staff get 403); writes need the role the SPEC names. A hold's
+`rotation.read` (leaders and staff get 403); writes need the role the SPEC names. A hold's
 reason is shown only to the discipline roles: HR learns that the committee blocks a move,
 never why.
 """
@@ -30,20 +30,12 @@ from sqlalchemy.orm import joinedload
 from supervision.common import clock
 from supervision.common.api import MAX_ID
 from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg, paginate
-from supervision.common.permissions import (
-    ROTATION_DECIDE,
-    ROTATION_HOLD,
-    ROTATION_PLAN,
-    ROTATION_POLICY,
-    ROTATION_READ,
-    current_scope,
-    require_roles,
-    roles_required,
-)
+from supervision.common.permissions import can, require, requires
 from supervision.common.templating import choices
 from supervision.extensions import db
 from supervision.org import queries
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import current_scope
 from supervision.rotation import eligibility, labels, plans, rules, services
 from supervision.rotation import forms as f
 from supervision.rotation.models import (
@@ -59,11 +51,7 @@ bp = Blueprint("rotation", __name__, url_prefix="/rotation")
 
 def reader(view):
     """Signed in, holding a role that reads rotation (403 otherwise)."""
-    return login_required(roles_required(*ROTATION_READ)(view))
-
-
-def _has(roles) -> bool:
-    return current_user.is_authenticated and current_user.has_role(*roles)
+    return login_required(requires("rotation.read")(view))
 
 
 @bp.context_processor
@@ -76,10 +64,10 @@ def _helpers():
         "plan_status_labels": labels.PLAN_STATUS_LABELS,
         "plan_status_classes": f.PLAN_STATUS_CLASSES,
         "problem_labels": f.PROBLEM_LABELS,
-        "can_plan": _has(ROTATION_PLAN),
-        "can_decide": _has(ROTATION_DECIDE),
-        "can_hold": _has(ROTATION_HOLD),
-        "can_policy": _has(ROTATION_POLICY),
+        "can_plan": can(current_user, "rotation.plan"),
+        "can_decide": can(current_user, "rotation.decide"),
+        "can_hold": can(current_user, "rotation.hold"),
+        "can_policy": can(current_user, "rotation.policy"),
         "completion_endpoint": completion if completion in current_app.view_functions else None,
         "today": clock.today(),
         "day_before": lambda d: d - timedelta(days=1) if d else None,
@@ -129,11 +117,11 @@ def index():
     scope = current_scope()
     form = None
     status = 200
-    if _has(ROTATION_PLAN):
+    if can(current_user, "rotation.plan"):
         form = f.AddCandidatesForm()
         form.set_choices(db.session.scalars(plans.list_plans("draft").limit(200)).all())
     if request.method == "POST":
-        require_roles(*ROTATION_PLAN)
+        require("rotation.plan")
         plan, status = _add_candidates(form)
         if plan is not None:
             return redirect(url_for("rotation.plan", plan_id=plan.id))
@@ -292,7 +280,7 @@ def person(person_id: int):
         assignments=assignments,
         policy=policy,
         deferrals=db.session.scalars(services.list_query(RotationDeferral, person_id=who.id)).all(),
-        holds=holds if _has(ROTATION_HOLD) else [],
+        holds=holds if can(current_user, "rotation.hold") else [],
         blocked=any(h.released_at is None for h in holds),
         plan_items=items,
     )
@@ -334,7 +322,7 @@ def deferrals():
 @reader
 def deferral_new():
     """Record the party committee's decision to defer a person's rotation (HR)."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     form = f.DeferralForm()
     _prefilled(form)
     done, status = f.submit(
@@ -353,7 +341,7 @@ def deferral_new():
 @reader
 def deferral_revoke(deferral_id: int):
     """Revoke a deferral entered by mistake, after a confirmation page."""
-    require_roles(*ROTATION_PLAN)
+    require("rotation.plan")
     deferral = services.get_deferral(db.session, deferral_id, current_scope())
     form = f.ConfirmForm()
     done, status = f.submit(
@@ -367,7 +355,7 @@ def deferral_revoke(deferral_id: int):
 
 
 def _holder(view):
-    return login_required(roles_required(*ROTATION_HOLD)(view))
+    return login_required(requires("rotation.hold")(view))
 
 
 @bp.get("/holds")
@@ -425,7 +413,7 @@ def policy():
     form = f.PolicyForm(data=current if request.method == "GET" else None)
     status = 200
     if request.method == "POST":
-        require_roles(*ROTATION_POLICY)
+        require("rotation.policy")
         done, status = f.submit(form, lambda: update_policy(db.session, form.to_changes()))
         if done:
             flash(_("Rotation policy saved."), "success")

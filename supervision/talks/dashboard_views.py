@@ -21,9 +21,12 @@ from supervision.common.api import MAX_ID
 from supervision.common.errors import Conflict, Invalid
 from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope, leader_scope, require_roles
+from supervision.common.permissions import can, require
 from supervision.extensions import db
+from supervision.obligations.permissions import readable_obligations
 from supervision.org.models import OrgUnit, Person
+from supervision.org.paths import path_ids
+from supervision.org.scope import Scope
 from supervision.talks import obligations, rules
 from supervision.talks.dashboard_forms import (
     CONDUCTOR_LABELS,
@@ -37,8 +40,6 @@ from supervision.talks.dashboard_forms import (
 
 bp = Blueprint("obligations", __name__, url_prefix="/obligations")
 
-DISCIPLINE = ("discipline_secretary", "discipline_member")
-RULES_WRITE = ("admin", "discipline_secretary")
 #: The statuses counted in the denominator ("required").
 REQUIRED = ("pending", "done", "done_late", "overdue")
 
@@ -52,7 +53,7 @@ def _helpers():
         "kind_labels": KIND_LABELS,
         "leadership_labels": LEADERSHIP_LABELS,
         "talk_url": talk_url,
-        "can_waive": current_user.is_authenticated and current_user.has_role(*DISCIPLINE),
+        "can_waive": can(current_user, "obligations.waive"),
     }
 
 
@@ -62,16 +63,6 @@ def talk_url(talk_id: int) -> str:
         return url_for("talks.detail", talk_id=talk_id)
     except BuildError:
         return f"/talks/{talk_id}"
-
-
-def _reader() -> tuple[Scope, int | None]:
-    """(scope, viewer person id) as in the obligations API; 403 for other roles."""
-    require_roles(*DISCIPLINE, "leader")
-    if current_user.has_role(*DISCIPLINE):
-        return Scope(everything=True), None
-    if current_user.person_id is None:
-        return Scope(), None
-    return leader_scope(current_user.person_id), current_user.person_id
 
 
 def _int_arg(name: str) -> int | None:
@@ -93,7 +84,7 @@ def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
     """(id, name) of the unit's ancestors in scope, then the unit: the breadcrumbs."""
     if unit is None:
         return []
-    ids = rules.path_ids(unit.path)
+    ids = path_ids(unit.path)
     found = dict(
         db.session.execute(
             sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
@@ -149,7 +140,7 @@ def _people_page(rows: list, page: int) -> tuple[PageResult, dict, dict]:
 @login_required
 def index():
     """Completion by direct child unit for a type and period; with `status`, the people."""
-    scope, viewer = _reader()
+    scope, viewer = readable_obligations()
     settings = obligations.get_rules(db.session)
     type_, period = _selection(settings)
     unit = _unit(scope, _int_arg("org_unit_id"))
@@ -207,7 +198,7 @@ def _safe_next(target: str | None) -> str:
 @login_required
 def waive():
     """Waive one person's obligation for a period, with a reason (discipline roles)."""
-    require_roles(*DISCIPLINE)
+    require("obligations.waive")
     source = request.form if request.method == "POST" else request.args
     form = WaiverForm(
         data=None
@@ -250,7 +241,7 @@ def waive():
 @login_required
 def rules_settings():
     """The obligation rules: minimum days, conductors, the party secretary."""
-    require_roles(*RULES_WRITE)
+    require("obligations.rules.write")
     settings = obligations.get_rules(db.session)
     form = RulesForm(data=RulesForm.data_of(settings) if request.method == "GET" else None)
     status = 200

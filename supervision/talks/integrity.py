@@ -23,8 +23,8 @@ from supervision.audit.services import record, snapshot
 from supervision.common import clock
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, Person
+from supervision.org.scope import Scope
 from supervision.risks.models import RiskPoint
 from supervision.rotation import eligibility
 from supervision.rotation.models import (

@@ -17,17 +17,17 @@ from wtforms.validators import InputRequired, Length, Optional
 from supervision.common import clock, pdf
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
-from supervision.common.permissions import current_scope, roles_required
+from supervision.common.permissions import requires
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.forms import options
+from supervision.org.scope import current_scope
 from supervision.reports.talk_record import LEADERSHIP_LABELS, TYPE_LABELS
 from supervision.rotation import labels as rotation_labels
 from supervision.talks import integrity, storage
 from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS_LABELS
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
-READERS = ("discipline_secretary", "discipline_member")
 TALK_STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
 RISK_STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -72,7 +72,7 @@ def _labels() -> dict:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@requires("integrity.read")
 def index():
     """The leaders whose integrity files the caller may read."""
     page = paginate(integrity.leaders_select(current_scope()))
@@ -100,14 +100,14 @@ def _file_page(
 
 
 @bp.get("/<int:person_id>")
-@roles_required(*READERS)
+@requires("integrity.read")
 def file(person_id: int):
     """One leader's integrity file (the read is audited)."""
     return _file_page(person_id)
 
 
 @bp.post("/<int:person_id>/notes")
-@roles_required(*READERS)
+@requires("integrity.read")
 def add_note(person_id: int):
     """Add a supervision note to the file."""
     person = integrity.get_person(db.session, current_scope(), person_id)
@@ -139,7 +139,7 @@ def add_note(person_id: int):
 
 
 @bp.post("/<int:person_id>/notes/<int:note_id>/attachments")
-@roles_required(*READERS)
+@requires("integrity.read")
 def attach(person_id: int, note_id: int):
     """Upload a file to a note."""
     integrity.get_person(db.session, current_scope(), person_id)
@@ -165,7 +165,7 @@ def attach(person_id: int, note_id: int):
 
 
 @bp.get("/<int:person_id>/notes/<int:note_id>/attachments/<int:attachment_id>")
-@roles_required(*READERS)
+@requires("integrity.read")
 def download(person_id: int, note_id: int, attachment_id: int):
     """Download a note's attachment (audited)."""
     integrity.get_person(db.session, current_scope(), person_id)
@@ -188,7 +188,7 @@ def download(person_id: int, note_id: int, attachment_id: int):
 
 
 @bp.get("/<int:person_id>.pdf")
-@roles_required(*READERS)
+@requires("integrity.read")
 def file_pdf(person_id: int):
     """The integrity file as a PDF (the read is audited)."""
     person = integrity.get_person(db.session, current_scope(), person_id)

@@ -27,12 +27,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from supervision.audit.services import diff, record, snapshot
+from supervision.auth.queries import people_holding_select
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope
-from supervision.common.settings import get_settings, put_settings
+from supervision.common.permissions import SECRETARY
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
+from supervision.org.paths import ancestor_ids, path_ids
+from supervision.org.scope import Scope
+from supervision.settings.store import get_settings, put_settings
 from supervision.talks import rules
 from supervision.talks.models import ObligationWaiver, Talk, TalkConductor
 
@@ -283,22 +286,9 @@ def _waivers(session, period: Period, types, who) -> dict:
 
 
 def discipline_secretary_id(session: Session) -> int | None:
-    """The discipline secretary: the active person, with the lowest id, linked to an enabled
-    user holding the role discipline_secretary."""
-    from supervision.auth.models import User, UserRole
-
-    return session.scalar(
-        sa.select(Person.id)
-        .join(User, User.person_id == Person.id)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(
-            UserRole.role == "discipline_secretary",
-            User.is_enabled.is_(True),
-            Person.is_active.is_(True),
-        )
-        .order_by(Person.id)
-        .limit(1)
-    )
+    """The discipline secretary (the default conductor of supervision talks): the active
+    person, with the lowest id, linked to an enabled user holding that role."""
+    return session.scalar(people_holding_select([SECRETARY]).limit(1))
 
 
 def party_secretary_id(session: Session, settings: dict) -> int | None:
@@ -468,7 +458,7 @@ def _top_units(session, scope: Scope | None, unit: OrgUnit | None) -> list[tuple
         return session.execute(stmt.where(OrgUnit.parent_id.is_(None))).all()
     found = session.execute(stmt.where(scope_clause)).all()
     ids = {u.id for u in found}
-    return [u for u in found if not any(a in ids for a in rules.path_ids(u.path)[:-1])]
+    return [u for u in found if not any(a in ids for a in ancestor_ids(u.path))]
 
 
 def _row(unit_id, name, counts) -> dict:
@@ -501,7 +491,7 @@ def summary(
     for row in rows:
         total[row.status] += 1
         if row.path not in child_of:
-            child_of[row.path] = next((u for u in rules.path_ids(row.path) if u in counts), None)
+            child_of[row.path] = next((u for u in path_ids(row.path) if u in counts), None)
         uid = child_of[row.path]
         if uid is not None:
             counts[uid][row.status] += 1

@@ -28,9 +28,11 @@ from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, LocalDateTime, SelectPage, text
 from supervision.common.errors import NotFound
 from supervision.common.periods import KINDS
-from supervision.common.permissions import Scope, leader_scope, require_roles
+from supervision.common.permissions import require
 from supervision.extensions import db
+from supervision.obligations.permissions import readable_obligations
 from supervision.org.models import OrgUnit
+from supervision.org.scope import Scope
 from supervision.talks import obligations, rules
 from supervision.talks.models import ObligationWaiver
 
@@ -40,10 +42,6 @@ blp = ApiBlueprint(
     description="Talk obligations: computed status by period, completion "
     "summary by unit, waivers, and the obligation rules",
 )
-
-DISCIPLINE = ("discipline_secretary", "discipline_member")
-RULES_READ = ("admin", *DISCIPLINE, "leader")
-RULES_WRITE = ("admin", "discipline_secretary")
 
 
 # ------------------------------------------------------------------ schemas
@@ -176,17 +174,6 @@ class RulesSchema(BaseSchema):
 # ------------------------------------------------------------------ helpers
 
 
-def _reader() -> tuple[Scope, int | None]:
-    """(scope, viewer person id): everything for the discipline roles, a leader's scope plus
-    what they conduct; 403 for every other role."""
-    require_roles(*DISCIPLINE, "leader")
-    if current_user.has_role(*DISCIPLINE):
-        return Scope(everything=True), None
-    if current_user.person_id is None:
-        return Scope(), None
-    return leader_scope(current_user.person_id), current_user.person_id
-
-
 def _unit(scope: Scope, unit_id: int | None) -> OrgUnit | None:
     if unit_id is None:
         return None
@@ -206,7 +193,7 @@ class Obligations(MethodView):
     @blp.paginate(Page)
     def get(self, args):
         """Computed obligations of a period (by person, then type), as of a date."""
-        scope, viewer = _reader()
+        scope, viewer = readable_obligations()
         settings = obligations.get_rules(db.session)
         period, types = obligations.resolve(args["period"], args.get("type"), settings)
         unit = _unit(scope, args.get("org_unit_id"))
@@ -232,7 +219,7 @@ class Summary(MethodView):
     @blp.response(200, SummarySchema)
     def get(self, args):
         """Completion counts and rate over a unit's subtree (or the scope) and per child unit."""
-        scope, _viewer = _reader()
+        scope, _viewer = readable_obligations()
         settings = obligations.get_rules(db.session)
         period, types = obligations.resolve(args["period"], args.get("type"), settings)
         unit = _unit(scope, args.get("org_unit_id"))
@@ -253,7 +240,7 @@ class Waivers(MethodView):
     @blp.paginate(SelectPage)
     def get(self, args):
         """Waivers, newest first (discipline roles)."""
-        require_roles(*DISCIPLINE)
+        require("obligations.waive")
         stmt = sa.select(ObligationWaiver).order_by(ObligationWaiver.id.desc())
         for key in ("person_id", "type"):
             if args.get(key) is not None:
@@ -267,7 +254,7 @@ class Waivers(MethodView):
     def post(self, data):
         """Waive a person's obligation for a period, with a reason (discipline roles; 409 if
         already waived)."""
-        require_roles(*DISCIPLINE)
+        require("obligations.waive")
         waiver = obligations.create_waiver(db.session, data, current_user.id)
         db.session.commit()
         return waiver
@@ -278,14 +265,14 @@ class Rules(MethodView):
     @blp.response(200, RulesSchema)
     def get(self):
         """The obligation rules (SPEC §6 defaults unless changed)."""
-        require_roles(*RULES_READ)
+        require("obligations.rules.read")
         return obligations.get_rules(db.session)
 
     @blp.arguments(RulesSchema(partial=True))
     @blp.response(200, RulesSchema)
     def put(self, data):
         """Change any part of the rules (admin, discipline secretary; validated as a whole)."""
-        require_roles(*RULES_WRITE)
+        require("obligations.rules.write")
         result = obligations.update_rules(db.session, data)
         db.session.commit()
         return result

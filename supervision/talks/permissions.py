@@ -1,26 +1,25 @@
-"""Who sees, reads and edits talk records (SPEC §4).
+"""Who sees, reads and edits talk records (SPEC §4), by the grants of the role table.
 
-- Seeing that a talk exists (type, date, participants, status): the discipline secretary,
-  HR and admins see every talk; a discipline member sees the talks they take part in and
-  those they logged; anyone else (leaders, staff) sees the talks their own person takes
-  part in (interviewee, interviewer or recorder). A talk out of reach is answered 404.
-- Reading `content`, `response` and attachments: the discipline roles and the talk's
-  participants only. HR and admins get null contents and 404 on attachments.
-- Creating and editing drafts, finalising and revising: the discipline roles, and leaders
-  for talks where they are an interviewer or the recorder.
+- Seeing that a talk exists (type, date, participants, status): holders of `talks.see_all`
+  see every talk; holders of `talks.see_logged` see the talks they logged; anyone sees the
+  talks their own person takes part in (interviewee, interviewer or recorder). A talk out
+  of reach is answered 404.
+- Reading `content`, `response` and attachments: `talks.read_contents` and the talk's
+  participants only. The others get null contents and 404 on attachments.
+- Writing drafts, finalising and revising: `talks.write_any`, and the other holders of
+  `talks.write` for talks where they hold a seat (interviewer or recorder) about a person
+  of their scope (`author_errors`).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
+from supervision.common.permissions import can
+from supervision.org.models import Person
+from supervision.org.scope import Scope
 from supervision.talks.models import Talk, TalkInterviewer
-
-DISCIPLINE = ("discipline_secretary", "discipline_member")
-#: Roles that see every talk (the existence, not necessarily the contents).
-SEE_ALL = ("discipline_secretary", "hr", "admin")
-#: Roles that may create talk drafts (leaders only as an interviewer or the recorder).
-TALK_WRITE = (*DISCIPLINE, "leader")
 
 
 def participant_clause(person_id: int):
@@ -38,12 +37,12 @@ def visible_clause(user):
     """SQL condition on Talk rows the user may know about."""
     if user is None or not user.is_authenticated:
         return sa.false()
-    if user.has_role(*SEE_ALL):
+    if can(user, "talks.see_all"):
         return sa.true()
     conds = []
     if user.person_id is not None:
         conds.append(participant_clause(user.person_id))
-    if user.has_role("discipline_member"):
+    if can(user, "talks.see_logged"):
         conds.append(Talk.created_by_id == user.id)
     return sa.or_(*conds) if conds else sa.false()
 
@@ -64,7 +63,7 @@ def contents_visible(user, talk: Talk) -> bool:
     """Whether the user may read the talk's content, response and attachments."""
     if user is None or not user.is_authenticated:
         return False
-    return user.has_role(*DISCIPLINE) or is_participant(user, talk)
+    return can(user, "talks.read_contents") or is_participant(user, talk)
 
 
 def holds_a_seat(person_id: int | None, interviewer_ids, recorder_id: int | None) -> bool:
@@ -76,8 +75,53 @@ def holds_a_seat(person_id: int | None, interviewer_ids, recorder_id: int | None
 
 def can_edit(user, talk: Talk) -> bool:
     """Whether the user may edit, finalise or revise the (visible) talk."""
-    if user.has_role(*DISCIPLINE):
+    if can(user, "talks.write_any"):
         return True
-    return user.has_role("leader") and holds_a_seat(
+    return can(user, "talks.write") and holds_a_seat(
         user.person_id, [i.person_id for i in talk.interviewers], talk.recorder_id
     )
+
+
+def may_sign(user, talk: Talk) -> bool:
+    """Whether the user's person may still sign this draft (interviewee or interviewer)."""
+    me = user.person_id
+    if talk.status != "draft" or me is None or me in {s.person_id for s in talk.signatures}:
+        return False
+    return me == talk.interviewee_id or me in {i.person_id for i in talk.interviewers}
+
+
+def author_errors(
+    session,
+    user,
+    scope: Scope,
+    *,
+    interviewer_ids,
+    recorder_id: int | None,
+    interviewee_id: int | None,
+    unknown_person: str,
+) -> dict[str, list[str]]:
+    """The one rule for writers without `talks.write_any` (leaders): they must hold a seat
+    in the talk (interviewer or recorder), and may name as interviewee only a person of
+    their scope. Errors by field; the interviewee's reads `unknown_person`, the message
+    the interface gives for a person that does not exist, so that existence does not leak.
+    """
+    if can(user, "talks.write_any"):
+        return {}
+    errors: dict[str, list[str]] = {}
+    if not holds_a_seat(user.person_id, interviewer_ids, recorder_id):
+        errors["interviewer_ids"] = [
+            _(
+                "You can only record talks you conduct or record: add yourself as an "
+                "interviewer or the recorder."
+            )
+        ]
+    if (
+        interviewee_id is not None
+        and not scope.everything
+        and session.scalar(
+            sa.select(Person.id).where(Person.id == interviewee_id, scope.person_clause())
+        )
+        is None
+    ):
+        errors["interviewee_id"] = [unknown_person]
+    return errors

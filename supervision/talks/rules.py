@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from supervision.common.periods import Period
+from supervision.org.paths import path_ids
 
 OBLIGATION_TYPES = ("integrity_reminder", "supervision", "heart_to_heart")
 STATUSES = ("pending", "done", "done_late", "overdue", "not_required", "waived")
@@ -208,11 +209,6 @@ def status(
 
 
 # ------------------------------------------------------------------ conductors
-
-
-def path_ids(path: str) -> list[int]:
-    """The unit ids of a materialised path "1/5/12/", root first."""
-    return [int(x) for x in path.split("/") if x]
 
 
 def head_chain(path: str, heads: Mapping[int, int], limit: int = 2) -> tuple[int, ...]:

@@ -21,10 +21,11 @@ from supervision.common.api import MAX_ID
 from supervision.common.errors import ServiceError
 from supervision.common.pages import paginate
 from supervision.common.periods import Period, overdue_from
-from supervision.common.permissions import Scope, current_scope, leader_scope
+from supervision.common.permissions import can
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.models import Person
+from supervision.org.scope import EVERYTHING, current_scope, led_scope
 from supervision.talks import obligations, rules, services
 from supervision.talks.forms import (
     FIELD_LABELS,
@@ -37,11 +38,9 @@ from supervision.talks.forms import (
 )
 from supervision.talks.models import TALK_TYPES, Talk, TalkInterviewer, TalkSignature
 from supervision.talks.permissions import (
-    DISCIPLINE,
-    TALK_WRITE,
+    author_errors,
     can_edit,
     contents_visible,
-    holds_a_seat,
     participant_clause,
     visible_clause,
 )
@@ -101,12 +100,7 @@ def _owed(person_id: int) -> tuple[list, list, dict[str, date]]:
     {earlier period: the date it has been overdue since}."""
     session = db.session
     settings = obligations.get_rules(session)
-    if current_user.has_role(*DISCIPLINE):
-        scope = Scope(everything=True)
-    elif current_user.has_role("leader"):
-        scope = leader_scope(person_id)
-    else:
-        scope = Scope()
+    scope = EVERYTHING if can(current_user, "obligations.read_all") else led_scope(current_user)
     today = clock.today()
     current, earlier, since = [], [], {}
     for type_ in rules.OBLIGATION_TYPES:
@@ -180,7 +174,7 @@ def mine():
         people=_names(o.person_id for o in [*owed, *earlier]),
         to_sign=to_sign,
         drafts=drafts,
-        can_write=current_user.has_role(*TALK_WRITE),
+        can_write=can(current_user, "talks.write"),
     )
 
 
@@ -214,7 +208,7 @@ def index():
         "talks/index.html",
         page=paginate(stmt),
         filters=filters,
-        can_write=current_user.has_role(*TALK_WRITE),
+        can_write=can(current_user, "talks.write"),
     )
 
 
@@ -381,26 +375,16 @@ def _save(form: TalkForm, write):
     if not form.validate_on_submit():
         return None, 422 if request.method == "POST" else 200
     data, ref_errors = form.to_data()
-    if not current_user.has_role(*DISCIPLINE) and not holds_a_seat(
-        current_user.person_id, data["interviewer_ids"], data["recorder_id"]
-    ):
-        ref_errors.setdefault("interviewer_ids", []).append(
-            _(
-                "You can only record talks you conduct or record: add yourself as an interviewer "
-                "or the recorder."
-            )
-        )
-    if (
-        data["interviewee_id"] is not None
-        and not current_user.has_role(*DISCIPLINE)
-        and db.session.scalar(
-            sa.select(Person.id).where(
-                Person.id == data["interviewee_id"], current_scope().person_clause()
-            )
-        )
-        is None
-    ):
-        ref_errors.setdefault("interviewee_id", []).append(_("No person with this staff number."))
+    for key, messages in author_errors(
+        db.session,
+        current_user,
+        current_scope(),
+        interviewer_ids=data["interviewer_ids"],
+        recorder_id=data["recorder_id"],
+        interviewee_id=data["interviewee_id"],
+        unknown_person=_("No person with this staff number."),
+    ).items():
+        ref_errors.setdefault(key, []).extend(messages)
     if ref_errors:
         form.put_errors("", ref_errors)
         return None, 422
@@ -423,7 +407,7 @@ def _int_arg(name: str) -> int | None:
 @login_required
 def new():
     """A new draft; ?type=, ?interviewee_id= and ?period= prefill it (interviewer = me)."""
-    if not current_user.has_role(*TALK_WRITE):
+    if not can(current_user, "talks.write"):
         abort(403)
     form = TalkForm()
     if request.method == "GET":

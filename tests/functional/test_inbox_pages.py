@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from supervision.common.settings import Setting
 from supervision.extensions import db as _db
 from supervision.reminders.models import Notification
+from supervision.settings.models import Setting
 from tests import factories
 from tests.conftest import csrf_from
 

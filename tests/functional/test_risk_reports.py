@@ -404,7 +404,7 @@ def test_a_point_longer_than_a_page_splits_and_starts_on_the_first_page(client, 
 
 
 def test_gathering_rows_takes_the_same_queries_whatever_the_size(app, db, org):
-    from supervision.common.permissions import Scope
+    from supervision.org.scope import Scope
     from supervision.reports import risk_inventory
 
     def count_queries(n_points: int) -> int:

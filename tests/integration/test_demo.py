@@ -15,9 +15,9 @@ from supervision.audit.services import verify
 from supervision.auth.models import User
 from supervision.common import clock
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope
 from supervision.demo import data, loader
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import Scope
 from supervision.risks import queries, rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.talks import obligations as talk_obligations

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from supervision.calendar import services as calendar
 from supervision.calendar.models import CalendarDay
 from supervision.common import clock
-from supervision.common.settings import put_settings
 from supervision.reminders import digest, ladder, rules, sweep
 from supervision.reminders.models import Notification
+from supervision.settings.store import put_settings
 from supervision.talks import services as talks
 from tests import factories
 

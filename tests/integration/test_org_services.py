@@ -7,9 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from supervision.common.errors import Conflict
-from supervision.common.permissions import Scope
 from supervision.org import queries, services
 from supervision.org.models import Assignment, OrgUnit
+from supervision.org.scope import Scope
 from tests import factories
 
 

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from supervision.audit.models import AuditEntry
 from supervision.common.errors import Invalid
-from supervision.common.permissions import Scope
+from supervision.org.scope import Scope
 from supervision.risks import import_io, importer, rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskPoint
 from tests import factories
@@ -352,7 +352,7 @@ def test_dry_run_checks_but_writes_nothing(db, org):
 
 
 def test_leader_imports_only_into_units_of_their_scope(db, org):
-    from supervision.common.permissions import leader_scope
+    from supervision.org.scope import leader_scope
 
     scope = leader_scope(org["head"].id)
     data = workbook(

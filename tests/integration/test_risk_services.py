@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from supervision.audit.models import AuditEntry
 from supervision.common.errors import Conflict, Invalid
-from supervision.common.permissions import Scope
+from supervision.org.scope import Scope
 from supervision.risks import services
 from supervision.risks.models import RiskApproval, RiskPoint
 from tests import factories

@@ -12,9 +12,9 @@ from openpyxl import Workbook, load_workbook
 
 from supervision.audit.models import AuditEntry
 from supervision.common.errors import Invalid
-from supervision.common.permissions import Scope
 from supervision.org import roster, roster_export, services
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import Scope
 from tests import factories
 
 UNITS = ["code", "name", "kind", "parent_code", "head_staff_no", "supervising_leader_staff_no"]

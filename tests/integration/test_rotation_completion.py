@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.periods import Period
-from supervision.common.permissions import Scope
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.org.scope import Scope
 from supervision.rotation import completion, plans, policy, services
 from tests import factories
 

@@ -1,32 +1,21 @@
-"""Rule settings stored in the database (SPEC §12: edited in the admin UI or API).
+"""Reading and writing an area's settings document, validated as a whole and audited.
 
-Each area keeps one JSON document under its own key ("risks", later "rotation", ...). Reads
-merge the stored values over the area's defaults, so a new setting needs no migration.
+Each area keeps one JSON document under its own key ("risks", "obligations", "rotation",
+"reminders"). Reads merge the stored values over the area's defaults, so a new setting
+needs no migration. The areas expose them through one convention: `get_<area>_settings`
+and `update_<area>_settings` in their own `settings.py`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
-from supervision.db import UTCDateTime, utcnow
-from supervision.extensions import db
-
-
-class Setting(db.Model):
-    """One area's settings as a JSON document."""
-
-    __tablename__ = "settings"
-
-    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(sa.Text, default="{}")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+from supervision.settings.models import Setting
 
 
 def get_settings(session: Session, key: str, defaults: Mapping[str, Any]) -> dict[str, Any]:

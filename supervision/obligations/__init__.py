@@ -1,0 +1,2 @@
+"""Talk obligations (SPEC §6): the engine, waivers, rules, the completion dashboard and "my
+talks"."""

@@ -1,0 +1,1 @@
+"""Rule settings stored in the database, one document per area."""
