@@ -105,8 +105,8 @@ def run() -> None:
     with app.app_context():
         from supervision.common.periods import Period
         from supervision.extensions import db
+        from supervision.obligations import engine
         from supervision.org.models import OrgUnit
-        from supervision.talks import obligations
 
         branches = _build(db.engine)
         _add_posts_and_history(db.engine, branches)
@@ -120,9 +120,7 @@ def run() -> None:
         )
 
         def subject():
-            out = obligations.summary(
-                db.session, period, ["integrity_reminder"], as_of=as_of, unit=root
-            )
+            out = engine.summary(db.session, period, ["integrity_reminder"], as_of=as_of, unit=root)
             db.session.rollback()
             return out
 

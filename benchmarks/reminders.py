@@ -46,9 +46,9 @@ def run() -> None:
         from supervision.common import clock
         from supervision.common.periods import Period
         from supervision.extensions import db
+        from supervision.obligations import engine
         from supervision.reminders import sweep
         from supervision.reminders.models import Notification
-        from supervision.talks import obligations
 
         branches = _build(db.engine)
         _add_posts_and_history(db.engine, branches)
@@ -60,7 +60,7 @@ def run() -> None:
         period, as_of = Period.parse("2025Q3"), NOW.date()
 
         def baseline():
-            rows = obligations.compute(db.session, period, ["integrity_reminder"], as_of=as_of)
+            rows = engine.compute(db.session, period, ["integrity_reminder"], as_of=as_of)
             db.session.rollback()
             return rows
 

@@ -35,7 +35,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("auth",),
     ("risks", "talks", "rotation", "obligations", "integrity", "rectification"),
     ("reminders", "reports"),
-    ("home", "demo", "backup", "scheduler", "models", "__init__"),
+    ("home", "demo", "backup", "scheduler", "models", "labels", "__init__"),
 )
 LAYER_OF = {name: i for i, names in enumerate(LAYERS) for name in names}
 #: Upward imports allowed in the whole tree (each explained where it stands).

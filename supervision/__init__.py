@@ -35,7 +35,7 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-#: Page blueprints: module path -> attribute `bp`.
+#: Page modules: each has an attribute `bp`, its blueprint (modules may share one).
 VIEW_MODULES = (
     "supervision.home.views",
     "supervision.auth.views",
@@ -49,9 +49,11 @@ VIEW_MODULES = (
     "supervision.risks.import_views",
     "supervision.reports.views",
     "supervision.talks.views",
-    "supervision.talks.dashboard_views",
-    "supervision.talks.integrity_views",
+    "supervision.obligations.views",
+    "supervision.obligations.mine_views",
+    "supervision.integrity.views",
     "supervision.rotation.views",
+    "supervision.rotation.plan_views",
     "supervision.rotation.completion_views",
     "supervision.reminders.views",
     "supervision.reminders.admin_views",
@@ -67,7 +69,7 @@ API_MODULES = (
     "supervision.risks.import_api",
     "supervision.reports.api",
     "supervision.talks.api",
-    "supervision.talks.obligations_api",
+    "supervision.obligations.api",
     "supervision.reports.talks_api",
     "supervision.rotation.api",
     "supervision.reports.rotation_api",
@@ -112,9 +114,10 @@ def create_app(config: type | str | None = None) -> Flask:
     from supervision.common import input as input_checks
     from supervision.common import templating
     from supervision.common.errors import register_error_handlers
+    from supervision.labels import TABLES
 
     input_checks.register(app)
-    templating.register(app)
+    templating.register(app, TABLES)
     register_error_handlers(app)
     return app
 
@@ -189,8 +192,11 @@ def _select_timezone() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for path in VIEW_MODULES:
-        app.register_blueprint(importlib.import_module(path).bp)
+    # Import every page module first: several may add routes to one blueprint (the rotation
+    # pages), which is registered once, after all its routes exist.
+    blueprints = list(dict.fromkeys(importlib.import_module(p).bp for p in VIEW_MODULES))
+    for bp in blueprints:
+        app.register_blueprint(bp)
     for path in API_MODULES:
         blp = importlib.import_module(path).blp
         csrf.exempt(blp)  # the API checks X-CSRFToken itself for cookie-authenticated writes

@@ -3,6 +3,8 @@
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.auth.models import ApiToken, User, UserRole
 from supervision.calendar.models import CalendarDay
+from supervision.integrity.models import IntegrityNote, IntegrityNoteAttachment
+from supervision.obligations.models import ObligationWaiver, TalkConductor
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
@@ -13,16 +15,7 @@ from supervision.rotation.models import (
     RotationPlanItem,
 )
 from supervision.settings.models import Setting
-from supervision.talks.models import (
-    IntegrityNote,
-    IntegrityNoteAttachment,
-    ObligationWaiver,
-    Talk,
-    TalkAttachment,
-    TalkConductor,
-    TalkInterviewer,
-    TalkSignature,
-)
+from supervision.talks.models import Talk, TalkAttachment, TalkInterviewer, TalkSignature
 
 __all__ = [
     "ApiToken",

@@ -16,6 +16,11 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from supervision.audit import services
+from supervision.audit.labels import (
+    AUDIT_ACTION_LABELS,
+    AUDIT_OBJECT_LABELS,
+    VERIFY_REASON_LABELS,
+)
 from supervision.audit.models import AuditEntry
 from supervision.common.pages import paginate
 from supervision.common.permissions import can, requires
@@ -23,82 +28,6 @@ from supervision.extensions import db
 
 bp = Blueprint("audit", __name__)
 
-#: Labels of the actions the services record; unknown actions are shown as recorded.
-ACTION_LABELS: dict[str, object] = {
-    "create": _l("Create"),
-    "update": _l("Update"),
-    "delete": _l("Delete"),
-    "login": _l("Log in"),
-    "login_failed": _l("Failed login"),
-    "read": _l("Read"),
-    "export": _l("Export"),
-    "import": _l("Import"),
-    "revoke": _l("Revoke"),
-    "submit": _l("Submit"),
-    "approve": _l("Approve"),
-    "return": _l("Return"),
-    "reject": _l("Reject"),
-    "retire": _l("Retire"),
-    "finalize": _l("Finalise"),
-    "sign": _l("Sign"),
-    "waive": _l("Waive"),
-    "execute": _l("Execute"),
-    "release": _l("Release"),
-    "retry": _l("Retry"),
-    "sweep": _l("Reminder sweep"),
-    "read_all": _l("Mark all read"),
-    "digest": _l("Weekly digest"),
-    "logout": _l("Log out"),
-    "sync": _l("Sync"),
-    "reset": _l("Reset"),
-    "demo_load": _l("Load demo data"),
-    "backup": _l("Backup"),
-    "restore": _l("Restore"),
-}
-#: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
-OBJECT_LABELS: dict[str, object] = {
-    "user": _l("User"),
-    "api_token": _l("API token"),
-    "org_unit": _l("Org unit"),
-    "person": _l("Person"),
-    "post": _l("Post"),
-    "assignment": _l("Assignment"),
-    "roster": _l("Roster"),
-    "calendar": _l("Calendar"),
-    "calendar_day": _l("Calendar day"),
-    "risk_point": _l("Integrity-risk point"),
-    "measure": _l("Control measure"),
-    "risk_campaign": _l("Screening campaign"),
-    "talk": _l("Talk"),
-    "obligation": _l("Talk obligation"),
-    "obligation_waiver": _l("Waiver"),
-    "integrity_note": _l("Integrity file note"),
-    "rotation_deferral": _l("Deferral"),
-    "rotation_hold": _l("Hold"),
-    "rotation_plan": _l("Rotation plan"),
-    "notification": _l("Notification"),
-    "calendar_feed": _l("Calendar feed"),
-    "integrity_file": _l("Integrity file"),
-    "settings": _l("Settings"),
-    "demo": _l("Demo data"),
-    "report": _l("Report"),
-    "database": _l("Database"),
-}
-#: Explanations of verify()'s reasons.
-REASON_LABELS: dict[str, object] = {
-    "link to the previous entry is broken": _l(
-        "It does not link to the entry before it: an entry was removed or changed."
-    ),
-    "entry content does not match its hash": _l(
-        "Its content does not match its hash: it was changed after it was written."
-    ),
-    "entries missing at the end": _l(
-        "Entries are missing at the end of the log (it was cut short)."
-    ),
-    "entries not counted by the chain head": _l(
-        "Entries were added to the table without going through the application."
-    ),
-}
 #: Changed fields shown per row in the list before "and N more".
 LIST_FIELDS = 4
 
@@ -126,8 +55,8 @@ class FilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.object.choices = _choices(OBJECT_LABELS, self.object.data)
-        self.action.choices = _choices(ACTION_LABELS, self.action.data)
+        self.object.choices = _choices(AUDIT_OBJECT_LABELS, self.object.data)
+        self.action.choices = _choices(AUDIT_ACTION_LABELS, self.action.data)
 
     def validate_until(self, field) -> None:
         """The range must not end before it starts."""
@@ -189,19 +118,19 @@ def change_rows(entry: AuditEntry) -> list[dict[str, Any]]:
 @bp.app_template_global("audit_action_label")
 def action_label(action: str) -> object:
     """The translated label of an audit action."""
-    return ACTION_LABELS.get(action, action)
+    return AUDIT_ACTION_LABELS.get(action, action)
 
 
 @bp.app_template_global("audit_object_label")
 def object_label(object_type: str) -> object:
     """The translated label of an audited object type."""
-    return OBJECT_LABELS.get(object_type, object_type)
+    return AUDIT_OBJECT_LABELS.get(object_type, object_type)
 
 
 @bp.app_template_global("audit_reason_label")
 def reason_label(reason: str) -> object:
     """The translated explanation of a verify() failure."""
-    return REASON_LABELS.get(reason, reason)
+    return VERIFY_REASON_LABELS.get(reason, reason)
 
 
 @bp.get("/admin/audit")

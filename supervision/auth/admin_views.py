@@ -11,20 +11,13 @@ from sqlalchemy.orm import selectinload
 from supervision.auth import services
 from supervision.auth.forms import UserForm
 from supervision.auth.models import User, UserRole
-from supervision.common.errors import ServiceError
+from supervision.common.errors import Invalid
+from supervision.common.forms import save_form
 from supervision.common.pages import paginate
 from supervision.common.permissions import requires
 from supervision.extensions import db
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
-
-
-def _apply_errors(form: UserForm, exc: ServiceError) -> None:
-    for field, messages in exc.errors.items():
-        target = getattr(form, field, None)
-        (target.errors if target is not None else form.form_errors).extend(messages)
-    if not exc.errors:
-        form.form_errors.append(exc.message)
 
 
 @bp.get("/")
@@ -57,26 +50,25 @@ def new():
     """Create an account."""
     form = UserForm()
     form.password.flags.required = True
-    if form.validate_on_submit():
+
+    def create():
         if not form.password.data:
-            form.password.errors.append(_("A password is required for a new account."))
-        else:
-            try:
-                user = services.create_user(
-                    db.session,
-                    form.username.data,
-                    form.password.data,
-                    form.roles.data,
-                    form.staff_no.data or None,
-                )
-                user.is_enabled = form.is_enabled.data
-                db.session.commit()
-                flash(_("Account %(name)s created.", name=user.username), "success")
-                return redirect(url_for("users.index"))
-            except ServiceError as exc:
-                db.session.rollback()
-                _apply_errors(form, exc)
-    return render_template("auth/user_form.html", form=form, user=None)
+            raise Invalid("", {"password": [_("A password is required for a new account.")]})
+        user = services.create_user(
+            db.session,
+            form.username.data,
+            form.password.data,
+            form.roles.data,
+            form.staff_no.data or None,
+        )
+        user.is_enabled = form.is_enabled.data
+        return user
+
+    user, status = save_form(form, create)
+    if user is not None:
+        flash(_("Account %(name)s created.", name=user.username), "success")
+        return redirect(url_for("users.index"))
+    return render_template("auth/user_form.html", form=form, user=None), status
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -89,22 +81,21 @@ def edit(user_id: int):
         form.roles.data = sorted(user.roles)
         form.staff_no.data = user.person.staff_no if user.person else ""
     form.username.render_kw = {"readonly": True}
-    if form.validate_on_submit():
-        try:
-            services.update_user(
-                db.session,
-                user,
-                roles=form.roles.data,
-                staff_no=form.staff_no.data or "",
-                is_enabled=form.is_enabled.data,
-                password=form.password.data or None,
-                acting_user=current_user,
-            )
-            db.session.commit()
-            flash(_("Account %(name)s saved.", name=user.username), "success")
-            return redirect(url_for("users.index"))
-        except ServiceError as exc:
-            db.session.rollback()
-            user = db.session.get(User, user_id)
-            _apply_errors(form, exc)
-    return render_template("auth/user_form.html", form=form, user=user)
+    saved, status = save_form(
+        form,
+        lambda: services.update_user(
+            db.session,
+            user,
+            roles=form.roles.data,
+            staff_no=form.staff_no.data or "",
+            is_enabled=form.is_enabled.data,
+            password=form.password.data or None,
+            acting_user=current_user,
+        ),
+        success=_("Account %(name)s saved.", name=user.username),
+    )
+    if saved is not None:
+        return redirect(url_for("users.index"))
+    if status != 200:
+        user = db.session.get(User, user_id)
+    return render_template("auth/user_form.html", form=form, user=user), status

@@ -6,6 +6,9 @@ from wtforms import BooleanField, PasswordField, SelectMultipleField, StringFiel
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from supervision.auth.labels import ROLE_LABELS
+from supervision.common.permissions import ROLES
+
 
 class LoginForm(FlaskForm):
     """Username and password."""
@@ -21,10 +24,7 @@ class TokenForm(FlaskForm):
 
 
 def _role_choices():
-    from supervision.common.permissions import ROLES
-    from supervision.common.templating import label
-
-    return [(r, label("role", r)) for r in ROLES]
+    return [(r, ROLE_LABELS[r]) for r in ROLES]
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, g, request
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, Page
@@ -14,12 +16,12 @@ from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
 from supervision.common import clock
+from supervision.common.input import MAX_ID
 from supervision.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Largest id or page number accepted: the database's 32-bit integer columns end here, and
 #: a larger number could only ever be "not found" (it would overflow the driver instead).
-MAX_ID = 2**31 - 1
 
 
 def Id(**kwargs) -> ma.fields.Int:  # noqa: N802 - reads like a field class in schemas
@@ -86,6 +88,18 @@ def binary_response_doc(mime: str, what: str) -> dict:
             }
         }
     }
+
+
+def labelled(labels: Mapping[str, object], description: str = "", values=None) -> dict:
+    """Field metadata of an enumeration: its values, and a description that names each
+    value's label from the domain's labels.py, in the reader's language (built when the
+    OpenAPI document is served, so it is never stale and never a second copy)."""
+
+    def describe() -> str:
+        named = "; ".join(f"{value}: {label}" for value, label in labels.items())
+        return f"{description} ({named})" if description else named
+
+    return {"enum": list(values or labels), "description": LazyString(describe)}
 
 
 def schema_name(schema) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Flask, abort, request
 
 _NUL_FORMS = (b"\x00", b"%00", b"\\u0000")
+#: The largest id anything accepts: the databases' 32-bit integer (2**31 - 1), so that a
+#: larger number is a clear 404/422 instead of an overflow in the driver.
+MAX_ID = 2**31 - 1
 
 
 def reject_unstorable_text() -> None:

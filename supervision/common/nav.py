@@ -44,7 +44,7 @@ ITEMS = (
     NavItem("org.posts", _l("Posts"), ("org.read",), _ORG),
     NavItem("org.assignments", _l("Assignments"), ("org.read",), _ORG),
     NavItem("roster.index", _l("Roster import/export"), ("org.write",), _ORG),
-    NavItem("talks.mine", _l("My talks"), ("talks.mine",), _TALKS),
+    NavItem("my_talks.index", _l("My talks"), ("talks.mine",), _TALKS),
     NavItem("talks.index", _l("Talk records"), ("talks.list",), _TALKS),
     NavItem("obligations.index", _l("Talk completion"), ("obligations.read",), _TALKS),
     NavItem("integrity.index", _l("Integrity files"), ("integrity.read",), _TALKS),

@@ -1,4 +1,4 @@
-"""Pagination of SQLAlchemy selects for HTML pages."""
+"""Pagination of SQLAlchemy selects for HTML pages, and the query arguments pages read."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import request
 
+from supervision.common.input import MAX_ID
 from supervision.extensions import db
 
 DEFAULT_PER_PAGE = 50
@@ -38,6 +39,30 @@ class PageResult:
                 out.append(None)
             out.append(p)
         return out
+
+
+def parse_id(value) -> int | None:
+    """`value` as an id (a whole number from 1 to MAX_ID), or None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 1 <= number <= MAX_ID else None
+
+
+def int_arg(name: str, low: int = 1, high: int = MAX_ID) -> int | None:
+    """The query argument `name` as a whole number from `low` to `high`, or None."""
+    try:
+        number = int(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+def choice_arg(name: str, allowed) -> str | None:
+    """The query argument `name` if it is one of `allowed`, else None."""
+    value = request.args.get(name, "")
+    return value if value in allowed else None
 
 
 def page_arg() -> int:

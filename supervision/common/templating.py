@@ -1,64 +1,36 @@
-"""Jinja filters and globals: local times, and translated labels for enumerations."""
+"""Jinja filters and globals: local times, the role table's `can`, and translated labels.
+
+The label tables live in each domain's `labels.py`; the app hands their index to
+`register` (supervision.labels), and templates ask `label(kind, value)` and `choices(kind)`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
-from flask import Flask
-from flask_babel import lazy_gettext as _l
+from flask import Flask, current_app
 
 from supervision.common import clock
 from supervision.common.permissions import current_can
 
-LABELS: dict[str, dict[str, object]] = {
-    "role": {
-        "admin": _l("Administrator"),
-        "discipline_secretary": _l("Discipline secretary"),
-        "discipline_member": _l("Discipline committee member"),
-        "hr": _l("HR"),
-        "leader": _l("Leader"),
-        "staff": _l("Staff"),
-    },
-    "kind": {
-        "bureau": _l("Bureau"),
-        "branch": _l("Branch bureau"),
-        "department": _l("Department"),
-        "station": _l("Police station"),
-        "team": _l("Team"),
-        "other": _l("Other"),
-    },
-    "personnel_type": {"police": _l("Police"), "auxiliary": _l("Auxiliary police")},
-    "leadership": {
-        "team_member": _l("Leadership team member"),
-        "department_head": _l("Department head"),
-        "none": _l("None"),
-    },
-    "category": {
-        "law_enforcement": _l("Law enforcement and case handling"),
-        "case_property": _l("Case property management"),
-        "detention": _l("Detention facilities"),
-        "finance": _l("Finance"),
-        "procurement": _l("Procurement"),
-        "personnel": _l("Personnel"),
-        "licensing": _l("Administrative licensing"),
-        "traffic": _l("Traffic management and accidents"),
-        "equipment": _l("Equipment and vehicles"),
-        "legal_review": _l("Legal review"),
-        "other": _l("Other"),
-    },
-}
+EXTENSION_KEY = "supervision.labels"
+
+
+def _tables() -> Mapping[str, Mapping[str, object]]:
+    return current_app.extensions[EXTENSION_KEY]
 
 
 def label(kind: str, value: str | None) -> object:
     """The translated label of an enumeration value (the value itself if unknown)."""
     if value is None:
         return ""
-    return LABELS.get(kind, {}).get(value, value)
+    return _tables().get(kind, {}).get(value, value)
 
 
 def choices(kind: str) -> list[tuple[str, object]]:
     """(value, label) pairs for a select field."""
-    return list(LABELS[kind].items())
+    return list(_tables()[kind].items())
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -73,10 +45,12 @@ def isodate(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def register(app: Flask) -> None:
-    """Install the filters and globals."""
+def register(app: Flask, labels: Mapping[str, Mapping[str, object]]) -> None:
+    """Install the filters and globals; `labels` is the index of every label table."""
+    app.extensions[EXTENSION_KEY] = labels
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["isodate"] = isodate
     app.jinja_env.globals["label"] = label
-    app.jinja_env.globals["can"] = current_can
+    app.jinja_env.globals["choices"] = choices
     app.jinja_env.globals["role_label"] = lambda r: label("role", r)
+    app.jinja_env.globals["can"] = current_can

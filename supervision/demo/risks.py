@@ -23,6 +23,7 @@ from supervision.demo import data, risk_data
 from supervision.org.models import OrgUnit, Post
 from supervision.risks import rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
+from supervision.risks.settings import get_risk_settings
 
 #: How many units (with sensitive posts) end in each campaign state; the rest are not started.
 APPROVED_UNITS, SUBMITTED_UNITS, RETURNED_UNITS = 5, 4, 1
@@ -47,7 +48,7 @@ def load(
 ) -> dict[str, int]:
     """Add the campaign, risk points, measures and approvals; returns their counts."""
     rng = random.Random(f"demo-risks-{seed}")
-    settings = services.get_risk_settings(session)
+    settings = get_risk_settings(session)
     campaign = RiskCampaign(
         name=f"{today.year}年度廉政风险点排查",
         year=today.year,

@@ -1,7 +1,7 @@
 """Demo talks (SPEC §6, §11): the dashboards of the demo bureau show realistic figures.
 
 Called once at the end of `loader.load()`, after the risks. The people who owe talks and
-who conducts them come from the obligation engine (supervision.talks.obligations), so the
+who conducts them come from the obligation engine (supervision.obligations.engine), so the
 interviewer is always the conductor the engine names. Rows are added in bulk with the
 derived fields the services would set: `period`, `finalized_at`, the signatures of the
 interviewee and interviewers for final talks.
@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 
 from supervision.common.periods import Period, overdue_from
 from supervision.demo import data
+from supervision.obligations import engine
+from supervision.obligations.models import ObligationWaiver
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, OrgUnit, Person, Post
-from supervision.talks import obligations
-from supervision.talks.models import ObligationWaiver, Talk, TalkInterviewer, TalkSignature
+from supervision.talks.models import Talk, TalkInterviewer, TalkSignature
 
 DONE_SHARE, LATE_SHARE, CURRENT_SHARE, LEADER_SHARE = 0.74, 0.08, 0.3, 0.5
 DRAFTS = 2
@@ -153,7 +155,7 @@ def load(
 ) -> dict[str, int]:
     """Add the demo talks, signatures and a waiver; returns their counts."""
     rng = random.Random(f"demo-talks-{seed}")
-    settings = obligations.get_rules(session)
+    settings = get_obligation_settings(session)
     people = session.execute(
         sa.select(Person.id, Person.org_unit_id)
         .where(Person.is_active.is_(True))
@@ -166,10 +168,10 @@ def load(
     chief = units[data.ROOT].head_person_id
     fallback = {"supervision": _secretary(session, posts) or chief, "heart_to_heart": chief}
 
-    def owed(period: Period, type_: str) -> list[obligations.Obligation]:
+    def owed(period: Period, type_: str) -> list[engine.Obligation]:
         return [
             o
-            for o in obligations.compute(session, period, [type_], as_of=today, settings=settings)
+            for o in engine.compute(session, period, [type_], as_of=today, settings=settings)
             if o.status in ("pending", "overdue")
         ]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,40 +16,14 @@ from wtforms import BooleanField, DateField, IntegerField, SelectChoice, SelectF
 from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common.errors import Invalid, ServiceError
-from supervision.common.templating import choices
-from supervision.extensions import db
 from supervision.org import queries
+from supervision.org.labels import (
+    LEADERSHIP_LABELS,
+    PERSONNEL_TYPE_LABELS,
+    POST_CATEGORY_LABELS,
+    UNIT_KIND_LABELS,
+)
 from supervision.org.scope import current_scope
-
-
-def put_errors(form: FlaskForm, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service error on the form: each field's messages next to it, the rest on top."""
-    field_map = field_map or {}
-    for key, messages in (exc.errors or {}).items():
-        field = form._fields.get(field_map.get(key, key))
-        target = form.form_errors if field is None else field.errors
-        if isinstance(target, tuple):  # a field that was not validated has a tuple
-            target = field.errors = list(target)
-        target.extend(str(m) for m in messages)
-    if not exc.errors:
-        form.form_errors.append(str(exc.message))
-
-
-def save_form(form, action, status_on_error: int = 422):
-    """Run `action` when the form is valid and commit; on a refusal put the errors on the form.
-
-    Returns (object, None) on success or (None, status) for re-rendering the form.
-    """
-    if not form.validate_on_submit():
-        return None, (status_on_error if request.method == "POST" else 200)
-    try:
-        obj = action()
-    except ServiceError as exc:
-        db.session.rollback()
-        put_errors(form, exc, getattr(form, "FIELD_MAP", None))
-        return None, exc.status
-    db.session.commit()
-    return obj, None
 
 
 def duration(start: date, end: date | None, today: date) -> tuple[int, int, int] | None:
@@ -72,7 +45,7 @@ class References:
     """People and posts named by staff number or code in a form, resolved within the scope.
 
     Unknown references are reported together with the service's own errors; a refusal is
-    rolled back by save_form, so nothing is written.
+    rolled back by supervision.common.forms.save_form, so nothing is written.
     """
 
     def __init__(self):
@@ -145,7 +118,9 @@ class UnitForm(FlaskForm):
 
     code = _text(_l("Code"), 64, required=True)
     name = _text(_l("Name"), 200, required=True)
-    kind = SelectField(_l("Kind"), choices=options(choices("kind")), validators=[_Mandatory()])
+    kind = SelectField(
+        _l("Kind"), choices=options(UNIT_KIND_LABELS.items()), validators=[_Mandatory()]
+    )
     parent_id = SelectField(_l("Parent unit"), coerce=_int_or_none)
     head_staff_no = _text(_l("Head (staff number)"), 32)
     supervising_leader_id = SelectField(_l("Supervising leader"), coerce=_int_or_none)
@@ -167,11 +142,13 @@ class PersonForm(FlaskForm):
     staff_no = _text(_l("Staff number"), 32, required=True)
     name = _text(_l("Full name"), 100, required=True)
     personnel_type = SelectField(
-        _l("Personnel type"), choices=options(choices("personnel_type")), validators=[_Mandatory()]
+        _l("Personnel type"),
+        choices=options(PERSONNEL_TYPE_LABELS.items()),
+        validators=[_Mandatory()],
     )
     org_unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[_Mandatory()])
     leadership = SelectField(
-        _l("Leadership position"), choices=options(choices("leadership")), default="none"
+        _l("Leadership position"), choices=options(LEADERSHIP_LABELS.items()), default="none"
     )
     birth_date = _date(_l("Birth date"))
     hire_date = _date(_l("Hire date"))
@@ -212,7 +189,9 @@ class PostForm(FlaskForm):
     code = _text(_l("Code"), 64, required=True)
     name = _text(_l("Name"), 200, required=True)
     org_unit_id = SelectField(_l("Unit"), coerce=_int_or_none, validators=[_Mandatory()])
-    category = SelectField(_l("Category"), choices=options(choices("category")), default="other")
+    category = SelectField(
+        _l("Category"), choices=options(POST_CATEGORY_LABELS.items()), default="other"
+    )
     is_sensitive = BooleanField(_l("Sensitive post"))
     sworn_only = BooleanField(_l("Sworn police only (auxiliary police may not hold it)"))
     is_technical = BooleanField(_l("Special technical post"))

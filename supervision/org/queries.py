@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from supervision.common import clock
 from supervision.extensions import db
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
-from supervision.org.paths import ancestor_ids
+from supervision.org.paths import ancestor_ids, path_ids
 from supervision.org.scope import Scope
 
 
@@ -204,6 +204,31 @@ def unit_options(scope: Scope) -> list[tuple[int, str]]:
         (n.unit.id, "\u3000" * level + f"{n.unit.name}（{n.unit.code}）")
         for level, n in flatten(build_tree(stubs))
     ]
+
+
+def indented_units(scope: Scope) -> list[tuple[int, str]]:
+    """(id, name indented by depth) of the units in scope, in path order (one query): the
+    unit choices of the report and figure pages."""
+    units_ = db.session.execute(
+        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
+        .where(scope.unit_clause())
+        .order_by(OrgUnit.path)
+    ).all()
+    base = min((u.depth for u in units_), default=0)
+    return [(u.id, "\u3000" * (u.depth - base) + u.name) for u in units_]
+
+
+def trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
+    """(id, name) of the unit's ancestors in scope, then the unit: the breadcrumbs."""
+    if unit is None:
+        return []
+    ids = path_ids(unit.path)
+    found = dict(
+        db.session.execute(
+            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
+        ).all()
+    )
+    return [(i, found[i]) for i in ids if i in found]
 
 
 def ancestors(scope: Scope, unit: OrgUnit) -> list[OrgUnit]:

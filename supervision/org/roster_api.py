@@ -11,10 +11,11 @@ from flask import send_file
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema
 from supervision.common.permissions import require
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
 from supervision.org import roster, roster_export
-from supervision.org.roster_io import SHEET_COLUMNS, XLSX_MIME
+from supervision.org.roster_io import SHEET_COLUMNS
 from supervision.org.scope import current_scope
 
 blp = ApiBlueprint("roster_api", __name__, description="Roster import and export (.xlsx / CSV)")

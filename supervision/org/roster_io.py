@@ -6,10 +6,9 @@ accept the API code, the English label or the Chinese label (ENUM_ALIASES); bool
 是/否, true/false, 1/0, yes/no; dates YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年M月D日 or
 a date cell.
 
-Formula injection: exported text that begins with = + - or @ gets a leading apostrophe
-(the OWASP advice; it survives a save as CSV), and the importer removes one apostrophe in
-front of those characters again, so an export re-imports unchanged. Uploaded formula cells
-are refused: a roster must hold values.
+Formula neutralising, CSV decoding, the size guards and the problem list are
+supervision.common.spreadsheet's, shared with every other import and export. Uploaded
+formula cells are refused: a roster must hold values.
 """
 
 from __future__ import annotations
@@ -17,16 +16,24 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from supervision.common.errors import Invalid
+from supervision.common.spreadsheet import (
+    FormulaCell,
+    Problems,
+    check_unpacked,
+    decode_csv,
+    fatal,
+    neutralise,
+    unneutralise,
+    upload_kind,
+)
 from supervision.org.models import LEADERSHIP, PERSONNEL_TYPES, POST_CATEGORIES, UNIT_KINDS
 
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -190,9 +197,6 @@ ENUM_CODES = {
 _TRUE = frozenset({"是", "true", "1", "yes", "y", "t", "√"})
 _FALSE = frozenset({"否", "false", "0", "no", "n", "f", "×"})
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_DANGEROUS = ("=", "+", "-", "@")
-MAX_ERRORS = 500
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -216,61 +220,6 @@ class Sheet:
     def column(self, name: str) -> str:
         """The column as the file names it (the field name when the column is absent)."""
         return self.headers.get(name, name)
-
-
-class Problems:
-    """Collects `{sheet, row, column, message}` errors, keeping the first MAX_ERRORS."""
-
-    def __init__(self, limit: int = MAX_ERRORS):
-        self.items: list[dict] = []
-        self.limit = limit
-        self.dropped = 0
-
-    def add(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
-        """Record one error."""
-        if len(self.items) < self.limit:
-            self.items.append({"sheet": sheet, "row": row, "column": column, "message": message})
-        else:
-            self.dropped += 1
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def as_list(self) -> list[dict]:
-        """The errors, with a final note when some were left out."""
-        out = list(self.items)
-        if self.dropped:
-            out.append(
-                {
-                    "sheet": None,
-                    "row": None,
-                    "column": None,
-                    "message": _("%(n)d more errors are not listed.", n=self.dropped),
-                }
-            )
-        return out
-
-
-def fatal(message: str) -> Invalid:
-    """An Invalid for a problem with the whole file (one error without a cell)."""
-    return Invalid(message, [{"sheet": None, "row": None, "column": None, "message": message}])
-
-
-def neutralise(value: Any) -> Any:
-    """Make exported text inert in spreadsheets (leading ' before = + - @) and storable
-    (control characters, which the xlsx format cannot hold, are dropped)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        if value.startswith(_DANGEROUS):
-            return "'" + value
-    return value
-
-
-def unneutralise(text: str) -> str:
-    """Undo `neutralise` on imported text."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
-        return text[1:]
-    return text
 
 
 def _norm(text: Any) -> str:
@@ -361,17 +310,8 @@ def read_upload(
     max_unpacked: int,
 ) -> list[Sheet]:
     """The sheets of an uploaded .xlsx workbook or CSV file (cell errors go to `problems`)."""
-    name = (filename or "").lower()
-    if not data:
-        raise fatal(_("The file is empty."))
-    if data.startswith(b"PK\x03\x04"):
+    if upload_kind(filename, data) == "xlsx":
         return _read_xlsx(data, max_rows, problems, max_unpacked)
-    if data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
-        raise fatal(_("Old .xls workbooks are not supported: save the file as .xlsx."))
-    if name.endswith((".xlsx", ".xlsm")):
-        raise fatal(_("The file is not a readable .xlsx workbook."))
-    if "." in name and not name.endswith((".csv", ".txt")):
-        raise fatal(_("Upload an .xlsx workbook or a .csv file."))
     if kind not in SHEET_COLUMNS:
         raise fatal(
             _("A CSV file holds one sheet: choose which (units, people, posts or assignments).")
@@ -382,13 +322,7 @@ def read_upload(
 def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int) -> list[Sheet]:
     from openpyxl import load_workbook
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise fatal(_("The file is not a readable .xlsx workbook.")) from None
-    if unpacked > max_unpacked:
-        raise fatal(_("The workbook is too large once unpacked."))
+    check_unpacked(data, max_unpacked)
     sheets: list[Sheet] = []
     seen: dict[str, str] = {}
     counter = [0]
@@ -441,33 +375,10 @@ def _xlsx_rows(ws) -> Iterable[tuple[int, list[Any]]]:
             if getattr(cell, "row", None):
                 number = cell.row
             if cell.data_type == "f":
-                values.append(_Formula(cell.value))
+                values.append(FormulaCell(cell.value))
             else:
                 values.append(cell.value)
         yield number, values
-
-
-class _Formula:
-    """A formula cell: refused on import."""
-
-    def __init__(self, text):
-        self.text = text
-
-
-def decode_csv(data: bytes) -> str:
-    """The text of an uploaded CSV file: UTF-8 (with or without BOM) or GB18030/GBK, as
-    Excel and WPS save it in China; anything else is refused for the whole file."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise fatal(_("The CSV file is neither UTF-8 nor GB18030/GBK text."))
-    if "\x00" in text:
-        raise fatal(_("The file is not a CSV text file."))
-    return text
 
 
 def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Sheet:
@@ -497,7 +408,7 @@ def _read_rows(
     positions: list[tuple[int, str]] = []
     labels = HEADER_LABELS[kind]
     for pos, raw in enumerate(first[1] if first else []):
-        text = _text(raw.text if isinstance(raw, _Formula) else raw)
+        text = _text(raw.text if isinstance(raw, FormulaCell) else raw)
         if text is None:
             continue
         name = text.lower() if text.lower() in SHEET_COLUMNS[kind] else labels.get(text)
@@ -520,7 +431,7 @@ def _read_rows(
         row = Row(number, {})
         for pos, name in positions:
             raw = values[pos] if pos < len(values) else None
-            if isinstance(raw, _Formula):
+            if isinstance(raw, FormulaCell):
                 row.bad.add(name)
                 problems.add(
                     title, number, headers[name], _("Formulas are not accepted; paste values.")

@@ -11,10 +11,11 @@ from flask_login import login_required
 from supervision.common import clock
 from supervision.common.errors import ServiceError
 from supervision.common.permissions import requires
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_forms import RosterUploadForm
-from supervision.org.roster_io import HEADER_LABELS, SHEET_COLUMNS, XLSX_MIME
+from supervision.org.roster_io import HEADER_LABELS, SHEET_COLUMNS
 from supervision.org.scope import current_scope
 
 bp = Blueprint("roster", __name__)

@@ -129,12 +129,19 @@ def current_risk_scope() -> Scope:
     return g.risk_scope
 
 
-def unit_in_scope(scope: Scope, unit_id: int | None) -> OrgUnit | None:
-    """The unit if it is in `scope` (None when no id is given); 404 for an unknown or
-    hidden unit alike, so existence does not leak."""
+def unit_in_scope(
+    scope: Scope | None, unit_id: int | None, field: str | None = None
+) -> OrgUnit | None:
+    """The unit if it is in `scope` (any unit when `scope` is None; None when no id is
+    given); 404 for an unknown or hidden unit alike, so existence does not leak. `field`
+    names the input the error belongs to on a form (the report pages)."""
     if unit_id is None:
         return None
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
+    stmt = sa.select(OrgUnit).where(OrgUnit.id == unit_id)
+    if scope is not None:
+        stmt = stmt.where(scope.unit_clause())
+    unit = db.session.scalar(stmt)
     if unit is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id))
+        errors = {field: [_("No such org unit.")]} if field else None
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id), errors)
     return unit

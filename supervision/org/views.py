@@ -11,11 +11,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from supervision.common import clock
-from supervision.common.api import MAX_ID
 from supervision.common.errors import Conflict
-from supervision.common.pages import paginate
+from supervision.common.forms import save_form
+from supervision.common.pages import int_arg, paginate
 from supervision.common.permissions import can, requires
-from supervision.common.templating import choices
 from supervision.extensions import db
 from supervision.org import queries, services
 from supervision.org.forms import (
@@ -26,7 +25,6 @@ from supervision.org.forms import (
     References,
     UnitForm,
     duration,
-    save_form,
 )
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.scope import current_scope
@@ -51,11 +49,6 @@ def _one(stmt, model, obj_id: int):
     return obj
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
-
-
 def _bool_arg(name: str) -> bool | None:
     return {"1": True, "0": False}.get(request.args.get(name, ""))
 
@@ -65,7 +58,6 @@ def _page_context(**extra) -> dict:
         "can_write": can(current_user, "org.write"),
         "today": clock.today(),
         "duration": duration,
-        "choices": choices,
         **extra,
     }
 
@@ -143,7 +135,7 @@ def unit_new():
     form = UnitForm()
     _unit_choices(form)
     if request.method == "GET":
-        form.parent_id.data = _int_arg("parent_id")
+        form.parent_id.data = int_arg("parent_id")
     unit, status = save_form(
         form, lambda: _unit_write(form, lambda d: services.create_unit(db.session, d))
     )
@@ -199,7 +191,7 @@ def people():
     scope = current_scope()
     filters = {
         "q": request.args.get("q", "").strip() or None,
-        "org_unit_id": _int_arg("org_unit_id"),
+        "org_unit_id": int_arg("org_unit_id"),
         "personnel_type": request.args.get("personnel_type") or None,
         "leadership": request.args.get("leadership") or None,
         "is_active": _bool_arg("active"),
@@ -241,7 +233,7 @@ def person_new():
     form = PersonForm()
     form.set_choices(queries.unit_options(current_scope()))
     if request.method == "GET":
-        form.org_unit_id.data = _int_arg("org_unit_id")
+        form.org_unit_id.data = int_arg("org_unit_id")
     person, status = save_form(form, lambda: services.create_person(db.session, form.to_data()))
     if person:
         flash(_("Person created."), "success")
@@ -275,7 +267,7 @@ def posts():
     scope = current_scope()
     filters = {
         "q": request.args.get("q", "").strip() or None,
-        "org_unit_id": _int_arg("org_unit_id"),
+        "org_unit_id": int_arg("org_unit_id"),
         "category": request.args.get("category") or None,
         "is_sensitive": _bool_arg("sensitive"),
     }
@@ -314,7 +306,7 @@ def post_new():
     form = PostForm()
     form.set_choices(queries.unit_options(current_scope()))
     if request.method == "GET":
-        form.org_unit_id.data = _int_arg("org_unit_id")
+        form.org_unit_id.data = int_arg("org_unit_id")
     post, status = save_form(form, lambda: services.create_post(db.session, form.to_data()))
     if post:
         flash(_("Post created."), "success")
@@ -349,7 +341,7 @@ def assignments():
             scope,
             clock.today(),
             current=request.args.get("current") == "1",
-            org_unit_id=_int_arg("org_unit_id"),
+            org_unit_id=int_arg("org_unit_id"),
             sensitive=request.args.get("sensitive") == "1",
             q=request.args.get("q", "").strip() or None,
         )
@@ -387,10 +379,10 @@ def assignment_new():
     form = AssignmentForm()
     if request.method == "GET":
         scope = current_scope()
-        if _int_arg("person_id"):
-            form.staff_no.data = _one(queries.people(scope), Person, _int_arg("person_id")).staff_no
-        if _int_arg("post_id"):
-            form.post_code.data = _one(queries.posts(scope), Post, _int_arg("post_id")).code
+        if int_arg("person_id"):
+            form.staff_no.data = _one(queries.people(scope), Person, int_arg("person_id")).staff_no
+        if int_arg("post_id"):
+            form.post_code.data = _one(queries.posts(scope), Post, int_arg("post_id")).code
         form.start_date.data = clock.today()
     a, status = save_form(
         form, lambda: _assignment_write(form, lambda d: services.create_assignment(db.session, d))

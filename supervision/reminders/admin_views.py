@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
@@ -23,17 +22,14 @@ from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import Person
 from supervision.reminders import delivery
+from supervision.reminders.labels import EMAIL_STATUS_LABELS
 from supervision.reminders.models import Notification
 
 bp = Blueprint("deliveries", __name__, url_prefix="/admin/deliveries")
 
 #: The e-mail states an admin can filter on; no filter means failed and waiting.
-STATUS_LABELS = {
-    "failed": _l("Delivery failed"),
-    "queued": _l("Waiting to be sent"),
-    "sending": _l("Being sent"),
-    "sent": _l("Sent"),
-}
+#: The e-mail states an admin can filter on (failed and waiting by default).
+FILTERS = ("failed", "queued", "sending", "sent")
 OUTSTANDING = ("failed", *delivery.PENDING)
 MAX_QUERY = 100
 
@@ -46,12 +42,15 @@ def _filters() -> tuple[str, str]:
     """(status, search text) from the query string; unknown statuses mean no filter."""
     status = request.args.get("status", "")
     q = " ".join((request.args.get("q") or "").split())[:MAX_QUERY]
-    return (status if status in STATUS_LABELS else ""), q
+    return (status if status in FILTERS else ""), q
 
 
 @bp.context_processor
 def _helpers():
-    return {"status_labels": STATUS_LABELS, "backoff": delivery.BACKOFF_MINUTES}
+    return {
+        "status_labels": {s: EMAIL_STATUS_LABELS[s] for s in FILTERS},
+        "backoff": delivery.BACKOFF_MINUTES,
+    }
 
 
 @bp.get("/")
@@ -97,7 +96,7 @@ def _back():
     status = request.form.get("status", "")
     page = request.form.get("page", "")
     args = {
-        "status": status if status in STATUS_LABELS else None,
+        "status": status if status in FILTERS else None,
         "q": (request.form.get("q") or "")[:MAX_QUERY] or None,
         "page": int(page) if page.isdigit() and 1 < int(page) < 2**31 else None,
     }

@@ -28,13 +28,15 @@ from marshmallow import fields, validate
 
 from supervision.calendar.services import MAX_YEAR, MIN_YEAR
 from supervision.common import clock
-from supervision.common.api import ApiBlueprint, BaseSchema, LocalDateTime, SelectPage
+from supervision.common.api import ApiBlueprint, BaseSchema, LocalDateTime, SelectPage, labelled
 from supervision.common.permissions import require
 from supervision.extensions import db
+from supervision.obligations.rules import OBLIGATION_TYPES
 from supervision.reminders import context, ladder, rules
+from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.reminders.models import OBJECT_TYPES, STEPS
-from supervision.reminders.settings_views import update_settings
-from supervision.talks.rules import OBLIGATION_TYPES
+from supervision.reminders.settings import get_reminder_settings, update_reminder_settings
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 blp = ApiBlueprint(
     "reminders_api",
@@ -59,7 +61,7 @@ class NotificationQuery(BaseSchema):
 
 class NotificationSchema(BaseSchema):
     id = fields.Int()
-    step = fields.Str(metadata={"enum": list(STEPS)})
+    step = fields.Str(metadata=labelled(STEP_LABELS))
     object_type = fields.Str(
         allow_none=True, metadata={"enum": list(OBJECT_TYPES), "description": "null for a digest"}
     )
@@ -81,7 +83,7 @@ class NotificationSchema(BaseSchema):
     body = fields.Str()
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
-    email_status = fields.Str(metadata={"enum": list(EMAIL_STATUSES)})
+    email_status = fields.Str(metadata=labelled(EMAIL_STATUS_LABELS, values=EMAIL_STATUSES))
     link = fields.Str(metadata={"description": "path of the item in the web app"})
 
     @ma.pre_dump
@@ -144,7 +146,10 @@ class PreviewRowSchema(BaseSchema):
     object_type = fields.Str(metadata={"enum": list(OBJECT_TYPES)})
     object_ref = fields.Str()
     person_id = fields.Int(allow_none=True)
-    type = fields.Str(allow_none=True, metadata={"enum": list(OBLIGATION_TYPES)})
+    type = fields.Str(
+        allow_none=True,
+        metadata=labelled({t: TALK_TYPE_LABELS[t] for t in OBLIGATION_TYPES}),
+    )
     period = fields.Str()
 
 
@@ -238,7 +243,7 @@ class Settings(MethodView):
     def get(self):
         """The reminder settings (SPEC §8 defaults unless changed)."""
         require("reminders.settings")
-        return ladder.get_reminder_settings(db.session)
+        return get_reminder_settings(db.session)
 
     @blp.arguments(SettingsSchema)
     @blp.response(200, SettingsSchema)
@@ -246,6 +251,6 @@ class Settings(MethodView):
         """Change any subset of the settings (admin, discipline secretary; validated as a
         whole, audited)."""
         require("reminders.settings")
-        result = update_settings(db.session, data)
+        result = update_reminder_settings(db.session, data)
         db.session.commit()
         return result

@@ -35,6 +35,7 @@ from supervision.common import clock
 from supervision.reminders import ladder, rules, sweep, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import STEPS, Notification
+from supervision.reminders.settings import get_reminder_settings
 
 #: Items listed in one digest; the rest are counted ("… and N more").
 MAX_ITEMS = 100
@@ -58,7 +59,7 @@ class DigestResult:
 def send_instant(session: Session, day: date, settings: dict | None = None) -> datetime | None:
     """When the digest of `day`'s week is sent if `day` is that week's first working day:
     `day` at the send time, local; None on any other day."""
-    settings = settings or ladder.get_reminder_settings(session)
+    settings = settings or get_reminder_settings(session)
     calendar = load_calendar(session, day, day, margin_days=7)
     if rules.first_workday_of_week(day, calendar) != day:
         return None
@@ -120,7 +121,7 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     if now.tzinfo is None:
         raise ValueError("digest.run() needs an aware datetime")
     result = DigestResult()
-    settings = ladder.get_reminder_settings(session)
+    settings = get_reminder_settings(session)
     if not settings["digest_enabled"]:
         return result
     today = clock.local(now).date()

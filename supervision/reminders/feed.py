@@ -31,14 +31,16 @@ from supervision.audit.services import record
 from supervision.auth.models import User
 from supervision.common import clock
 from supervision.common.permissions import can
+from supervision.obligations import engine
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.scope import Scope, leader_scope
 from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import CalendarFeed
+from supervision.reminders.settings import get_reminder_settings
 from supervision.rotation import eligibility
-from supervision.rotation.policy import get_policy
-from supervision.talks import obligations
-from supervision.talks.forms import TYPE_LABELS
+from supervision.rotation.settings import get_rotation_settings
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 #: Tokens are 43 URL-safe characters; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 64
@@ -165,10 +167,10 @@ def _obligation_items(session: Session, user: User, today: date) -> list[Item]:
     if person is None:
         return []
     scope: Scope | None = None if can(user, "obligations.read_all") else leader_scope(person)
-    settings = obligations.get_rules(session)
+    settings = get_obligation_settings(session)
     out = []
     for period, type_ in ladder.periods_for(today, settings):
-        for row in obligations.compute(
+        for row in engine.compute(
             session, period, [type_], as_of=today, scope=scope, viewer_id=person, settings=settings
         ):
             if row.conductor_id == person and row.status in ladder.OPEN_OBLIGATIONS:
@@ -195,7 +197,7 @@ def _rotation_items(session: Session, user: User, today: date) -> list[Item]:
     if not can(user, "reminders.receive_rotation"):
         return []
     out = []
-    for row in eligibility.compute(session, today, policy=get_policy(session)):
+    for row in eligibility.compute(session, today, policy=get_rotation_settings(session)):
         if row.status in ROTATION_LISTED:
             due = row.status == "due"
             out.append(
@@ -260,7 +262,7 @@ def _summary(item: Item, names: texts.Names) -> str:
     if s.object_type == "obligation":
         text = _(
             "%(type)s with %(name)s (%(period)s)",
-            type=str(TYPE_LABELS.get(s.type, s.type)),
+            type=str(TALK_TYPE_LABELS.get(s.type, s.type)),
             name=name,
             period=s.period,
         )
@@ -282,7 +284,7 @@ def build_calendar(
     """The user's feed as an iCalendar document (texts in `locale`, Chinese by default)."""
     today = today or clock.today()
     items = items_for(session, user, today)
-    settings = ladder.get_reminder_settings(session)
+    settings = get_reminder_settings(session)
     at = rules.send_time(settings)
     alarm_after = timedelta(hours=at.hour, minutes=at.minute)
     # DTSTAMP changes once a day, not on every fetch, so unchanged feeds keep their ETag.

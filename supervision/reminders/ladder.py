@@ -32,16 +32,17 @@ from supervision.calendar.services import load_calendar
 from supervision.common import clock
 from supervision.common.periods import KINDS, Period
 from supervision.common.permissions import holders
+from supervision.obligations import engine
+from supervision.obligations.rules import OBLIGATION_TYPES
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit
 from supervision.org.paths import path_ids
 from supervision.reminders import rules
+from supervision.reminders.settings import get_reminder_settings
 from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
-from supervision.rotation.policy import get_policy
-from supervision.settings.store import get_settings
-from supervision.talks import obligations
+from supervision.rotation.settings import get_rotation_settings
 
-SETTINGS_KEY = "reminders"
 #: How many periods of each frequency the ladder covers: the current one and those before.
 PERIODS_BACK = 2
 OPEN_OBLIGATIONS = ("pending", "overdue")
@@ -68,11 +69,6 @@ class Step:
         return (self.recipient_id, self.object_type, self.object_ref, self.period, self.step)
 
 
-def get_reminder_settings(session: Session) -> dict:
-    """The ladder settings: stored values over the defaults."""
-    return get_settings(session, SETTINGS_KEY, rules.DEFAULT_SETTINGS)
-
-
 def role_people(session: Session, grant: str) -> list[int]:
     """Active people linked to enabled users holding `grant` (a recipient grant), by id."""
     return people_holding(session, holders(grant))
@@ -95,7 +91,7 @@ def _supervising_leaders(session: Session) -> dict[str, int]:
 def periods_for(today: date, settings: dict) -> list[tuple[Period, str]]:
     """(period, obligation type) of the periods the ladder covers."""
     out = []
-    for type_ in obligations.rules.OBLIGATION_TYPES:
+    for type_ in OBLIGATION_TYPES:
         period = Period.of(today, settings[type_]["frequency"])
         for _i in range(PERIODS_BACK + 1):
             out.append((period, type_))
@@ -109,7 +105,7 @@ def periods_between(first: date, last: date, settings: dict) -> list[tuple[Perio
     days after `last`."""
     lo, hi = first - timedelta(days=40), last + timedelta(days=20)
     out = []
-    for type_ in obligations.rules.OBLIGATION_TYPES:
+    for type_ in OBLIGATION_TYPES:
         kind = settings[type_]["frequency"]
         assert kind in KINDS
         period = Period.of(lo, kind)
@@ -127,7 +123,7 @@ def collect(
     whose steps may fall in `window` (local dates, inclusive) — then only those steps."""
     today = today or clock.today()
     settings = get_reminder_settings(session)
-    obligation_rules = obligations.get_rules(session)
+    obligation_rules = get_obligation_settings(session)
     if window is not None:
         periods = periods_between(window[0], window[1], obligation_rules)
         span = (
@@ -161,9 +157,7 @@ def _obligation_steps(
         by_type.setdefault(type_, []).append(period)
     for type_, type_periods in by_type.items():
         for period in type_periods:
-            rows = obligations.compute(
-                session, period, [type_], as_of=today, settings=obligation_rules
-            )
+            rows = engine.compute(session, period, [type_], as_of=today, settings=obligation_rules)
             ladder = rules.obligation_steps(period.due_date, calendar, settings)
             for row in rows:
                 if row.status not in OPEN_OBLIGATIONS:
@@ -193,7 +187,7 @@ def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
     hr = role_people(session, "reminders.receive_rotation")
     if not hr:
         return
-    policy = get_policy(session)
+    policy = get_rotation_settings(session)
     for row in eligibility.compute(session, today, policy=policy):
         if row.status not in CHASED_ROTATION:
             continue

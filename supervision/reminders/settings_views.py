@@ -1,60 +1,28 @@
-"""The reminder settings (SPEC §8): the service wrapper shared with the API, and the page.
-
-Settings are stored under ladder.SETTINGS_KEY through supervision.common.settings (audited);
-the pure rules validate the whole document and this layer translates their messages. Read
-and changed by admin and the discipline secretary. The page also shows where the ladder of
-the current quarter falls with the saved settings, on the working-day calendar.
+"""The reminder settings page (SPEC §8): the settings of supervision.reminders.settings,
+read and changed by admin and the discipline secretary. The page also shows where the
+ladder of the current quarter falls with the saved settings, on the working-day calendar.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import Session
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length
 
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
-from supervision.common.errors import Invalid
+from supervision.common.forms import save_form
 from supervision.common.periods import Period
 from supervision.common.permissions import requires
 from supervision.extensions import db
-from supervision.reminders import ladder, rules
-from supervision.settings.store import put_settings
+from supervision.reminders import rules
+from supervision.reminders.settings import get_reminder_settings, update_reminder_settings
 
 bp = Blueprint("reminder_settings", __name__, url_prefix="/admin/reminders")
-
-
-_MESSAGES = {
-    rules.BAD_TIME: _l("Must be a time of day as HH:MM."),
-    rules.BAD_BOOL: _l("Must be true or false."),
-    rules.BAD_ORDER: _l("Escalation must come after the overdue step."),
-}
-
-
-def _validate(values: dict) -> dict[str, list[str]]:
-    """rules.validate_settings with its messages translated."""
-    errors = {}
-    for field, messages in rules.validate_settings(values).items():
-        if field in rules.BOUNDS and messages != [rules.BAD_ORDER]:
-            low, high = rules.BOUNDS[field]
-            errors[field] = [
-                _("Must be a whole number from %(low)s to %(high)s.", low=low, high=high)
-            ]
-        else:
-            errors[field] = [str(_MESSAGES.get(m, m)) for m in messages]
-    return errors
-
-
-def update_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change any of the reminder settings (422 by field for unknown or invalid ones); audited."""
-    return put_settings(session, ladder.SETTINGS_KEY, rules.DEFAULT_SETTINGS, changes, _validate)
 
 
 def _days(label):
@@ -103,25 +71,13 @@ def _example(settings: dict) -> dict:
 @requires("reminders.settings")
 def settings():
     """The reminder ladder settings (admin, discipline secretary)."""
-    current = ladder.get_reminder_settings(db.session)
+    current = get_reminder_settings(db.session)
     form = SettingsForm(data=current if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            update_settings(db.session, form.to_changes())
-        except Invalid as exc:
-            db.session.rollback()
-            for key, messages in exc.errors.items():
-                target = form._fields.get(key)
-                if target is not None:
-                    target.errors = [*target.errors, *messages]
-                else:
-                    form.form_errors.extend(messages)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Reminder settings saved."), "success")
-            return redirect(url_for("reminder_settings.settings"))
-    elif request.method == "POST":
-        status = 422
+    saved, status = save_form(
+        form,
+        lambda: update_reminder_settings(db.session, form.to_changes()),
+        success=_("Reminder settings saved."),
+    )
+    if saved is not None:
+        return redirect(url_for("reminder_settings.settings"))
     return render_template("reminders/settings.html", form=form, example=_example(current)), status

@@ -23,6 +23,7 @@ from supervision.org.models import Person
 from supervision.reminders import ladder, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import Notification
+from supervision.reminders.settings import get_reminder_settings
 
 
 @dataclass
@@ -111,7 +112,7 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
     result = SweepResult(now=now, due=len(steps), dry_run=dry_run, new_steps=new)
     if dry_run or not new:
         return result
-    settings = ladder.get_reminder_settings(session)
+    settings = get_reminder_settings(session)
     names = texts.Names(session, new)
     emails = addresses(session, {s.recipient_id for s in new}, settings)
     rows = []

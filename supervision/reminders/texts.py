@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from supervision.org.models import Person, Post
 from supervision.reminders.ladder import Step
 from supervision.risks.models import Measure, RiskPoint
-from supervision.talks.forms import TYPE_LABELS
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 #: Longest subject stored (the column holds 300 characters).
 MAX_SUBJECT = 300
@@ -77,7 +77,7 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
     name = names.people.get(step.person_id, "")
     due = step.due_on.isoformat()
     if step.object_type == "obligation":
-        kind = str(TYPE_LABELS.get(step.type, step.type))
+        kind = str(TALK_TYPE_LABELS.get(step.type, step.type))
         values = {"type": kind, "name": name, "period": step.period, "date": due}
         subject = {
             "upcoming": _(

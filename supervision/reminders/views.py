@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from supervision.common import clock
@@ -31,6 +30,7 @@ from supervision.common.errors import NotFound
 from supervision.common.pages import paginate
 from supervision.extensions import db, limiter
 from supervision.reminders import context, feed
+from supervision.reminders.labels import STEP_LABELS
 
 bp = Blueprint("notifications", __name__)
 # The navbar's unread badge needs the Jinja globals wherever this blueprint is registered.
@@ -38,16 +38,6 @@ bp.record_once(lambda state: context.register(state.app))
 
 SHOW = ("all", "unread")
 FEED_ACTIONS = ("create", "regenerate", "revoke")
-STEP_LABELS = {
-    "upcoming": _l("Due soon"),
-    "overdue": _l("Overdue"),
-    "escalated": _l("Escalated"),
-    "rotation_upcoming": _l("Rotation upcoming"),
-    "rotation_due": _l("Rotation due"),
-    "review_upcoming": _l("Review due soon"),
-    "review_overdue": _l("Review overdue"),
-    "digest": _l("Weekly digest"),
-}
 STEP_CLASSES = {
     "upcoming": "text-bg-info",
     "overdue": "text-bg-warning",

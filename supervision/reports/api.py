@@ -10,10 +10,10 @@ from flask import send_file
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
 from supervision.common.permissions import require
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
 from supervision.org.scope import current_risk_scope
 from supervision.reports import risk_inventory
-from supervision.reports.risk_inventory import XLSX_MIME
 
 blp = ApiBlueprint("reports_api", __name__, description="Reports (PDF and Excel)")
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -22,13 +21,15 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid, NotFound
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.org.models import OrgUnit
-from supervision.org.scope import Scope
+from supervision.org.scope import Scope, unit_in_scope
 from supervision.risks import queries, rules
+from supervision.risks.labels import RISK_CATEGORY_LABELS, RISK_LEVEL_LABELS
 from supervision.risks.models import RiskCampaign
-from supervision.risks.services import frozen_data, get_risk_settings
+from supervision.risks.services import frozen_data
+from supervision.risks.settings import get_risk_settings
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
 COLUMNS = (
     _l("No."),
@@ -42,14 +43,6 @@ COLUMNS = (
     _l("Department head"),
     _l("Responsible leader"),
 )
-CATEGORY_LABELS = {
-    "ideology": _l("Ideology and morals"),
-    "duty": _l("Post duties"),
-    "process": _l("Business process"),
-    "institution": _l("Rules and mechanisms"),
-    "external": _l("External environment"),
-}
-LEVEL_LABELS = {"high": _l("Level 1"), "medium": _l("Level 2"), "low": _l("Level 3")}
 LEVEL_ORDER = {"high": 0, "medium": 1, "low": 2}
 #: Rows estimated taller than this many lines of the PDF (about half a landscape page) may split.
 LONG_ROW_LINES = 20
@@ -147,22 +140,15 @@ def row_from_data(data: dict[str, Any], as_of: date) -> Row:
     return Row(
         unit=data.get("org_unit") or "",
         post=data.get("post") or "",
-        category=str(CATEGORY_LABELS.get(data.get("category"), data.get("category") or "")),
+        category=str(RISK_CATEGORY_LABELS.get(data.get("category"), data.get("category") or "")),
         title=data.get("title") or "",
         manifestation=data.get("manifestation") or "",
-        level=str(LEVEL_LABELS.get(level, level)),
+        level=str(RISK_LEVEL_LABELS.get(level, level)),
         level_code=level,
         measures=tuple(measures),
         department_owner=data.get("department_owner") or "",
         responsible_leader=data.get("responsible_leader") or "",
     )
-
-
-def _unit_in_scope(session: Session, scope: Scope, unit_id: int) -> OrgUnit:
-    unit = session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
-    if unit is None:
-        raise NotFound(_("No such org unit."), {"org_unit_id": [_("No such org unit.")]})
-    return unit
 
 
 def build(
@@ -182,7 +168,7 @@ def build(
         raise Invalid(message, {"org_unit_id": [message], "campaign_id": [message]})
     as_of = as_of or clock.today()
     params = {"org_unit_id": org_unit_id, "campaign_id": campaign_id, "as_of": as_of.isoformat()}
-    unit = _unit_in_scope(session, scope, org_unit_id) if org_unit_id is not None else None
+    unit = unit_in_scope(scope, org_unit_id, "org_unit_id") if org_unit_id is not None else None
     if campaign_id is None:
         return _live(session, scope, unit, as_of, params)
     campaign = session.get(RiskCampaign, campaign_id)
@@ -277,7 +263,7 @@ def render_xlsx(inventory: Inventory, generated_at: datetime | None = None) -> b
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
-    from supervision.org.roster_io import neutralise
+    from supervision.common.spreadsheet import neutralise
 
     generated_at = generated_at or clock.now()
     wb = Workbook()

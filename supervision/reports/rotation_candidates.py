@@ -23,14 +23,13 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid
-from supervision.common.templating import label
-from supervision.org.scope import Scope
+from supervision.common.spreadsheet import XLSX_MIME
+from supervision.org.labels import PERSONNEL_TYPE_LABELS
+from supervision.org.scope import Scope, unit_in_scope
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
-from supervision.rotation.completion import get_unit
-from supervision.rotation.labels import REASON_LABELS, STATUS_LABELS
+from supervision.rotation.labels import ROTATION_REASON_LABELS, ROTATION_STATUS_LABELS
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
 #: The statuses of the main list by default.
 DEFAULT_STATUSES = ("due", "upcoming")
@@ -54,7 +53,7 @@ COLUMNS = (
 
 def status_label(status: str) -> str:
     """The translated label of an eligibility status."""
-    return str(STATUS_LABELS.get(status, status))
+    return str(ROTATION_STATUS_LABELS.get(status, status))
 
 
 def remarks(row: eligibility.Row) -> str:
@@ -71,7 +70,7 @@ def remarks(row: eligibility.Row) -> str:
         elif code == "near_retirement" and row.retirement_date is not None:
             parts.append(_("Near retirement (%(date)s)", date=row.retirement_date.isoformat()))
         else:
-            parts.append(str(REASON_LABELS.get(code, code)))
+            parts.append(str(ROTATION_REASON_LABELS.get(code, code)))
     return "；".join(parts)
 
 
@@ -98,7 +97,7 @@ class Line:
             row.org_unit_name,
             row.person_name,
             row.staff_no,
-            str(label("personnel_type", row.personnel_type)),
+            str(PERSONNEL_TYPE_LABELS.get(row.personnel_type, row.personnel_type)),
             row.post_name,
             row.tenure_start,
             row.tenure_years,
@@ -136,7 +135,7 @@ def build(
 ) -> Candidates:
     """Gather the candidates as of a date within `scope` (404 for a unit outside it)."""
     as_of = as_of or clock.today()
-    unit = get_unit(session, scope, org_unit_id)
+    unit = unit_in_scope(scope, org_unit_id, "org_unit_id")
     rows = eligibility.compute(
         session,
         as_of,
@@ -180,7 +179,7 @@ def render_pdf(report: Candidates, generated_at: datetime | None = None) -> byte
 
 
 def _values(n: int, line: Line) -> list:
-    from supervision.org.roster_io import neutralise
+    from supervision.common.spreadsheet import neutralise
 
     return [
         n,

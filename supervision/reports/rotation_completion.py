@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock, pdf
-from supervision.org.scope import Scope
-from supervision.reports.rotation_candidates import XLSX_MIME, check_format
+from supervision.common.spreadsheet import XLSX_MIME
+from supervision.org.scope import Scope, unit_in_scope
+from supervision.reports.rotation_candidates import check_format
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion
+from supervision.rotation.labels import COMPLETION_LIST_LABELS, RATE_NOTE
 
 UNIT_COLUMNS = (
     _l("Unit"),
@@ -39,12 +41,6 @@ PERSON_COLUMNS = (
     _l("Rotation due date"),
 )
 LEFT_COLUMN = _l("Left the post on")
-LIST_TITLES = {
-    "rotated": _l("Rotated in the period"),
-    "due": _l("Still due at the end of the period"),
-    "deferred": _l("Deferred (not in the rate)"),
-    "blocked": _l("Blocked by the discipline committee (not in the rate)"),
-}
 
 
 def rate_text(rate: float | None) -> str:
@@ -102,7 +98,7 @@ def build(
 ) -> Report:
     """Gather the figures of a period within `scope` (422 bad period, 404 unknown unit)."""
     parsed = completion.parse_period(period)
-    unit = completion.get_unit(session, scope, org_unit_id)
+    unit = unit_in_scope(scope, org_unit_id, "org_unit_id")
     out = completion.compute(session, parsed, unit=unit, scope=scope, today=today)
     units = [_line(u, u["org_unit_name"]) for u in out["units"]]
     if out["own_unit"] is not None:
@@ -124,7 +120,7 @@ def build(
 
 def list_titles() -> dict[str, str]:
     """The translated headings of the four lists, in order."""
-    return {k: str(v) for k, v in LIST_TITLES.items()}
+    return {k: str(v) for k, v in COMPLETION_LIST_LABELS.items()}
 
 
 def render_pdf(report: Report, generated_at: datetime | None = None) -> bytes:
@@ -137,16 +133,8 @@ def render_pdf(report: Report, generated_at: datetime | None = None) -> bytes:
         person_columns=[str(c) for c in PERSON_COLUMNS],
         left_column=str(LEFT_COLUMN),
         list_titles=list_titles(),
-        rate_note=rate_note(),
+        rate_note=str(RATE_NOTE),
         generated_at=generated_at,
-    )
-
-
-def rate_note() -> str:
-    """How the rate is computed, printed under the table."""
-    return _(
-        "Rotation rate = rotated ÷ (rotated + still due). Deferred and blocked people "
-        "are listed separately and are not in the rate."
     )
 
 
@@ -155,7 +143,7 @@ def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from supervision.org.roster_io import neutralise
+    from supervision.common.spreadsheet import neutralise
 
     generated_at = generated_at or clock.now()
     subtitle = "{}    {}".format(

@@ -1,7 +1,7 @@
 """The talk completion report (谈话完成情况通报, SPEC §9): per unit required / done / late /
 overdue / rate for a period, and the list of overdue and escalated obligations.
 
-Figures come from the obligations engine (supervision.talks.obligations.summary), so the
+Figures come from the obligations engine (supervision.talks.engine.summary), so the
 report always equals GET /obligations/summary for the same query and scope; the list comes
 from one run of the engine over the same people. An overdue obligation is escalated from
 the Nth working day after its due date (the `escalated` step of the reminder ladder, 10 by default,
@@ -22,15 +22,16 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.calendar.services import load_calendar
 from supervision.common import clock, pdf
-from supervision.common.errors import Invalid, NotFound
+from supervision.common.errors import Invalid
+from supervision.common.spreadsheet import XLSX_MIME
+from supervision.obligations import engine
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit, Person
-from supervision.org.scope import Scope
-from supervision.reminders.ladder import get_reminder_settings
-from supervision.reports.talk_record import TYPE_LABELS
+from supervision.org.scope import Scope, unit_in_scope
+from supervision.reminders.settings import get_reminder_settings
 from supervision.reports.xlsx import write_sheet
-from supervision.talks import obligations
+from supervision.talks.labels import TALK_TYPE_LABELS
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("pdf", "xlsx")
 UNIT_COLUMNS = (
     _l("Unit"),
@@ -120,18 +121,6 @@ def _line(row: dict, name: str) -> UnitLine:
     )
 
 
-def _unit(session: Session, scope: Scope, unit_id: int | None) -> OrgUnit | None:
-    if unit_id is None:
-        return None
-    unit = session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
-    if unit is None:
-        raise NotFound(
-            _("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
-            {"org_unit_id": [_("No such org unit.")]},
-        )
-    return unit
-
-
 def build(
     session: Session,
     scope: Scope,
@@ -143,11 +132,11 @@ def build(
 ) -> Completion:
     """Gather the completion figures and the overdue list of a period within `scope`."""
     as_of = as_of or clock.today()
-    settings = obligations.get_rules(session)
-    parsed, types = obligations.resolve(period, type_, settings)
-    unit = _unit(session, scope, org_unit_id)
-    summary = obligations.summary(session, parsed, types, as_of=as_of, unit=unit, scope=scope)
-    rows = obligations.compute(
+    settings = get_obligation_settings(session)
+    parsed, types = engine.resolve(period, type_, settings)
+    unit = unit_in_scope(scope, org_unit_id, "org_unit_id")
+    summary = engine.summary(session, parsed, types, as_of=as_of, unit=unit, scope=scope)
+    rows = engine.compute(
         session,
         parsed,
         types,
@@ -166,7 +155,7 @@ def build(
         OverdueLine(
             person=names.get(r.person_id, str(r.person_id)),
             unit=units.get(r.org_unit_id, ""),
-            type_label=str(TYPE_LABELS.get(r.type, r.type)),
+            type_label=str(TALK_TYPE_LABELS.get(r.type, r.type)),
             conductor=names.get(r.conductor_id, "") if r.conductor_id else "",
             due_date=r.due_date,
             escalation_date=escalation,
@@ -175,7 +164,7 @@ def build(
         for r in late
     ]
     overdue.sort(key=lambda o: (not o.escalated, o.unit, o.person))
-    kinds = "、".join(str(TYPE_LABELS.get(t, t)) for t in types)
+    kinds = "、".join(str(TALK_TYPE_LABELS.get(t, t)) for t in types)
     where = (
         unit.name
         if unit is not None
@@ -247,7 +236,7 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from supervision.org.roster_io import neutralise
+    from supervision.common.spreadsheet import neutralise
 
     generated_at = generated_at or clock.now()
     generated = _(

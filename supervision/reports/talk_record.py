@@ -17,27 +17,17 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.common import clock, pdf
 from supervision.common.errors import NotFound
+from supervision.org.labels import LEADERSHIP_LABELS
 from supervision.org.models import Assignment, Post
 from supervision.talks import services
+from supervision.talks.labels import TALK_TYPE_LABELS
 from supervision.talks.models import Talk
 from supervision.talks.permissions import contents_visible, visible_clause
 
-TYPE_LABELS = {
-    "integrity_reminder": _l("Integrity reminder talk"),
-    "supervision": _l("Routine supervision talk"),
-    "heart_to_heart": _l("Heart-to-heart talk"),
-    "admonishment": _l("Admonishment talk"),
-    "pre_appointment": _l("Pre-appointment integrity talk"),
-}
-LEADERSHIP_LABELS = {
-    "team_member": _l("Leadership team member"),
-    "department_head": _l("Department head"),
-}
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -142,7 +132,7 @@ def build(session: Session, talk: Talk) -> TalkRecord:
     return TalkRecord(
         talk_id=talk.id,
         title=_("Talk record form"),
-        type_label=str(TYPE_LABELS.get(talk.type, talk.type)),
+        type_label=str(TALK_TYPE_LABELS.get(talk.type, talk.type)),
         held_at=_when(talk.held_at),
         location=talk.location or "",
         interviewee_name=person.name if person else "",

@@ -18,12 +18,12 @@ from marshmallow import fields, validate
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
 from supervision.common.pdf import PDF_MIME
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
+from supervision.obligations import rules
 from supervision.obligations.permissions import readable_obligations
 from supervision.org.scope import Scope
 from supervision.reports import talk_completion, talk_record
-from supervision.reports.talk_completion import XLSX_MIME
-from supervision.talks import rules
 
 blp = ApiBlueprint(
     "talk_reports_api",

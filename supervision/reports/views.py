@@ -22,12 +22,12 @@ from supervision.common import clock
 from supervision.common.errors import ServiceError
 from supervision.common.permissions import can, requires
 from supervision.extensions import db
-from supervision.org.models import OrgUnit
+from supervision.org import queries as org_queries
 from supervision.org.scope import Scope, current_risk_scope, current_scope
 from supervision.reports import risk_inventory, rotation_candidates, rotation_completion
 from supervision.risks.models import RiskCampaign
 from supervision.rotation import rules as rotation_rules
-from supervision.rotation.labels import STATUS_LABELS
+from supervision.rotation.labels import ROTATION_STATUS_LABELS
 
 bp = Blueprint("reports", __name__)
 
@@ -37,14 +37,8 @@ FORMAT_CHOICES = [SelectChoice("pdf", "PDF"), SelectChoice("xlsx", _l("Excel (.x
 
 def _unit_choices(scope: Scope, empty_label) -> list[SelectChoice]:
     """Units in `scope` by tree order, indented, after an empty choice."""
-    units = db.session.execute(
-        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
-        .where(scope.unit_clause())
-        .order_by(OrgUnit.path)
-    ).all()
-    base = min((u.depth for u in units), default=0)
     return [SelectChoice("", empty_label)] + [
-        SelectChoice(str(u.id), "\u3000" * (u.depth - base) + u.name) for u in units
+        SelectChoice(str(uid), label) for uid, label in org_queries.indented_units(scope)
     ]
 
 
@@ -93,7 +87,7 @@ class RotationCandidatesForm(Form):
         """Units in the caller's scope; every status, the default being due and upcoming."""
         self.org_unit_id.choices = _unit_choices(current_scope(), _l("Whole organisation"))
         self.status.choices = [SelectChoice("", _l("Due and upcoming, then the exceptions"))] + [
-            SelectChoice(s, STATUS_LABELS[s]) for s in rotation_rules.STATUSES
+            SelectChoice(s, ROTATION_STATUS_LABELS[s]) for s in rotation_rules.STATUSES
         ]
 
     def selection(self) -> dict:

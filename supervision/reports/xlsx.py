@@ -10,7 +10,7 @@ def write_sheet(ws, title: str, subtitle: str, columns, widths, rows) -> None:
     are formatted as dates."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from supervision.org.roster_io import neutralise
+    from supervision.common.spreadsheet import neutralise
 
     ws.append([neutralise(title)])
     ws["A1"].font = Font(bold=True, size=14)

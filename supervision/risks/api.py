@@ -1,7 +1,7 @@
 """JSON API: /risk-points, /risk-campaigns, /risks/settings (SPEC §5, §10).
 
 Permissions (SPEC §4):
-- Risk inventories are read and edited by RISK_EDIT roles (discipline secretary and members:
+- Risk inventories are read and edited by `risks.edit` (discipline secretary and members:
   every unit; leaders: the units of their risk scope). Other roles (hr, admin, staff) have
   no inventories: every /risk-points and /risk-campaigns operation answers them 403, whatever
   the id, so nothing about existence leaks.
@@ -11,8 +11,8 @@ Permissions (SPEC §4):
 - A leader may only place a point (create, or PATCH `org_unit_id`/`post_id`) in a unit of
   their scope: anything else is 422 on that field with the same message as a unit or post
   that does not exist, so it tells nothing about units outside the scope.
-- Approve, return and retire a point, open and close a campaign: RISK_REVIEW only.
-- Settings: read by admin and RISK_EDIT roles, changed by admin only.
+- Approve, return and retire a point, open and close a campaign: `risks.review` only.
+- Settings: read by `risks.settings.read`, changed by `risks.settings.write` (admin).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from supervision.risks.schemas import (
     RiskSettingsSchema,
     current_settings,
 )
+from supervision.risks.settings import get_risk_settings, update_risk_settings
 
 blp = ApiBlueprint(
     "risks_api",
@@ -192,7 +193,8 @@ class RiskPointApprove(MethodView):
     @blp.arguments(RiskCampaignRefSchema, required=False)
     @blp.response(200, RiskPointSchema)
     def post(self, data, point_id):
-        """Approve a submitted point (RISK_REVIEW): counts as its review, freezes this version."""
+        """Approve a submitted point (`risks.review`): counts as its review, freezes this
+        version."""
         _require_inventory_role()
         point = _point(point_id)
         require("risks.review")
@@ -206,7 +208,7 @@ class RiskPointReturn(MethodView):
     @blp.arguments(RiskReturnSchema)
     @blp.response(200, RiskPointSchema)
     def post(self, data, point_id):
-        """Return a submitted point to its unit with a comment (RISK_REVIEW)."""
+        """Return a submitted point to its unit with a comment (`risks.review`)."""
         _require_inventory_role()
         point = _point(point_id)
         require("risks.review")
@@ -219,7 +221,7 @@ class RiskPointReturn(MethodView):
 class RiskPointRetire(MethodView):
     @blp.response(200, RiskPointSchema)
     def post(self, point_id):
-        """Retire a point that no longer applies (RISK_REVIEW; 409 while submitted)."""
+        """Retire a point that no longer applies (`risks.review`; 409 while submitted)."""
         _require_inventory_role()
         point = _point(point_id)
         require("risks.review")
@@ -246,7 +248,7 @@ class Campaigns(MethodView):
     @blp.arguments(RiskCampaignSchema)
     @blp.response(201, RiskCampaignSchema)
     def post(self, data):
-        """Open a campaign (RISK_REVIEW; 409 while another is open)."""
+        """Open a campaign (`risks.review`; 409 while another is open)."""
         require("risks.review")
         campaign = services.open_campaign(db.session, data)
         db.session.commit()
@@ -266,7 +268,7 @@ class CampaignItem(MethodView):
 class CampaignClose(MethodView):
     @blp.response(200, RiskCampaignSchema)
     def post(self, campaign_id):
-        """Close a campaign (RISK_REVIEW; 409 when already closed): no more submissions to it."""
+        """Close a campaign (`risks.review`; 409 when already closed): no more submissions to it."""
         require("risks.review")
         campaign = _campaign(campaign_id)
         services.close_campaign(db.session, campaign)
@@ -306,13 +308,13 @@ class Settings(MethodView):
     def get(self):
         """Level thresholds and review cycles (admin and risk-inventory roles)."""
         require("risks.settings.read")
-        return dataclasses.asdict(services.get_risk_settings(db.session))
+        return dataclasses.asdict(get_risk_settings(db.session))
 
     @blp.arguments(RiskSettingsSchema)
     @blp.response(200, RiskSettingsSchema)
     def put(self, data):
         """Change any subset of the settings (admin only; validated as a whole)."""
         require("risks.settings.write")
-        settings = services.update_risk_settings(db.session, data)
+        settings = update_risk_settings(db.session, data)
         db.session.commit()
         return settings

@@ -29,54 +29,10 @@ from supervision.extensions import db
 from supervision.org.forms import _int_or_none, options
 from supervision.org.models import OrgUnit, Person, Post
 from supervision.org.scope import Scope
+from supervision.risks.labels import MEASURE_STATUS_LABELS, RISK_CATEGORY_LABELS
 
 #: Blank measure rows offered without JavaScript (risks.js adds more).
 BLANK_MEASURES = 3
-
-LABELS = {
-    "category": {
-        "ideology": _l("Ideology and morals"),
-        "duty": _l("Duties of the post"),
-        "process": _l("Business process"),
-        "institution": _l("Rules and mechanisms"),
-        "external": _l("External environment"),
-    },
-    "level": {
-        "high": _l("Level 1 (high)"),
-        "medium": _l("Level 2 (medium)"),
-        "low": _l("Level 3 (low)"),
-    },
-    "status": {
-        "draft": _l("Draft"),
-        "submitted": _l("Submitted"),
-        "approved": _l("Approved"),
-        "returned": _l("Returned"),
-        "retired": _l("Retired"),
-    },
-    "unit_state": {
-        "not_started": _l("Not started"),
-        "submitted": _l("Submitted"),
-        "returned": _l("Returned"),
-        "approved": _l("Approved"),
-    },
-    "measure_status": {"open": _l("In progress"), "done": _l("Done")},
-    "campaign_status": {"open": _l("Open"), "closed": _l("Closed")},
-    "action": {
-        "create": _l("Created"),
-        "update": _l("Edited"),
-        "submit": _l("Submitted"),
-        "approve": _l("Approved"),
-        "return": _l("Returned"),
-        "retire": _l("Retired"),
-    },
-}
-
-
-def risk_label(kind: str, value: str | None) -> object:
-    """The translated label of a risk enumeration value."""
-    if value is None:
-        return ""
-    return LABELS.get(kind, {}).get(value, value)
 
 
 def _strip(value):
@@ -117,7 +73,7 @@ class MeasureForm(Form):
     )
     due_on = DateField(_l("Due on"), validators=[Optional()])
     status = SelectField(
-        _l("Status"), choices=options(LABELS["measure_status"].items()), default="open"
+        _l("Status"), choices=options(MEASURE_STATUS_LABELS.items()), default="open"
     )
     delete = BooleanField(_l("Delete"))
 
@@ -139,7 +95,9 @@ class PointForm(FlaskForm):
         _l("Manifestation"), validators=[Length(max=5000)], filters=[_strip], render_kw={"rows": 3}
     )
     category = SelectField(
-        _l("Risk category"), choices=options(LABELS["category"].items()), validators=[_Mandatory()]
+        _l("Risk category"),
+        choices=options(RISK_CATEGORY_LABELS.items()),
+        validators=[_Mandatory()],
     )
     likelihood = SelectField(
         _l("Likelihood (1–5)"),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,7 +24,16 @@ from typing import Any
 from flask_babel import gettext as _
 
 from supervision.common.errors import Invalid
-from supervision.org.roster_io import Problems, decode_csv, fatal, neutralise, unneutralise
+from supervision.common.spreadsheet import (
+    FormulaCell,
+    Problems,
+    check_unpacked,
+    decode_csv,
+    fatal,
+    neutralise,
+    unneutralise,
+    upload_kind,
+)
 from supervision.risks import rules
 
 #: Fields in the order of the SPEC §9 table, then the optional score columns.
@@ -147,7 +155,6 @@ TEXT_LIMITS = {
 }
 MEASURE_LIMIT = 2000
 HEADER_SCAN = 10
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # A measure starts at a line start, or after whitespace or a ；/;/。, with a number such as
 # "1." "2、" "3）" "（1）" "(2)" "一、" ("1.5万元" is a decimal, not a number); a circled
@@ -274,25 +281,12 @@ def convert(name: str, raw: Any) -> tuple[Any, str | None]:
 # ---------------------------------------------------------------- reading
 
 
-class _Formula:
-    """A formula cell: refused on import (except in ignored columns)."""
-
-
 def read_upload(
     filename: str, data: bytes, max_rows: int, max_unpacked: int, problems: Problems
 ) -> Parsed:
     """The data rows of an uploaded .xlsx workbook or CSV file (cell errors go to `problems`)."""
-    name = (filename or "").lower()
-    if not data:
-        raise fatal(_("The file is empty."))
-    if data.startswith(b"PK\x03\x04"):
+    if upload_kind(filename, data) == "xlsx":
         sheets = _xlsx_sheets(data, max_unpacked)
-    elif data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
-        raise fatal(_("Old .xls workbooks are not supported: save the file as .xlsx."))
-    elif name.endswith((".xlsx", ".xlsm")):
-        raise fatal(_("The file is not a readable .xlsx workbook."))
-    elif "." in name and not name.endswith((".csv", ".txt")):
-        raise fatal(_("Upload an .xlsx workbook or a .csv file."))
     else:
         sheets = [(filename or "csv", _csv_rows(data))]
     parsed = Parsed([], [], [])
@@ -315,13 +309,7 @@ def read_upload(
 def _xlsx_sheets(data: bytes, max_unpacked: int) -> list[tuple[str, list]]:
     from openpyxl import load_workbook
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise fatal(_("The file is not a readable .xlsx workbook.")) from None
-    if unpacked > max_unpacked:
-        raise fatal(_("The workbook is too large once unpacked."))
+    check_unpacked(data, max_unpacked)
     try:
         # Not read-only: merged cells are only known in the full model.
         wb = load_workbook(io.BytesIO(data), data_only=False)
@@ -336,14 +324,14 @@ def _xlsx_rows(ws) -> Iterable[tuple[int, list[Any]]]:
     merged: dict[int, list[tuple[int, int, Any]]] = {}
     for rng in ws.merged_cells.ranges:
         top = ws.cell(rng.min_row, rng.min_col)
-        value = _Formula() if top.data_type == "f" else top.value
+        value = FormulaCell() if top.data_type == "f" else top.value
         for col in range(rng.min_col, rng.max_col + 1):
             merged.setdefault(col, []).append((rng.min_row, rng.max_row, value))
     for cells in ws.iter_rows():
         values = []
         number = cells[0].row if cells else 0
         for cell in cells:
-            value = _Formula() if cell.data_type == "f" else cell.value
+            value = FormulaCell() if cell.data_type == "f" else cell.value
             if value is None:
                 for first, last, top in merged.get(cell.column, ()):
                     if first <= number <= last:
@@ -364,7 +352,7 @@ def _csv_rows(data: bytes) -> Iterable[tuple[int, list[Any]]]:
 def _header(values: list[Any]) -> dict[int, str] | None:
     found: dict[int, str] = {}
     for pos, raw in enumerate(values):
-        text = _text(raw) if not isinstance(raw, _Formula) else None
+        text = _text(raw) if not isinstance(raw, FormulaCell) else None
         name = header_name(text) if text else None
         if name and name not in found.values():
             found[pos] = name
@@ -393,7 +381,7 @@ def _read_sheet(
     parsed.sheets.append(title)
     headers: dict[str, str] = {}
     for pos, raw in enumerate(header_row[1]):
-        text = _text(raw) if not isinstance(raw, _Formula) else None
+        text = _text(raw) if not isinstance(raw, FormulaCell) else None
         if text is None:
             continue
         if pos in positions:
@@ -421,7 +409,7 @@ def _read_sheet(
             if name == "seq":
                 continue
             raw = values[pos] if pos < len(values) else None
-            if isinstance(raw, _Formula):
+            if isinstance(raw, FormulaCell):
                 line.bad.add(name)
                 problems.add(
                     title, number, headers[name], _("Formulas are not accepted; paste values.")

@@ -15,9 +15,11 @@ from wtforms import BooleanField
 
 from supervision.common.errors import ServiceError
 from supervision.common.permissions import requires
+from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
 from supervision.org.scope import current_risk_scope
-from supervision.risks import import_io, importer, services
+from supervision.risks import import_io, importer
+from supervision.risks.settings import get_risk_settings
 
 bp = Blueprint("risk_import", __name__)
 
@@ -63,7 +65,7 @@ def index():
             else:
                 db.session.commit()
     pairs = {
-        lvl: import_io.pair_for_level(lvl, services.get_risk_settings(db.session))
+        lvl: import_io.pair_for_level(lvl, get_risk_settings(db.session))
         for lvl in ("high", "medium", "low")
     }
     status = 422 if errors is not None else 200
@@ -130,7 +132,7 @@ def template():
     data = import_io.template_workbook(notes)
     return send_file(
         io.BytesIO(data),
-        mimetype=import_io.XLSX_MIME,
+        mimetype=XLSX_MIME,
         as_attachment=True,
         download_name=_("risk-inventory-template") + ".xlsx",
     )

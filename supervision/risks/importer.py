@@ -38,12 +38,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.common.errors import Invalid, ServiceError
+from supervision.common.spreadsheet import Problems
 from supervision.org.models import OrgUnit, Person, Post
-from supervision.org.roster_io import Problems
 from supervision.org.scope import Scope
 from supervision.risks import import_io, rules, services
 from supervision.risks.import_io import Line
 from supervision.risks.models import RiskPoint
+from supervision.risks.settings import get_risk_settings
 
 CHUNK = 2000
 _NAME_WITH_NO = re.compile(r"^(.+?)\s*[（(]\s*([^()（）\s]+)\s*[)）]$")
@@ -111,7 +112,7 @@ class _Import:
 
     def __init__(self, session: Session, lines: list[Line], scope: Scope, problems: Problems):
         self.s, self.lines, self.scope, self.problems = session, lines, scope, problems
-        self.settings = services.get_risk_settings(session)
+        self.settings = get_risk_settings(session)
         self.plans: list[_Plan] = []
         self.derived: dict[str, tuple[int, int] | None] = {}
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from flask import g
 from marshmallow import fields, validate
 
-from supervision.common.api import BaseSchema, Id, LocalDateTime, one_line, text
+from supervision.common.api import BaseSchema, Id, LocalDateTime, labelled, one_line, text
 from supervision.extensions import db
-from supervision.risks import rules, services
+from supervision.risks import rules
+from supervision.risks.labels import RISK_STATUS_LABELS, UNIT_STATE_LABELS
+from supervision.risks.settings import get_risk_settings
 
 
 def current_settings() -> rules.RiskSettings:
     """The risk settings, read once per request (levels are computed under them)."""
     if "risk_settings" not in g:
-        g.risk_settings = services.get_risk_settings(db.session)
+        g.risk_settings = get_risk_settings(db.session)
     return g.risk_settings
 
 
@@ -61,7 +63,7 @@ class RiskPointSchema(BaseSchema):
     department_owner_id = Id(allow_none=True, metadata={"description": "部门负责人 (a person)"})
     last_reviewed_on = fields.Date(allow_none=True)
     review_due_on = fields.Date(dump_only=True)
-    status = fields.Str(dump_only=True, metadata={"enum": list(rules.STATUSES)})
+    status = fields.Str(dump_only=True, metadata=labelled(RISK_STATUS_LABELS))
     return_comment = fields.Str(dump_only=True)
     version = fields.Int(dump_only=True)
     campaign_id = fields.Int(dump_only=True, allow_none=True)
@@ -127,7 +129,7 @@ class RiskUnitCountsSchema(BaseSchema):
 class RiskCampaignUnitSchema(BaseSchema):
     org_unit_id = fields.Int()
     org_unit_name = fields.Str()
-    state = fields.Str(metadata={"enum": list(rules.UNIT_STATES)})
+    state = fields.Str(metadata=labelled(UNIT_STATE_LABELS))
     counts = fields.Nested(RiskUnitCountsSchema)
 
 

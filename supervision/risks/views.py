@@ -16,17 +16,16 @@ from flask_login import current_user, login_required
 
 from supervision.audit.models import AuditEntry
 from supervision.common import clock
-from supervision.common.api import MAX_ID
-from supervision.common.errors import ServiceError
-from supervision.common.pages import paginate
+from supervision.common.errors import Invalid, ServiceError
+from supervision.common.forms import save_form
+from supervision.common.pages import int_arg, paginate
 from supervision.common.permissions import can, requires
 from supervision.extensions import db
 from supervision.org import queries as org_queries
 from supervision.org.models import OrgUnit, Post
-from supervision.org.scope import current_risk_scope
+from supervision.org.scope import current_risk_scope, unit_in_scope
 from supervision.risks import queries, rules, services
 from supervision.risks.forms import (
-    LABELS,
     CampaignForm,
     MeasureForm,
     PointForm,
@@ -34,9 +33,10 @@ from supervision.risks.forms import (
     SettingsForm,
     merge_errors,
     people_choices,
-    risk_label,
 )
+from supervision.risks.labels import BY_KIND, risk_label
 from supervision.risks.models import RiskCampaign, RiskPoint
+from supervision.risks.settings import get_risk_settings, update_risk_settings
 
 bp = Blueprint("risks", __name__, url_prefix="/risks")
 
@@ -55,16 +55,11 @@ def reviewer(view):
 def _helpers():
     return {
         "risk_label": risk_label,
-        "risk_labels": LABELS,
+        "risk_labels": BY_KIND,
         "today": clock.today(),
         "is_reviewer": current_user.is_authenticated and can(current_user, "risks.review"),
         "can_edit_settings": can(current_user, "risks.settings.write"),
     }
-
-
-def _int_arg(name: str, low: int = 1, high: int = MAX_ID) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and low <= value <= high else None
 
 
 def _choice_arg(name: str, allowed) -> str | None:
@@ -72,20 +67,8 @@ def _choice_arg(name: str, allowed) -> str | None:
     return value if value in allowed else None
 
 
-def _scoped_unit(unit_id: int | None) -> OrgUnit | None:
-    """The unit if it is in the caller's risk scope; 404 for an unknown or hidden unit."""
-    if unit_id is None:
-        return None
-    unit = db.session.scalar(
-        sa.select(OrgUnit).where(OrgUnit.id == unit_id, current_risk_scope().unit_clause())
-    )
-    if unit is None:
-        abort(404)
-    return unit
-
-
 def _point(point_id: int) -> RiskPoint:
-    settings = services.get_risk_settings(db.session)
+    settings = get_risk_settings(db.session)
     point = db.session.scalar(
         queries.points(current_risk_scope(), settings, include_retired=True).where(
             RiskPoint.id == point_id
@@ -108,17 +91,17 @@ def _level_of(settings: rules.RiskSettings):
 def index():
     """The inventory of the chosen unit (with sub-units) or of the whole scope, with filters."""
     scope = current_risk_scope()
-    settings = services.get_risk_settings(db.session)
-    unit = _scoped_unit(_int_arg("org_unit_id"))
+    settings = get_risk_settings(db.session)
+    unit = unit_in_scope(current_risk_scope(), int_arg("org_unit_id"))
     filters = {
         "org_unit_id": unit.id if unit else None,
         "subtree": request.args.get("subtree") != "0",
-        "post_id": _int_arg("post_id"),
+        "post_id": int_arg("post_id"),
         "level": _choice_arg("level", rules.LEVELS),
         "category": _choice_arg("category", rules.CATEGORIES),
         "status": _choice_arg("status", rules.STATUSES),
-        "likelihood": _int_arg("likelihood", 1, 5),
-        "impact": _int_arg("impact", 1, 5),
+        "likelihood": int_arg("likelihood", 1, 5),
+        "impact": int_arg("impact", 1, 5),
         "q": request.args.get("q", "").strip()[:200] or None,
     }
     page = paginate(queries.points(scope, settings, **filters))
@@ -146,8 +129,8 @@ def index():
 def heat_map():
     """Likelihood × impact grid of current points with counts, coloured by level."""
     scope = current_risk_scope()
-    settings = services.get_risk_settings(db.session)
-    unit = _scoped_unit(_int_arg("org_unit_id"))
+    settings = get_risk_settings(db.session)
+    unit = unit_in_scope(current_risk_scope(), int_arg("org_unit_id"))
     counts = queries.heat_map(db.session, scope, settings, org_unit_id=unit.id if unit else None)
     return render_template(
         "risks/heat_map.html",
@@ -204,7 +187,7 @@ def _point_page(
     error: str | None = None,
     return_form: ReturnForm | None = None,
 ):
-    settings = services.get_risk_settings(db.session)
+    settings = get_risk_settings(db.session)
     return render_template(
         "risks/point.html",
         point=point,
@@ -236,27 +219,31 @@ def _form_page(form: PointForm, unit: OrgUnit, point: RiskPoint | None, status: 
 
 
 def _save(form: PointForm, unit: OrgUnit, write):
-    """Validate, call the service and commit; on a refusal put the errors on the form."""
-    if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
-    data, ref_errors, rows = form.to_data(current_risk_scope(), unit)
-    try:
-        obj = write(data)
+    """save_form with the point's references (people by staff number) checked together
+    with the service, and errors put on the measure rows they concern."""
+    rows: list = []
+
+    def call():
+        data, ref_errors, found = form.to_data(current_risk_scope(), unit)
+        rows[:] = found
+        try:
+            obj = write(data)
+        except ServiceError as exc:
+            if not ref_errors:
+                raise
+            raise Invalid(exc.message, merge_errors(exc.errors, ref_errors)) from None
         if ref_errors:
-            raise ServiceError("Unknown reference", {})
-    except ServiceError as exc:
-        db.session.rollback()
-        form.put_errors(exc.message, merge_errors(exc.errors, ref_errors), rows)
-        return None, 422 if ref_errors else exc.status
-    db.session.commit()
-    return obj, None
+            raise Invalid("Unknown reference", merge_errors({}, ref_errors))
+        return obj
+
+    return save_form(form, call, put=lambda exc: form.put_errors(exc.message, exc.errors, rows))
 
 
 @bp.route("/points/new", methods=["GET", "POST"])
 @reader
 def point_new():
     """Create a draft point of ?org_unit_id= (chosen first), optionally for ?post_id=."""
-    unit = _scoped_unit(_int_arg("org_unit_id"))
+    unit = unit_in_scope(current_risk_scope(), int_arg("org_unit_id"))
     if unit is None:
         return render_template(
             "risks/choose_unit.html", unit_options=org_queries.unit_options(current_risk_scope())
@@ -268,7 +255,7 @@ def point_new():
         ).all()
     )
     if request.method == "GET":
-        form.fill(unit=unit, post_id=_int_arg("post_id"))
+        form.fill(unit=unit, post_id=int_arg("post_id"))
     created, status = _save(form, unit, lambda d: services.create_point(db.session, d))
     if created:
         flash(_("Risk point saved as a draft."), "success")
@@ -399,23 +386,16 @@ def campaigns():
 def campaign_open():
     """Open a screening campaign (only one at a time)."""
     form = CampaignForm()
-    if not form.validate_on_submit():
-        return _campaigns_page(form, 422)
-    try:
-        campaign = services.open_campaign(
+    campaign, status = save_form(
+        form,
+        lambda: services.open_campaign(
             db.session,
             {"name": form.name.data, "year": form.year.data, "deadline": form.deadline.data},
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        for key, messages in exc.errors.items():
-            target = form._fields.get(key)
-            target.errors = [*target.errors, *map(str, messages)] if target else None
-        if not exc.errors:
-            form.form_errors.append(str(exc.message))
-        return _campaigns_page(form, exc.status)
-    db.session.commit()
-    flash(_("Campaign opened."), "success")
+        ),
+        success=_("Campaign opened."),
+    )
+    if campaign is None:
+        return _campaigns_page(form, status)
     return redirect(url_for("risks.campaign", campaign_id=campaign.id))
 
 
@@ -432,7 +412,7 @@ def campaign(campaign_id: int):
     """A campaign: each unit's state, and the points awaiting review."""
     campaign = _campaign(campaign_id)
     scope = current_risk_scope()
-    settings = services.get_risk_settings(db.session)
+    settings = get_risk_settings(db.session)
     states = services.campaign_unit_states(db.session, campaign, scope.unit_ids_select())
     waiting = paginate(
         queries.points(scope, settings, status="submitted").where(
@@ -474,23 +454,13 @@ def campaign_close(campaign_id: int):
 @requires("risks.settings.write")
 def settings():
     """Level thresholds and review cycles (administrators)."""
-    current = services.get_risk_settings(db.session)
+    current = get_risk_settings(db.session)
     form = SettingsForm(data=dataclasses.asdict(current) if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.update_risk_settings(db.session, form.to_data())
-        except ServiceError as exc:
-            db.session.rollback()
-            for key, messages in exc.errors.items():
-                target = form._fields.get(key)
-                if target is not None:
-                    target.errors = [*target.errors, *messages]
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Risk settings saved."), "success")
-            return redirect(url_for("risks.settings"))
-    elif request.method == "POST":
-        status = 422
+    saved, status = save_form(
+        form,
+        lambda: update_risk_settings(db.session, form.to_data()),
+        success=_("Risk settings saved."),
+    )
+    if saved is not None:
+        return redirect(url_for("risks.settings"))
     return render_template("risks/settings.html", form=form), status

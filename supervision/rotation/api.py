@@ -1,11 +1,13 @@
-"""JSON API of rotation (SPEC §7, §10): policy, eligibility, deferrals, holds and plans.
+"""JSON API of rotation (SPEC §7, §10): policy, eligibility, deferrals, holds, plans and
+the 应轮尽轮 figures.
 
-Permissions (SPEC §4; supervision.common.permissions):
-- Read eligibility, deferrals and plans: ROTATION_READ (admin, hr, the discipline roles).
-- Change the policy: ROTATION_POLICY (admin, hr).
-- Record deferrals, build, submit and execute plans: ROTATION_PLAN (hr).
-- Approve or reject a submitted plan (the party committee's decision): ROTATION_DECIDE.
-- Holds, including listing them: ROTATION_HOLD (the discipline roles) only. HR sees that a
+Permissions (SPEC §4; the grants of supervision.common.permissions):
+- Read eligibility, deferrals, plans and 应轮尽轮: `rotation.read` (admin, hr, the
+  discipline roles).
+- Change the policy: `rotation.policy` (admin, hr).
+- Record deferrals, build, submit and execute plans: `rotation.plan` (hr).
+- Approve or reject a submitted plan (the party committee's decision): `rotation.decide`.
+- Holds, including listing them: `rotation.hold` (the discipline roles) only. HR sees that a
   person is `blocked` (`under_review`) in eligibility and plan problems, never a reason.
 - Leaders and staff get 403 on everything here. The role is checked before the input is
   parsed, so a forbidden caller learns nothing from validation messages.
@@ -21,19 +23,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Page
 from sqlalchemy.orm import selectinload
 
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, SelectPage
-from supervision.common.errors import NotFound
-from supervision.common.permissions import requires
+from supervision.common.permissions import require, requires
 from supervision.extensions import db
-from supervision.org.models import OrgUnit
-from supervision.org.scope import Scope, current_scope
-from supervision.rotation import eligibility, plans, policy, services
+from supervision.org.scope import current_scope, unit_in_scope
+from supervision.rotation import completion, eligibility, plans, services
 from supervision.rotation.models import (
     RotationDeferral,
     RotationHold,
@@ -42,6 +41,8 @@ from supervision.rotation.models import (
 )
 from supervision.rotation.schemas import (
     ApproveSchema,
+    CompletionQuery,
+    CompletionSchema,
     DeferralQuery,
     DeferralSchema,
     EligibilityQuery,
@@ -54,6 +55,7 @@ from supervision.rotation.schemas import (
     PolicySchema,
     RejectSchema,
 )
+from supervision.rotation.settings import get_rotation_settings, update_rotation_settings
 
 blp = ApiBlueprint(
     "rotation_api",
@@ -87,16 +89,6 @@ OPEN_PLAN_STATUSES = ("draft", "submitted", "approved")
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _unit(scope: Scope, unit_id: int | None) -> OrgUnit | None:
-    """The unit named by a filter, in scope (404 otherwise)."""
-    if unit_id is None:
-        return None
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
-    if unit is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id))
-    return unit
 
 
 def _listing(model, args: dict):
@@ -167,14 +159,14 @@ class Policy(MethodView):
     @blp.response(200, PolicySchema)
     def get(self):
         """The rotation policy (SPEC §7 defaults unless changed)."""
-        return policy.get_policy(db.session)
+        return get_rotation_settings(db.session)
 
     @requires("rotation.policy")
     @blp.arguments(PolicySchema)
     @blp.response(200, PolicySchema)
     def put(self, data):
         """Change any subset of the policy (admin, hr; validated as a whole, audited)."""
-        result = policy.update_policy(db.session, data)
+        result = update_rotation_settings(db.session, data)
         db.session.commit()
         return result
 
@@ -192,7 +184,7 @@ class Eligibility(MethodView):
         """One row per person and sensitive or leadership post held on `as_of`: tenure, due
         date, status and reasons; most urgent first, then by due date."""
         scope = current_scope()
-        unit = _unit(scope, args.get("org_unit_id"))
+        unit = unit_in_scope(scope, args.get("org_unit_id"))
         filters = eligibility.Filters(
             unit_path=unit.path if unit else None,
             person_id=args.get("person_id"),
@@ -378,3 +370,17 @@ class PlanExecute(MethodView):
         before the effective date and the new one starts on it."""
         plans.execute_plan(db.session, _plan(plan_id), current_user.id)
         return _saved(plan_id)
+
+
+@blp.route("/rotation/completion", methods=["GET"])
+@blp.arguments(CompletionQuery, location="query")
+@blp.response(200, CompletionSchema)
+@blp.alt_response(404, description="Unit not found or outside the caller's scope")
+@blp.alt_response(422, description="Missing or malformed period")
+def completion_figures(query):
+    """应轮尽轮 for a period: rotated vs still due per unit, with the lists of people."""
+    require("rotation.read")
+    scope = current_scope()
+    period = completion.parse_period(query["period"])
+    unit = unit_in_scope(scope, query.get("org_unit_id"), "org_unit_id")
+    return completion.compute(db.session, period, unit=unit, scope=scope)

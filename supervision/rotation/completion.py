@@ -45,13 +45,13 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, aliased
 
 from supervision.common import clock
-from supervision.common.errors import Invalid, NotFound
+from supervision.common.errors import Invalid
 from supervision.common.periods import Period
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.paths import path_ids
 from supervision.org.scope import Scope
 from supervision.rotation import eligibility, rules
-from supervision.rotation.policy import get_policy
+from supervision.rotation.settings import get_rotation_settings
 
 CATEGORIES = ("rotated", "due", "deferred", "blocked")
 #: Eligibility statuses listed beside the rate (when the threshold is reached).
@@ -91,22 +91,6 @@ def parse_period(text: str | None) -> Period:
             _("Invalid period"),
             {"period": [_("Expected YYYY, YYYYQn (n = 1–4) or YYYYHn (n = 1–2).")]},
         ) from None
-
-
-def get_unit(session: Session, scope: Scope | None, unit_id: int | None) -> OrgUnit | None:
-    """The unit named by `unit_id` if it is in scope (404 otherwise); None for no unit."""
-    if unit_id is None:
-        return None
-    stmt = sa.select(OrgUnit).where(OrgUnit.id == unit_id)
-    if scope is not None:
-        stmt = stmt.where(scope.unit_clause())
-    unit = session.scalar(stmt)
-    if unit is None:
-        raise NotFound(
-            _("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id),
-            {"org_unit_id": [_("No such org unit.")]},
-        )
-    return unit
 
 
 def _rows(session: Session, stmt) -> list:
@@ -289,7 +273,7 @@ def compute(
     """The 应轮尽轮 figures of a period for a unit's subtree (or the scope): total, per unit
     and the four lists of people."""
     cutoff = min(period.end, today or clock.today())
-    policy = policy or get_policy(session)
+    policy = policy or get_rotation_settings(session)
     unit_path = unit.path if unit is not None else None
     people: dict[str, dict[int, Entry]] = {c: {} for c in CATEGORIES}
     people["rotated"] = departures(

@@ -8,23 +8,21 @@ PDF / Excel downloads of the same figures.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.common import clock
-from supervision.common.api import MAX_ID
-from supervision.common.errors import Invalid, NotFound
-from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg
+from supervision.common.errors import Invalid
+from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, int_arg, page_arg
 from supervision.common.periods import Period
 from supervision.common.permissions import requires
 from supervision.extensions import db
+from supervision.org import queries as org_queries
 from supervision.org.models import OrgUnit
-from supervision.org.paths import path_ids
-from supervision.org.scope import Scope, current_scope
-from supervision.reports.rotation_completion import list_titles, rate_note
+from supervision.org.scope import current_scope, unit_in_scope
 from supervision.rotation import completion
+from supervision.rotation.labels import COMPLETION_LIST_LABELS, RATE_NOTE
 
 bp = Blueprint("rotation_completion", __name__, url_prefix="/rotation/completion")
 
@@ -34,35 +32,6 @@ def person_url(person_id: int) -> str | None:
     if "rotation.person" in current_app.view_functions:
         return url_for("rotation.person", person_id=person_id)
     return None
-
-
-def _unit_choices(scope: Scope) -> list[tuple[int, str]]:
-    """(id, indented name) of the units in scope, in tree order (one query)."""
-    units = db.session.execute(
-        sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
-        .where(scope.unit_clause())
-        .order_by(OrgUnit.path)
-    ).all()
-    base = min((u.depth for u in units), default=0)
-    return [(u.id, "\u3000" * (u.depth - base) + u.name) for u in units]
-
-
-def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
-    """(id, name) of the unit's ancestors in scope, then the unit: the breadcrumbs."""
-    if unit is None:
-        return []
-    ids = path_ids(unit.path)
-    found = dict(
-        db.session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
-        ).all()
-    )
-    return [(i, found[i]) for i in ids if i in found]
-
-
-def _unit_arg() -> int | None:
-    value = request.args.get("org_unit_id", type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
 
 
 @bp.get("/")
@@ -75,19 +44,16 @@ def index():
     text = request.args.get("period", "").strip()[:16] or str(today.year)
     shown = request.args.get("list", "due")
     shown = shown if shown in completion.CATEGORIES else "due"
-    try:
-        unit = completion.get_unit(db.session, scope, _unit_arg())
-    except NotFound:
-        abort(404)
+    unit = unit_in_scope(scope, int_arg("org_unit_id"))
     context = {
         "period_text": text,
         "unit": unit,
         "shown": shown,
         "today": today,
-        "units": _unit_choices(scope),
-        "trail": _trail(scope, unit),
-        "list_titles": list_titles(),
-        "rate_note": rate_note(),
+        "units": org_queries.indented_units(scope),
+        "trail": org_queries.trail(scope, unit),
+        "list_titles": {k: str(v) for k, v in COMPLETION_LIST_LABELS.items()},
+        "rate_note": str(RATE_NOTE),
         "person_url": person_url,
         "period_error": None,
         "figures": None,

@@ -28,7 +28,7 @@ from supervision.rotation.models import (
     RotationPlan,
     RotationPlanItem,
 )
-from supervision.rotation.policy import get_policy
+from supervision.rotation.settings import get_rotation_settings
 
 #: Sort order of statuses in lists: the ones needing action first.
 STATUS_ORDER = {s: i for i, s in enumerate(rules.STATUSES)}
@@ -205,7 +205,7 @@ def compute(
 ) -> list[Row]:
     """Eligibility rows as of a date, sorted: most urgent status first, then due date."""
     filters = filters or Filters()
-    policy = policy or get_policy(session)
+    policy = policy or get_rotation_settings(session)
     pairs, stints = _stints(session, as_of, scope, filters)
     if not pairs:
         return []

@@ -25,12 +25,13 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from supervision.common.api import MAX_ID
 from supervision.common.errors import ServiceError
-from supervision.extensions import db
+from supervision.common.forms import add_errors
+from supervision.common.input import MAX_ID
 from supervision.org import queries
 from supervision.org.scope import current_scope
 from supervision.rotation import rules
+from supervision.rotation.labels import TENURE_MODE_LABELS
 
 #: Bootstrap badge classes of the statuses.
 STATUS_CLASSES = {
@@ -47,22 +48,6 @@ PLAN_STATUS_CLASSES = {
     "approved": "text-bg-success",
     "rejected": "text-bg-danger",
     "executed": "text-bg-secondary",
-}
-PROBLEM_LABELS = {
-    "probation": _l("On probation"),
-    "under_review": _l("Blocked by the discipline committee"),
-    "sworn_only": _l("Sworn police only"),
-    "duplicate_person": _l("Twice in the plan"),
-    "not_holding": _l("Does not hold the post"),
-    "same_post": _l("Same post"),
-    "already_holding": _l("Already holds the post"),
-    "incomplete": _l("Incomplete"),
-    "unknown": _l("Unknown"),
-    "inactive": _l("Inactive"),
-}
-TENURE_MODE_LABELS = {
-    "continuous": _l("Continuous (a long gap starts the tenure again)"),
-    "cumulative": _l("Cumulative (all days in the post add up)"),
 }
 
 
@@ -99,52 +84,6 @@ def _text(label, max_len, required=False):
 
 def _date(label, required=False):
     return DateField(label, validators=[Optional(), *([_Mandatory()] if required else [])])
-
-
-def add_errors(field, messages) -> None:
-    """Append messages to a field's errors (also after validation)."""
-    if isinstance(field.errors, tuple):  # a field that was not validated has a tuple
-        field.errors = list(field.errors)
-    field.errors.extend(str(m) for m in messages)
-
-
-def put_errors(form: FlaskForm, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
-    """Show a service refusal on the form: each field's messages next to it (unless the
-    field already says what is wrong), the rest on top."""
-    field_map = field_map or {}
-    for key, messages in (exc.errors or {}).items():
-        if isinstance(messages, dict):  # a plan's items: {index: {field: messages}}
-            form.form_errors.extend(
-                str(m) for by in messages.values() for ms in by.values() for m in ms
-            )
-            continue
-        field = form._fields.get(field_map.get(key, key))
-        if field is None:
-            form.form_errors.extend(str(m) for m in messages)
-        elif not field.errors:
-            add_errors(field, messages)
-    if not exc.errors:
-        form.form_errors.append(str(exc.message))
-
-
-def submit(form, call, field_map=None):
-    """Validate `form` and run `call` (a service write) on the same submission, so that one
-    round trip reports every problem; commit only when both accept. Returns (object, None),
-    or (None, status) to render the form again with its input."""
-    if not form.is_submitted():
-        return None, 200
-    valid = form.validate()
-    try:
-        obj = call()
-    except ServiceError as exc:
-        db.session.rollback()
-        put_errors(form, exc, field_map or getattr(form, "FIELD_MAP", None))
-        return None, exc.status if valid else 422
-    if not valid or form.errors:
-        db.session.rollback()
-        return None, 422
-    db.session.commit()
-    return obj, None
 
 
 def person_id(field) -> int | None:
@@ -362,5 +301,5 @@ class PolicyForm(FlaskForm):
     retirement_window_days = _whole(_l("Deferred automatically this close to retirement (days)"))
 
     def to_changes(self) -> dict:
-        """The settings for policy.update_policy."""
+        """The settings for policy.update_rotation_settings."""
         return {name: self._fields[name].data for name in rules.DEFAULT_POLICY}

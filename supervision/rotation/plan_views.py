@@ -3,9 +3,7 @@ execution, as routes of the rotation blueprint (supervision.rotation.views)."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
-    abort,
     flash,
     jsonify,
     redirect,
@@ -15,22 +13,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
 
 from supervision.common.errors import ServiceError
-from supervision.common.pages import paginate
+from supervision.common.forms import add_errors, save_form
+from supervision.common.pages import choice_arg, paginate, parse_id
 from supervision.common.permissions import require
 from supervision.extensions import db
-from supervision.org import queries
-from supervision.org.models import Person, Post
 from supervision.org.scope import current_scope
 from supervision.rotation import forms as f
 from supervision.rotation import labels, plans
+from supervision.rotation import queries as rotation_queries
+from supervision.rotation.blueprint import bp, reader
 from supervision.rotation.models import (
     RotationPlan,
-    RotationPlanItem,
 )
-from supervision.rotation.views import _choice, _int, bp, reader
 
 
 @bp.route("/plans", methods=["GET", "POST"])
@@ -41,43 +37,24 @@ def plans_index():
     status = 200
     if request.method == "POST":
         require("rotation.plan")
-        plan, status = f.submit(
+        plan, status = save_form(
             form,
             lambda: plans.create_plan(
                 db.session, {"name": form.name.data or "", "items": []}, current_user.id
             ),
+            together=True,
         )
         if plan is not None:
             flash(_("Plan created. Add people from the eligibility list or below."), "success")
             return redirect(url_for("rotation.plan", plan_id=plan.id))
-    chosen = _choice("status", labels.PLAN_STATUS_LABELS)
-    count = (
-        sa.select(sa.func.count(RotationPlanItem.id))
-        .where(RotationPlanItem.plan_id == RotationPlan.id)
-        .scalar_subquery()
-    )
-    page = paginate(plans.list_plans(chosen).add_columns(count), scalars=False)
+    chosen = choice_arg("status", labels.PLAN_STATUS_LABELS)
+    page = paginate(rotation_queries.plans_with_sizes(chosen), scalars=False)
     return render_template("rotation/plans.html", page=page, chosen=chosen, form=form), status
 
 
 def _plan(plan_id: int) -> RotationPlan:
-    """The plan with its items, people and posts loaded in a fixed number of queries."""
-    plan = db.session.scalar(
-        sa.select(RotationPlan)
-        .where(RotationPlan.id == plan_id)
-        .options(
-            selectinload(RotationPlan.items).options(
-                joinedload(RotationPlanItem.person).joinedload(Person.org_unit),
-                joinedload(RotationPlanItem.from_post).joinedload(Post.org_unit),
-                joinedload(RotationPlanItem.to_post).joinedload(Post.org_unit),
-                joinedload(RotationPlanItem.closed_assignment),
-                joinedload(RotationPlanItem.opened_assignment),
-            )
-        )
-    )
-    if plan is None:
-        abort(404)
-    return plan
+    """The plan with everything its editor shows (404 when there is none)."""
+    return rotation_queries.plan_for_editor(plan_id)
 
 
 def _plan_page(plan: RotationPlan, status: int = 200, error: str | None = None, **forms):
@@ -89,9 +66,7 @@ def _plan_page(plan: RotationPlan, status: int = 200, error: str | None = None, 
     forms.setdefault("approve_form", f.ApproveForm(formdata=None))
     forms.setdefault("reject_form", f.RejectForm(formdata=None))
     forms.setdefault("row_errors", {})
-    post_options = db.session.execute(
-        sa.select(Post.code, Post.name).order_by(Post.code).limit(100)
-    ).all()
+    post_options = rotation_queries.first_posts()
     return render_template(
         "rotation/plan.html",
         plan=plan,
@@ -120,11 +95,11 @@ def plan_save(plan_id: int):
     form = f.PlanEditForm()
     valid = form.validate()
     by_person = {i.person_id: i for i in plan.items}
-    rows = [r for r in form.items if _int(r.person_id.data) in by_person]
+    rows = [r for r in form.items if parse_id(r.person_id.data) in by_person]
     items = [
         {
-            "person_id": by_person[_int(r.person_id.data)].person_id,
-            "from_post_id": by_person[_int(r.person_id.data)].from_post_id,
+            "person_id": by_person[parse_id(r.person_id.data)].person_id,
+            "from_post_id": by_person[parse_id(r.person_id.data)].from_post_id,
             "to_post_id": f.post_id(r.to_post_code),
             "effective_date": r.effective_date.data,
         }
@@ -158,9 +133,9 @@ def plan_add(plan_id: int):
 
     def call():
         if not form.staff_no.data:
-            f.add_errors(form.staff_no, [_("A staff number is required.")])
+            add_errors(form.staff_no, [_("A staff number is required.")])
         if not form.from_post_code.data:
-            f.add_errors(form.from_post_code, [_("A post code is required.")])
+            add_errors(form.from_post_code, [_("A post code is required.")])
         new = {
             "person_id": f.person_id(form.staff_no),
             "from_post_id": f.post_id(form.from_post_code),
@@ -189,7 +164,7 @@ def plan_add(plan_id: int):
             raise
         return plan
 
-    saved, status = f.submit(form, call)
+    saved, status = save_form(form, call, together=True)
     if saved is not None:
         flash(_("Person added to the plan."), "success")
         return redirect(url_for("rotation.plan", plan_id=plan_id))
@@ -202,12 +177,14 @@ def plan_remove(plan_id: int):
     """Take one person out of a draft."""
     require("rotation.plan")
     plan = _plan(plan_id)
-    gone = _int(request.form.get("person_id"))
+    gone = parse_id(request.form.get("person_id"))
     items = [
         {k: getattr(i, k) for k in plans.ITEM_FIELDS} for i in plan.items if i.person_id != gone
     ]
     form = f.ConfirmForm()
-    saved, status = f.submit(form, lambda: plans.update_plan(db.session, plan, {"items": items}))
+    saved, status = save_form(
+        form, lambda: plans.update_plan(db.session, plan, {"items": items}), together=True
+    )
     if saved is None:
         return _plan_page(
             _plan(plan_id),
@@ -227,7 +204,9 @@ def plan_delete(plan_id: int):
     require("rotation.plan")
     plan = _plan(plan_id)
     form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: plans.delete_plan(db.session, plan) or True)
+    done, status = save_form(
+        form, lambda: plans.delete_plan(db.session, plan) or True, together=True
+    )
     if done:
         flash(_("Plan deleted."), "success")
         return redirect(url_for("rotation.plans_index"))
@@ -241,7 +220,7 @@ def plan_approve(plan_id: int):
     require("rotation.decide")
     plan = _plan(plan_id)
     form = f.ApproveForm()
-    done, status = f.submit(
+    done, status = save_form(
         form,
         lambda: plans.approve_plan(
             db.session,
@@ -253,6 +232,7 @@ def plan_approve(plan_id: int):
             },
             current_user.id,
         ),
+        together=True,
     )
     if done:
         flash(_("The party committee's approval is recorded."), "success")
@@ -267,11 +247,12 @@ def plan_reject(plan_id: int):
     require("rotation.decide")
     plan = _plan(plan_id)
     form = f.RejectForm()
-    done, status = f.submit(
+    done, status = save_form(
         form,
         lambda: plans.reject_plan(
             db.session, plan, {"comment": form.comment.data or ""}, current_user.id
         ),
+        together=True,
     )
     if done:
         flash(_("The party committee's rejection is recorded."), "success")
@@ -286,7 +267,9 @@ def plan_execute(plan_id: int):
     require("rotation.plan")
     plan = _plan(plan_id)
     form = f.ConfirmForm()
-    done, status = f.submit(form, lambda: plans.execute_plan(db.session, plan, current_user.id))
+    done, status = save_form(
+        form, lambda: plans.execute_plan(db.session, plan, current_user.id), together=True
+    )
     if done:
         flash(_("Plan carried out: the assignments are updated."), "success")
         return redirect(url_for("rotation.plan", plan_id=plan_id))
@@ -303,10 +286,9 @@ def post_options():
     """Posts whose code or name contains ?q= (at most 30), for the destination field."""
     require("rotation.plan")
     q = request.args.get("q", "").strip()[:64]
-    stmt = queries.posts(current_scope(), q=q or None).options(joinedload(Post.org_unit)).limit(30)
     return jsonify(
         [
             {"code": p.code, "label": f"{p.name} · {p.org_unit.name}"}
-            for p in db.session.scalars(stmt)
+            for p in rotation_queries.matching_posts(current_scope(), q)
         ]
     )

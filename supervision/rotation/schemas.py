@@ -11,9 +11,16 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, validate
 
 from supervision.common import clock
-from supervision.common.api import BaseSchema, Id, LocalDateTime, one_line, text
+from supervision.common.api import BaseSchema, Id, LocalDateTime, labelled, one_line, text
+from supervision.org.labels import PERSONNEL_TYPE_LABELS, POST_CATEGORY_LABELS
 from supervision.org.models import PERSONNEL_TYPES, POST_CATEGORIES
 from supervision.rotation import plans, rules
+from supervision.rotation.labels import (
+    PLAN_PROBLEM_LABELS,
+    PLAN_STATUS_LABELS,
+    ROTATION_REASON_LABELS,
+    ROTATION_STATUS_LABELS,
+)
 from supervision.rotation.models import PLAN_STATUSES
 from supervision.rotation.services import MAX_MINUTES_NO, MAX_REASON
 
@@ -89,15 +96,15 @@ class EligibilityRowSchema(BaseSchema):
         metadata={"description": "the post's rotation_years, else the policy's"}
     )
     due_on = fields.Date(metadata={"description": "the day the threshold is (or will be) reached"})
-    status = fields.Str(metadata={"enum": list(rules.STATUSES)})
-    reasons = fields.List(fields.Str(metadata={"enum": list(rules.REASONS)}))
+    status = fields.Str(metadata=labelled(ROTATION_STATUS_LABELS))
+    reasons = fields.List(fields.Str(metadata=labelled(ROTATION_REASON_LABELS)))
     person_name = fields.Str()
     staff_no = fields.Str()
-    personnel_type = fields.Str(metadata={"enum": list(PERSONNEL_TYPES)})
+    personnel_type = fields.Str(metadata=labelled(PERSONNEL_TYPE_LABELS))
     org_unit_id = fields.Int(metadata={"description": "the person's unit"})
     post_name = fields.Str()
     post_code = fields.Str()
-    post_category = fields.Str(metadata={"enum": list(POST_CATEGORIES)})
+    post_category = fields.Str(metadata=labelled(POST_CATEGORY_LABELS))
 
 
 # ------------------------------------------------------------------ deferrals and holds
@@ -186,7 +193,7 @@ class ProblemSchema(BaseSchema):
     field = fields.Str(
         metadata={"enum": ["person_id", "from_post_id", "to_post_id", "effective_date"]}
     )
-    code = fields.Str(metadata={"enum": list(plans.CODES)})
+    code = fields.Str(metadata=labelled(PLAN_PROBLEM_LABELS))
     message = fields.Str()
 
 
@@ -211,7 +218,7 @@ class PlanItemSchema(BaseSchema):
 class PlanSchema(BaseSchema):
     id = fields.Int()
     name = fields.Str()
-    status = fields.Str(metadata={"enum": list(PLAN_STATUSES)})
+    status = fields.Str(metadata=labelled(PLAN_STATUS_LABELS))
     items = fields.List(fields.Nested(PlanItemSchema))
     created_at = LocalDateTime()
     submitted_at = LocalDateTime(allow_none=True)
@@ -242,3 +249,90 @@ class RejectSchema(BaseSchema):
     )
     meeting_date = _date()
     minutes_no = fields.Str(validate=one_line(64))
+
+
+class CompletionQuery(BaseSchema):
+    """Which period and unit the 应轮尽轮 figures cover."""
+
+    period = fields.Str(
+        required=True,
+        validate=validate.Length(max=16),
+        metadata={"description": "2025, 2025H1 or 2025Q3"},
+    )
+    org_unit_id = Id(
+        load_default=None,
+        metadata={"description": "the unit and its subtree (default: everything in scope)"},
+    )
+
+
+class CompletionRowSchema(BaseSchema):
+    """Counts of one unit (or of the total)."""
+
+    org_unit_id = fields.Int(allow_none=True)
+    org_unit_name = fields.Str(allow_none=True)
+    rotated = fields.Int(metadata={"description": "people who left a post after its threshold"})
+    due = fields.Int(
+        metadata={
+            "description": "still due at the cutoff (approved plans not executed count as due)"
+        }
+    )
+    deferred = fields.Int(metadata={"description": "deferred, threshold reached (not in the rate)"})
+    blocked = fields.Int(
+        metadata={"description": "under a discipline hold, threshold reached (not in the rate)"}
+    )
+    rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "rotated ÷ (rotated + due), a fraction 0–1; null when both are 0"},
+    )
+
+
+class CompletionPersonSchema(BaseSchema):
+    """One person in one of the lists."""
+
+    person_id = fields.Int()
+    name = fields.Str()
+    staff_no = fields.Str()
+    org_unit_id = fields.Int()
+    org_unit_name = fields.Str()
+    post_id = fields.Int()
+    post_name = fields.Str()
+    due_on = fields.Date(metadata={"description": "the day the threshold was (or is) reached"})
+    left_on = fields.Date(
+        metadata={"description": "rotated people: the day after their last day in the post"}
+    )
+
+
+class CompletionPeopleSchema(BaseSchema):
+    """The four lists."""
+
+    rotated = fields.List(fields.Nested(CompletionPersonSchema))
+    due = fields.List(fields.Nested(CompletionPersonSchema))
+    deferred = fields.List(fields.Nested(CompletionPersonSchema))
+    blocked = fields.List(fields.Nested(CompletionPersonSchema))
+
+
+class CompletionSchema(BaseSchema):
+    """The 应轮尽轮 figures of a period."""
+
+    period = fields.Str()
+    as_of = fields.Date(metadata={"description": "the cutoff: the period's end or today"})
+    total = fields.Nested(
+        CompletionRowSchema,
+        metadata={"description": "the requested unit's subtree, or everything in scope"},
+    )
+    units = fields.List(
+        fields.Nested(CompletionRowSchema),
+        metadata={
+            "description": "per direct child unit (without a unit: of the single root, else the "
+            "roots)"
+        },
+    )
+    own_unit = fields.Nested(
+        CompletionRowSchema,
+        allow_none=True,
+        metadata={
+            "description": "people attached to the broken-down unit itself rather than to a "
+            "child; null when none"
+        },
+    )
+    people = fields.Nested(CompletionPeopleSchema)

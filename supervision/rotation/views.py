@@ -1,5 +1,6 @@
 """Rotation pages (SPEC §7): eligibility list, a person's tenure timeline, deferrals, holds,
-and the policy; the plan pages are in supervision.rotation.plan_views, on this blueprint.
+and the policy; the plan pages are in supervision.rotation.plan_views. Both add routes to
+the one blueprint of supervision.rotation.blueprint.
 
 Thin views over supervision.rotation.{eligibility,services,plans,policy}. Every page needs
 `rotation.read` (leaders and staff get 403); writes need the role the SPEC names. A hold's
@@ -12,11 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import (
-    Blueprint,
-    abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -28,64 +25,31 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from supervision.common import clock
-from supervision.common.api import MAX_ID
-from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg, paginate
+from supervision.common.forms import add_errors, save_form
+from supervision.common.pages import (
+    DEFAULT_PER_PAGE,
+    PageResult,
+    choice_arg,
+    int_arg,
+    page_arg,
+    paginate,
+    parse_id,
+)
 from supervision.common.permissions import can, require, requires
-from supervision.common.templating import choices
 from supervision.extensions import db
 from supervision.org import queries
-from supervision.org.models import Assignment, OrgUnit, Person, Post
-from supervision.org.scope import current_scope
+from supervision.org.labels import PERSONNEL_TYPE_LABELS, POST_CATEGORY_LABELS
+from supervision.org.models import Assignment, Person, Post
+from supervision.org.scope import current_scope, unit_in_scope
 from supervision.rotation import eligibility, labels, plans, rules, services
 from supervision.rotation import forms as f
+from supervision.rotation import queries as rotation_queries
+from supervision.rotation.blueprint import bp, reader
 from supervision.rotation.models import (
     RotationDeferral,
     RotationHold,
-    RotationPlan,
-    RotationPlanItem,
 )
-from supervision.rotation.policy import get_policy, update_policy
-
-bp = Blueprint("rotation", __name__, url_prefix="/rotation")
-
-
-def reader(view):
-    """Signed in, holding a role that reads rotation (403 otherwise)."""
-    return login_required(requires("rotation.read")(view))
-
-
-@bp.context_processor
-def _helpers():
-    completion = "rotation_completion.index"
-    return {
-        "status_labels": labels.STATUS_LABELS,
-        "status_classes": f.STATUS_CLASSES,
-        "reason_labels": labels.REASON_LABELS,
-        "plan_status_labels": labels.PLAN_STATUS_LABELS,
-        "plan_status_classes": f.PLAN_STATUS_CLASSES,
-        "problem_labels": f.PROBLEM_LABELS,
-        "can_plan": can(current_user, "rotation.plan"),
-        "can_decide": can(current_user, "rotation.decide"),
-        "can_hold": can(current_user, "rotation.hold"),
-        "can_policy": can(current_user, "rotation.policy"),
-        "completion_endpoint": completion if completion in current_app.view_functions else None,
-        "today": clock.today(),
-        "day_before": lambda d: d - timedelta(days=1) if d else None,
-    }
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 1 <= number <= MAX_ID else None
-
-
-def _choice(name: str, allowed) -> str | None:
-    value = request.args.get(name, "")
-    return value if value in allowed else None
-
+from supervision.rotation.settings import get_rotation_settings, update_rotation_settings
 
 # ------------------------------------------------------------------ eligibility
 
@@ -125,19 +89,12 @@ def index():
         plan, status = _add_candidates(form)
         if plan is not None:
             return redirect(url_for("rotation.plan", plan_id=plan.id))
-    unit_id = _int(request.args.get("org_unit_id"))
-    unit = None
-    if unit_id is not None:
-        unit = db.session.scalar(
-            sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause())
-        )
-        if unit is None:
-            abort(404)
+    unit = unit_in_scope(scope, int_arg("org_unit_id"))
     as_of, as_of_error = _as_of()
     chosen = {
-        "status": _choice("status", rules.STATUSES),
-        "post_category": _choice("post_category", dict(choices("category"))),
-        "personnel_type": _choice("personnel_type", dict(choices("personnel_type"))),
+        "status": choice_arg("status", rules.STATUSES),
+        "post_category": choice_arg("post_category", POST_CATEGORY_LABELS),
+        "personnel_type": choice_arg("personnel_type", PERSONNEL_TYPE_LABELS),
     }
     rows = eligibility.compute(
         db.session,
@@ -165,8 +122,8 @@ def index():
         form=form,
         checked=set(request.form.getlist("candidate")),
         unit_options=queries.unit_options(scope),
-        categories=choices("category"),
-        personnel_types=choices("personnel_type"),
+        categories=list(POST_CATEGORY_LABELS.items()),
+        personnel_types=list(PERSONNEL_TYPE_LABELS.items()),
     ), status
 
 
@@ -190,7 +147,7 @@ def _add_candidates(form):
         added.append(plans.add_candidates(db.session, plan, pairs, current_scope()))
         return plan
 
-    plan, status = f.submit(form, add, {"name": "new_plan_name"})
+    plan, status = save_form(form, add, field_map={"name": "new_plan_name"}, together=True)
     if plan is not None:
         flash(_("%(n)s people added to the plan.", n=added[0]), "success")
     return plan, status
@@ -247,39 +204,20 @@ def _timeline(assignments: list[Assignment], rows: dict, policy: dict) -> list[P
 def person(person_id: int):
     """A person's tenure timeline, deferrals, holds (reasons for the committee only) and plans."""
     scope = current_scope()
-    who = db.session.scalar(
-        queries.people(scope).where(Person.id == person_id).options(joinedload(Person.org_unit))
-    )
-    if who is None:
-        abort(404)
+    who = rotation_queries.person_in_scope(scope, person_id)
     today = clock.today()
-    policy = get_policy(db.session)
+    policy = get_rotation_settings(db.session)
     rows = {r.post_id: r for r in eligibility.for_person(db.session, who.id, today, scope=scope)}
-    assignments = db.session.scalars(
-        sa.select(Assignment)
-        .where(Assignment.person_id == who.id)
-        .options(joinedload(Assignment.post).joinedload(Post.org_unit))
-        .order_by(Assignment.start_date, Assignment.id)
-    ).all()
-    holds = db.session.scalars(services.list_query(RotationHold, person_id=who.id)).all()
-    items = db.session.scalars(
-        sa.select(RotationPlanItem)
-        .join(RotationPlan)
-        .where(RotationPlanItem.person_id == who.id)
-        .options(
-            joinedload(RotationPlanItem.plan),
-            joinedload(RotationPlanItem.from_post),
-            joinedload(RotationPlanItem.to_post),
-        )
-        .order_by(RotationPlan.created_at.desc(), RotationPlan.id.desc())
-    ).all()
+    assignments = rotation_queries.assignments_of(who.id)
+    holds = rotation_queries.holds_of(who.id)
+    items = rotation_queries.plan_items_of(who.id)
     return render_template(
         "rotation/person.html",
         person=who,
         timeline=_timeline(assignments, rows, policy),
         assignments=assignments,
         policy=policy,
-        deferrals=db.session.scalars(services.list_query(RotationDeferral, person_id=who.id)).all(),
+        deferrals=rotation_queries.deferrals_of(who.id),
         holds=holds if can(current_user, "rotation.hold") else [],
         blocked=any(h.released_at is None for h in holds),
         plan_items=items,
@@ -298,7 +236,7 @@ def _listing(model, template: str, endpoint: str):
 
 def _prefilled(form) -> None:
     """Put ?person_id='s staff number into a new form."""
-    pid = _int(request.args.get("person_id"))
+    pid = parse_id(request.args.get("person_id"))
     if pid and not form.is_submitted():
         found = db.session.scalar(queries.people(current_scope()).where(Person.id == pid))
         form.staff_no.data = found.staff_no if found else ""
@@ -306,7 +244,7 @@ def _prefilled(form) -> None:
 
 def _by_staff_no(form) -> int | None:
     if not form.staff_no.data:
-        f.add_errors(form.staff_no, [_("A staff number is required.")])
+        add_errors(form.staff_no, [_("A staff number is required.")])
         return None
     return f.person_id(form.staff_no)
 
@@ -325,11 +263,12 @@ def deferral_new():
     require("rotation.plan")
     form = f.DeferralForm()
     _prefilled(form)
-    done, status = f.submit(
+    done, status = save_form(
         form,
         lambda: services.create_deferral(
             db.session, form.to_data(_by_staff_no(form)), current_user.id, current_scope()
         ),
+        together=True,
     )
     if done:
         flash(_("Deferral recorded."), "success")
@@ -344,8 +283,10 @@ def deferral_revoke(deferral_id: int):
     require("rotation.plan")
     deferral = services.get_deferral(db.session, deferral_id, current_scope())
     form = f.ConfirmForm()
-    done, status = f.submit(
-        form, lambda: services.revoke_deferral(db.session, deferral, current_user.id) or True
+    done, status = save_form(
+        form,
+        lambda: services.revoke_deferral(db.session, deferral, current_user.id) or True,
+        together=True,
     )
     if done:
         flash(_("Deferral revoked."), "success")
@@ -371,7 +312,7 @@ def hold_new():
     """Block a person's move while the committee reviews them."""
     form = f.HoldForm()
     _prefilled(form)
-    done, status = f.submit(
+    done, status = save_form(
         form,
         lambda: services.create_hold(
             db.session,
@@ -379,6 +320,7 @@ def hold_new():
             current_user.id,
             current_scope(),
         ),
+        together=True,
     )
     if done:
         flash(_("Hold placed."), "success")
@@ -392,8 +334,10 @@ def hold_release(hold_id: int):
     """Lift a hold, after a confirmation page."""
     hold = services.get_hold(db.session, hold_id, current_scope())
     form = f.ConfirmForm()
-    done, status = f.submit(
-        form, lambda: services.release_hold(db.session, hold, current_user.id) or True
+    done, status = save_form(
+        form,
+        lambda: services.release_hold(db.session, hold, current_user.id) or True,
+        together=True,
     )
     if done:
         flash(_("Hold released."), "success")
@@ -409,19 +353,17 @@ def hold_release(hold_id: int):
 @reader
 def policy():
     """The rotation policy; admins and HR change it."""
-    current = get_policy(db.session)
+    current = get_rotation_settings(db.session)
     form = f.PolicyForm(data=current if request.method == "GET" else None)
     status = 200
     if request.method == "POST":
         require("rotation.policy")
-        done, status = f.submit(form, lambda: update_policy(db.session, form.to_changes()))
+        done, status = save_form(
+            form, lambda: update_rotation_settings(db.session, form.to_changes()), together=True
+        )
         if done:
             flash(_("Rotation policy saved."), "success")
             return redirect(url_for("rotation.policy"))
     return render_template(
-        "rotation/policy.html", form=form, policy=current, mode_labels=f.TENURE_MODE_LABELS
+        "rotation/policy.html", form=form, policy=current, mode_labels=labels.TENURE_MODE_LABELS
     ), status
-
-
-# The plan pages are routes of this blueprint too; they live in their own module.
-from supervision.rotation import plan_views  # noqa: E402,F401

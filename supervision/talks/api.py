@@ -29,7 +29,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from supervision.common import clock
+from supervision.common import clock, storage
 from supervision.common.api import ApiBlueprint, SelectPage
 from supervision.common.errors import Forbidden, Invalid, NotFound
 from supervision.common.periods import Period
@@ -37,7 +37,7 @@ from supervision.common.permissions import require
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.scope import current_scope
-from supervision.talks import services, storage
+from supervision.talks import queries, services
 from supervision.talks.models import Talk
 from supervision.talks.permissions import (
     author_errors,
@@ -61,12 +61,6 @@ blp = ApiBlueprint(
     "finalising and revisions",
 )
 
-_LOADS = (
-    selectinload(Talk.interviewers),
-    selectinload(Talk.signatures),
-    selectinload(Talk.attachments),
-)
-
 
 def _annotate(talks: list[Talk]) -> list[Talk]:
     """Attach `revised_by_id` (one query for all the talks)."""
@@ -77,16 +71,10 @@ def _annotate(talks: list[Talk]) -> list[Talk]:
 
 
 def _talk(talk_id: int, lock: bool = False) -> Talk:
-    """The visible talk (404 otherwise); `lock` takes its row lock so that concurrent changes
-    of one talk (sign, finalise, edit) run one after the other (PostgreSQL; SQLite serialises
-    writers anyway)."""
-    stmt = sa.select(Talk).where(Talk.id == talk_id, visible_clause(current_user)).options(*_LOADS)
-    if lock:
-        stmt = stmt.with_for_update(of=Talk)
-    talk = db.session.scalar(stmt)
-    if talk is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("talk"), id=talk_id))
-    return _annotate([talk])[0]
+    """The visible talk (404 otherwise), under its row lock when `lock` (queries.get_talk)."""
+    return _annotate([queries.get_talk(current_user, talk_id, lock=lock, loads=queries.API_LOADS)])[
+        0
+    ]
 
 
 def _editable(talk_id: int) -> Talk:

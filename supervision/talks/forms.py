@@ -20,39 +20,8 @@ from supervision.common import clock
 from supervision.extensions import db
 from supervision.org.forms import options
 from supervision.org.models import Person
-from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS_LABELS
+from supervision.talks.labels import ATTACHMENT_KIND_LABELS, TALK_TYPE_LABELS
 
-TYPE_LABELS = {
-    "integrity_reminder": _l("Integrity reminder talk"),
-    "supervision": _l("Daily reminder talk for key leaders"),
-    "heart_to_heart": _l("Heart-to-heart talk"),
-    "admonishment": _l("Admonishment talk"),
-    "pre_appointment": _l("Pre-appointment integrity talk"),
-}
-STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
-#: Obligation statuses read the same on the talk pages and the dashboard (已谈, 免谈, ...).
-OBLIGATION_LABELS = OBLIGATION_STATUS_LABELS
-KIND_LABELS = {
-    "signed_form": _l("Signed paper form"),
-    "written_explanation": _l("Written explanation"),
-    "other": _l("Other"),
-}
-FIELD_LABELS = {
-    "type": _l("Type"),
-    "held_at": _l("Held at"),
-    "location": _l("Location"),
-    "interviewee_id": _l("Interviewee"),
-    "interviewer_ids": _l("Interviewers"),
-    "recorder_id": _l("Recorder"),
-    "reason": _l("Reason for the talk"),
-    "content": _l("Talk content"),
-    "response": _l("Interviewee's response"),
-    "follow_up": _l("Follow-up requirements"),
-    "period": _l("Period"),
-    "reported_to_higher_at": _l("Reported to the higher level at"),
-    "signatures": _l("Signatures"),
-    "attachments": _l("Attachments"),
-}
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -72,7 +41,7 @@ def _local(value: datetime | None) -> datetime | None:
 class TalkForm(FlaskForm):
     """A talk draft; interviewers as staff numbers separated by commas or spaces."""
 
-    type = SelectField(_l("Type"), choices=options(TYPE_LABELS.items()))
+    type = SelectField(_l("Type"), choices=options(TALK_TYPE_LABELS.items()))
     held_at = DateTimeLocalField(_l("Held at"), format=DT_FORMAT, validators=[Optional()])
     location = StringField(_l("Location"), validators=[Length(max=200)], filters=[_strip])
     interviewee = StringField(
@@ -171,22 +140,9 @@ class TalkForm(FlaskForm):
         }
         return data, errors
 
-    def put_errors(self, message: str, errors: dict) -> None:
-        """Service/reference errors next to their inputs; the rest above the form."""
-        for key, messages in (errors or {}).items():
-            field = self._fields.get(self.FIELD_MAP.get(key, key))
-            if field is None:
-                self.form_errors.extend(str(m) for m in messages)
-                continue
-            if isinstance(field.errors, tuple):
-                field.errors = list(field.errors)
-            field.errors.extend(str(m) for m in messages)
-        if not errors:
-            self.form_errors.append(str(message))
-
 
 class AttachmentForm(FlaskForm):
     """Upload one file (PDF, JPEG or PNG; checked by the service) of a kind."""
 
-    kind = SelectField(_l("Attachment kind"), choices=options(KIND_LABELS.items()))
+    kind = SelectField(_l("Attachment kind"), choices=options(ATTACHMENT_KIND_LABELS.items()))
     file = FileField(_l("File"))

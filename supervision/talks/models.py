@@ -1,8 +1,8 @@
-"""Talk records with participants, signatures and attachments; waivers; supervisors."""
+"""Talk records with participants, signatures and attachments."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,7 +19,9 @@ TALK_TYPES = (
     "admonishment",
     "pre_appointment",
 )
-_TYPES_SQL = "'integrity_reminder','supervision','heart_to_heart','admonishment','pre_appointment'"
+TALK_TYPES_SQL = (
+    "'integrity_reminder','supervision','heart_to_heart','admonishment','pre_appointment'"
+)
 
 
 class Talk(TimestampMixin, db.Model):
@@ -70,7 +72,7 @@ class Talk(TimestampMixin, db.Model):
     revision_of: Mapped[Talk | None] = relationship(remote_side="Talk.id")
 
     __table_args__ = (
-        sa.CheckConstraint(f"type IN ({_TYPES_SQL})", name="type"),
+        sa.CheckConstraint(f"type IN ({TALK_TYPES_SQL})", name="type"),
         sa.CheckConstraint("status IN ('draft','final')", name="status"),
         sa.Index("ix_talks_obligation", "interviewee_id", "type", "period", "status"),
     )
@@ -133,89 +135,4 @@ class TalkAttachment(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('signed_form','written_explanation','other')", name="kind"),
-    )
-
-
-class ObligationWaiver(db.Model):
-    """The discipline committee waives one person's obligation for one period, with a reason."""
-
-    __tablename__ = "obligation_waivers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
-    type: Mapped[str] = mapped_column(sa.String(24))
-    period: Mapped[str] = mapped_column(sa.String(8))
-    reason: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-
-    __table_args__ = (
-        sa.UniqueConstraint(
-            "person_id", "type", "period", name="uq_obligation_waivers_person_type_period"
-        ),
-        sa.CheckConstraint(f"type IN ({_TYPES_SQL})", name="type"),
-        sa.Index("ix_obligation_waivers_period", "type", "period"),
-    )
-
-
-class TalkConductor(db.Model):
-    """The committee member the committee assigned to hold a leader's supervision talks."""
-
-    __tablename__ = "talk_conductors"
-
-    #: The leader (team member or department head) who owes the talks.
-    person_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
-    )
-    type: Mapped[str] = mapped_column(sa.String(24), primary_key=True)
-    conductor_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
-
-    __table_args__ = (sa.CheckConstraint(f"type IN ({_TYPES_SQL})", name="type"),)
-
-
-class IntegrityNote(TimestampMixin, db.Model):
-    """A supervision note in a leader's integrity file (廉政档案), added by the committee:
-    an inquiry letter (函询), an accountability report (述责述廉), or another note."""
-
-    __tablename__ = "integrity_notes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
-    )
-    kind: Mapped[str] = mapped_column(sa.String(24))
-    title: Mapped[str] = mapped_column(sa.String(200))
-    body: Mapped[str] = mapped_column(sa.Text, default="")
-    noted_on: Mapped[date]
-    created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-
-    attachments: Mapped[list[IntegrityNoteAttachment]] = relationship(
-        cascade="all, delete-orphan", order_by="IntegrityNoteAttachment.id"
-    )
-
-    __table_args__ = (
-        sa.CheckConstraint("kind IN ('inquiry','accountability_report','other')", name="kind"),
-    )
-
-
-class IntegrityNoteAttachment(db.Model):
-    """A file of an integrity-file note, stored like talk attachments (by sha256)."""
-
-    __tablename__ = "integrity_note_attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    note_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("integrity_notes.id", ondelete="CASCADE"), index=True
-    )
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    content_type: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
     )

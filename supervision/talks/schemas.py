@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError, fields, post_dump, validate
 
-from supervision.common.api import BaseSchema, Id, LocalDateTime, text
+from supervision.common.api import BaseSchema, Id, LocalDateTime, labelled, text
 from supervision.common.periods import Period
+from supervision.talks.labels import ATTACHMENT_KIND_LABELS, TALK_STATUS_LABELS, TALK_TYPE_LABELS
 from supervision.talks.models import TALK_TYPES
 from supervision.talks.permissions import contents_visible
 from supervision.talks.services import ATTACHMENT_KINDS
@@ -91,7 +92,7 @@ class TalkSignatureSchema(BaseSchema):
 
 class TalkAttachmentSchema(BaseSchema):
     id = fields.Int()
-    kind = fields.Str(metadata={"enum": list(ATTACHMENT_KINDS)})
+    kind = fields.Str(metadata=labelled(ATTACHMENT_KIND_LABELS))
     filename = fields.Str()
     content_type = fields.Str(metadata={"enum": ["application/pdf", "image/jpeg", "image/png"]})
     size = fields.Int(metadata={"description": "bytes"})
@@ -102,8 +103,8 @@ class TalkSummarySchema(BaseSchema):
     """A talk in a list: never its content, response or attachments."""
 
     id = fields.Int()
-    type = fields.Str(metadata={"enum": list(TALK_TYPES)})
-    status = fields.Str(metadata={"enum": list(STATUSES)})
+    type = fields.Str(metadata=labelled(TALK_TYPE_LABELS))
+    status = fields.Str(metadata=labelled(TALK_STATUS_LABELS))
     held_at = LocalDateTime(allow_none=True)
     location = fields.Str()
     interviewee_id = fields.Int(allow_none=True)

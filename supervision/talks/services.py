@@ -23,11 +23,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, aliased
 
 from supervision.audit.services import diff, record, snapshot
-from supervision.common import clock
+from supervision.common import clock, storage
 from supervision.common.errors import Conflict, Forbidden, Invalid
 from supervision.common.periods import Period
 from supervision.org.models import Person
-from supervision.talks import storage
 from supervision.talks.models import (
     TALK_TYPES,
     Talk,
@@ -35,7 +34,6 @@ from supervision.talks.models import (
     TalkInterviewer,
     TalkSignature,
 )
-from supervision.talks.storage import TooLarge  # noqa: F401 - add_attachment raises it (413)
 
 #: Frequency of the obligation each type fulfils; the others fulfil none (no period).
 PERIOD_KINDS = {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}

@@ -1,181 +1,55 @@
-"""Pages of talk records (SPEC §6): my talks to hold, the list, a talk, its form, a person's
-history.
+"""Pages of talk records (SPEC §6): the list, a talk, its form, a person's history ("my
+talks" is supervision.obligations.mine_views).
 
 Thin views: visibility, contents and edit rights come from supervision.talks.permissions,
-writes (and the audit of confidential reads) from supervision.talks.services and the
-obligations from supervision.talks.obligations. A talk out of reach is 404.
+what they read from supervision.talks.queries, writes (and the audit of confidential
+reads) from supervision.talks.services. A talk out of reach is 404. Actions that change a
+talk take its row lock, as the API does.
 """
 
 from __future__ import annotations
-
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
 from supervision.common import clock
-from supervision.common.api import MAX_ID
-from supervision.common.errors import ServiceError
-from supervision.common.pages import paginate
-from supervision.common.periods import Period, overdue_from
+from supervision.common.errors import Invalid, ServiceError
+from supervision.common.forms import add_errors, save_form
+from supervision.common.pages import int_arg, paginate
 from supervision.common.permissions import can
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.models import Person
-from supervision.org.scope import EVERYTHING, current_scope, led_scope
-from supervision.talks import obligations, rules, services
-from supervision.talks.forms import (
-    FIELD_LABELS,
-    KIND_LABELS,
-    OBLIGATION_LABELS,
-    STATUS_LABELS,
-    TYPE_LABELS,
-    AttachmentForm,
-    TalkForm,
-)
-from supervision.talks.models import TALK_TYPES, Talk, TalkInterviewer, TalkSignature
+from supervision.org.scope import current_scope
+from supervision.talks import queries, services
+from supervision.talks.forms import AttachmentForm, TalkForm
+from supervision.talks.labels import TALK_STATUS_LABELS, talk_label_helpers
+from supervision.talks.models import TALK_TYPES, Talk
 from supervision.talks.permissions import (
     author_errors,
     can_edit,
     contents_visible,
-    participant_clause,
-    visible_clause,
+    may_sign,
 )
 
 bp = Blueprint("talks", __name__, url_prefix="/talks")
-
-_LOADS = (
-    selectinload(Talk.interviewers).selectinload(TalkInterviewer.person),
-    selectinload(Talk.signatures),
-    selectinload(Talk.attachments),
-    selectinload(Talk.interviewee),
-    selectinload(Talk.recorder),
-)
-_OPEN_FIRST = {"overdue": 0, "pending": 1}
 
 
 @bp.context_processor
 def _helpers():
     return {
-        "type_label": lambda v: TYPE_LABELS.get(v, v),
-        "status_label": lambda v: STATUS_LABELS.get(v, v),
-        "obligation_label": lambda v: OBLIGATION_LABELS.get(v, v),
-        "kind_label": lambda v: KIND_LABELS.get(v, v),
-        "field_label": lambda v: FIELD_LABELS.get(v, v),
+        **talk_label_helpers(),
         "talk_types": TALK_TYPES,
         "today": clock.today(),
     }
 
 
-def _talk(talk_id: int) -> Talk:
-    """The talk if the caller may know about it; 404 otherwise."""
-    talk = db.session.scalar(
-        sa.select(Talk).where(Talk.id == talk_id, visible_clause(current_user)).options(*_LOADS)
-    )
-    if talk is None:
-        abort(404)
-    return talk
-
-
-def _names(ids) -> dict[int, Person]:
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(ids)))}
-
-
-# ------------------------------------------------------------------ my talks
-
-
-#: How many earlier periods of each kind "my talks" looks back at for overdue obligations.
-LOOK_BACK = {"quarter": 3, "half": 1, "year": 1}
-
-
-def _owed(person_id: int) -> tuple[list, list, dict[str, date]]:
-    """The obligations this person conducts: those of the current period of each type, and
-    the still-overdue ones of the earlier periods of LOOK_BACK (to make up, 补谈), with
-    {earlier period: the date it has been overdue since}."""
-    session = db.session
-    settings = obligations.get_rules(session)
-    scope = EVERYTHING if can(current_user, "obligations.read_all") else led_scope(current_user)
-    today = clock.today()
-    current, earlier, since = [], [], {}
-    for type_ in rules.OBLIGATION_TYPES:
-        kind = settings[type_]["frequency"]
-        period = Period.of(today, kind)
-        for back in range(LOOK_BACK.get(kind, 1) + 1):
-            found = [
-                r
-                for r in obligations.compute(
-                    session,
-                    period,
-                    [type_],
-                    as_of=today,
-                    scope=scope,
-                    viewer_id=person_id,
-                    settings=settings,
-                )
-                if r.conductor_id == person_id and (back == 0 or r.status == "overdue")
-            ]
-            if back and found:
-                since[str(period)] = overdue_from(period)
-            (earlier if back else current).extend(found)
-            period = period.previous()
-    current.sort(key=lambda r: (_OPEN_FIRST.get(r.status, 2), r.due_date, r.person_id))
-    earlier.sort(key=lambda r: (r.due_date, r.person_id))
-    return current, earlier, since
-
-
-@bp.get("/mine")
-@login_required
-def mine():
-    """My talks to hold (this period, and overdue ones of earlier periods), talks awaiting
-    my signature, and my drafts."""
-    me = current_user.person_id
-    owed, earlier, since, to_sign, drafts = [], [], {}, [], []
-    if me is not None:
-        owed, earlier, since = _owed(me)
-        signed = sa.select(TalkSignature.talk_id).where(TalkSignature.person_id == me)
-        to_sign = db.session.scalars(
-            sa.select(Talk)
-            .where(
-                Talk.status == "draft",
-                Talk.id.not_in(signed),
-                sa.or_(
-                    Talk.interviewee_id == me,
-                    Talk.id.in_(
-                        sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == me)
-                    ),
-                ),
-            )
-            .order_by(Talk.id.desc())
-            .limit(200)
-            .options(*_LOADS)
-        ).all()
-        drafts = db.session.scalars(
-            sa.select(Talk)
-            .where(
-                Talk.status == "draft",
-                sa.or_(Talk.created_by_id == current_user.id, participant_clause(me)),
-            )
-            .order_by(Talk.id.desc())
-            .limit(200)
-            .options(*_LOADS)
-        ).all()
-        drafts = [t for t in drafts if can_edit(current_user, t)]
-    return render_template(
-        "talks/mine.html",
-        owed=owed,
-        earlier=earlier,
-        overdue_since=since,
-        people=_names(o.person_id for o in [*owed, *earlier]),
-        to_sign=to_sign,
-        drafts=drafts,
-        can_write=can(current_user, "talks.write"),
-    )
+def _talk(talk_id: int, lock: bool = False) -> Talk:
+    """The talk if the caller may know about it (404 otherwise); `lock` for the page actions
+    that change it, as the API does."""
+    return queries.get_talk(current_user, talk_id, lock=lock)
 
 
 # ------------------------------------------------------------------ lists
@@ -187,23 +61,20 @@ def _filtered(stmt):
         "status": request.args.get("status", ""),
         "period": request.args.get("period", "").strip()[:8],
     }
-    if filters["type"] in TALK_TYPES:
-        stmt = stmt.where(Talk.type == filters["type"])
-    if filters["status"] in STATUS_LABELS:
-        stmt = stmt.where(Talk.status == filters["status"])
-    if filters["period"]:
-        try:
-            stmt = stmt.where(Talk.period == str(Period.parse(filters["period"])))
-        except ValueError:
-            stmt = stmt.where(sa.false())
-    return stmt.order_by(Talk.held_at.is_(None), Talk.held_at.desc(), Talk.id.desc()), filters
+    stmt = queries.filtered(
+        stmt,
+        type_=filters["type"] if filters["type"] in TALK_TYPES else None,
+        status=filters["status"] if filters["status"] in TALK_STATUS_LABELS else None,
+        period=filters["period"],
+    )
+    return queries.ordered(stmt), filters
 
 
 @bp.get("/")
 @login_required
 def index():
     """Talks the caller may know about, filtered and paginated; never their contents."""
-    stmt, filters = _filtered(sa.select(Talk).where(visible_clause(current_user)).options(*_LOADS))
+    stmt, filters = _filtered(queries.visible_select(current_user))
     return render_template(
         "talks/index.html",
         page=paginate(stmt),
@@ -222,9 +93,7 @@ def person_history(person_id: int):
     if person is None:
         abort(404)
     stmt, filters = _filtered(
-        sa.select(Talk)
-        .where(visible_clause(current_user), Talk.interviewee_id == person_id)
-        .options(*_LOADS)
+        queries.visible_select(current_user).where(Talk.interviewee_id == person_id)
     )
     return render_template("talks/person.html", person=person, page=paginate(stmt), filters=filters)
 
@@ -245,20 +114,13 @@ def _detail(
         db.session.commit()
         talk = _talk(talk.id)
     signed = {s.person_id: s for s in talk.signatures}
-    me = current_user.person_id
-    may_sign = (
-        talk.status == "draft"
-        and me is not None
-        and me not in signed
-        and (me == talk.interviewee_id or me in {i.person_id for i in talk.interviewers})
-    )
     revised_by = services.revised_by_map(db.session, [talk.id]).get(talk.id)
     return render_template(
         "talks/detail.html",
         talk=talk,
         readable=readable,
         signed=signed,
-        may_sign=may_sign,
+        may_sign=may_sign(current_user, talk),
         may_edit=can_edit(current_user, talk),
         error=error,
         missing=missing,
@@ -276,7 +138,7 @@ def detail(talk_id: int):
 
 
 def _act(talk_id: int, action, done: str, editor: bool = True):
-    talk = _talk(talk_id)
+    talk = _talk(talk_id, lock=True)
     if editor and not can_edit(current_user, talk):
         abort(403)
     try:
@@ -330,7 +192,7 @@ def revise(talk_id: int):
 @login_required
 def attach(talk_id: int):
     """Upload an attachment to a draft."""
-    talk = _talk(talk_id)
+    talk = _talk(talk_id, lock=True)
     if not can_edit(current_user, talk):
         abort(403)
     form = AttachmentForm()
@@ -344,9 +206,8 @@ def attach(talk_id: int):
     except ServiceError as exc:
         db.session.rollback()
         for key, msgs in (exc.errors or {}).items():
-            target = form._fields.get(key)
-            if target is not None:
-                target.errors = [*target.errors, *(str(m) for m in msgs)]
+            if key in form._fields:
+                add_errors(form[key], msgs)
         return _detail(_talk(talk_id), exc.status, str(exc.message), upload=form)
     db.session.commit()
     flash(_("Attachment uploaded."), "success")
@@ -372,35 +233,25 @@ def _form_page(form: TalkForm, talk: Talk | None, status: int):
 
 
 def _save(form: TalkForm, write):
-    if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
-    data, ref_errors = form.to_data()
-    for key, messages in author_errors(
-        db.session,
-        current_user,
-        current_scope(),
-        interviewer_ids=data["interviewer_ids"],
-        recorder_id=data["recorder_id"],
-        interviewee_id=data["interviewee_id"],
-        unknown_person=_("No person with this staff number."),
-    ).items():
-        ref_errors.setdefault(key, []).extend(messages)
-    if ref_errors:
-        form.put_errors("", ref_errors)
-        return None, 422
-    try:
-        obj = write(data)
-    except ServiceError as exc:
-        db.session.rollback()
-        form.put_errors(exc.message, exc.errors)
-        return None, exc.status
-    db.session.commit()
-    return obj, None
+    """Save through `write(data)` once the staff numbers resolve and the writer rule holds."""
 
+    def call():
+        data, ref_errors = form.to_data()
+        for key, messages in author_errors(
+            db.session,
+            current_user,
+            current_scope(),
+            interviewer_ids=data["interviewer_ids"],
+            recorder_id=data["recorder_id"],
+            interviewee_id=data["interviewee_id"],
+            unknown_person=_("No person with this staff number."),
+        ).items():
+            ref_errors.setdefault(key, []).extend(messages)
+        if ref_errors:
+            raise Invalid("", ref_errors)
+        return write(data)
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
+    return save_form(form, call)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -414,9 +265,9 @@ def new():
         if request.args.get("type") in TALK_TYPES:
             form.type.data = request.args["type"]
         form.period.data = request.args.get("period", "")[:8]
-        interviewee = _names([_int_arg("interviewee_id")])
+        interviewee = queries.people_by_id([int_arg("interviewee_id")])
         form.interviewee.data = next((p.staff_no for p in interviewee.values()), "")
-        me = _names([current_user.person_id]).get(current_user.person_id)
+        me = queries.people_by_id([current_user.person_id]).get(current_user.person_id)
         form.interviewers.data = me.staff_no if me else ""
         form.held_at.data = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
     created, status = _save(
@@ -432,7 +283,7 @@ def new():
 @login_required
 def edit(talk_id: int):
     """Edit a draft (a final record is revised instead)."""
-    talk = _talk(talk_id)
+    talk = _talk(talk_id, lock=request.method == "POST")
     if not can_edit(current_user, talk):
         abort(403)
     if talk.status != "draft":

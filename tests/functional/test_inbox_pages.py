@@ -241,7 +241,7 @@ def test_the_settings_page_saves_and_reports_errors_inline(client, login, people
     form.update(upcoming_working_days="3", send_at="08:30")
     resp = client.post("/admin/reminders/", data=form)
     assert resp.status_code == 302
-    from supervision.reminders.ladder import get_reminder_settings
+    from supervision.reminders.settings import get_reminder_settings
 
     saved = get_reminder_settings(db.session)
     assert saved["upcoming_working_days"] == 3 and saved["send_at"] == "08:30"

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from supervision.audit.models import AuditEntry
+from supervision.integrity.models import IntegrityNote, IntegrityNoteAttachment
 from supervision.risks import services as risks
 from supervision.talks import services as talks
-from supervision.talks.models import IntegrityNote, IntegrityNoteAttachment
 from tests import factories
 from tests.conftest import csrf_from
 
@@ -258,8 +258,8 @@ def test_pdf_holds_name_talk_type_risk_and_note_and_is_audited(client, db, org, 
 
 def test_gather_reads_a_bounded_number_of_statements(db, org):
     from supervision.common import clock
+    from supervision.integrity import services as integrity_services
     from supervision.org.models import Person
-    from supervision.talks import integrity
 
     s = db.session
     person = s.get(Person, org["leader"])
@@ -270,16 +270,16 @@ def test_gather_reads_a_bounded_number_of_statements(db, org):
         sa.event.listen(db.engine, "before_cursor_execute", listener)
         try:
             s.expire_all()
-            integrity.gather(s, s.get(Person, org["leader"]), clock.today())
+            integrity_services.gather(s, s.get(Person, org["leader"]), clock.today())
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     def add(i: int) -> None:
-        note = integrity.create_note(
+        note = integrity_services.create_note(
             s, person, {"kind": "other", "title": f"记录{i}", "noted_on": date(2025, 1, 1)}
         )
-        integrity.add_attachment(s, note, f"f{i}.pdf", PDF_BYTES + bytes([i]))
+        integrity_services.add_attachment(s, note, f"f{i}.pdf", PDF_BYTES + bytes([i]))
         talks.create_talk(
             s,
             {

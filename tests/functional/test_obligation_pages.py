@@ -9,9 +9,11 @@ import sqlalchemy as sa
 
 from supervision.common import clock
 from supervision.common.periods import Period
+from supervision.obligations import engine
+from supervision.obligations.models import ObligationWaiver
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, OrgUnit, Person
-from supervision.talks import obligations
-from supervision.talks.models import ObligationWaiver, Talk
+from supervision.talks.models import Talk
 from tests import factories
 from tests.conftest import csrf_from
 
@@ -102,9 +104,7 @@ def _cells(row_html: str) -> list[str]:
 
 def _engine_summary(db, org, unit_key, period="2025Q3", type_="integrity_reminder"):
     unit = db.session.get(OrgUnit, org[unit_key]) if unit_key else None
-    return obligations.summary(
-        db.session, Period.parse(period), [type_], as_of=AS_OF.date(), unit=unit
-    )
+    return engine.summary(db.session, Period.parse(period), [type_], as_of=AS_OF.date(), unit=unit)
 
 
 def _expected(row) -> list[str]:
@@ -267,14 +267,14 @@ def test_the_rules_page(client, db, org, users, login):
     }
     resp = client.post("/obligations/rules", data=data)
     assert resp.status_code == 422 and "NOBODY" in _text(resp) and "is-invalid" in _text(resp)
-    assert obligations.get_rules(db.session)["integrity_reminder"]["min_days_in_period"] == 30
+    assert get_obligation_settings(db.session)["integrity_reminder"]["min_days_in_period"] == 30
     staff_no = db.session.get(Person, org["chief"]).staff_no
     resp = client.post(
         "/obligations/rules",
         data={**data, "min_days_in_period": "60", "party_secretary_staff_no": staff_no},
     )
     assert resp.status_code == 302
-    saved = obligations.get_rules(db.session)
+    saved = get_obligation_settings(db.session)
     assert saved["integrity_reminder"]["min_days_in_period"] == 60
     assert saved["party_secretary_staff_no"] == staff_no
     c = client.application.test_client()

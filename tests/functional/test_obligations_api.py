@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from supervision.audit.models import AuditEntry
 from supervision.common import clock
+from supervision.obligations.models import ObligationWaiver, TalkConductor
 from supervision.org.models import Person
-from supervision.talks.models import ObligationWaiver, Talk, TalkConductor
+from supervision.talks.models import Talk
 from tests import factories
 
 URL = "/api/v1/obligations"

@@ -249,7 +249,7 @@ def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_tal
     app, client, login, org, db
 ):
     from supervision.common.periods import Period
-    from supervision.talks import obligations
+    from supervision.obligations import engine
 
     login("leader")
     html = client.get("/talks/mine").get_data(as_text=True)
@@ -274,7 +274,7 @@ def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_tal
     assert _post(client, f"/talks/{talk_id}/finalize", talk_id).status_code == 302
     assert db.session.get(Talk, talk_id).period == "2025Q2"
 
-    [row] = obligations.compute(
+    [row] = engine.compute(
         db.session,
         Period.parse("2025Q2"),
         ["integrity_reminder"],
@@ -282,7 +282,7 @@ def test_mine_lists_an_overdue_obligation_of_an_earlier_period_for_a_make_up_tal
         person_id=org["officer"],
     )
     assert row.status == "done_late" and row.talk_id == talk_id
-    [current] = obligations.compute(
+    [current] = engine.compute(
         db.session,
         Period.parse("2025Q3"),
         ["integrity_reminder"],

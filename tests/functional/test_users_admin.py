@@ -75,7 +75,7 @@ def test_form_errors_keep_input_and_write_nothing(client, make_user, login, db):
         password="long-enough-pw",
     )
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "NOPE" in html and 'value="nobody"' in html
+    assert resp.status_code == 422 and "NOPE" in html and 'value="nobody"' in html
     assert db.session.scalar(sa.select(User).where(User.username == "nobody")) is None
     resp = _form(client, "/admin/users/new", username="nobody", password="long-enough-pw")
     assert "至少选择一个角色" in resp.get_data(as_text=True)
@@ -87,9 +87,9 @@ def test_last_admin_cannot_be_demoted_or_disable_self(client, make_user, login, 
     resp = _form(
         client, f"/admin/users/{root.id}/edit", username="root", roles=["hr"], is_enabled="y"
     )
-    assert resp.status_code == 200 and "管理员" in resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "管理员" in resp.get_data(as_text=True)
     resp = _form(client, f"/admin/users/{root.id}/edit", username="root", roles=["admin"])
-    assert resp.status_code == 200  # unchecked "enabled" = disabling oneself: refused
+    assert resp.status_code == 422  # unchecked "enabled" = disabling oneself: refused
     db.session.expire_all()
     user = db.session.get(User, root.id)
     assert user.roles == {"admin"} and user.is_enabled

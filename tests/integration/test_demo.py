@@ -16,12 +16,14 @@ from supervision.auth.models import User
 from supervision.common import clock
 from supervision.common.periods import Period
 from supervision.demo import data, loader
+from supervision.obligations import engine
+from supervision.obligations.models import ObligationWaiver
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.scope import Scope
 from supervision.risks import queries, rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
-from supervision.talks import obligations as talk_obligations
-from supervision.talks.models import ObligationWaiver, Talk
+from supervision.risks.settings import get_risk_settings
+from supervision.talks.models import Talk
 
 
 def _count(session, model, *where) -> int:
@@ -179,7 +181,7 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
     assert 3 <= len(late) <= 10
     assert _count(s, Measure, Measure.status == "done", Measure.done_on.is_(None)) == 0
 
-    settings = services.get_risk_settings(s)
+    settings = get_risk_settings(s)
     for p in points:
         assert p.version == 1
         level = rules.level(p.likelihood, p.impact, settings)
@@ -212,11 +214,11 @@ def _check_risks(s, today: date, entry: AuditEntry) -> None:
 def _check_talks(s, today: date, entry: AuditEntry) -> None:
     """`demo load` includes talks (SPEC §11): the previous quarter shows every status."""
     previous = Period.of(today, "quarter").previous()
-    result = talk_obligations.summary(s, previous, ["integrity_reminder"], as_of=today)["total"]
+    result = engine.summary(s, previous, ["integrity_reminder"], as_of=today)["total"]
     for status in ("done", "done_late", "overdue", "waived"):
         assert result[status] > 0, (status, result)
     assert 0.6 <= result["completion_rate"] <= 0.95, result
-    rows = talk_obligations.compute(s, previous, ["integrity_reminder"], as_of=today)
+    rows = engine.compute(s, previous, ["integrity_reminder"], as_of=today)
     for row in rows:
         if row.talk_id is not None:
             talk = s.get(Talk, row.talk_id)

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from supervision.calendar import services as calendar
 from supervision.calendar.models import CalendarDay
 from supervision.common import clock
-from supervision.reminders import digest, ladder, rules, sweep
+from supervision.reminders import digest, rules, sweep
 from supervision.reminders.models import Notification
+from supervision.reminders.settings import SETTINGS_KEY
 from supervision.settings.store import put_settings
 from supervision.talks import services as talks
 from tests import factories
@@ -68,9 +69,7 @@ def _digests(db, **where):
 
 
 def _settings(db, **changes):
-    put_settings(
-        db.session, ladder.SETTINGS_KEY, rules.DEFAULT_SETTINGS, changes, rules.validate_settings
-    )
+    put_settings(db.session, SETTINGS_KEY, rules.DEFAULT_SETTINGS, changes, rules.validate_settings)
     db.session.commit()
 
 

@@ -9,9 +9,12 @@ import sqlalchemy as sa
 from supervision.common import clock
 from supervision.common.errors import Conflict, Invalid
 from supervision.common.periods import Period
+from supervision.obligations import engine
+from supervision.obligations.models import ObligationWaiver, TalkConductor
+from supervision.obligations.services import create_waiver
+from supervision.obligations.settings import get_obligation_settings, update_obligation_settings
 from supervision.org.models import Assignment, OrgUnit, Person, Post
-from supervision.talks import obligations
-from supervision.talks.models import ObligationWaiver, Talk, TalkConductor, TalkSignature
+from supervision.talks.models import Talk, TalkSignature
 from tests import factories
 
 CST = timezone(timedelta(hours=8))
@@ -77,7 +80,7 @@ def _talk(
 def _one(db, person, period=Q3, as_of=AFTER_Q3, type_="integrity_reminder"):
     rows = [
         r
-        for r in obligations.compute(db.session, period, [type_], as_of=as_of)
+        for r in engine.compute(db.session, period, [type_], as_of=as_of)
         if r.person_id == person.id
     ]
     assert len(rows) <= 1
@@ -99,7 +102,7 @@ def test_leaving_before_the_quarter_end_is_not_required_and_out_of_the_rate(db, 
     _talk(db, stays, datetime(2025, 9, 1, 2, tzinfo=UTC))
     row = _one(db, gone)
     assert row.status == "not_required" and "2025-09-29" in row.reason
-    total = obligations.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)["total"]
+    total = engine.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)["total"]
     assert (total["not_required"], total["required"], total["completion_rate"]) == (1, 1, 1.0)
 
 
@@ -163,7 +166,7 @@ def test_a_superseded_talk_does_not_count_twice(db, org):
 def test_a_waiver_leaves_the_denominator_of_the_completion_rate(db, org):
     done, waived, open_ = _holder(db, org), _holder(db, org), _holder(db, org)
     _talk(db, done, datetime(2025, 9, 1, 2, tzinfo=UTC))
-    obligations.create_waiver(
+    create_waiver(
         db.session,
         {
             "person_id": waived.id,
@@ -175,11 +178,11 @@ def test_a_waiver_leaves_the_denominator_of_the_completion_rate(db, org):
     )
     db.session.commit()
     assert _one(db, waived).status == "waived" and _one(db, waived).reason == "长期病假"
-    total = obligations.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)["total"]
+    total = engine.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)["total"]
     assert (total["required"], total["waived"], total["completion_rate"]) == (2, 1, 0.5)
     assert _one(db, open_).status == "overdue"
     with pytest.raises(Conflict):
-        obligations.create_waiver(
+        create_waiver(
             db.session,
             {
                 "person_id": waived.id,
@@ -190,7 +193,7 @@ def test_a_waiver_leaves_the_denominator_of_the_completion_rate(db, org):
             None,
         )
     with pytest.raises(Invalid) as exc:
-        obligations.create_waiver(
+        create_waiver(
             db.session,
             {"person_id": waived.id, "type": "supervision", "period": "2025Q3", "reason": " "},
             None,
@@ -235,7 +238,7 @@ def test_the_supervision_conductor_is_the_assigned_member_else_the_secretary(db,
     db.session.commit()
     assert _one(db, org["head"], h1, as_of, "supervision").conductor_id == member.id
     assert _one(db, org["chief"], h1, as_of, "supervision").conductor_id == secretary.id
-    rows = obligations.compute(db.session, h1, ["supervision"], as_of=as_of)
+    rows = engine.compute(db.session, h1, ["supervision"], as_of=as_of)
     assert {r.person_id for r in rows} == {org["head"].id, org["chief"].id}
 
 
@@ -244,7 +247,7 @@ def test_heart_to_heart_goes_to_the_party_secretary_for_team_members(db, org):
     db.session.commit()
     year, as_of = Period.parse("2025"), date(2025, 12, 1)
     assert _one(db, deputy, year, as_of, "heart_to_heart").conductor_id == org["chief"].id
-    obligations.update_rules(db.session, {"party_secretary_staff_no": deputy.staff_no})
+    update_obligation_settings(db.session, {"party_secretary_staff_no": deputy.staff_no})
     db.session.commit()
     assert _one(db, org["chief"], year, as_of, "heart_to_heart").conductor_id == deputy.id
     # The party secretary's own talk, and a department head's, go to the responsible head.
@@ -253,7 +256,9 @@ def test_heart_to_heart_goes_to_the_party_secretary_for_team_members(db, org):
 
 
 def test_rules_are_updated_partly_and_validated_as_a_whole(db, org):
-    rules = obligations.update_rules(db.session, {"integrity_reminder": {"min_days_in_period": 10}})
+    rules = update_obligation_settings(
+        db.session, {"integrity_reminder": {"min_days_in_period": 10}}
+    )
     assert rules["integrity_reminder"] == {
         "frequency": "quarter",
         "min_days_in_period": 10,
@@ -263,11 +268,11 @@ def test_rules_are_updated_partly_and_validated_as_a_whole(db, org):
     late = _holder(db, org, start=date(2025, 9, 15))
     assert _one(db, late).status == "overdue"
     with pytest.raises(Invalid) as exc:
-        obligations.update_rules(
+        update_obligation_settings(
             db.session, {"party_secretary_staff_no": "NOPE", "supervision": {"frequency": "year"}}
         )
     assert set(exc.value.errors) == {"party_secretary_staff_no", "supervision.frequency"}
-    assert obligations.get_rules(db.session)["integrity_reminder"]["min_days_in_period"] == 10
+    assert get_obligation_settings(db.session)["integrity_reminder"]["min_days_in_period"] == 10
 
 
 def test_the_summary_breaks_down_by_child_unit(db, org):
@@ -275,9 +280,7 @@ def test_the_summary_breaks_down_by_child_unit(db, org):
     c = _holder(db, org, unit="traffic", post="traffic_post")
     _talk(db, a, datetime(2025, 9, 1, 2, tzinfo=UTC))
     _talk(db, c, datetime(2025, 10, 2, 2, tzinfo=UTC), period="2025Q3")
-    out = obligations.summary(
-        db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=org["bureau"]
-    )
+    out = engine.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=org["bureau"])
     assert out["total"]["org_unit_id"] == org["bureau"].id
     assert (out["total"]["required"], out["total"]["completion_rate"]) == (3, 2 / 3)
     by_unit = {u["org_unit_id"]: u for u in out["units"]}
@@ -286,7 +289,7 @@ def test_the_summary_breaks_down_by_child_unit(db, org):
     assert (station["done"], station["overdue"], station["completion_rate"]) == (1, 1, 0.5)
     assert (traffic["done_late"], traffic["completion_rate"]) == (1, 1.0)
     assert b.id
-    top = obligations.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)
+    top = engine.summary(db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3)
     assert [u["org_unit_id"] for u in top["units"]] == [org["bureau"].id]
     assert top["total"]["org_unit_id"] is None and top["total"]["required"] == 3
 
@@ -405,7 +408,7 @@ def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db):
         root = db.session.get(OrgUnit, 1)
         counts[n], out = _statements(
             db,
-            lambda root=root: obligations.summary(
+            lambda root=root: engine.summary(
                 db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=root
             ),
         )
@@ -415,7 +418,7 @@ def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db):
         assert sum(u["required"] for u in out["units"]) == out["total"]["required"]
         listed, rows = _statements(
             db,
-            lambda: obligations.compute(
+            lambda: engine.compute(
                 db.session, Period.parse("2025H2"), ["supervision"], as_of=AFTER_Q3
             ),
         )

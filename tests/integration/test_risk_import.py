@@ -15,6 +15,7 @@ from supervision.common.errors import Invalid
 from supervision.org.scope import Scope
 from supervision.risks import import_io, importer, rules, services
 from supervision.risks.models import Measure, RiskApproval, RiskPoint
+from supervision.risks.settings import update_risk_settings
 from tests import factories
 
 EVERYTHING = Scope(everything=True)
@@ -371,7 +372,7 @@ def test_leader_imports_only_into_units_of_their_scope(db, org):
 
 
 def test_current_settings_decide_the_pair_for_a_level(db, org):
-    services.update_risk_settings(db.session, {"high_min_score": 20, "medium_min_score": 10})
+    update_risk_settings(db.session, {"high_min_score": 20, "medium_min_score": 10})
     db.session.commit()
     data = workbook(
         [
@@ -383,7 +384,7 @@ def test_current_settings_decide_the_pair_for_a_level(db, org):
     result = run(db, data)
     assert result["derived_pairs"] == {"high": [4, 5], "medium": [2, 5]}
     assert [(p.likelihood, p.impact) for p in points(db)] == [(4, 5), (2, 5)]
-    services.update_risk_settings(db.session, {"high_min_score": 25, "medium_min_score": 24})
+    update_risk_settings(db.session, {"high_min_score": 25, "medium_min_score": 24})
     db.session.commit()
     errors = errors_of(
         db, workbook([HEADER, [1, "S1", None, "岗位职责", "c", None, "二级", None, None, None]])

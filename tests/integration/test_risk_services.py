@@ -11,6 +11,7 @@ from supervision.common.errors import Conflict, Invalid
 from supervision.org.scope import Scope
 from supervision.risks import services
 from supervision.risks.models import RiskApproval, RiskPoint
+from supervision.risks.settings import get_risk_settings, update_risk_settings
 from tests import factories
 
 EVERYTHING = Scope(everything=True)
@@ -173,14 +174,14 @@ def test_settings_change_levels_and_review_cycle(db, org):
     s = db.session
     point = _point(s, org, likelihood=3, impact=5, last_reviewed_on=date(2025, 1, 1))
     assert point.review_due_on == date(2025, 6, 30)  # high: 180 days
-    services.update_risk_settings(s, {"high_min_score": 16})
+    update_risk_settings(s, {"high_min_score": 16})
     services.update_point(s, point, {"impact": 5})
     assert point.review_due_on == date(2026, 1, 1)  # now medium: 365 days
     with pytest.raises(Invalid):
-        services.update_risk_settings(s, {"medium_min_score": 16})
+        update_risk_settings(s, {"medium_min_score": 16})
     with pytest.raises(Invalid):
-        services.update_risk_settings(s, {"colour": 1})
-    assert services.get_risk_settings(s).high_min_score == 16
+        update_risk_settings(s, {"colour": 1})
+    assert get_risk_settings(s).high_min_score == 16
 
 
 def test_measure_ids_must_belong_to_the_point(db, org):

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.periods import Period
 from supervision.org.models import Assignment, OrgUnit, Person, Post
-from supervision.org.scope import Scope
-from supervision.rotation import completion, plans, policy, services
+from supervision.org.scope import Scope, unit_in_scope
+from supervision.rotation import completion, plans, services
+from supervision.rotation.settings import update_rotation_settings
 from tests import factories
 
 Y2025 = Period.parse("2025")
@@ -174,7 +175,7 @@ def test_a_return_within_the_gap_tolerance_is_not_a_rotation(db, org_):
 
 
 def test_cumulative_mode_counts_the_last_stint_after_the_summed_threshold(db, org_):
-    policy.update_policy(db.session, {"tenure_mode": "cumulative"})
+    update_rotation_settings(db.session, {"tenure_mode": "cumulative"})
     db.session.commit()
     p = _person(
         db,
@@ -285,10 +286,10 @@ def test_period_and_unit_lookup(db, org_):
         completion.parse_period("2025Q5")
     assert set(bad.value.errors) == {"period"}
     with pytest.raises(NotFound):
-        completion.get_unit(db.session, Scope(everything=True), 999_999)
+        unit_in_scope(Scope(everything=True), 999_999)
     with pytest.raises(NotFound):
-        completion.get_unit(db.session, Scope(), org_["station"].id)
-    assert completion.get_unit(db.session, None, None) is None
+        unit_in_scope(Scope(), org_["station"].id)
+    assert unit_in_scope(None, None) is None
 
 
 def _bulk(db, people: int) -> None:

@@ -10,9 +10,10 @@ from supervision.audit.services import parsed_changes
 from supervision.common.errors import Conflict, Invalid
 from supervision.org import services as org
 from supervision.org.models import Assignment
-from supervision.rotation import eligibility, plans, policy, services
+from supervision.rotation import eligibility, plans, services
 from supervision.rotation.eligibility import Filters
 from supervision.rotation.models import RotationDeferral
+from supervision.rotation.settings import update_rotation_settings
 from tests import factories
 
 
@@ -112,7 +113,7 @@ def test_continuous_mode_a_long_gap_restarts_the_tenure(db, org_):
 
 
 def test_cumulative_mode_sums_the_same_histories(db, org_):
-    policy.update_policy(db.session, {"tenure_mode": "cumulative"})
+    update_rotation_settings(db.session, {"tenure_mode": "cumulative"})
     db.session.commit()
     p_short, back_short = _gapped(db, org_, 200)
     p_long, back_long = _gapped(db, org_, 400)
@@ -167,7 +168,7 @@ def test_leader_term_technical_post_override_and_policy_changes(db, org_):
         date(2026, 1, 1),
         ["technical_post"],
     )
-    policy.update_policy(db.session, {"leader_years": 12, "upcoming_days": 30})
+    update_rotation_settings(db.session, {"leader_years": 12, "upcoming_days": 30})
     db.session.commit()
     assert _one(db, head, date(2024, 5, 1)).status == "not_due"
     entry = db.session.scalars(
@@ -177,10 +178,10 @@ def test_leader_term_technical_post_override_and_policy_changes(db, org_):
     ).first()
     assert parsed_changes(entry) == {"leader_years": [10, 12], "upcoming_days": [180, 30]}
     with pytest.raises(Invalid) as bad:
-        policy.update_policy(db.session, {"tenure_mode": "weekly", "police_years": 0, "x": 1})
+        update_rotation_settings(db.session, {"tenure_mode": "weekly", "police_years": 0, "x": 1})
     assert set(bad.value.errors) == {"x"}
     with pytest.raises(Invalid) as bad:
-        policy.update_policy(db.session, {"tenure_mode": "weekly", "police_years": 0})
+        update_rotation_settings(db.session, {"tenure_mode": "weekly", "police_years": 0})
     assert set(bad.value.errors) == {"tenure_mode", "police_years"}
 
 

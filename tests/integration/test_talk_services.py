@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from supervision.audit.models import AuditEntry
-from supervision.common import clock
+from supervision.common import clock, storage
 from supervision.common.errors import Conflict, Forbidden, Invalid
-from supervision.talks import services, storage
+from supervision.talks import services
 from supervision.talks.models import Talk
 from tests import factories
 
@@ -376,7 +376,7 @@ def test_attachments_are_typed_by_content_and_stored_by_hash(db, people, store):
 def test_attachments_over_the_limit_are_refused(app, db, people, store, monkeypatch):
     monkeypatch.setitem(app.config, "TALK_ATTACHMENT_MAX_BYTES", 1000)
     talk = services.create_talk(db.session, complete(people))
-    with pytest.raises(services.TooLarge) as exc:
+    with pytest.raises(storage.TooLarge) as exc:
         services.add_attachment(db.session, talk, "other", "big.pdf", PDF + b"\x00" * 1000)
     assert exc.value.status == 413
     assert services.add_attachment(db.session, talk, "other", "ok.pdf", PDF).size == len(PDF)

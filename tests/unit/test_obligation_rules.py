@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supervision.common.periods import Period
-from supervision.talks import rules
+from supervision.obligations import rules
 
 Q3 = Period.parse("2025Q3")
 

@@ -1,7 +1,7 @@
 """The discipline committee's completion dashboard of talk obligations (SPEC §6): the summary
 by unit with drill-down, the people behind each count, waivers, and the obligation rules.
 
-Thin views over supervision.talks.obligations. Who sees what follows the obligations API:
+Thin views over supervision.obligations.engine. Who sees what follows the obligations API:
 the discipline roles everything, leaders their scope (and what they conduct); hr, admin and
 staff get 403. The rules page is for admin and the discipline secretary.
 """
@@ -17,26 +17,27 @@ from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from supervision.common import clock
-from supervision.common.api import MAX_ID
 from supervision.common.errors import Conflict, Invalid
-from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, page_arg
+from supervision.common.forms import save_form
+from supervision.common.pages import DEFAULT_PER_PAGE, PageResult, int_arg, page_arg
 from supervision.common.periods import Period
 from supervision.common.permissions import can, require
 from supervision.extensions import db
-from supervision.obligations.permissions import readable_obligations
-from supervision.org.models import OrgUnit, Person
-from supervision.org.paths import path_ids
-from supervision.org.scope import Scope
-from supervision.talks import obligations, rules
-from supervision.talks.dashboard_forms import (
+from supervision.obligations import engine, rules
+from supervision.obligations.forms import RulesForm, WaiverForm
+from supervision.obligations.labels import (
     CONDUCTOR_LABELS,
-    KIND_LABELS,
-    LEADERSHIP_LABELS,
-    STATUS_LABELS,
-    TYPE_LABELS,
-    RulesForm,
-    WaiverForm,
+    FREQUENCY_LABELS,
+    OBLIGATION_STATUS_LABELS,
 )
+from supervision.obligations.permissions import readable_obligations
+from supervision.obligations.services import create_waiver
+from supervision.obligations.settings import get_obligation_settings, update_obligation_settings
+from supervision.org import queries as org_queries
+from supervision.org.labels import LEADERSHIP_LABELS
+from supervision.org.models import OrgUnit, Person
+from supervision.org.scope import unit_in_scope
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 bp = Blueprint("obligations", __name__, url_prefix="/obligations")
 
@@ -47,10 +48,10 @@ REQUIRED = ("pending", "done", "done_late", "overdue")
 @bp.context_processor
 def _helpers():
     return {
-        "type_labels": TYPE_LABELS,
-        "status_labels": STATUS_LABELS,
+        "type_labels": {t: TALK_TYPE_LABELS[t] for t in rules.OBLIGATION_TYPES},
+        "status_labels": OBLIGATION_STATUS_LABELS,
         "conductor_labels": CONDUCTOR_LABELS,
-        "kind_labels": KIND_LABELS,
+        "kind_labels": FREQUENCY_LABELS,
         "leadership_labels": LEADERSHIP_LABELS,
         "talk_url": talk_url,
         "can_waive": can(current_user, "obligations.waive"),
@@ -65,34 +66,6 @@ def talk_url(talk_id: int) -> str:
         return f"/talks/{talk_id}"
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 1 <= value <= MAX_ID else None
-
-
-def _unit(scope: Scope, unit_id: int | None) -> OrgUnit | None:
-    """The unit if it is in scope; 404 for an unknown or hidden unit."""
-    if unit_id is None:
-        return None
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
-    if unit is None:
-        abort(404)
-    return unit
-
-
-def _trail(scope: Scope, unit: OrgUnit | None) -> list[tuple[int, str]]:
-    """(id, name) of the unit's ancestors in scope, then the unit: the breadcrumbs."""
-    if unit is None:
-        return []
-    ids = path_ids(unit.path)
-    found = dict(
-        db.session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids), scope.unit_clause())
-        ).all()
-    )
-    return [(i, found[i]) for i in ids if i in found]
-
-
 def _selection(settings: dict) -> tuple[str, Period]:
     """The chosen type (integrity reminder by default) and period (the current one of the
     type's kind by default; 422 for a malformed period or one of another kind)."""
@@ -102,7 +75,7 @@ def _selection(settings: dict) -> tuple[str, Period]:
     text = request.args.get("period", "").strip()[:16]
     if not text:
         return type_, Period.of(clock.today(), settings[type_]["frequency"])
-    period, _types = obligations.resolve(text, type_, settings)
+    period, _types = engine.resolve(text, type_, settings)
     return type_, period
 
 
@@ -141,9 +114,9 @@ def _people_page(rows: list, page: int) -> tuple[PageResult, dict, dict]:
 def index():
     """Completion by direct child unit for a type and period; with `status`, the people."""
     scope, viewer = readable_obligations()
-    settings = obligations.get_rules(db.session)
+    settings = get_obligation_settings(db.session)
     type_, period = _selection(settings)
-    unit = _unit(scope, _int_arg("org_unit_id"))
+    unit = unit_in_scope(scope, int_arg("org_unit_id"))
     status = request.args.get("status", "")
     status = status if status in (*rules.STATUSES, "required") else None
     today = clock.today()
@@ -152,17 +125,17 @@ def index():
         "period": period,
         "unit": unit,
         "status": status,
-        "trail": _trail(scope, unit),
+        "trail": org_queries.trail(scope, unit),
         "today": today,
         "current": Period.of(today, period.kind),
         "settings": settings,
     }
     if status is None:
-        context["summary"] = obligations.summary(
+        context["summary"] = engine.summary(
             db.session, period, [type_], as_of=today, unit=unit, scope=scope
         )
         return render_template("obligations/index.html", **context)
-    rows = obligations.compute(
+    rows = engine.compute(
         db.session,
         period,
         [type_],
@@ -216,7 +189,7 @@ def waive():
     status, conflict = 200, None
     if form.validate_on_submit():
         try:
-            obligations.create_waiver(db.session, form.to_data(), current_user.id)
+            create_waiver(db.session, form.to_data(), current_user.id)
         except Invalid as exc:
             db.session.rollback()
             for key, messages in exc.errors.items():
@@ -242,20 +215,13 @@ def waive():
 def rules_settings():
     """The obligation rules: minimum days, conductors, the party secretary."""
     require("obligations.rules.write")
-    settings = obligations.get_rules(db.session)
+    settings = get_obligation_settings(db.session)
     form = RulesForm(data=RulesForm.data_of(settings) if request.method == "GET" else None)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            obligations.update_rules(db.session, form.to_changes())
-        except Invalid as exc:
-            db.session.rollback()
-            form.add_errors(exc.errors)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Obligation rules saved."), "success")
-            return redirect(url_for("obligations.rules_settings"))
-    elif request.method == "POST":
-        status = 422
+    saved, status = save_form(
+        form,
+        lambda: update_obligation_settings(db.session, form.to_changes()),
+        success=_("Obligation rules saved."),
+    )
+    if saved is not None:
+        return redirect(url_for("obligations.rules_settings"))
     return render_template("obligations/rules.html", form=form, settings=settings), status

@@ -1,4 +1,5 @@
-"""The rotation policy (SPEC §7): settings stored under "rotation", audited on change."""
+"""The rotation policy (SPEC §7) as settings: read over the defaults, changed as a whole
+and audited."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ _MESSAGES = {
 }
 
 
-def get_policy(session: Session) -> dict[str, Any]:
+def get_rotation_settings(session: Session) -> dict[str, Any]:
     """The policy: stored values over the SPEC §7 defaults."""
     return get_settings(session, SETTINGS_KEY, rules.DEFAULT_POLICY)
 
@@ -35,6 +36,6 @@ def _validate(values: dict) -> dict[str, list[str]]:
     return errors
 
 
-def update_policy(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+def update_rotation_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
     """Change any of the settings (422 for unknown or invalid ones); audited."""
     return put_settings(session, SETTINGS_KEY, rules.DEFAULT_POLICY, changes, _validate)

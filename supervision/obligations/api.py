@@ -19,22 +19,31 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Page
 from marshmallow import fields, validate
 
 from supervision.common import clock
-from supervision.common.api import ApiBlueprint, BaseSchema, Id, LocalDateTime, SelectPage, text
-from supervision.common.errors import NotFound
+from supervision.common.api import (
+    ApiBlueprint,
+    BaseSchema,
+    Id,
+    LocalDateTime,
+    SelectPage,
+    labelled,
+    text,
+)
 from supervision.common.periods import KINDS
 from supervision.common.permissions import require
 from supervision.extensions import db
+from supervision.obligations import engine, rules
+from supervision.obligations.labels import OBLIGATION_STATUS_LABELS
+from supervision.obligations.models import ObligationWaiver
 from supervision.obligations.permissions import readable_obligations
-from supervision.org.models import OrgUnit
-from supervision.org.scope import Scope
-from supervision.talks import obligations, rules
-from supervision.talks.models import ObligationWaiver
+from supervision.obligations.services import create_waiver
+from supervision.obligations.settings import get_obligation_settings, update_obligation_settings
+from supervision.org.scope import unit_in_scope
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 blp = ApiBlueprint(
     "obligations_api",
@@ -65,10 +74,10 @@ class ObligationQuery(BaseSchema):
 
 class ObligationSchema(BaseSchema):
     person_id = fields.Int()
-    type = fields.Str(metadata={"enum": list(rules.OBLIGATION_TYPES)})
+    type = fields.Str(metadata=labelled({t: TALK_TYPE_LABELS[t] for t in rules.OBLIGATION_TYPES}))
     period = fields.Str()
     due_date = fields.Date()
-    status = fields.Str(metadata={"enum": list(rules.STATUSES)})
+    status = fields.Str(metadata=labelled(OBLIGATION_STATUS_LABELS, values=rules.STATUSES))
     talk_id = fields.Int(allow_none=True, metadata={"description": "the talk that fulfils it"})
     conductor_id = fields.Int(allow_none=True, metadata={"description": "who should hold the talk"})
     reason = fields.Str(
@@ -174,15 +183,6 @@ class RulesSchema(BaseSchema):
 # ------------------------------------------------------------------ helpers
 
 
-def _unit(scope: Scope, unit_id: int | None) -> OrgUnit | None:
-    if unit_id is None:
-        return None
-    unit = db.session.scalar(sa.select(OrgUnit).where(OrgUnit.id == unit_id, scope.unit_clause()))
-    if unit is None:
-        raise NotFound(_("No %(what)s with id %(id)s.", what=_("org unit"), id=unit_id))
-    return unit
-
-
 # ------------------------------------------------------------------ routes
 
 
@@ -194,10 +194,10 @@ class Obligations(MethodView):
     def get(self, args):
         """Computed obligations of a period (by person, then type), as of a date."""
         scope, viewer = readable_obligations()
-        settings = obligations.get_rules(db.session)
-        period, types = obligations.resolve(args["period"], args.get("type"), settings)
-        unit = _unit(scope, args.get("org_unit_id"))
-        rows = obligations.compute(
+        settings = get_obligation_settings(db.session)
+        period, types = engine.resolve(args["period"], args.get("type"), settings)
+        unit = unit_in_scope(scope, args.get("org_unit_id"))
+        rows = engine.compute(
             db.session,
             period,
             types,
@@ -220,10 +220,10 @@ class Summary(MethodView):
     def get(self, args):
         """Completion counts and rate over a unit's subtree (or the scope) and per child unit."""
         scope, _viewer = readable_obligations()
-        settings = obligations.get_rules(db.session)
-        period, types = obligations.resolve(args["period"], args.get("type"), settings)
-        unit = _unit(scope, args.get("org_unit_id"))
-        return obligations.summary(
+        settings = get_obligation_settings(db.session)
+        period, types = engine.resolve(args["period"], args.get("type"), settings)
+        unit = unit_in_scope(scope, args.get("org_unit_id"))
+        return engine.summary(
             db.session,
             period,
             types,
@@ -255,7 +255,7 @@ class Waivers(MethodView):
         """Waive a person's obligation for a period, with a reason (discipline roles; 409 if
         already waived)."""
         require("obligations.waive")
-        waiver = obligations.create_waiver(db.session, data, current_user.id)
+        waiver = create_waiver(db.session, data, current_user.id)
         db.session.commit()
         return waiver
 
@@ -266,13 +266,13 @@ class Rules(MethodView):
     def get(self):
         """The obligation rules (SPEC §6 defaults unless changed)."""
         require("obligations.rules.read")
-        return obligations.get_rules(db.session)
+        return get_obligation_settings(db.session)
 
     @blp.arguments(RulesSchema(partial=True))
     @blp.response(200, RulesSchema)
     def put(self, data):
         """Change any part of the rules (admin, discipline secretary; validated as a whole)."""
         require("obligations.rules.write")
-        result = obligations.update_rules(db.session, data)
+        result = update_obligation_settings(db.session, data)
         db.session.commit()
         return result

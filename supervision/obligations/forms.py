@@ -14,29 +14,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from supervision.common.api import MAX_ID
-from supervision.talks import rules
-
-TYPE_LABELS = {
-    "integrity_reminder": _l("Integrity reminder talk"),
-    "supervision": _l("Routine reminder talk for key leaders"),
-    "heart_to_heart": _l("Heart-to-heart talk"),
-}
-STATUS_LABELS = {
-    "pending": _l("Talks to do"),
-    "done": _l("Talks done"),
-    "done_late": _l("Talks done late"),
-    "overdue": _l("Talks overdue, not held"),
-    "waived": _l("Talks waived"),
-    "not_required": _l("Talks not required"),
-}
-CONDUCTOR_LABELS = {
-    "responsible_head": _l("The responsible head"),
-    "committee": _l("The assigned committee member (else the discipline secretary)"),
-    "party_secretary": _l("The party secretary (team members; others: the responsible head)"),
-}
-LEADERSHIP_LABELS = {"team_member": _l("Team members"), "department_head": _l("Department heads")}
-KIND_LABELS = {"quarter": _l("Quarterly"), "half": _l("Half-yearly"), "year": _l("Yearly")}
+from supervision.common.input import MAX_ID
+from supervision.obligations import rules
+from supervision.obligations.labels import CONDUCTOR_LABELS
 
 
 class WaiverForm(FlaskForm):
@@ -87,7 +67,8 @@ class RulesForm(FlaskForm):
     )
 
     #: Service error keys -> form field names.
-    ERROR_FIELDS = {
+    #: Service field -> input (the rules' errors are named by dotted path).
+    FIELD_MAP = {
         "integrity_reminder.min_days_in_period": "min_days_in_period",
         "integrity_reminder.conductor": "integrity_reminder_conductor",
         "supervision.conductor": "supervision_conductor",
@@ -112,12 +93,3 @@ class RulesForm(FlaskForm):
         changes["integrity_reminder"]["min_days_in_period"] = self.min_days_in_period.data
         changes["party_secretary_staff_no"] = (self.party_secretary_staff_no.data or "").strip()
         return changes
-
-    def add_errors(self, errors: dict) -> None:
-        """Show service errors on their fields (others on the form)."""
-        for key, messages in errors.items():
-            target = self._fields.get(self.ERROR_FIELDS.get(key, ""))
-            if target is not None:
-                target.errors = [*target.errors, *messages]
-            else:
-                self.form_errors.extend(messages)

@@ -16,13 +16,15 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.audit.services import record, snapshot
-from supervision.common import clock
+from supervision.common import clock, storage
 from supervision.common.errors import Invalid, NotFound
 from supervision.common.periods import Period
+from supervision.integrity.models import IntegrityNote, IntegrityNoteAttachment
+from supervision.obligations import engine, rules
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, Person
 from supervision.org.scope import Scope
 from supervision.risks.models import RiskPoint
@@ -33,22 +35,10 @@ from supervision.rotation.models import (
     RotationPlan,
     RotationPlanItem,
 )
-from supervision.talks import obligations, rules, storage
-from supervision.talks.models import (
-    IntegrityNote,
-    IntegrityNoteAttachment,
-    Talk,
-    TalkInterviewer,
-)
+from supervision.talks.models import Talk, TalkInterviewer
 
 LEADERSHIP = ("team_member", "department_head")
 KINDS = ("inquiry", "accountability_report", "other")
-KIND_LABELS = {
-    "inquiry": _l("Inquiry letter"),
-    "accountability_report": _l("Accountability and integrity report"),
-    "other": _l("Other note"),
-}
-#: How many recent periods of each obligation type the file shows (the current one first).
 RECENT_PERIODS = {"quarter": 4, "half": 2, "year": 2}
 NOTE_FIELDS = ("id", "person_id", "kind", "title", "body", "noted_on")
 ATTACHMENT_FIELDS = ("id", "filename", "content_type", "size", "sha256")
@@ -61,7 +51,7 @@ class IntegrityFile:
     person: Person
     assignments: list[Assignment] = field(default_factory=list)
     talks: list[Talk] = field(default_factory=list)
-    obligations: list[obligations.Obligation] = field(default_factory=list)
+    obligations: list[engine.Obligation] = field(default_factory=list)
     risk_points: list[RiskPoint] = field(default_factory=list)
     notes: list[IntegrityNote] = field(default_factory=list)
     rotation: list[eligibility.Row] = field(default_factory=list)
@@ -144,9 +134,9 @@ def gather(session: Session, person: Person, today: date) -> IntegrityFile:
         )
     )
     file.talks = sorted(talks, key=lambda t: order.get(t.type, 99))
-    settings = obligations.get_rules(session)
+    settings = get_obligation_settings(session)
     for period, types in recent_periods(today, settings):
-        file.obligations += obligations.compute(
+        file.obligations += engine.compute(
             session, period, types, as_of=today, person_id=person.id, settings=settings
         )
     file.risk_points = list(

@@ -14,28 +14,24 @@ from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from supervision.common import clock, pdf
+from supervision.common import clock, pdf, storage
 from supervision.common.errors import ServiceError
+from supervision.common.forms import add_errors, save_form
 from supervision.common.pages import paginate
 from supervision.common.permissions import requires
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
+from supervision.integrity import services as integrity_services
+from supervision.integrity.labels import NOTE_KIND_LABELS
+from supervision.obligations.labels import OBLIGATION_STATUS_LABELS
 from supervision.org.forms import options
+from supervision.org.labels import LEADERSHIP_LABELS
 from supervision.org.scope import current_scope
-from supervision.reports.talk_record import LEADERSHIP_LABELS, TYPE_LABELS
+from supervision.risks.labels import RISK_STATUS_LABELS
 from supervision.rotation import labels as rotation_labels
-from supervision.talks import integrity, storage
-from supervision.talks.dashboard_forms import STATUS_LABELS as OBLIGATION_STATUS_LABELS
+from supervision.talks.labels import TALK_STATUS_LABELS, TALK_TYPE_LABELS
 
 bp = Blueprint("integrity", __name__, url_prefix="/integrity")
-TALK_STATUS_LABELS = {"draft": _l("Draft"), "final": _l("Final")}
-RISK_STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "approved": _l("Approved"),
-    "returned": _l("Returned"),
-    "retired": _l("Retired"),
-}
 
 
 class NoteForm(FlaskForm):
@@ -43,7 +39,7 @@ class NoteForm(FlaskForm):
 
     kind = SelectField(
         _l("Note kind"),
-        choices=options(integrity.KIND_LABELS.items()),
+        choices=options(NOTE_KIND_LABELS.items()),
         validators=[InputRequired()],
     )
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
@@ -59,15 +55,15 @@ class UploadForm(FlaskForm):
 
 def _labels() -> dict:
     return {
-        "type_labels": TYPE_LABELS,
+        "type_labels": TALK_TYPE_LABELS,
         "leadership_labels": LEADERSHIP_LABELS,
         "talk_status_labels": TALK_STATUS_LABELS,
         "risk_status_labels": RISK_STATUS_LABELS,
         "obligation_status_labels": OBLIGATION_STATUS_LABELS,
-        "kind_labels": integrity.KIND_LABELS,
+        "kind_labels": NOTE_KIND_LABELS,
         "local": clock.local,
-        "rotation_status_labels": rotation_labels.STATUS_LABELS,
-        "rotation_reason_labels": rotation_labels.REASON_LABELS,
+        "rotation_status_labels": rotation_labels.ROTATION_STATUS_LABELS,
+        "rotation_reason_labels": rotation_labels.ROTATION_REASON_LABELS,
     }
 
 
@@ -75,7 +71,7 @@ def _labels() -> dict:
 @requires("integrity.read")
 def index():
     """The leaders whose integrity files the caller may read."""
-    page = paginate(integrity.leaders_select(current_scope()))
+    page = paginate(integrity_services.leaders_select(current_scope()))
     return render_template("integrity/index.html", page=page, **_labels())
 
 
@@ -86,10 +82,10 @@ def _file_page(
     status: int = 200,
     audit: bool = True,
 ):
-    person = integrity.get_person(db.session, current_scope(), person_id)
-    file = integrity.gather(db.session, person, clock.today())
+    person = integrity_services.get_person(db.session, current_scope(), person_id)
+    file = integrity_services.gather(db.session, person, clock.today())
     if audit:
-        integrity.record_read(db.session, person.id)
+        integrity_services.record_read(db.session, person.id)
         db.session.commit()
     if form is None:
         form = NoteForm()
@@ -110,12 +106,11 @@ def file(person_id: int):
 @requires("integrity.read")
 def add_note(person_id: int):
     """Add a supervision note to the file."""
-    person = integrity.get_person(db.session, current_scope(), person_id)
+    person = integrity_services.get_person(db.session, current_scope(), person_id)
     form = NoteForm()
-    if not form.validate_on_submit():
-        return _file_page(person_id, form=form, status=422, audit=False)
-    try:
-        integrity.create_note(
+    saved, status = save_form(
+        form,
+        lambda: integrity_services.create_note(
             db.session,
             person,
             {
@@ -125,16 +120,11 @@ def add_note(person_id: int):
                 "noted_on": form.noted_on.data,
             },
             created_by_id=current_user.id,
-        )
-    except ServiceError as exc:
-        db.session.rollback()
-        for key, msgs in (exc.errors or {}).items():
-            target = form._fields.get(key)
-            if target is not None:
-                target.errors = [*target.errors, *(str(m) for m in msgs)]
-        return _file_page(person_id, form=form, status=exc.status, audit=False)
-    db.session.commit()
-    flash(_("Note added."), "success")
+        ),
+        success=_("Note added."),
+    )
+    if saved is None:
+        return _file_page(person_id, form=form, status=status, audit=False)
     return redirect(url_for("integrity.file", person_id=person_id))
 
 
@@ -142,21 +132,20 @@ def add_note(person_id: int):
 @requires("integrity.read")
 def attach(person_id: int, note_id: int):
     """Upload a file to a note."""
-    integrity.get_person(db.session, current_scope(), person_id)
-    note = integrity.get_note(db.session, person_id, note_id)
+    integrity_services.get_person(db.session, current_scope(), person_id)
+    note = integrity_services.get_note(db.session, person_id, note_id)
     upload = UploadForm()
     if not upload.validate_on_submit():
         flash(_("The upload could not be read."), "danger")
         return _file_page(person_id, upload=upload, status=422, audit=False)
     try:
         filename, data = uploaded_file("file")
-        integrity.add_attachment(db.session, note, filename, data, uploaded_by_id=current_user.id)
+        integrity_services.add_attachment(
+            db.session, note, filename, data, uploaded_by_id=current_user.id
+        )
     except ServiceError as exc:
         db.session.rollback()
-        upload.file.errors = [
-            *upload.file.errors,
-            *(str(m) for m in (exc.errors or {}).get("file", [])),
-        ]
+        add_errors(upload.file, (exc.errors or {}).get("file", []))
         flash(str(exc.message), "danger")
         return _file_page(person_id, upload=upload, status=exc.status, audit=False)
     db.session.commit()
@@ -168,11 +157,11 @@ def attach(person_id: int, note_id: int):
 @requires("integrity.read")
 def download(person_id: int, note_id: int, attachment_id: int):
     """Download a note's attachment (audited)."""
-    integrity.get_person(db.session, current_scope(), person_id)
-    attachment = integrity.get_attachment(db.session, person_id, note_id, attachment_id)
+    integrity_services.get_person(db.session, current_scope(), person_id)
+    attachment = integrity_services.get_attachment(db.session, person_id, note_id, attachment_id)
     if not storage.exists(attachment.sha256):
         abort(404)
-    integrity.record_attachment_read(db.session, note_id, attachment.id)
+    integrity_services.record_attachment_read(db.session, note_id, attachment.id)
     db.session.commit()
     resp = send_file(
         storage.path_for(attachment.sha256),
@@ -191,8 +180,8 @@ def download(person_id: int, note_id: int, attachment_id: int):
 @requires("integrity.read")
 def file_pdf(person_id: int):
     """The integrity file as a PDF (the read is audited)."""
-    person = integrity.get_person(db.session, current_scope(), person_id)
-    data = integrity.gather(db.session, person, clock.today())
+    person = integrity_services.get_person(db.session, current_scope(), person_id)
+    data = integrity_services.gather(db.session, person, clock.today())
     content = pdf.render_pdf(
         "pdf/integrity_file.html",
         title=_("Integrity file"),
@@ -200,7 +189,7 @@ def file_pdf(person_id: int):
         generated_at=clock.now(),
         **_labels(),
     )
-    integrity.record_read(db.session, person.id)
+    integrity_services.record_read(db.session, person.id)
     db.session.commit()
     resp = send_file(
         io.BytesIO(content),

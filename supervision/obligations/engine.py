@@ -1,10 +1,10 @@
-"""Talk obligations (SPEC §6): computed set-based for a period, waivers, the completion
-summary by unit, and the rule settings.
+"""Talk obligations (SPEC §6): computed set-based for a period, and the completion summary
+by unit.
 
 The engine reads a fixed handful of statements whatever the number of people: the people
 who owe (one query per rule family), the counting talks, the waivers, and what the
 conductors need (unit heads, committee assignments, the secretaries). Everything else is
-linear work in Python through the pure rules of supervision.talks.rules.
+linear work in Python through the pure rules of supervision.obligations.rules.
 
 Counting talks: status `final` and not superseded (no final talk names it in
 `revision_of_id`), of the obligation's type, interviewee and `period` column, held (local
@@ -18,29 +18,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from supervision.audit.services import diff, record, snapshot
 from supervision.auth.queries import people_holding_select
 from supervision.common import clock
-from supervision.common.errors import Conflict, Invalid
+from supervision.common.errors import Invalid
 from supervision.common.periods import Period
 from supervision.common.permissions import SECRETARY
+from supervision.obligations import rules
+from supervision.obligations.models import ObligationWaiver, TalkConductor
+from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
 from supervision.org.paths import ancestor_ids, path_ids
 from supervision.org.scope import Scope
-from supervision.settings.store import get_settings, put_settings
-from supervision.talks import rules
-from supervision.talks.models import ObligationWaiver, Talk, TalkConductor
-
-SETTINGS_KEY = "obligations"
-WAIVER_FIELDS = ("person_id", "type", "period", "reason", "created_by_id")
+from supervision.talks.models import Talk
 
 
 @dataclass
@@ -57,54 +51,6 @@ class Obligation:
     reason: str | None
     org_unit_id: int
     path: str
-
-
-# ------------------------------------------------------------------ settings
-
-_RULE_MESSAGES = {
-    rules.NOT_AN_OBJECT: _l("Must be an object."),
-    rules.UNKNOWN_FIELD: _l("Unknown field."),
-    rules.FIXED_FREQUENCY: _l("Cannot be changed: talks of this type carry periods of this kind."),
-    rules.BAD_CONDUCTOR: _l("Must be one of: responsible_head, committee, party_secretary."),
-    rules.BAD_LEADERSHIP: _l(
-        "Must be a list of: team_member, department_head (each at most once)."
-    ),
-    rules.BAD_MIN_DAYS: _l("Must be a whole number from 1 to the length of the shortest period."),
-    rules.BAD_STAFF_NO: _l("Must be a staff number (at most 32 characters) or empty."),
-}
-
-
-def get_rules(session: Session) -> dict:
-    """The obligation rules: stored values over the SPEC §6 defaults."""
-    return rules.with_defaults(get_settings(session, SETTINGS_KEY, rules.DEFAULT_SETTINGS))
-
-
-def update_rules(session: Session, changes: dict[str, Any]) -> dict:
-    """Change any part of the rules (a rule's fields may be given partly), validated as a whole."""
-    current = get_rules(session)
-    merged_changes = {
-        k: {**current[k], **v} if isinstance(current.get(k), dict) and isinstance(v, dict) else v
-        for k, v in changes.items()
-    }
-
-    def validate(values: dict) -> dict[str, list[str]]:
-        errors = {
-            f: [str(_RULE_MESSAGES.get(m, m)) for m in msgs]
-            for f, msgs in rules.validate_settings(values).items()
-        }
-        staff_no = values.get("party_secretary_staff_no")
-        if (
-            not errors.get("party_secretary_staff_no")
-            and staff_no
-            and session.scalar(sa.select(Person.id).where(Person.staff_no == staff_no)) is None
-        ):
-            errors["party_secretary_staff_no"] = [
-                _("No person has the staff number %(no)s.", no=staff_no)
-            ]
-        return errors
-
-    put_settings(session, SETTINGS_KEY, rules.DEFAULT_SETTINGS, merged_changes, validate)
-    return get_rules(session)
 
 
 def resolve(period_text: str, type_: str | None, settings: dict) -> tuple[Period, list[str]]:
@@ -346,7 +292,7 @@ def compute(
     """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
     subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
     obligations the viewer conducts. Sorted by person and type."""
-    settings = settings or get_rules(session)
+    settings = settings or get_obligation_settings(session)
     types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
     if not types:
         return []
@@ -499,48 +445,3 @@ def summary(
         "total": _row(unit.id if unit else None, unit.name if unit else None, total),
         "units": [_row(u.id, u.name, counts[u.id]) for u in children],
     }
-
-
-# ------------------------------------------------------------------ waivers
-
-
-def create_waiver(
-    session: Session, data: dict, user_id: int | None, settings: dict | None = None
-) -> ObligationWaiver:
-    """Waive one person's obligation of a type for a period (422 on bad input, 409 if waived)."""
-    settings = settings or get_rules(session)
-    errors: dict[str, list[str]] = {}
-    person_id = data.get("person_id")
-    if person_id is None or session.get(Person, person_id) is None:
-        errors["person_id"] = [_("No %(what)s with id %(id)s.", what=_("person"), id=person_id)]
-    reason = (data.get("reason") or "").strip()
-    if not reason:
-        errors["reason"] = [_("A reason is required.")]
-    period = None
-    if not data.get("type"):
-        errors["type"] = [_("Not an obligation type.")]
-    else:
-        try:
-            period, _types = resolve(data.get("period") or "", data["type"], settings)
-        except Invalid as exc:
-            errors.update(exc.errors)
-    if errors:
-        raise Invalid(_("Invalid %(what)s", what=_("waiver")), errors)
-    key = {"person_id": person_id, "type": data["type"], "period": str(period)}
-    if session.scalar(sa.select(ObligationWaiver.id).filter_by(**key)) is not None:
-        raise Conflict(_("This obligation is already waived."))
-    waiver = ObligationWaiver(**key, reason=reason, created_by_id=user_id)
-    try:
-        with session.begin_nested():
-            session.add(waiver)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(_("This obligation is already waived.")) from None
-    record(
-        session,
-        "create",
-        "obligation_waiver",
-        waiver.id,
-        diff(None, snapshot(waiver, WAIVER_FIELDS)),
-    )
-    return waiver

@@ -1,0 +1,112 @@
+"""What the talk pages and API read: one talk (optionally under its row lock), lists within
+what the caller may know about, and the talks waiting for someone's signature."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from supervision.common.errors import NotFound
+from supervision.common.periods import Period
+from supervision.extensions import db
+from supervision.org.models import Person
+from supervision.talks.models import Talk, TalkInterviewer, TalkSignature
+from supervision.talks.permissions import can_edit, participant_clause, visible_clause
+
+#: What a talk page shows: participants with their names, signatures and attachments.
+PAGE_LOADS = (
+    selectinload(Talk.interviewers).selectinload(TalkInterviewer.person),
+    selectinload(Talk.signatures),
+    selectinload(Talk.attachments),
+    selectinload(Talk.interviewee),
+    selectinload(Talk.recorder),
+)
+#: What the API serialises: participant ids, signatures and attachments.
+API_LOADS = (
+    selectinload(Talk.interviewers),
+    selectinload(Talk.signatures),
+    selectinload(Talk.attachments),
+)
+#: At most this many talks in the "to sign" and "drafts" lists of my talks.
+MY_LIST_LIMIT = 200
+
+
+def get_talk(user, talk_id: int, *, lock: bool = False, loads=PAGE_LOADS) -> Talk:
+    """The talk if `user` may know about it, else 404 (unknown and hidden alike). `lock`
+    takes its row lock, so that concurrent changes of one talk (sign, finalise, edit,
+    attach) from pages and API run one after the other (PostgreSQL; SQLite serialises
+    writers anyway)."""
+    stmt = sa.select(Talk).where(Talk.id == talk_id, visible_clause(user)).options(*loads)
+    if lock:
+        stmt = stmt.with_for_update(of=Talk)
+    talk = db.session.scalar(stmt)
+    if talk is None:
+        raise NotFound(_("No %(what)s with id %(id)s.", what=_("talk"), id=talk_id))
+    return talk
+
+
+def ordered(stmt: sa.Select) -> sa.Select:
+    """Newest held first; drafts without a date first of all."""
+    return stmt.order_by(Talk.held_at.is_(None), Talk.held_at.desc(), Talk.id.desc())
+
+
+def filtered(stmt: sa.Select, *, type_=None, status=None, period=None) -> sa.Select:
+    """`stmt` narrowed by type, status and period (a malformed period matches nothing)."""
+    if type_:
+        stmt = stmt.where(Talk.type == type_)
+    if status:
+        stmt = stmt.where(Talk.status == status)
+    if period:
+        try:
+            stmt = stmt.where(Talk.period == str(Period.parse(period)))
+        except ValueError:
+            stmt = stmt.where(sa.false())
+    return stmt
+
+
+def visible_select(user, loads=PAGE_LOADS) -> sa.Select:
+    """SELECT of the talks `user` may know about (never more than that)."""
+    return sa.select(Talk).where(visible_clause(user)).options(*loads)
+
+
+def awaiting_signature(person_id: int) -> list[Talk]:
+    """Drafts where the person is interviewee or interviewer and has not signed yet."""
+    signed = sa.select(TalkSignature.talk_id).where(TalkSignature.person_id == person_id)
+    seated = sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id)
+    return list(
+        db.session.scalars(
+            sa.select(Talk)
+            .where(
+                Talk.status == "draft",
+                Talk.id.not_in(signed),
+                sa.or_(Talk.interviewee_id == person_id, Talk.id.in_(seated)),
+            )
+            .order_by(Talk.id.desc())
+            .limit(MY_LIST_LIMIT)
+            .options(*PAGE_LOADS)
+        )
+    )
+
+
+def editable_drafts(user) -> list[Talk]:
+    """The drafts `user` wrote or takes part in and may still edit."""
+    drafts = db.session.scalars(
+        sa.select(Talk)
+        .where(
+            Talk.status == "draft",
+            sa.or_(Talk.created_by_id == user.id, participant_clause(user.person_id)),
+        )
+        .order_by(Talk.id.desc())
+        .limit(MY_LIST_LIMIT)
+        .options(*PAGE_LOADS)
+    ).all()
+    return [t for t in drafts if can_edit(user, t)]
+
+
+def people_by_id(ids) -> dict[int, Person]:
+    """{id: person} of the given ids (None ignored), in one query."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(ids)))}
