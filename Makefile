@@ -41,6 +41,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python scripts/imports.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
