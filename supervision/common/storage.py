@@ -15,9 +15,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from flask_babel import gettext as _
 
+from supervision.common import clock
 from supervision.common.errors import Invalid, ServiceError
 
 #: What the first bytes of a file must be for each accepted type.
@@ -128,3 +129,33 @@ def accept(filename: str, data: bytes) -> tuple[str, str, str]:
         )
         raise Invalid(message, {"file": [message]})
     return content_type, store(data), clean_filename(filename, content_type)
+
+
+def stored_fields(filename: str, data: bytes, uploaded_by_id: int | None) -> dict:
+    """Check and store an upload (`accept`) and give the columns its row keeps: filename,
+    content_type, size, sha256, uploaded_at, uploaded_by_id."""
+    content_type, digest, clean_name = accept(filename, data)
+    return {
+        "filename": clean_name,
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": digest,
+        "uploaded_at": clock.now(),
+        "uploaded_by_id": uploaded_by_id,
+    }
+
+
+def send_stored(row):
+    """The stored file of a row (sha256, content_type, filename) as a download that no
+    browser or proxy keeps (attachments are confidential)."""
+    resp = send_file(
+        path_for(row.sha256),
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=row.filename,
+        conditional=False,
+        etag=False,
+        max_age=0,
+    )
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

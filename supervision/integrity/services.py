@@ -263,15 +263,7 @@ def add_attachment(
     uploaded_by_id: int | None = None,
 ) -> IntegrityNoteAttachment:
     """Attach a PDF, JPEG or PNG file (checked by its bytes) to a note (audited)."""
-    content_type, digest, clean_name = storage.accept(filename, data)
-    attachment = IntegrityNoteAttachment(
-        filename=clean_name,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        uploaded_at=clock.now(),
-        uploaded_by_id=uploaded_by_id,
-    )
+    attachment = IntegrityNoteAttachment(**storage.stored_fields(filename, data, uploaded_by_id))
     note.attachments.append(attachment)
     session.flush()
     record(

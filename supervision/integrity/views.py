@@ -163,17 +163,7 @@ def download(person_id: int, note_id: int, attachment_id: int):
         abort(404)
     integrity_services.record_attachment_read(db.session, note_id, attachment.id)
     db.session.commit()
-    resp = send_file(
-        storage.path_for(attachment.sha256),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        conditional=False,
-        etag=False,
-        max_age=0,
-    )
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return storage.send_stored(attachment)
 
 
 @bp.get("/<int:person_id>.pdf")

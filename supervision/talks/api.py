@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -251,17 +250,7 @@ class TalkAttachmentItem(MethodView):
             raise NotFound(_("The file of this attachment is missing from the store."))
         services.record_attachment_read(db.session, talk, attachment)
         db.session.commit()
-        resp = send_file(
-            storage.path_for(attachment.sha256),
-            mimetype=attachment.content_type,
-            as_attachment=True,
-            download_name=attachment.filename,
-            conditional=False,
-            etag=False,
-            max_age=0,
-        )
-        resp.headers["Cache-Control"] = "private, no-store"
-        return resp
+        return storage.send_stored(attachment)
 
     @blp.response(204)
     def delete(self, talk_id, attachment_id):

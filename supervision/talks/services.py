@@ -409,16 +409,7 @@ def add_attachment(
             _("Invalid %(what)s", what=_("attachment")),
             {"kind": [_("Must be one of: %(choices)s.", choices=", ".join(ATTACHMENT_KINDS))]},
         )
-    content_type, digest, clean_name = storage.accept(filename, data)
-    attachment = TalkAttachment(
-        kind=kind,
-        filename=clean_name,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        uploaded_at=clock.now(),
-        uploaded_by_id=uploaded_by_id,
-    )
+    attachment = TalkAttachment(kind=kind, **storage.stored_fields(filename, data, uploaded_by_id))
     talk.attachments.append(attachment)
     session.flush()
     record(
