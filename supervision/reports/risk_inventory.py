@@ -18,19 +18,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
 from supervision.common import clock, pdf
 from supervision.common.errors import Invalid, NotFound
-from supervision.common.spreadsheet import XLSX_MIME
 from supervision.org.models import OrgUnit
 from supervision.org.scope import Scope, unit_in_scope
+from supervision.reports import export as export_
 from supervision.risks import queries, rules
 from supervision.risks.labels import RISK_CATEGORY_LABELS, RISK_LEVEL_LABELS
 from supervision.risks.models import RiskCampaign
 from supervision.risks.services import frozen_data
 from supervision.risks.settings import get_risk_settings
 
-FORMATS = ("pdf", "xlsx")
 COLUMNS = (
     _l("No."),
     _l("Unit"),
@@ -337,23 +335,8 @@ def export(
     as_of: date | None = None,
 ) -> tuple[bytes, str, str]:
     """Build and render the report, and audit the export: (content, mimetype, filename)."""
-    if fmt not in FORMATS:
-        raise Invalid(
-            _("Unknown report format."),
-            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
-        )
+    export_.check_format(fmt)
     inventory = build(session, scope, org_unit_id=org_unit_id, campaign_id=campaign_id, as_of=as_of)
-    now = clock.now()
-    if fmt == "pdf":
-        content, mime = render_pdf(inventory, now), pdf.PDF_MIME
-    else:
-        content, mime = render_xlsx(inventory, now), XLSX_MIME
-    record(
-        session,
-        "export",
-        "report",
-        "risk-inventory",
-        {**inventory.params, "format": fmt, "rows": len(inventory.rows)},
-    )
-    session.flush()
+    content, mime = export_.render(fmt, inventory, render_pdf, render_xlsx)
+    export_.audit(session, "risk-inventory", fmt, inventory.params, rows=len(inventory.rows))
     return content, mime, f"{inventory.filename}-{inventory.as_of.isoformat()}.{fmt}"

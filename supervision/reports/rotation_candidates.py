@@ -20,17 +20,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
 from supervision.common import clock, pdf
-from supervision.common.errors import Invalid
-from supervision.common.spreadsheet import XLSX_MIME
 from supervision.org.labels import PERSONNEL_TYPE_LABELS
 from supervision.org.scope import Scope, unit_in_scope
+from supervision.reports import export as export_
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
 from supervision.rotation.labels import ROTATION_REASON_LABELS, ROTATION_STATUS_LABELS
 
-FORMATS = ("pdf", "xlsx")
 #: The statuses of the main list by default.
 DEFAULT_STATUSES = ("due", "upcoming")
 #: Statuses listed apart when the threshold is reached.
@@ -238,15 +235,6 @@ def exceptions_title() -> str:
     return _("Threshold reached but deferred, blocked or in an approved plan")
 
 
-def check_format(fmt: str) -> None:
-    """422 unless `fmt` is pdf or xlsx."""
-    if fmt not in FORMATS:
-        raise Invalid(
-            _("Unknown report format."),
-            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
-        )
-
-
 def export(
     session: Session,
     scope: Scope,
@@ -257,24 +245,15 @@ def export(
     status: str | None = None,
 ) -> tuple[bytes, str, str]:
     """Build and render the list and audit the export: (content, mimetype, filename)."""
-    check_format(fmt)
+    export_.check_format(fmt)
     report = build(session, scope, org_unit_id=org_unit_id, as_of=as_of, status=status)
-    now = clock.now()
-    if fmt == "pdf":
-        content, mime = render_pdf(report, now), pdf.PDF_MIME
-    else:
-        content, mime = render_xlsx(report, now), XLSX_MIME
-    record(
+    content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
+    export_.audit(
         session,
-        "export",
-        "report",
         "rotation-candidates",
-        {
-            **report.params,
-            "format": fmt,
-            "rows": len(report.lines),
-            "exceptions": len(report.exceptions or []),
-        },
+        fmt,
+        report.params,
+        rows=len(report.lines),
+        exceptions=len(report.exceptions or []),
     )
-    session.flush()
     return content, mime, f"{report.filename}.{fmt}"

@@ -15,11 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
 from supervision.common import clock, pdf
-from supervision.common.spreadsheet import XLSX_MIME
 from supervision.org.scope import Scope, unit_in_scope
-from supervision.reports.rotation_candidates import check_format
+from supervision.reports import export as export_
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion
 from supervision.rotation.labels import COMPLETION_LIST_LABELS, RATE_NOTE
@@ -195,24 +193,15 @@ def export(
     session: Session, scope: Scope, fmt: str, *, period: str, org_unit_id: int | None = None
 ) -> tuple[bytes, str, str]:
     """Build and render the report and audit the export: (content, mimetype, filename)."""
-    check_format(fmt)
+    export_.check_format(fmt)
     report = build(session, scope, period=period, org_unit_id=org_unit_id)
-    now = clock.now()
-    if fmt == "pdf":
-        content, mime = render_pdf(report, now), pdf.PDF_MIME
-    else:
-        content, mime = render_xlsx(report, now), XLSX_MIME
-    record(
+    content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
+    export_.audit(
         session,
-        "export",
-        "report",
         "rotation-completion",
-        {
-            **report.params,
-            "format": fmt,
-            "as_of": report.as_of.isoformat(),
-            **{k: len(v) for k, v in report.people.items()},
-        },
+        fmt,
+        report.params,
+        as_of=report.as_of.isoformat(),
+        **{k: len(v) for k, v in report.people.items()},
     )
-    session.flush()
     return content, mime, f"{report.filename}.{fmt}"

@@ -19,20 +19,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
 from supervision.calendar.services import load_calendar
 from supervision.common import clock, pdf
-from supervision.common.errors import Invalid
-from supervision.common.spreadsheet import XLSX_MIME
 from supervision.obligations import engine
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit, Person
 from supervision.org.scope import Scope, unit_in_scope
 from supervision.reminders.settings import get_reminder_settings
+from supervision.reports import export as export_
 from supervision.reports.xlsx import write_sheet
 from supervision.talks.labels import TALK_TYPE_LABELS
 
-FORMATS = ("pdf", "xlsx")
 UNIT_COLUMNS = (
     _l("Unit"),
     _l("Required"),
@@ -300,23 +297,8 @@ def export(
     as_of: date | None = None,
 ) -> tuple[bytes, str, str]:
     """Build and render the report and audit the export: (content, mimetype, filename)."""
-    if fmt not in FORMATS:
-        raise Invalid(
-            _("Unknown report format."),
-            {"format": [_("Must be one of: %(choices)s.", choices=", ".join(FORMATS))]},
-        )
+    export_.check_format(fmt)
     report = build(session, scope, period=period, type_=type_, org_unit_id=org_unit_id, as_of=as_of)
-    now = clock.now()
-    if fmt == "pdf":
-        content, mime = render_pdf(report, now), pdf.PDF_MIME
-    else:
-        content, mime = render_xlsx(report, now), XLSX_MIME
-    record(
-        session,
-        "export",
-        "report",
-        "talk-completion",
-        {**report.params, "format": fmt, "overdue": len(report.overdue)},
-    )
-    session.flush()
+    content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
+    export_.audit(session, "talk-completion", fmt, report.params, overdue=len(report.overdue))
     return content, mime, f"{report.filename}.{fmt}"
