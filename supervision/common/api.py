@@ -157,3 +157,9 @@ class LocalDateTime(ma.fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else clock.local(value).isoformat()
+
+
+class DryRunQuery(BaseSchema):
+    """`dry_run` of an import may also be given in the query string."""
+
+    dry_run = ma.fields.Boolean(load_default=False)

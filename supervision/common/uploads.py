@@ -1,11 +1,17 @@
-"""Uploaded files of the import endpoints."""
+"""Uploaded files of the import endpoints and pages, and finishing an all-or-nothing import."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import request
 from flask_babel import gettext as _
 
-from supervision.common.errors import Invalid
+from supervision.common.errors import Invalid, ServiceError
+from supervision.extensions import db
+
+T = TypeVar("T")
 
 
 def uploaded_file(field: str = "file") -> tuple[str, bytes]:
@@ -25,3 +31,24 @@ def finish_import(dry_run: bool, session) -> None:
         session.rollback()
     else:
         session.commit()
+
+
+def import_from_page(call: Callable[[], T], dry_run: bool) -> tuple[T | None, list | None, str]:
+    """Run an import a page was given: (summary, None, "") once committed (rolled back when
+    it was only a validation run), or (None, problems, message) when it was refused, the
+    problems as rows {sheet, row, column, message} and nothing written."""
+    try:
+        summary = call()
+    except ServiceError as exc:
+        db.session.rollback()
+        problems = (
+            exc.errors
+            if isinstance(exc.errors, list)
+            else [
+                {"sheet": None, "row": None, "column": k, "message": "; ".join(map(str, v))}
+                for k, v in exc.errors.items()
+            ]
+        )
+        return None, problems, exc.message
+    finish_import(dry_run, db.session)
+    return summary, None, ""

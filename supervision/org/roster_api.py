@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask import send_file
 
 from supervision.common import clock
-from supervision.common.api import ApiBlueprint, BaseSchema
+from supervision.common.api import ApiBlueprint, BaseSchema, DryRunQuery
 from supervision.common.permissions import require
 from supervision.common.spreadsheet import XLSX_MIME
 from supervision.common.uploads import finish_import, uploaded_file
@@ -33,12 +33,6 @@ class RosterUploadSchema(BaseSchema):
         metadata={"description": "The sheet a CSV file holds"},
     )
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
-
-
-class DryRunQuery(BaseSchema):
-    """`dry_run` may also be given in the query string."""
-
-    dry_run = ma.fields.Boolean(load_default=False)
 
 
 class SheetSummarySchema(ma.Schema):

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.common import clock
-from supervision.common.errors import ServiceError
 from supervision.common.permissions import requires
 from supervision.common.spreadsheet import XLSX_MIME
+from supervision.common.uploads import import_from_page
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_forms import RosterUploadForm
@@ -30,30 +30,16 @@ def index():
     summary, errors, message = None, None, None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            summary = roster.import_roster(
+        summary, errors, message = import_from_page(
+            lambda: roster.import_roster(
                 db.session,
                 upload.filename or "",
                 upload.read(),
                 kind=form.kind.data or None,
                 dry_run=form.dry_run.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            message = exc.message
-            errors = (
-                exc.errors
-                if isinstance(exc.errors, list)
-                else [
-                    {"sheet": None, "row": None, "column": k, "message": "; ".join(v)}
-                    for k, v in exc.errors.items()
-                ]
-            )
-        else:
-            if form.dry_run.data:
-                db.session.rollback()
-            else:
-                db.session.commit()
+            ),
+            form.dry_run.data,
+        )
     status = 422 if errors is not None else 200
     return render_template(
         "roster/index.html",

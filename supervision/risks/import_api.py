@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from supervision.common.api import ApiBlueprint, BaseSchema
+from supervision.common.api import ApiBlueprint, BaseSchema, DryRunQuery
 from supervision.common.permissions import require
 from supervision.common.uploads import finish_import, uploaded_file
 from supervision.extensions import db
@@ -27,12 +27,6 @@ class InventoryUploadSchema(BaseSchema):
         }
     )
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Validate only"})
-
-
-class DryRunQuery(BaseSchema):
-    """`dry_run` may also be given in the query string."""
-
-    dry_run = ma.fields.Boolean(load_default=False)
 
 
 class ImportedRowSchema(ma.Schema):

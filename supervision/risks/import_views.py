@@ -13,9 +13,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
-from supervision.common.errors import ServiceError
 from supervision.common.permissions import requires
 from supervision.common.spreadsheet import XLSX_MIME
+from supervision.common.uploads import import_from_page
 from supervision.extensions import db
 from supervision.org.scope import current_risk_scope
 from supervision.risks import import_io, importer
@@ -40,30 +40,16 @@ def index():
     summary, errors, message = None, None, None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            summary = importer.import_inventory(
+        summary, errors, message = import_from_page(
+            lambda: importer.import_inventory(
                 db.session,
                 upload.filename or "",
                 upload.read(),
                 current_risk_scope(),
                 dry_run=form.dry_run.data,
-            )
-        except ServiceError as exc:
-            db.session.rollback()
-            message = exc.message
-            errors = (
-                exc.errors
-                if isinstance(exc.errors, list)
-                else [
-                    {"sheet": None, "row": None, "column": k, "message": "; ".join(map(str, v))}
-                    for k, v in exc.errors.items()
-                ]
-            )
-        else:
-            if form.dry_run.data:
-                db.session.rollback()
-            else:
-                db.session.commit()
+            ),
+            form.dry_run.data,
+        )
     pairs = {
         lvl: import_io.pair_for_level(lvl, get_risk_settings(db.session))
         for lvl in ("high", "medium", "low")
