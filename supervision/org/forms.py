@@ -24,6 +24,7 @@ from supervision.org.labels import (
     UNIT_KIND_LABELS,
 )
 from supervision.org.scope import current_scope
+from supervision.org.services import PERSON_FIELDS, POST_FIELDS
 
 
 def duration(start: date, end: date | None, today: date) -> tuple[int, int, int] | None:
@@ -165,22 +166,7 @@ class PersonForm(FlaskForm):
 
     def to_data(self) -> dict:
         """The service dict."""
-        return {
-            f: getattr(self, f).data
-            for f in (
-                "staff_no",
-                "name",
-                "personnel_type",
-                "org_unit_id",
-                "leadership",
-                "birth_date",
-                "hire_date",
-                "retirement_date",
-                "probation_until",
-                "email",
-                "is_active",
-            )
-        }
+        return {f: getattr(self, f).data for f in PERSON_FIELDS}
 
 
 class PostForm(FlaskForm):
@@ -208,20 +194,7 @@ class PostForm(FlaskForm):
 
     def to_data(self) -> dict:
         """The service dict."""
-        return {
-            f: getattr(self, f).data
-            for f in (
-                "code",
-                "name",
-                "org_unit_id",
-                "category",
-                "is_sensitive",
-                "sworn_only",
-                "is_technical",
-                "is_leadership",
-                "rotation_years",
-            )
-        }
+        return {f: getattr(self, f).data for f in POST_FIELDS}
 
 
 class AssignmentForm(FlaskForm):
