@@ -116,12 +116,30 @@ def _label_dicts() -> list[tuple[str, int, frozenset[str]]]:
     return found
 
 
+_TEMPLATE_DICT = re.compile(r"\{%-?\s*set\s+\w+\s*=\s*\{(.*?)\}\s*-?%\}", re.S)
+_TEMPLATE_ENTRY = re.compile(r"""['"]([a-z_]+)['"]\s*:\s*_\(""")
+
+
+def _template_label_dicts() -> list[tuple[str, frozenset[str]]]:
+    """(file, keys) of every `{% set x = {'value': _('...'), ...} %}` in the templates."""
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        for body in _TEMPLATE_DICT.findall(path.read_text(encoding="utf-8")):
+            keys = _TEMPLATE_ENTRY.findall(body)
+            if len(keys) >= 2:
+                found.append((str(path.relative_to(ROOT)), frozenset(keys)))
+    return found
+
+
 @pytest.mark.parametrize("name", sorted(SPEC_ENUMS))
 def test_each_label_table_is_defined_once(name):
-    """No second dict of translated labels for the same values anywhere in the code."""
+    """No second dict of translated labels for the same values anywhere in the code, and
+    none in a template (templates ask `label(kind, value)`)."""
     values = SPEC_ENUMS[name] | EXTRA.get(name, set())
     same = [(f, line) for f, line, keys in _label_dicts() if keys == values]
     assert len(same) == 1, f"{name} is defined {len(same)} times: {same}"
+    in_templates = [f for f, keys in _template_label_dicts() if len(keys & values) >= 2]
+    assert not in_templates, f"{name} labelled again in {in_templates}"
 
 
 def test_the_talk_page_and_the_talk_record_pdf_name_the_type_alike(
