@@ -1,7 +1,8 @@
 """Pure rules of talk obligations (SPEC §6): who owes a talk for a period, its status, its
 conductor, and completion figures.
 
-Standard library only (plus the pure supervision.common.periods); dates are parameters.
+Standard library only (plus the pure supervision.common.periods and supervision.org.paths);
+dates are parameters.
 """
 
 from __future__ import annotations
