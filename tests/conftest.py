@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,8 +113,16 @@ def _has_sqlite_sequence() -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _clean(request, app):
-    """Every test starts from empty tables and a fresh rate-limit store."""
+def _clean(request):
+    """Every test that uses the app leaves empty tables and a fresh rate-limit store.
+
+    A test that needs neither the app nor the database (most of tests/unit) never creates
+    the app and never touches the database: only tests whose fixtures include `app`
+    (directly or through `db`, `client`, ...) are cleaned up after."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
     yield
     with app.app_context():
         _db.session.remove()
@@ -127,6 +137,37 @@ def db(app):
     with app.app_context():
         yield _db
         _db.session.remove()
+
+
+@pytest.fixture
+def count_statements(app) -> Callable[[], AbstractContextManager[list[str]]]:
+    """Count the SQL statements run on the app's engine inside a `with` block.
+
+        with count_statements() as statements:
+            client.get("/risks/")
+        assert len(statements) <= 12
+
+    Each use yields a new list that receives the text of every statement executed (by the
+    test itself or by a request of the test client) until the block ends; the listener
+    ("before_cursor_execute") is removed on leaving the block, also when it raises.
+    """
+    with app.app_context():
+        engine = _db.engine
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def listener(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+
+    return counting
 
 
 @pytest.fixture

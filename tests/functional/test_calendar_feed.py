@@ -12,7 +12,6 @@ from supervision.audit.models import AuditEntry
 from supervision.auth.models import User
 from supervision.calendar import services as calendar
 from supervision.reminders.models import CalendarFeed
-from supervision.risks import services as risks
 from supervision.talks.models import Talk
 from tests import factories
 from tests.conftest import csrf_from
@@ -56,21 +55,17 @@ def org(db):
             held_at=datetime(2025, 9, 10, 2, tzinfo=UTC),
         )
     )
-    point = risks.create_point(
+    point = factories.risk_point(
         s,
-        {
-            "org_unit_id": station.id,
-            "post_id": post.id,
-            "title": "户籍办理收受好处",
-            "category": "duty",
-            "likelihood": 2,
-            "impact": 3,
-            "department_owner_id": head.id,
-            "last_reviewed_on": date(2024, 12, 1),
-            "measures": [
-                {"description": "窗口双人复核", "owner_id": head.id, "due_on": date(2025, 9, 1)}
-            ],
-        },
+        station,
+        head,
+        "户籍办理收受好处",
+        post=post,
+        measure="窗口双人复核",
+        due_on=date(2025, 9, 1),
+        likelihood=2,
+        impact=3,
+        last_reviewed_on=date(2024, 12, 1),
     )
     s.flush()
     factories.user(s, "head", ["leader"], person=head)

@@ -271,7 +271,9 @@ def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
     assert "没有需要重发的失败邮件" in _text(admin.get(URL + "retry-failed"))
 
 
-def test_the_list_is_paginated_with_a_bounded_number_of_queries(db, people, admin):
+def test_the_list_is_paginated_with_a_bounded_number_of_queries(
+    db, people, admin, count_statements
+):
     def statements(n: int) -> int:
         for i in range(n):
             notify(
@@ -282,14 +284,9 @@ def test_the_list_is_paginated_with_a_bounded_number_of_queries(db, people, admi
                 status="failed",
                 email_error="550 no",
             )
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             assert admin.get(URL).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return len(statements)
 
     few = statements(2)
     many = statements(70)

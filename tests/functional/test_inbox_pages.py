@@ -78,7 +78,7 @@ def test_the_badge_counts_the_users_unread_notifications(app, client, login, peo
     assert 'href="/admin/reminders/"' not in client.get("/notifications/").get_data(as_text=True)
 
 
-def test_the_badge_costs_one_query_and_caps_at_99(client, login, people, db):
+def test_the_badge_costs_one_query_and_caps_at_99(client, login, people, db, count_statements):
     db.session.execute(
         sa.insert(Notification),
         [
@@ -100,17 +100,9 @@ def test_the_badge_costs_one_query_and_caps_at_99(client, login, people, db):
     )
     db.session.commit()
     login("leader")
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        if "notifications" in statement:
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_statements() as statements:
         html = client.get("/").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
+    seen = [statement for statement in statements if "notifications" in statement]
     assert _badge(html) == "99+" and 'data-count="120"' in html
     assert len(seen) == 1
 

@@ -11,7 +11,6 @@ from pypdf import PdfReader
 
 from supervision.audit.models import AuditEntry
 from supervision.integrity.models import IntegrityNote, IntegrityNoteAttachment
-from supervision.risks import services as risks
 from supervision.talks import services as talks
 from tests import factories
 from tests.conftest import csrf_from
@@ -40,36 +39,28 @@ def org(db, make_user):
     bureau.head_person_id, station.head_person_id = leader.id, head.id
     post = factories.post(s, bureau, "分管治安副局长岗", is_leadership=True)
     factories.assign(s, leader, post, date(2019, 3, 1))
-    held = datetime.now(UTC) - timedelta(days=1)
-    talk = talks.create_talk(
+    talk = factories.final_talk(
         s,
-        {
-            "type": "supervision",
-            "held_at": held,
-            "location": "谈话室",
-            "interviewee_id": leader.id,
-            "interviewer_ids": [secretary.id],
-            "recorder_id": member.id,
-            "reason": "日常监督",
-            "content": "机密谈话内容甲乙丙",
-            "response": "接受提醒",
-        },
+        leader,
+        [secretary],
+        datetime.now(UTC) - timedelta(days=1),
+        recorder=member,
+        type="supervision",
+        location="谈话室",
+        reason="日常监督",
+        content="机密谈话内容甲乙丙",
+        response="接受提醒",
     )
-    talks.sign(s, talk, leader.id, None)
-    talks.sign(s, talk, secretary.id, None)
-    talks.finalize(s, talk)
-    risks.create_point(
+    factories.risk_point(
         s,
-        {
-            "org_unit_id": station.id,
-            "title": "违规处置涉案财物",
-            "manifestation": "截留挪用",
-            "category": "duty",
-            "likelihood": 4,
-            "impact": 4,
-            "department_owner_id": head.id,
-            "responsible_leader_id": leader.id,
-        },
+        station,
+        head,
+        "违规处置涉案财物",
+        measure=None,
+        manifestation="截留挪用",
+        likelihood=4,
+        impact=4,
+        responsible_leader_id=leader.id,
     )
     s.commit()
     for name, roles, who in (
@@ -256,7 +247,7 @@ def test_pdf_holds_name_talk_type_risk_and_note_and_is_audited(client, db, org, 
     assert _reads(db, org["leader"]) == before + 1
 
 
-def test_gather_reads_a_bounded_number_of_statements(db, org):
+def test_gather_reads_a_bounded_number_of_statements(db, org, count_statements):
     from supervision.common import clock
     from supervision.integrity import services as integrity_services
     from supervision.org.models import Person
@@ -265,15 +256,10 @@ def test_gather_reads_a_bounded_number_of_statements(db, org):
     person = s.get(Person, org["leader"])
 
     def count() -> int:
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             s.expire_all()
             integrity_services.gather(s, s.get(Person, org["leader"]), clock.today())
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return len(statements)
 
     def add(i: int) -> None:
         note = integrity_services.create_note(
@@ -301,33 +287,20 @@ def test_file_shows_rotation_status_moves_deferrals_and_holds(client, db, org, l
     """The rotation record (SPEC §6): tenure and status, executed moves, deferrals and
     holds; the file's readers are the discipline roles, so the hold reason is shown."""
     from supervision.org.models import Post
-    from supervision.rotation import plans
     from supervision.rotation import services as rotation
 
     s = db.session
     leader = org["leader"]
     old_post = s.scalar(sa.select(Post).where(Post.name.startswith("分管治安副局长岗")))
     new_post = factories.post(s, old_post.org_unit, "分管刑侦副局长岗", is_leadership=True)
-    plan = plans.create_plan(
+    factories.rotation_plan(
         s,
-        {
-            "name": "2025年领导干部交流",
-            "items": [
-                {
-                    "person_id": leader,
-                    "from_post_id": old_post.id,
-                    "to_post_id": new_post.id,
-                    "effective_date": date(2025, 1, 1),
-                }
-            ],
-        },
-        None,
+        [(leader, old_post, new_post, date(2025, 1, 1))],
+        name="2025年领导干部交流",
+        status="executed",
+        meeting_date=date(2024, 12, 20),
+        minutes_no="党委会〔2024〕31号",
     )
-    plans.submit_plan(s, plan, None)
-    plans.approve_plan(
-        s, plan, {"meeting_date": date(2024, 12, 20), "minutes_no": "党委会〔2024〕31号"}, None
-    )
-    plans.execute_plan(s, plan, None)
     rotation.create_deferral(
         s,
         {

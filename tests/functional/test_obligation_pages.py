@@ -32,20 +32,12 @@ def org(db):
     """bureau (head: chief) > station (head: head) > team; traffic. Holders of sensitive
     posts: a and b in the team (a with a Q3 talk), c in traffic."""
     s = db.session
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
-    chief = factories.person(s, bureau, "局长", leadership="team_member")
-    head = factories.person(s, station, "所长", leadership="department_head")
-    s.flush()
-    bureau.head_person_id, station.head_person_id = chief.id, head.id
-    team_post = factories.post(s, team, "户籍岗", is_sensitive=True)
-    traffic_post = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
-    a, b = factories.person(s, team, "甲"), factories.person(s, team, "乙")
-    c = factories.person(s, traffic, "丙")
-    for who, where in ((a, team_post), (b, team_post), (c, traffic_post)):
-        factories.assign(s, who, where, date(2024, 1, 1))
+    tree = factories.small_bureau(s)
+    team_post = factories.post(s, tree["team"], "户籍岗", is_sensitive=True)
+    traffic_post = factories.post(s, tree["traffic"], "事故处理岗", is_sensitive=True)
+    a = factories.holder(s, team_post, "甲", date(2024, 1, 1))
+    b = factories.holder(s, team_post, "乙", date(2024, 1, 1))
+    c = factories.holder(s, traffic_post, "丙", date(2024, 1, 1))
     s.flush()
     talk = Talk(
         type="integrity_reminder",
@@ -56,19 +48,7 @@ def org(db):
     )
     s.add(talk)
     s.commit()
-    ids = dict(
-        bureau=bureau,
-        station=station,
-        team=team,
-        traffic=traffic,
-        chief=chief,
-        head=head,
-        a=a,
-        b=b,
-        c=c,
-        talk=talk,
-        traffic_post=traffic_post,
-    )
+    ids = dict(**tree, a=a, b=b, c=c, talk=talk, traffic_post=traffic_post)
     return {k: v.id for k, v in ids.items()}
 
 
@@ -311,26 +291,14 @@ def _bulk_people(app, db, org, start, n):
     s.commit()
 
 
-def _statements(app, client, url) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        from supervision.extensions import db as _db
-
-        engine = _db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+def _statements(count_statements, client, url) -> int:
+    with count_statements() as statements:
         resp = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert resp.status_code == 200, url
-    return len(seen)
+    return len(statements)
 
 
-def test_dashboard_queries_are_bounded(app, client, db, org, users, login):
+def test_dashboard_queries_are_bounded(app, client, db, org, users, login, count_statements):
     _bulk_people(app, db, org, 0, 200)
     login("secretary")
     urls = [
@@ -340,9 +308,9 @@ def test_dashboard_queries_are_bounded(app, client, db, org, users, login):
     ]
     for url in urls:
         client.get(url)  # warm up
-    small = [_statements(app, client, url) for url in urls]
+    small = [_statements(count_statements, client, url) for url in urls]
     _bulk_people(app, db, org, 200, 1800)
-    large = [_statements(app, client, url) for url in urls]
+    large = [_statements(count_statements, client, url) for url in urls]
     assert small == large
     html = _text(client.get(urls[1]))
     assert _cells(_row(html, org["traffic"]))[:5] == ["2001", "0", "0", "0", "2001"]

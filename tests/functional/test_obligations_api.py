@@ -21,20 +21,12 @@ def org(db):
     """bureau (head: chief) > station (head: head) > team; traffic. Three holders of
     sensitive posts: two in the team (one with a Q3 talk), one in traffic."""
     s = db.session
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
-    chief = factories.person(s, bureau, "局长", leadership="team_member")
-    head = factories.person(s, station, "所长", leadership="department_head")
-    s.flush()
-    bureau.head_person_id, station.head_person_id = chief.id, head.id
-    team_post = factories.post(s, team, "户籍岗", is_sensitive=True)
-    traffic_post = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
-    a, b = factories.person(s, team, "甲"), factories.person(s, team, "乙")
-    c = factories.person(s, traffic, "丙")
-    for who, where in ((a, team_post), (b, team_post), (c, traffic_post)):
-        factories.assign(s, who, where, date(2024, 1, 1))
+    tree = factories.small_bureau(s)
+    team_post = factories.post(s, tree["team"], "户籍岗", is_sensitive=True)
+    traffic_post = factories.post(s, tree["traffic"], "事故处理岗", is_sensitive=True)
+    a = factories.holder(s, team_post, "甲", date(2024, 1, 1))
+    b = factories.holder(s, team_post, "乙", date(2024, 1, 1))
+    c = factories.holder(s, traffic_post, "丙", date(2024, 1, 1))
     s.flush()
     s.add(
         Talk(
@@ -46,20 +38,7 @@ def org(db):
         )
     )
     s.commit()
-    return {
-        k: v.id
-        for k, v in dict(
-            bureau=bureau,
-            station=station,
-            team=team,
-            traffic=traffic,
-            chief=chief,
-            head=head,
-            a=a,
-            b=b,
-            c=c,
-        ).items()
-    }
+    return {k: v.id for k, v in dict(**tree, a=a, b=b, c=c).items()}
 
 
 @pytest.fixture

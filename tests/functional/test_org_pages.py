@@ -563,31 +563,23 @@ def _grow(app, n_units: int, people_per_unit: int) -> None:
         s.commit()
 
 
-def _statements(app, client, url) -> int:
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+def _statements(count_statements, client, url) -> int:
+    with count_statements() as statements:
         assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-    return len(seen)
+    return len(statements)
 
 
-def test_people_list_and_unit_tree_run_a_bounded_number_of_queries(client, login, org, app):
+def test_people_list_and_unit_tree_run_a_bounded_number_of_queries(
+    client, login, org, app, count_statements
+):
     login("hr")
     _grow(app, 5, 4)
     small = {
-        url: _statements(app, client, url)
+        url: _statements(count_statements, client, url)
         for url in ("/org/people", "/org/units", "/org/posts", "/org/assignments")
     }
     _grow(app, 50, 4)  # 55 more units, 220 more people
-    large = {url: _statements(app, client, url) for url in small}
+    large = {url: _statements(count_statements, client, url) for url in small}
     assert large == small
     assert max(small.values()) <= 15
     html = _html(client.get("/org/people?page=2"))

@@ -21,29 +21,20 @@ def org(db):
     """bureau > (station > team), traffic; a head for the station and for traffic; a
     sensitive post in the station, its team and traffic; a plain post in the station."""
     s = db.session
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
-    chief = factories.person(s, bureau, "局长", leadership="team_member")
-    head = factories.person(s, station, "所长", leadership="department_head")
+    tree = factories.small_bureau(s, chief_heads_bureau=False)
+    station, traffic = tree["station"], tree["traffic"]
     traffic_head = factories.person(s, traffic, "大队长", leadership="department_head")
     s.flush()
-    station.head_person_id, traffic.head_person_id = head.id, traffic_head.id
+    traffic.head_person_id = traffic_head.id
     case = factories.post(s, station, "案件审核岗", is_sensitive=True)
     desk = factories.post(s, station, "内勤岗")
-    team_post = factories.post(s, team, "户籍岗", is_sensitive=True)
+    team_post = factories.post(s, tree["team"], "户籍岗", is_sensitive=True)
     accident = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
     s.commit()
     return {
         k: v.id
         for k, v in dict(
-            bureau=bureau,
-            station=station,
-            team=team,
-            traffic=traffic,
-            chief=chief,
-            head=head,
+            **tree,
             traffic_head=traffic_head,
             case=case,
             desk=desk,
@@ -825,19 +816,13 @@ def _bulk_points(db, org, n):
     s.commit()
 
 
-def test_list_query_count_does_not_grow_with_the_data(client, auth, org, db):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+def test_list_query_count_does_not_grow_with_the_data(client, auth, org, db, count_statements):
+    statements: list[str] = []  # those of the last listing, shown when the counts differ
 
     def listing():
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_statements() as seen:
             resp = client.get("/api/v1/risk-points?page_size=1000", headers=auth["member"])
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
+        statements[:] = seen
         assert resp.status_code == 200
         return len(resp.get_json()), len(statements)
 

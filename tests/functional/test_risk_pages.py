@@ -73,20 +73,9 @@ def org(app):
 
 def _point(app, unit_id, post_id, owner_id, title="违规处置涉案财物", **extra):
     with ctx(app) as s:
-        data = {
-            "org_unit_id": unit_id,
-            "post_id": post_id,
-            "title": title,
-            "category": "duty",
-            "likelihood": 3,
-            "impact": 4,
-            "department_owner_id": owner_id,
-            "measures": [
-                {"description": "双人保管", "owner_id": owner_id, "due_on": date(2020, 1, 1)}
-            ],
-            **extra,
-        }
-        point = services.create_point(s, data)
+        point = f.risk_point(
+            s, unit_id, owner_id, title, post=post_id, due_on=date(2020, 1, 1), **extra
+        )
         s.commit()
         return point.id
 
@@ -537,24 +526,14 @@ def _bulk_points(app, unit_id, post_id, person_id, n, start):
         s.commit()
 
 
-def _statements(app, client, url) -> int:
-    with app.app_context():
-        engine = _db.engine
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+def _statements(count_statements, client, url) -> int:
+    with count_statements() as statements:
         resp = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert resp.status_code == 200, url
-    return len(seen)
+    return len(statements)
 
 
-def test_inventory_and_heat_map_queries_are_bounded(app, client, login, org):
+def test_inventory_and_heat_map_queries_are_bounded(app, client, login, org, count_statements):
     with app.app_context():
         _bulk_points(app, org.a, org.case, org.head_a, 100, 0)
     login("leader_a")
@@ -565,11 +544,11 @@ def test_inventory_and_heat_map_queries_are_bounded(app, client, login, org):
     ]
     for url in urls:
         client.get(url)  # warm up
-    at_100 = [_statements(app, client, url) for url in urls]
+    at_100 = [_statements(count_statements, client, url) for url in urls]
     with app.app_context():
         _bulk_points(app, org.a, org.case, org.head_a, 900, 100)
     assert _count(app, RiskPoint) == 1000
-    at_1000 = [_statements(app, client, url) for url in urls]
+    at_1000 = [_statements(count_statements, client, url) for url in urls]
     assert at_100 == at_1000
     assert max(at_1000) <= 20
     html = _html(client.get(f"/risks/heat-map?org_unit_id={org.a}"))

@@ -46,26 +46,18 @@ def org(db):
     campaign = services.open_campaign(
         s, {"name": "2026年度廉政风险点排查", "year": 2026, "deadline": date(2026, 12, 31)}
     )
-    point = services.create_point(
+    point = factories.risk_point(
         s,
-        {
-            "org_unit_id": station.id,
-            "post_id": post.id,
-            "title": "违规处置涉案财物",
-            "manifestation": "私自截留、挪用涉案财物",
-            "category": "duty",
-            "likelihood": 4,
-            "impact": 4,
-            "department_owner_id": head.id,
-            "responsible_leader_id": leader.id,
-            "measures": [
-                {
-                    "description": "涉案财物集中管理双人保管",
-                    "owner_id": head.id,
-                    "due_on": date(2026, 6, 30),
-                }
-            ],
-        },
+        station,
+        head,
+        "违规处置涉案财物",
+        post=post,
+        measure="涉案财物集中管理双人保管",
+        due_on=date(2026, 6, 30),
+        manifestation="私自截留、挪用涉案财物",
+        likelihood=4,
+        impact=4,
+        responsible_leader_id=leader.id,
     )
     services.submit(s, point)
     services.approve(s, point, approver_id=None)
@@ -77,17 +69,16 @@ def org(db):
             "measures": [{"description": "涉案财物入库扫码登记"}],
         },
     )
-    traffic = services.create_point(
+    traffic = factories.risk_point(
         s,
-        {
-            "org_unit_id": other.id,
-            "title": "事故认定徇私",
-            "category": "process",
-            "likelihood": 2,
-            "impact": 2,
-            "department_owner_id": traffic_head.id,
-            "manifestation": '=HYPERLINK("http://evil")',
-        },
+        other,
+        traffic_head,
+        "事故认定徇私",
+        measure=None,
+        category="process",
+        likelihood=2,
+        impact=2,
+        manifestation='=HYPERLINK("http://evil")',
     )
     s.commit()
     return {
@@ -403,39 +394,27 @@ def test_a_point_longer_than_a_page_splits_and_starts_on_the_first_page(client, 
     assert "结尾标记" in text and "第11项措施" in text
 
 
-def test_gathering_rows_takes_the_same_queries_whatever_the_size(app, db, org):
+def test_gathering_rows_takes_the_same_queries_whatever_the_size(app, db, org, count_statements):
     from supervision.org.scope import Scope
     from supervision.reports import risk_inventory
 
     def count_queries(n_points: int) -> int:
         for i in range(n_points):
-            services.create_point(
+            factories.risk_point(
                 db.session,
-                {
-                    "org_unit_id": org["station"].id,
-                    "title": f"点{n_points}-{i}",
-                    "category": "duty",
-                    "likelihood": 2,
-                    "impact": 3,
-                    "department_owner_id": org["head"].id,
-                    "measures": [{"description": "措施", "owner_id": org["head"].id}],
-                },
+                org["station"],
+                org["head"],
+                f"点{n_points}-{i}",
+                measure="措施",
+                likelihood=2,
+                impact=3,
             )
         db.session.commit()
         db.session.expire_all()
-        statements = []
-
-        def listener(*args):
-            statements.append(args[2])
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            with app.test_request_context():
-                inventory = risk_inventory.build(
-                    db.session, Scope(everything=True), org_unit_id=org["root"].id
-                )
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        with count_statements() as statements, app.test_request_context():
+            inventory = risk_inventory.build(
+                db.session, Scope(everything=True), org_unit_id=org["root"].id
+            )
         assert inventory.rows
         return len(statements)
 

@@ -765,19 +765,13 @@ def test_a_rejected_plan_cannot_be_executed(client, db, org, auth):
     assert client.post(f"{API}/plans/999999/submit", headers=auth["hr"]).status_code == 404
 
 
-def test_query_counts_do_not_grow_with_the_data(client, db, org, auth):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+def test_query_counts_do_not_grow_with_the_data(client, db, org, auth, count_statements):
+    statements: list[str] = []  # those of the last measure, shown when the counts differ
 
     def measure(url, **query):
-        statements.clear()
-        sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_statements() as seen:
             resp = client.get(url, headers=auth["hr"], query_string=query)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", count)
+        statements[:] = seen
         assert resp.status_code == 200, resp.get_json()
         return len(statements)
 

@@ -445,14 +445,7 @@ def test_flagging_candidates_creates_a_plan_or_keeps_the_input(app, org, login):
 
 def _draft(app, org, *people):
     with ctx(app) as s:
-        plan = plans.create_plan(
-            s,
-            {
-                "name": "草稿计划",
-                "items": [{"person_id": pid, "from_post_id": post} for pid, post in people],
-            },
-            None,
-        )
+        plan = f.rotation_plan(s, people, name="草稿计划")
         s.commit()
         return plan.id
 
@@ -587,22 +580,12 @@ def test_delete_a_draft_after_confirmation(app, org, login):
 
 def _submitted(app, org):
     with ctx(app) as s:
-        plan = plans.create_plan(
+        plan = f.rotation_plan(
             s,
-            {
-                "name": "待批计划",
-                "items": [
-                    {
-                        "person_id": org.a,
-                        "from_post_id": org.registry,
-                        "to_post_id": org.office,
-                        "effective_date": date(2025, 10, 1),
-                    }
-                ],
-            },
-            None,
+            [(org.a, org.registry, org.office, date(2025, 10, 1))],
+            name="待批计划",
+            status="submitted",
         )
-        plans.submit_plan(s, plan, None)
         s.commit()
         return plan.id
 
@@ -848,24 +831,14 @@ def _bulk(app, org, start, count):
         s.commit()
 
 
-def _statements(app, client, url) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = _db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
+def _statements(count_statements, client, url) -> int:
+    with count_statements() as statements:
         resp = client.get(url)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
     assert resp.status_code == 200, url
-    return len(seen)
+    return len(statements)
 
 
-def test_list_queries_are_bounded(app, org, login):
+def test_list_queries_are_bounded(app, org, login, count_statements):
     hr = _as(app, login, "hr")
     urls = [
         "/rotation/",
@@ -876,8 +849,8 @@ def test_list_queries_are_bounded(app, org, login):
     _bulk(app, org, 0, 60)
     for url in urls:
         hr.get(url)
-    small = [_statements(app, hr, url) for url in urls]
+    small = [_statements(count_statements, hr, url) for url in urls]
     _bulk(app, org, 60, 600)
-    large = [_statements(app, hr, url) for url in urls]
+    large = [_statements(count_statements, hr, url) for url in urls]
     assert small == large
     assert len(_rows(_html(hr.get("/rotation/?status=due&page=2")))) == 50

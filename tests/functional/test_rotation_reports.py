@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from supervision.audit.models import AuditEntry
 from supervision.audit.services import parsed_changes
 from supervision.org.models import Person
-from supervision.rotation import plans, services
+from supervision.rotation import services
 from tests import factories
 
 FIGURES = "/api/v1/rotation/completion"
@@ -56,8 +56,7 @@ def org(db):
         ("d", "丁警官", traffic, accident, date(2017, 1, 1), {}),
         ("e", "戊辅警", station, hukou, date(2023, 3, 1), {"personnel_type": "auxiliary"}),
     ):
-        people[key] = factories.person(s, unit, name, **extra)
-        factories.assign(s, people[key], post, start)
+        people[key] = factories.holder(s, post, name, start, org_unit=unit, **extra)
     services.create_deferral(
         s,
         {
@@ -70,24 +69,14 @@ def org(db):
         None,
     )
     services.create_hold(s, {"person_id": people["d"].id, "reason": SECRET}, None)
-    plan = plans.create_plan(
+    factories.rotation_plan(
         s,
-        {
-            "name": "2025年轮岗",
-            "items": [
-                {
-                    "person_id": people["a"].id,
-                    "from_post_id": hukou.id,
-                    "to_post_id": desk.id,
-                    "effective_date": date(2025, 7, 1),
-                }
-            ],
-        },
-        None,
+        [(people["a"], hukou, desk, date(2025, 7, 1))],
+        name="2025年轮岗",
+        status="executed",
+        meeting_date=date(2025, 6, 10),
+        minutes_no="9",
     )
-    plans.submit_plan(s, plan, None)
-    plans.approve_plan(s, plan, {"meeting_date": date(2025, 6, 10), "minutes_no": "9"}, None)
-    plans.execute_plan(s, plan, None)
     s.commit()
     return {
         "bureau": bureau.id,
@@ -438,7 +427,9 @@ def test_a_leader_sees_no_rotation_section(client, make_user, login):
     assert client.get("/reports/rotation-candidates").status_code == 403
 
 
-def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(client, db, make_user, login):
+def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(
+    client, db, make_user, login, count_statements
+):
     from tests.integration.test_rotation_completion import _bulk, _truncate
 
     make_user("hr", roles=("hr",))
@@ -446,18 +437,10 @@ def test_the_page_takes_as_many_statements_for_2000_people_as_for_200(client, db
     counts = {}
     for n in (200, 2000):
         _bulk(db, n)
-        statements = []
-
-        def listener(*args, statements=statements):
-            statements.append(args[2])
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             resp = client.get(
                 "/rotation/completion/", query_string={"period": "2025", "org_unit_id": 1}
             )
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         assert resp.status_code == 200
         html = resp.get_data(as_text=True)
         assert f'text-bg-secondary">{n // 5}</span>' in html  # the rotated people

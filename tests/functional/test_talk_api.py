@@ -479,19 +479,11 @@ def test_list_filters_pages_and_never_returns_contents(client, auth, org):
     assert client.get("/api/v1/talks?period=Q3", headers=auth["secretary"]).status_code == 422
 
 
-def test_the_list_takes_a_bounded_number_of_queries(app, client, db, auth, org):
+def test_the_list_takes_a_bounded_number_of_queries(app, client, db, auth, org, count_statements):
     def count_queries() -> int:
-        seen = []
-
-        def listener(*_args):
-            seen.append(1)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             assert client.get("/api/v1/talks", headers=auth["hr"]).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
+        return len(statements)
 
     create(client, auth["secretary"], org)
     few = count_queries()

@@ -13,7 +13,6 @@ from pypdf import PdfReader
 from supervision.audit.models import AuditEntry
 from supervision.calendar import services as calendar
 from supervision.org.models import Person
-from supervision.talks import services as talks
 from supervision.talks.models import Talk
 from tests import factories
 
@@ -33,65 +32,37 @@ def org(db):
     draft talk with 乙; the official 2025 calendar."""
     s = db.session
     calendar.sync(s, [2025])
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
-    chief = factories.person(s, bureau, "孙局长", leadership="team_member")
-    head = factories.person(s, station, "李所长", leadership="department_head")
+    tree = factories.small_bureau(s, chief="孙局长", head="李所长")
+    station, team, traffic, head = tree["station"], tree["team"], tree["traffic"], tree["head"]
     recorder = factories.person(s, station, "赵记录")
-    member = factories.person(s, bureau, "王委员")
-    s.flush()
-    bureau.head_person_id, station.head_person_id = chief.id, head.id
+    member = factories.person(s, tree["bureau"], "王委员")
     team_post = factories.post(s, team, "户籍岗", is_sensitive=True)
     traffic_post = factories.post(s, traffic, "事故处理岗", is_sensitive=True)
-    a, b = factories.person(s, team, "甲警官"), factories.person(s, team, "乙警官")
-    c = factories.person(s, traffic, "丙警官")
-    for who, where in ((a, team_post), (b, team_post), (c, traffic_post)):
-        factories.assign(s, who, where, date(2024, 1, 1))
-    final = talks.create_talk(
+    a = factories.holder(s, team_post, "甲警官", date(2024, 1, 1))
+    b = factories.holder(s, team_post, "乙警官", date(2024, 1, 1))
+    c = factories.holder(s, traffic_post, "丙警官", date(2024, 1, 1))
+    final = factories.final_talk(
         s,
-        {
-            "type": "integrity_reminder",
-            "held_at": datetime(2025, 9, 10, 1, 30, tzinfo=UTC),
-            "location": "三楼谈话室",
-            "interviewee_id": a.id,
-            "interviewer_ids": [head.id],
-            "recorder_id": recorder.id,
-            "reason": "季度廉政提醒",
-            "content": "提醒严守户籍管理纪律",
-            "response": "坚决遵守各项规定",
-            "follow_up": "每月开展一次自查",
-        },
+        a,
+        [head],
+        datetime(2025, 9, 10, 1, 30, tzinfo=UTC),
+        recorder=recorder,
+        location="三楼谈话室",
+        reason="季度廉政提醒",
+        content="提醒严守户籍管理纪律",
+        response="坚决遵守各项规定",
+        follow_up="每月开展一次自查",
     )
-    talks.sign(s, final, a.id, None)
-    talks.sign(s, final, head.id, None)
-    talks.finalize(s, final)
-    draft = talks.create_talk(
+    draft = factories.draft_talk(
         s,
-        {
-            "type": "integrity_reminder",
-            "held_at": datetime(2025, 9, 12, 2, tzinfo=UTC),
-            "location": "所长办公室",
-            "interviewee_id": b.id,
-            "interviewer_ids": [head.id],
-            "content": "草拟内容",
-        },
+        b,
+        [head],
+        held_at=datetime(2025, 9, 12, 2, tzinfo=UTC),
+        location="所长办公室",
+        content="草拟内容",
     )
     s.commit()
-    ids = dict(
-        bureau=bureau,
-        station=station,
-        team=team,
-        traffic=traffic,
-        chief=chief,
-        head=head,
-        recorder=recorder,
-        member=member,
-        a=a,
-        b=b,
-        c=c,
-    )
+    ids = dict(**tree, recorder=recorder, member=member, a=a, b=b, c=c)
     return {**{k: v.id for k, v in ids.items()}, "final": final.id, "draft": draft.id}
 
 

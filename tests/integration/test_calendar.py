@@ -143,20 +143,12 @@ def test_list_year_gives_every_day_and_flags_fallback(db):
         services.list_year(s, 1899)
 
 
-def test_load_calendar_is_one_query_and_matches_the_spec_examples(db):
+def test_load_calendar_is_one_query_and_matches_the_spec_examples(db, count_statements):
     s = db.session
     services.sync(s, years=[2025, 2026])
     s.commit()
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with count_statements() as statements:
         cal = services.load_calendar(s, date(2025, 9, 1), date(2025, 12, 31))
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert len([q for q in statements if "calendar_days" in q]) == 1
     assert cal.covered_years == frozenset({2025, 2026})
     assert cal.working_days_before(date(2025, 9, 30), 5) == date(2025, 9, 24)

@@ -13,7 +13,6 @@ from supervision.reminders import digest, rules, sweep
 from supervision.reminders.models import Notification
 from supervision.reminders.settings import SETTINGS_KEY
 from supervision.settings.store import put_settings
-from supervision.talks import services as talks
 from tests import factories
 
 CST = timezone(timedelta(hours=8))
@@ -181,24 +180,13 @@ def test_no_digest_when_nothing_is_open(db, bureau):
     # The head holds the 2026Q3 talk as a make-up on 9 October; 2026Q4's first step falls
     # in December: nothing is open for anyone in week 42.
     with clock.frozen(at(2026, 10, 9, 10, 0)):
-        talk = talks.create_talk(
+        factories.final_talk(
             db.session,
-            {
-                "type": "integrity_reminder",
-                "held_at": at(2026, 10, 9, 10, 0),
-                "location": "谈话室",
-                "period": "2026Q3",
-                "interviewee_id": bureau["officer"].id,
-                "interviewer_ids": [bureau["head"].id],
-                "recorder_id": bureau["head"].id,
-                "reason": "季度廉政提醒",
-                "content": "提醒内容",
-                "response": "接受",
-            },
+            bureau["officer"],
+            [bureau["head"]],
+            at(2026, 10, 9, 10, 0),
+            period="2026Q3",
         )
-        talks.sign(db.session, talk, bureau["officer"].id, None)
-        talks.sign(db.session, talk, bureau["head"].id, None)
-        talks.finalize(db.session, talk)
     db.session.commit()
     result = _run(db, at(2026, 10, 12, 9, 0))
     assert (result.week, result.created, result.recipients) == ("2026-W42", 0, 0)

@@ -27,34 +27,18 @@ def org(db):
     """bureau (head: chief) > station (head: head) > team (no head); traffic (no head).
     A sensitive post in the team and in traffic, a plain post in the station."""
     s = db.session
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
-    chief = factories.person(s, bureau, "局长", leadership="team_member")
-    head = factories.person(s, station, "所长", leadership="department_head")
-    s.flush()
-    bureau.head_person_id, station.head_person_id = chief.id, head.id
+    tree = factories.small_bureau(s)
     posts = {
-        "team_post": factories.post(s, team, "户籍岗", is_sensitive=True),
-        "traffic_post": factories.post(s, traffic, "事故处理岗", is_sensitive=True),
-        "desk": factories.post(s, station, "内勤岗"),
+        "team_post": factories.post(s, tree["team"], "户籍岗", is_sensitive=True),
+        "traffic_post": factories.post(s, tree["traffic"], "事故处理岗", is_sensitive=True),
+        "desk": factories.post(s, tree["station"], "内勤岗"),
     }
     s.commit()
-    return {
-        "bureau": bureau,
-        "station": station,
-        "team": team,
-        "traffic": traffic,
-        "chief": chief,
-        "head": head,
-        **posts,
-    }
+    return {**tree, **posts}
 
 
 def _holder(db, org, unit="team", post="team_post", start=date(2020, 1, 1), end=None, **extra):
-    p = factories.person(db.session, org[unit], **extra)
-    factories.assign(db.session, p, org[post], start, end)
+    p = factories.holder(db.session, org[post], start=start, end=end, org_unit=org[unit], **extra)
     db.session.commit()
     return p
 
@@ -371,19 +355,10 @@ def _bulk(db, people: int) -> None:
     s.commit()
 
 
-def _statements(db, fn) -> tuple[int, object]:
-    count = 0
-
-    def before(*_args, **_kw):
-        nonlocal count
-        count += 1
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
+def _statements(count_statements, fn) -> tuple[int, object]:
+    with count_statements() as statements:
         result = fn()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
-    return count, result
+    return len(statements), result
 
 
 def _truncate(db):
@@ -400,14 +375,14 @@ def _truncate(db):
     db.session.commit()
 
 
-def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db):
+def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db, count_statements):
     counts = {}
     for n in (200, 2000):
         _bulk(db, n)
         db.session.expire_all()
         root = db.session.get(OrgUnit, 1)
         counts[n], out = _statements(
-            db,
+            count_statements,
             lambda root=root: engine.summary(
                 db.session, Q3, ["integrity_reminder"], as_of=AFTER_Q3, unit=root
             ),
@@ -417,7 +392,7 @@ def test_the_summary_runs_as_many_statements_for_2000_people_as_for_200(db):
         assert len(out["units"]) == 10
         assert sum(u["required"] for u in out["units"]) == out["total"]["required"]
         listed, rows = _statements(
-            db,
+            count_statements,
             lambda: engine.compute(
                 db.session, Period.parse("2025H2"), ["supervision"], as_of=AFTER_Q3
             ),

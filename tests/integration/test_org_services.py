@@ -32,7 +32,7 @@ def test_responsible_head_walks_up_to_the_nearest_head(db):
     assert services.responsible_head_id(s, chief) is None
 
 
-def test_subtree_of_2000_units_is_one_indexed_query(db, app):
+def test_subtree_of_2000_units_is_one_indexed_query(db, app, count_statements):
     s = db.session
     root = factories.unit(s, "省厅", kind="bureau", code="R")
     s.flush()
@@ -73,15 +73,10 @@ def test_subtree_of_2000_units_is_one_indexed_query(db, app):
     s.commit()
     assert s.scalar(sa.select(sa.func.count()).select_from(OrgUnit)) == 1 + 40 * 50
 
-    statements = []
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with count_statements() as statements:
         branch = s.get(OrgUnit, branch_ids[7])
         scope = Scope(subtree_paths=(branch.path,))
         ids = s.scalars(queries.units(scope)).all()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
     assert len(ids) == 50
     assert len(statements) == 2  # the unit, then the subtree
 

@@ -10,7 +10,6 @@ from supervision.calendar import services as calendar
 from supervision.common import clock
 from supervision.reminders import ladder, sweep
 from supervision.reminders.models import Notification
-from supervision.talks import services as talks
 from tests import factories
 
 CST = timezone(timedelta(hours=8))
@@ -132,23 +131,9 @@ def test_the_unique_constraint_refuses_a_racing_duplicate(db, bureau):
 def test_a_final_talk_stops_the_ladder(db, bureau):
     _sweep(db, at(2025, 9, 24, 9, 0))
     with clock.frozen(at(2025, 9, 26, 10, 0)):
-        talk = talks.create_talk(
-            db.session,
-            {
-                "type": "integrity_reminder",
-                "held_at": at(2025, 9, 26, 10, 0),
-                "location": "谈话室",
-                "interviewee_id": bureau["officer"].id,
-                "interviewer_ids": [bureau["head"].id],
-                "recorder_id": bureau["head"].id,
-                "reason": "季度廉政提醒",
-                "content": "提醒内容",
-                "response": "接受",
-            },
+        factories.final_talk(
+            db.session, bureau["officer"], [bureau["head"]], at(2025, 9, 26, 10, 0)
         )
-        talks.sign(db.session, talk, bureau["officer"].id, None)
-        talks.sign(db.session, talk, bureau["head"].id, None)
-        talks.finalize(db.session, talk)
     db.session.commit()
     _sweep(db, at(2025, 10, 20, 9, 0))
     assert not _notifications(db, step="overdue", period="2025Q3")
@@ -172,8 +157,7 @@ def test_a_2027_due_date_without_calendar_data_does_not_crash(db, bureau):
 
 def test_rotation_and_review_steps(db, bureau):
     s = db.session
-    old = factories.person(s, bureau["officer"].org_unit, "老民警")
-    factories.assign(s, old, bureau["post"], date(2020, 3, 1))
+    old = factories.holder(s, bureau["post"], "老民警", date(2020, 3, 1))
     s.commit()
     _sweep(db, at(2025, 3, 3, 9, 0))
     [due] = _notifications(db, step="rotation_due", person_id=old.id)

@@ -38,19 +38,15 @@ def org(db):
 
 
 def _point(s, org, **extra):
-    data = {
-        "org_unit_id": org["station"].id,
-        "post_id": org["post"].id,
-        "title": "违规处置涉案财物",
-        "manifestation": "私自截留、挪用涉案财物",
-        "category": "duty",
-        "likelihood": 3,
-        "impact": 4,
-        "department_owner_id": org["head"].id,
-        "measures": [{"description": "涉案财物集中管理，双人保管", "owner_id": org["head"].id}],
-    }
-    data.update(extra)
-    return services.create_point(s, data)
+    extra.setdefault("manifestation", "私自截留、挪用涉案财物")
+    return factories.risk_point(
+        s,
+        org["station"],
+        org["head"],
+        post=org["post"],
+        measure="涉案财物集中管理，双人保管",
+        **extra,
+    )
 
 
 def test_create_validates_everything_at_once(db, org):

@@ -560,18 +560,12 @@ def test_row_limit(app, db):
     assert "more than 3 rows" in errors[0]["message"]
 
 
-def test_queries_do_not_grow_with_rows(db):
+def test_queries_do_not_grow_with_rows(db, count_statements):
     factories.unit(db.session, code="U")
     post = factories.post(db.session, db.session.scalar(sa.select(OrgUnit)), code="P")
     db.session.commit()
-    engine = db.engine
 
     def statements(n: int, offset: int, name: str) -> int:
-        count = [0]
-
-        def on_execute(*_args):
-            count[0] += 1
-
         people = [[f"S{offset + i}", name, "police", "U"] for i in range(n)]
         jobs = [
             [f"S{offset + i}", post.code, "2020-01-01", None if name == "甲" else "2024-01-01"]
@@ -581,14 +575,11 @@ def test_queries_do_not_grow_with_rows(db):
             people=[["staff_no", "name", "personnel_type", "org_unit_code"], *people],
             assignments=[ASSIGNMENTS, *jobs],
         )
-        sa.event.listen(engine, "before_cursor_execute", on_execute)
-        try:
+        with count_statements() as executed:
             result = roster.import_roster(db.session, "r.xlsx", data)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", on_execute)
         db.session.commit()
         assert result["created"] + result["updated"] == 2 * n
-        return count[0]
+        return len(executed)
 
     assert statements(5, 0, "甲") == statements(60, 100, "甲")  # creates
     assert statements(5, 0, "乙") == statements(60, 100, "乙")  # updates

@@ -23,10 +23,8 @@ def org_(db):
     """bureau > station (hukou: sensitive, desk: plain, head: leadership), traffic (accident:
     sensitive), and a second-level team under the station."""
     s = db.session
-    bureau = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=bureau)
-    team = factories.unit(s, "社区中队", kind="team", parent=station)
-    traffic = factories.unit(s, "交警大队", parent=bureau)
+    tree = factories.small_bureau(s, chief=None, head=None)
+    station, traffic = tree["station"], tree["traffic"]
     posts = {
         "hukou": factories.post(s, station, "户籍岗", is_sensitive=True),
         "cases": factories.post(s, station, "办案岗", is_sensitive=True),
@@ -35,7 +33,7 @@ def org_(db):
         "accident": factories.post(s, traffic, "事故处理岗", is_sensitive=True),
     }
     s.commit()
-    return {"bureau": bureau, "station": station, "team": team, "traffic": traffic, **posts}
+    return {**tree, **posts}
 
 
 def _person(db, org_, *stints, unit="station", **extra):
@@ -98,33 +96,16 @@ def test_rotated_due_deferred_and_blocked_on_crafted_histories(db, org_):
 def test_a_plan_executed_in_the_period_counts_as_rotated_and_an_approved_one_as_due(db, org_):
     a = _person(db, org_, ("hukou", date(2019, 1, 1), None))
     b = _person(db, org_, ("cases", date(2019, 1, 1), None))
-    plan = plans.create_plan(
+    plan = factories.rotation_plan(
         db.session,
-        {
-            "name": "2025年第一批",
-            "items": [
-                {
-                    "person_id": a.id,
-                    "from_post_id": org_["hukou"].id,
-                    "to_post_id": org_["desk"].id,
-                    "effective_date": date(2025, 7, 1),
-                },
-                {
-                    "person_id": b.id,
-                    "from_post_id": org_["cases"].id,
-                    "to_post_id": org_["hukou"].id,
-                    "effective_date": date(2025, 7, 1),
-                },
-            ],
-        },
-        None,
-    )
-    plans.submit_plan(db.session, plan, None)
-    plans.approve_plan(
-        db.session,
-        plan,
-        {"meeting_date": date(2025, 6, 10), "minutes_no": "党委会〔2025〕9号"},
-        None,
+        [
+            (a, org_["hukou"], org_["desk"], date(2025, 7, 1)),
+            (b, org_["cases"], org_["hukou"], date(2025, 7, 1)),
+        ],
+        name="2025年第一批",
+        status="approved",
+        meeting_date=date(2025, 6, 10),
+        minutes_no="党委会〔2025〕9号",
     )
     db.session.commit()
     before = _figures(db, today=date(2025, 6, 20))
@@ -366,22 +347,14 @@ def _truncate(db):
     db.session.commit()
 
 
-def test_the_figures_take_as_many_statements_for_2000_people_as_for_200(db):
+def test_the_figures_take_as_many_statements_for_2000_people_as_for_200(db, count_statements):
     counts = {}
     for n in (200, 2000):
         _bulk(db, n)
         db.session.expire_all()
         root = db.session.get(OrgUnit, 1)
-        statements = []
-
-        def listener(*args, statements=statements):
-            statements.append(args[2])
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             out = completion.compute(db.session, Y2025, unit=root, today=AFTER)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         counts[n] = len(statements)
         rotated, blocked = n // 5, len(range(1, n + 1, 10))
         assert out["total"]["rotated"] == rotated

@@ -20,9 +20,8 @@ from tests import factories
 @pytest.fixture
 def org_(db):
     s = db.session
-    branch = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=branch)
-    other = factories.unit(s, "交警大队", parent=branch)
+    tree = factories.small_bureau(s, chief=None, head=None, team=False)
+    branch, station, other = tree["bureau"], tree["station"], tree["traffic"]
     posts = {
         "hukou": factories.post(s, station, "户籍岗", is_sensitive=True),
         "cases": factories.post(s, station, "办案岗", is_sensitive=True, sworn_only=True),
@@ -38,8 +37,9 @@ def org_(db):
 
 
 def _person(db, org_, post="hukou", start=date(2019, 3, 1), end=None, **extra):
-    p = factories.person(db.session, org_["station"], **extra)
-    factories.assign(db.session, p, org_[post], start, end)
+    p = factories.holder(
+        db.session, org_[post], start=start, end=end, org_unit=org_["station"], **extra
+    )
     db.session.commit()
     return p
 
@@ -265,16 +265,8 @@ def test_a_hold_blocks_and_its_reason_is_masked_in_the_audit_log_for_others(db, 
 
 
 def _plan(db, org_, *people, to="traffic", effective=date(2024, 4, 1)):
-    items = [
-        {
-            "person_id": p.id,
-            "from_post_id": org_["hukou"].id,
-            "to_post_id": org_[to].id,
-            "effective_date": effective,
-        }
-        for p in people
-    ]
-    return plans.create_plan(db.session, {"name": "2024年第一批轮岗", "items": items}, None)
+    moves = [(p, org_["hukou"], org_[to], effective) for p in people]
+    return factories.rotation_plan(db.session, moves, name="2024年第一批轮岗")
 
 
 def test_plan_items_refuse_probation_holds_and_duplicates(db, org_):

@@ -165,21 +165,13 @@ def _truncate(db):
     db.session.commit()
 
 
-def test_eligibility_runs_the_same_statements_for_2000_people_as_for_200(db):
+def test_eligibility_runs_the_same_statements_for_2000_people_as_for_200(db, count_statements):
     counts = {}
     for n in (200, 2000):
         _bulk(db, n)
         db.session.expire_all()
-        statements = []
-
-        def listener(*args, statements=statements):
-            statements.append(args[2])
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             rows = eligibility.compute(db.session, AS_OF)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         counts[n] = len(statements)
         assert Counter(r.status for r in rows) == _expected(n)
         assert len(rows) == n - len(range(20, n + 1, 40))
