@@ -11,6 +11,7 @@ from flask import Flask, g, jsonify, request, session
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
+from supervision.common.input import MAX_ID
 from supervision.extensions import (
     api,
     babel,
@@ -27,11 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BoundedInt(IntegerConverter):
-    """`<int:...>` in routes accepts ids up to 2**31-1; a larger number matches no route
+    """`<int:...>` in routes accepts ids up to MAX_ID; a larger number matches no route
     (404) instead of overflowing the database driver."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
 
 

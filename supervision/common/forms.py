@@ -32,15 +32,13 @@ def put_errors(
 ) -> None:
     """Show a service refusal on the form: each field's messages next to its input (unless
     validation already said what is wrong there), the rest, and the message when no field
-    is named, above the form. Nested errors (a list's items by index) go above the form."""
+    is named, above the form. A list's errors ({index: {field: messages}}, a plan's items)
+    go above the form."""
     field_map = field_map or getattr(form, "FIELD_MAP", None) or {}
     for key, messages in (errors or {}).items():
         if isinstance(messages, Mapping):
             form.form_errors.extend(
-                str(m)
-                for by in messages.values()
-                for ms in (by.values() if isinstance(by, Mapping) else [by])
-                for m in (ms if isinstance(ms, list | tuple) else [ms])
+                str(m) for by_field in messages.values() for ms in by_field.values() for m in ms
             )
             continue
         field = form._fields.get(field_map.get(key, key))

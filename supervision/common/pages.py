@@ -68,7 +68,7 @@ def choice_arg(name: str, allowed) -> str | None:
 def page_arg() -> int:
     """The `page` query argument, clamped to ≥ 1 (bad values mean page 1)."""
     try:
-        return min(max(1, int(request.args.get("page", 1))), 2**31 - 1)
+        return min(max(1, int(request.args.get("page", 1))), MAX_ID)
     except ValueError:
         return 1
 

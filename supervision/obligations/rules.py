@@ -260,6 +260,10 @@ def conductor(
 # ------------------------------------------------------------------ completion
 
 
+#: The statuses that count as required (the denominator of the completion rate).
+REQUIRED = ("pending", "done", "done_late", "overdue")
+
+
 def empty_counts() -> dict[str, int]:
     """Zero counts for every status."""
     return dict.fromkeys(STATUSES, 0)
@@ -268,6 +272,6 @@ def empty_counts() -> dict[str, int]:
 def completion(counts: Mapping[str, int]) -> dict:
     """`required` (all but not_required and waived) and the completion rate (done + done_late)
     ÷ required, None when nothing is required."""
-    required = sum(counts[s] for s in ("pending", "done", "done_late", "overdue"))
+    required = sum(counts[s] for s in REQUIRED)
     rate = (counts["done"] + counts["done_late"]) / required if required else None
     return {"required": required, **{s: counts[s] for s in STATUSES}, "completion_rate": rate}

@@ -41,9 +41,6 @@ from supervision.talks.labels import TALK_TYPE_LABELS
 
 bp = Blueprint("obligations", __name__, url_prefix="/obligations")
 
-#: The statuses counted in the denominator ("required").
-REQUIRED = ("pending", "done", "done_late", "overdue")
-
 
 @bp.context_processor
 def _helpers():
@@ -145,7 +142,7 @@ def index():
         viewer_id=viewer,
         settings=settings,
     )
-    wanted = REQUIRED if status == "required" else (status,)
+    wanted = rules.REQUIRED if status == "required" else (status,)
     rows = [r for r in rows if r.status in wanted]
     page, people, units = _people_page(rows, page_arg())
     return render_template(

@@ -31,7 +31,6 @@ from sqlalchemy.orm import selectinload
 from supervision.common import clock, storage
 from supervision.common.api import ApiBlueprint, SelectPage
 from supervision.common.errors import Forbidden, Invalid, NotFound
-from supervision.common.periods import Period
 from supervision.common.permissions import require
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
@@ -71,9 +70,8 @@ def _annotate(talks: list[Talk]) -> list[Talk]:
 
 def _talk(talk_id: int, lock: bool = False) -> Talk:
     """The visible talk (404 otherwise), under its row lock when `lock` (queries.get_talk)."""
-    return _annotate([queries.get_talk(current_user, talk_id, lock=lock, loads=queries.API_LOADS)])[
-        0
-    ]
+    talk = queries.get_talk(current_user, talk_id, lock=lock, loads=queries.API_LOADS)
+    return _annotate([talk])[0]
 
 
 def _editable(talk_id: int) -> Talk:
@@ -131,17 +129,19 @@ class Talks(MethodView):
     @blp.paginate(TalkPage)
     def get(self, args):
         """Talks the caller may know about, newest first; never their contents."""
-        stmt = sa.select(Talk).where(visible_clause(current_user))
-        for field in ("interviewee_id", "type", "status"):
-            if args.get(field) is not None:
-                stmt = stmt.where(getattr(Talk, field) == args[field])
-        if args.get("period"):
-            stmt = stmt.where(Talk.period == str(Period.parse(args["period"])))
+        stmt = queries.filtered(
+            sa.select(Talk).where(visible_clause(current_user)),
+            type_=args.get("type"),
+            status=args.get("status"),
+            period=args.get("period"),
+        )
+        if args.get("interviewee_id") is not None:
+            stmt = stmt.where(Talk.interviewee_id == args["interviewee_id"])
         if args.get("held_from") and (start := _local_midnight(args["held_from"])):
             stmt = stmt.where(Talk.held_at >= start)
         if args.get("held_to") and (end := _local_midnight(args["held_to"] + timedelta(days=1))):
             stmt = stmt.where(Talk.held_at < end)
-        return stmt.order_by(Talk.held_at.is_(None), Talk.held_at.desc(), Talk.id.desc()).options(
+        return queries.ordered(stmt).options(
             selectinload(Talk.interviewers), selectinload(Talk.signatures)
         )
 

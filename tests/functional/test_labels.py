@@ -19,7 +19,6 @@ from flask_babel import force_locale
 from pypdf import PdfReader
 
 from supervision.labels import TABLES
-from supervision.talks import services as talks
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,16 +150,14 @@ def test_the_talk_page_and_the_talk_record_pdf_name_the_type_alike(
     unit = factories.unit(s, "纪委")
     secretary = factories.person(s, unit, "王书记")
     leader = factories.person(s, unit, "李局长", leadership="team_member")
-    talk = talks.create_talk(
+    talk = factories.draft_talk(
         s,
-        {
-            "type": "supervision",
-            "held_at": datetime(2026, 3, 10, 2, tzinfo=UTC),
-            "location": "谈话室",
-            "interviewee_id": leader.id,
-            "interviewer_ids": [secretary.id],
-            "content": "提醒内容",
-        },
+        leader,
+        [secretary],
+        type="supervision",
+        held_at=datetime(2026, 3, 10, 2, tzinfo=UTC),
+        location="谈话室",
+        content="提醒内容",
     )
     s.commit()
     user = make_user("secretary", ["discipline_secretary"], person=secretary)
@@ -183,27 +180,11 @@ def test_the_risk_page_and_the_inventory_pdf_name_the_level_alike(
     client, db, make_user, login, token_for
 ):
     """The risk level reads the same on the inventory page and in the 排查清单 PDF."""
-    from supervision.risks import services as risks
-
     s = db.session
     unit = factories.unit(s, "派出所", kind="station")
     post = factories.post(s, unit, "案件审核岗", is_sensitive=True)
     head = factories.person(s, unit, "李所长", leadership="department_head")
-    risks.create_point(
-        s,
-        {
-            "org_unit_id": unit.id,
-            "post_id": post.id,
-            "title": "违规处置涉案财物",
-            "category": "duty",
-            "likelihood": 5,
-            "impact": 4,
-            "department_owner_id": head.id,
-            "measures": [
-                {"description": "双人保管", "owner_id": head.id, "due_on": date(2030, 1, 1)}
-            ],
-        },
-    )
+    factories.risk_point(s, unit, head, post=post, due_on=date(2030, 1, 1), likelihood=5, impact=4)
     s.commit()
     user = make_user("secretary", ["discipline_secretary"])
     with client.application.test_request_context(), force_locale("zh_CN"):
