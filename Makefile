@@ -2,7 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
+# `make run` is local development; without SUPERVISION_ENV the app is production (SPEC §12).
+FLASK := SUPERVISION_ENV=development $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 TRANSLATIONS := $(wildcard supervision/i18n/*)
 

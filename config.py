@@ -19,7 +19,17 @@ def _bool(name: str, default: bool = False) -> bool:
 class Config:
     """Settings shared by every environment."""
 
+    #: Which environment this is: "production", "development" or "test".
+    ENV_NAME = "production"
+    #: Debug is for development only (and then only through DevelopmentConfig).
+    DEBUG = False
     SECRET_KEY = os.environ.get("SECRET_KEY")
+    #: Key of the audit chain's HMAC (SPEC §4); kept outside the database. None: derived from
+    #: SECRET_KEY (see supervision.audit.services.audit_key).
+    AUDIT_KEY = os.environ.get("AUDIT_KEY")
+    #: Idle and absolute session timeouts (SPEC §4, §12).
+    SESSION_IDLE_MINUTES = float(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS = float(os.environ.get("SESSION_MAX_HOURS", "12"))
     #: argon2-cffi PasswordHasher arguments; empty means the library's (RFC 9106) defaults.
     ARGON2_PARAMS: dict = {}
     #: None means SQLite in the instance folder (filled in by create_app).
@@ -98,15 +108,17 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local development: a fixed insecure key is acceptable."""
+    """Local development (`make run`): debug on; without SECRET_KEY, create_app makes a random
+    key and keeps it in the instance folder (never a fixed string anyone could know)."""
 
+    ENV_NAME = "development"
     DEBUG = True
-    SECRET_KEY = Config.SECRET_KEY or "dev-insecure-secret-key"
 
 
 class TestConfig(Config):
     """The test suite: DATABASE_URL picks SQLite or PostgreSQL."""
 
+    ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
@@ -131,5 +143,11 @@ CONFIGS = {
 
 
 def config_from_env() -> type[Config]:
-    """The configuration class named by SUPERVISION_ENV (default development)."""
-    return CONFIGS[os.environ.get("SUPERVISION_ENV", "development")]
+    """The configuration class named by SUPERVISION_ENV: production unless it says
+    `development` (SPEC §12); the test configuration is chosen by the test suite itself."""
+    name = (os.environ.get("SUPERVISION_ENV") or "production").strip().lower()
+    if name not in ("production", "development"):
+        raise RuntimeError(
+            f"SUPERVISION_ENV={name!r}: use 'production' (the default) or 'development'."
+        )
+    return CONFIGS[name]

@@ -124,8 +124,17 @@ def create_app(config: type | str | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    env = app.config.get("ENV_NAME", "production")
+    if env == "production" and app.debug:
+        # FLASK_DEBUG or a config that turns debug on would expose the debugger.
+        raise RuntimeError("Debug mode is for development only (SUPERVISION_ENV=development).")
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set (environment variable SECRET_KEY).")
+        if env != "development":
+            raise RuntimeError(
+                "SECRET_KEY must be set in production (environment variable SECRET_KEY); "
+                "SUPERVISION_ENV=development makes a random one for local use."
+            )
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = (
@@ -142,6 +151,24 @@ def _check_config(app: Flask) -> None:
         # One catalog per area (supervision/i18n/<area>/zh/...), merged by Flask-Babel.
         ";".join(str(p) for p in sorted((ROOT / "supervision" / "i18n").iterdir()) if p.is_dir()),
     )
+
+
+def _instance_secret(folder: Path) -> str:
+    """Development's key: random, made once per instance folder and kept there (0600)."""
+    import secrets
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = ""
+    if len(key) < 32:
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key + "\n")
+    return key
 
 
 def _init_extensions(app: Flask) -> None:

@@ -41,3 +41,8 @@ class AuditHead(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+    #: How entries are chained: "hmac-sha256" (keyed with AUDIT_KEY, SPEC §4). Databases
+    #: from before the key was introduced were re-chained once by a migration, which set
+    #: `rechained_at` and recorded an entry saying so.
+    scheme: Mapped[str] = mapped_column(sa.String(16), default="hmac-sha256")
+    rechained_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,6 +29,12 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when an administrator sets the password: the user must choose a new one at login.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Bumped to end every session of the user at once (logout, password change, disabling):
+    #: a session remembers the epoch it was opened in and is refused once it differs.
+    session_epoch: Mapped[int] = mapped_column(default=0)
 
     person: Mapped[Person | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -84,5 +90,54 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Optional end of validity; None means until revoked.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+#: Roles whose grant waits for a second discipline secretary (SPEC §4, separation of duties).
+CONFIRMED_ROLES = ("discipline_secretary", "discipline_member")
+GRANT_STATUSES = ("pending", "confirmed", "rejected", "withdrawn")
+
+
+class RoleGrant(db.Model):
+    """A grant of a discipline role made on a page or by the API: it changes nothing until a
+    discipline secretary other than the grantor confirms it (SPEC §4)."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(32))
+    status: Mapped[str] = mapped_column(sa.String(12), default="pending")
+    granted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role IN (" + ",".join(f"'{r}'" for r in CONFIRMED_ROLES) + ")", name="grant_role"
+        ),
+        sa.CheckConstraint(
+            "status IN (" + ",".join(f"'{s}'" for s in GRANT_STATUSES) + ")", name="grant_status"
+        ),
+        # At most one pending grant of a role to a user.
+        sa.Index(
+            "uq_role_grants_pending",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        ),
+    )

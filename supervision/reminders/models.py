@@ -26,8 +26,10 @@ STEPS = (
     "review_upcoming",
     "review_overdue",
     "digest",
+    "account",
 )
-OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure")
+#: `user`: a notice about an account (a role changed, a grant waits for confirmation).
+OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure", "user")
 EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "none")
 
 
