@@ -71,6 +71,9 @@ class Config:
     SCHEDULER_SWEEP_SECONDS = float(os.environ.get("SCHEDULER_SWEEP_SECONDS", "900"))
     SCHEDULER_DELIVER_SECONDS = float(os.environ.get("SCHEDULER_DELIVER_SECONDS", "60"))
     SCHEDULER_DIGEST_SECONDS = float(os.environ.get("SCHEDULER_DIGEST_SECONDS", "900"))
+    #: How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (SPEC §12). 0: the
+    #: headers are ignored (anyone could forge them); the client address is the peer's.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     #: The address of the application as users reach it, for links in e-mails and feeds.
     SUPERVISION_BASE_URL = os.environ.get("SUPERVISION_BASE_URL")
 

@@ -105,6 +105,13 @@ def create_app(config: type | str | None = None) -> Flask:
     app.config.from_object(config)
     app.url_map.converters["int"] = BoundedInt
     _check_config(app)
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only the configured number of proxies is believed: the client address (audit log,
+        # login throttling), the scheme (Secure cookies, HSTS) and the host come from them.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     importlib.import_module("supervision.models")
 
     _init_extensions(app)
@@ -124,8 +131,10 @@ def create_app(config: type | str | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    from flask.helpers import get_debug_flag
+
     env = app.config.get("ENV_NAME", "production")
-    if env == "production" and app.debug:
+    if env == "production" and (app.debug or get_debug_flag()):
         # FLASK_DEBUG or a config that turns debug on would expose the debugger.
         raise RuntimeError("Debug mode is for development only (SUPERVISION_ENV=development).")
     if not app.config.get("SECRET_KEY"):
