@@ -22,7 +22,10 @@ Intervals (seconds) come from the app config or the environment, defaulting to S
 SCHEDULER_SWEEP_SECONDS (900), SCHEDULER_DELIVER_SECONDS (60), SCHEDULER_DIGEST_SECONDS
 (900: digest.run itself decides whether the week's digest is due, so a frequent check only
 costs two small queries and sends the digest within minutes of 09:00, whatever the send time
-configured). The calendar sync runs monthly, on the 1st at 03:30 local time.
+configured). The calendar sync runs monthly, on the 1st at 03:30 local time. The audit
+anchor runs daily at 23:50 local time and at every start: it verifies the audit chain and
+logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
+database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
 """
 
 from __future__ import annotations
@@ -154,6 +157,21 @@ def calendar_job() -> None:
     _run("calendar sync", work)
 
 
+def anchor_job() -> None:
+    """The daily audit anchor: verify the chain and log its head outside the database."""
+    from supervision.audit import services
+    from supervision.extensions import db
+
+    def work() -> str:
+        anchor, result = services.log_anchor(db.session)
+        db.session.rollback()  # read only
+        state = "intact" if result.ok else f"BROKEN at entry {result.first_broken_id}"
+        where = services.format_anchor(anchor) if anchor else "empty log"
+        return f"{result.entries} entries, {state}; head {where}"
+
+    _run("audit chain check", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -191,6 +209,7 @@ def job_specs(config) -> list[JobSpec]:
             True,
         ),
         JobSpec("calendar_sync", calendar_job, "cron", {"day": 1, "hour": 3, "minute": 30}, False),
+        JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
     ]
 
 
@@ -248,6 +267,13 @@ def build(app: Flask):
     return scheduler
 
 
+def _describe(spec: JobSpec) -> str:
+    """A job and its schedule in a few words, for the start message."""
+    if "seconds" in spec.trigger_args:
+        return f"{spec.id} every {spec.trigger_args['seconds']:g} s"
+    return f"{spec.id} {'monthly' if 'day' in spec.trigger_args else 'daily'}"
+
+
 class _Stop(BaseException):
     """Raised in the main thread by SIGTERM/SIGINT to leave the scheduler's loop (a
     BaseException, so that no `except Exception` on the way swallows it)."""
@@ -279,12 +305,7 @@ def run_command():
         stopping.append(signum)
         raise _Stop
 
-    specs = ", ".join(
-        f"{s.id} every {s.trigger_args['seconds']:g} s"
-        if "seconds" in s.trigger_args
-        else f"{s.id} monthly"
-        for s in job_specs(_app.config)
-    )
+    specs = ", ".join(_describe(s) for s in job_specs(_app.config))
     previous = {}
     try:
         for sig in (signal.SIGTERM, signal.SIGINT):

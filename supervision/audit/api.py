@@ -1,4 +1,5 @@
-"""JSON API: GET /audit (the log, filtered and paginated) and GET /audit/verify (SPEC §10)."""
+"""JSON API: GET /audit (the log, filtered and paginated) and GET /audit/verify (SPEC §10),
+the latter optionally against anchors (`?anchor=ID:HASH`, repeatable)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,35 @@ class AuditEntrySchema(BaseSchema):
         return services.parsed_changes(entry, _may_read_confidential())
 
 
+class AnchorField(fields.Str):
+    """ID:HASH, deserialized to (id, hash)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return services.parse_anchor(text)
+        except ValueError:
+            raise ma.ValidationError(
+                "Not an anchor: expected ID:HASH (an entry id, a colon, 64 hex digits)."
+            ) from None
+
+
+class VerifyQuery(BaseSchema):
+    anchor = fields.List(
+        AnchorField(
+            validate=validate.Length(max=90),
+            metadata={"pattern": "^[1-9][0-9]*:[0-9a-fA-F]{64}$", "example": "42:" + "0" * 64},
+        ),
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "anchors kept outside the database, as logged daily "
+            "(`audit anchor: ID:HASH`) and sent in the secretaries' weekly digest: entry id, "
+            "colon, its 64-hex-digit hash. Repeat the parameter for several. The chain is "
+            "broken when an anchored entry is missing or its hash differs."
+        },
+    )
+
+
 class VerifySchema(BaseSchema):
     ok = fields.Bool(required=True)
     entries = fields.Int(required=True, metadata={"description": "entries verified"})
@@ -101,8 +131,10 @@ class AuditLog(MethodView):
 
 @blp.route("/audit/verify")
 class AuditVerify(MethodView):
+    @blp.arguments(VerifyQuery, location="query")
     @blp.response(200, VerifySchema)
-    def get(self):
-        """Check the hash chain: ok with the number of entries, or the first broken entry."""
+    def get(self, args):
+        """Check the keyed hash chain, and the anchors given: ok with the number of entries,
+        or the first broken entry and why."""
         require("audit.read")
-        return services.verify(db.session).as_dict()
+        return services.verify(db.session, args.get("anchor", ())).as_dict()

@@ -36,6 +36,7 @@ AUDIT_ACTION_LABELS: dict[str, object] = {
     "demo_load": _l("Load demo data"),
     "backup": _l("Backup"),
     "restore": _l("Restore"),
+    "rechain": _l("Re-chain"),
 }
 #: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
 AUDIT_OBJECT_LABELS: dict[str, object] = {
@@ -65,6 +66,7 @@ AUDIT_OBJECT_LABELS: dict[str, object] = {
     "demo": _l("Demo data"),
     "report": _l("Report"),
     "database": _l("Database"),
+    "audit": _l("Audit log"),
 }
 #: Explanations of verify()'s reasons.
 VERIFY_REASON_LABELS: dict[str, object] = {
@@ -79,5 +81,14 @@ VERIFY_REASON_LABELS: dict[str, object] = {
     ),
     "entries not counted by the chain head": _l(
         "Entries were added to the table without going through the application."
+    ),
+    "anchored entry is missing": _l(
+        "The anchored entry is no longer in the log: entries were removed since the anchor."
+    ),
+    "entry differs from its anchor": _l(
+        "The entry's hash differs from the anchor kept earlier: the log was rewritten."
+    ),
+    "chain is not keyed with the audit key": _l(
+        "The chain is not keyed with the audit key: run the database migrations (flask db upgrade)."
     ),
 }

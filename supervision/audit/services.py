@@ -3,25 +3,41 @@
 Services call `record()` while they work; the entries are chained and inserted just before
 the transaction commits (`before_commit`), after taking the row lock on `audit_head`, so
 concurrent app servers append one after another and a rolled-back request leaves no entry.
+
+Each entry's hash is an HMAC-SHA256 keyed with the audit key (`audit_key()`: AUDIT_KEY, or
+one derived from SECRET_KEY), which is never stored in the database (SPEC §4): whoever can
+write the database but not read the key cannot recompute the chain after editing, deleting
+or reordering entries. Cutting entries off the end leaves a shorter valid chain; the daily
+anchors (`head()`, logged by the scheduler and sent in the secretaries' digest) and
+`verify(anchors=...)` detect that.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session, scoped_session
 
 from supervision.audit.models import AuditEntry, AuditHead
 from supervision.common import clock
 
 GENESIS = "0" * 64
+#: The chaining scheme this code writes and verifies (audit_head.scheme).
+SCHEME = "hmac-sha256"
+#: What the audit key is derived under from SECRET_KEY when AUDIT_KEY is not set. The
+#: re-chaining migration repeats this derivation: change both or neither.
+KEY_LABEL = b"supervision audit chain v1"
+log = logging.getLogger("supervision.audit")
 _PENDING = "audit_pending"
 #: Key of a queued entry naming the savepoint it was recorded in (None: the outer transaction).
 _TX = "_tx"
@@ -91,8 +107,24 @@ def record(
     )
 
 
-def entry_hash(prev_hash: str, e: dict[str, Any] | AuditEntry) -> str:
-    """SHA-256 over the previous hash and the entry's fields (canonical JSON)."""
+def audit_key(config=None) -> bytes:
+    """The HMAC key of the chain: AUDIT_KEY if set, else HMAC-SHA256(SECRET_KEY, KEY_LABEL).
+
+    It lives in the configuration (environment), never in the database."""
+    config = current_app.config if config is None else config
+    key = config.get("AUDIT_KEY")
+    if key:
+        return key.encode() if isinstance(key, str) else bytes(key)
+    secret = config.get("SECRET_KEY")
+    if not secret:
+        raise RuntimeError("The audit chain needs AUDIT_KEY or SECRET_KEY to be set.")
+    secret = secret.encode() if isinstance(secret, str) else bytes(secret)
+    return hmac.new(secret, KEY_LABEL, hashlib.sha256).digest()
+
+
+def entry_hash(prev_hash: str, e: dict[str, Any] | AuditEntry, key: bytes | None = None) -> str:
+    """HMAC-SHA256 (keyed with `key`, default `audit_key()`) over the previous hash and the
+    entry's fields (canonical JSON)."""
     get = e.get if isinstance(e, dict) else lambda k: getattr(e, k)
     at = get("at")
     payload = [
@@ -107,7 +139,7 @@ def entry_hash(prev_hash: str, e: dict[str, Any] | AuditEntry) -> str:
         get("ip"),
     ]
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode()).hexdigest()
+    return hmac.new(key or audit_key(), data.encode(), hashlib.sha256).hexdigest()
 
 
 def flush_pending(session: Session) -> None:
@@ -123,9 +155,10 @@ def flush_pending(session: Session) -> None:
         session.flush()
     prev = session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     prev = prev or GENESIS
+    key = audit_key()
     for item in pending:
         item.pop(_TX, None)
-        h = entry_hash(prev, item)
+        h = entry_hash(prev, item, key)
         session.add(AuditEntry(prev_hash=prev, hash=h, **item))
         prev = h
     session.flush()
@@ -200,13 +233,60 @@ def _head_count(session: Session) -> int:
     return session.scalar(sa.select(AuditHead.count).where(AuditHead.id == 1)) or 0
 
 
-def verify(session: Session, batch: int = 5000) -> VerifyResult:
+Anchor = tuple[int, str]
+_ANCHOR = re.compile(r"([1-9][0-9]{0,17}):([0-9a-fA-F]{64})")
+
+
+def parse_anchor(text: str) -> Anchor:
+    """ "ID:HASH" (an entry id and its 64-hex-digit hash) as (id, hash); ValueError if not."""
+    match = _ANCHOR.fullmatch((text or "").strip())
+    if not match:
+        raise ValueError(f"not an anchor ID:HASH (an entry id, a colon, 64 hex digits): {text!r}")
+    return int(match[1]), match[2].lower()
+
+
+def head(session: Session) -> Anchor | None:
+    """The chain's last entry as (id, hash), an anchor to keep outside the database; None
+    while the log is empty."""
+    row = session.execute(
+        sa.select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    return (row.id, row.hash) if row else None
+
+
+def format_anchor(anchor: Anchor) -> str:
+    """An anchor as written in the log, the digest and `audit verify --anchor`: "ID:HASH"."""
+    return f"{anchor[0]}:{anchor[1]}"
+
+
+def log_anchor(session: Session) -> tuple[Anchor | None, VerifyResult]:
+    """Verify the chain and write its head to the log (logger "supervision.audit") as
+    `audit anchor: ID:HASH`, a copy outside the database; a broken chain is logged as an
+    error too. Harmless to repeat: it changes nothing."""
+    result = verify(session)
+    anchor = head(session)
+    if anchor is not None:
+        log.info("audit anchor: %s", format_anchor(anchor))
+    if not result.ok:
+        log.error("audit chain BROKEN at entry %s: %s", result.first_broken_id, result.reason)
+    return anchor, result
+
+
+def verify(session: Session, anchors=(), batch: int = 5000) -> VerifyResult:
     """Walk the chain in id order; report the first entry whose link or content is broken.
 
     The head's counter is read before and after the walk: appends that commit meanwhile
     (other app servers) are not mistaken for damage, while entries removed from the end, or
-    rows added without going through the head, are reported.
+    rows added without going through the head, are reported. `anchors` are (id, hash) pairs
+    recorded earlier: an anchored entry that is gone or whose hash differs is reported too
+    (a cut-off tail with a matching counter passes every other check).
     """
+    expected = {int(i): h.lower() for i, h in anchors}
+    scheme = session.scalar(sa.select(AuditHead.scheme).where(AuditHead.id == 1))
+    if scheme not in (None, SCHEME):
+        first = session.scalar(sa.select(sa.func.min(AuditEntry.id)))
+        return VerifyResult(False, 0, first or 1, "chain is not keyed with the audit key")
+    key = audit_key()
     counted_before = _head_count(session)
     prev = GENESIS
     count = 0
@@ -221,13 +301,21 @@ def verify(session: Session, batch: int = 5000) -> VerifyResult:
         if not rows:
             break
         for e in rows:
+            gone = sorted(i for i in expected if last_id < i < e.id)
+            if gone:
+                return VerifyResult(False, count, gone[0], "anchored entry is missing")
             if e.prev_hash != prev:
                 return VerifyResult(False, count, e.id, "link to the previous entry is broken")
-            if entry_hash(prev, e) != e.hash:
+            if entry_hash(prev, e, key) != e.hash:
                 return VerifyResult(False, count, e.id, "entry content does not match its hash")
+            if e.id in expected and expected[e.id] != e.hash:
+                return VerifyResult(False, count, e.id, "entry differs from its anchor")
             prev = e.hash
             count += 1
             last_id = e.id
+    gone = sorted(i for i in expected if i > last_id)
+    if gone:
+        return VerifyResult(False, count, gone[0], "anchored entry is missing")
     if count < counted_before:
         # Entries removed from the end leave an intact chain; the head's counter tells.
         return VerifyResult(False, count, last_id + 1 if count else 1, "entries missing at the end")

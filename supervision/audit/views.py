@@ -4,6 +4,7 @@ secretary)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -182,12 +183,42 @@ def entry(entry_id: int):
     )
 
 
+def _anchors(text: str) -> tuple[list[services.Anchor], str]:
+    """The anchors typed into the verify page (ID:HASH, separated by spaces, commas or new
+    lines) and an error message ("" when every one is well formed)."""
+    anchors = []
+    for part in re.split(r"[\s,，]+", text.strip()):
+        if not part:
+            continue
+        try:
+            anchors.append(services.parse_anchor(part))
+        except ValueError:
+            return [], _(
+                "“%(value)s” is not an anchor: write the entry ID, a colon and its 64-character "
+                "hash, as in the weekly digest.",
+                value=part[:80],
+            )
+    return anchors, ""
+
+
 @bp.get("/admin/audit/verify")
 @login_required
 @requires("audit.read")
 def verify():
-    """Check the whole chain and show the result; a break is shown among its neighbours."""
-    result = services.verify(db.session)
+    """Check the whole chain (and the anchors given, `?anchor=ID:HASH`) and show the result; a
+    break is shown among its neighbours."""
+    anchor_text = request.args.get("anchor", "")[:2000]
+    anchors, anchor_error = _anchors(anchor_text)
+    if anchor_error:
+        return render_template(
+            "audit/verify.html",
+            result=None,
+            anchor_text=anchor_text,
+            anchor_error=anchor_error,
+            anchors=[],
+            head=None,
+        )
+    result = services.verify(db.session, anchors)
     around: list[AuditEntry] = []
     broken_exists = False
     if not result.ok:
@@ -203,6 +234,7 @@ def verify():
         ).all()
         around = [*reversed(before), *after]
         broken_exists = any(e.id == broken for e in after)
+    head = services.head(db.session)
     return render_template(
         "audit/verify.html",
         result=result,
@@ -210,4 +242,8 @@ def verify():
         broken_exists=broken_exists,
         change_rows=change_rows,
         list_fields=LIST_FIELDS,
+        anchor_text=anchor_text,
+        anchor_error="",
+        anchors=anchors,
+        head=services.format_anchor(head) if head and result.ok else None,
     )

@@ -3,7 +3,16 @@
 
 Who gets one: the people linked to enabled users holding the role `leader` or
 `discipline_secretary` (the secretary receives the escalations of the whole bureau, so a
-weekly overview serves them as much as the leaders). Someone with nothing open gets none.
+weekly overview serves them as much as the leaders). Someone with nothing open gets none,
+except the anchor's recipients below.
+
+The audit anchor (SPEC §4): recipients whose roles both receive the digest and read the
+audit log (`anchor_recipients`: the roles in holders("reminders.digest") and
+holders("audit.read"), i.e. the discipline secretaries) find the chain's head, ID:HASH, at
+the end of their digest, a copy outside the database for `audit verify --anchor`. So that
+the anchor reaches them every week, they get a digest even with nothing open (it then says
+so and carries the anchor); while the audit log is empty there is no anchor and no such
+digest.
 
 What it lists: the recipient's open items from the reminder ladder (ladder.collect as of
 today: obligations they conduct or that were escalated to them, reviews of risk points and
@@ -29,9 +38,11 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
+from supervision.audit.services import format_anchor, head, record
+from supervision.auth.queries import people_holding
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
+from supervision.common.permissions import holders
 from supervision.reminders import ladder, rules, sweep, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import STEPS, Notification
@@ -71,6 +82,12 @@ def recipients(session: Session) -> list[int]:
     return ladder.role_people(session, "reminders.digest")
 
 
+def anchor_recipients(session: Session) -> list[int]:
+    """The digest's recipients who also read the audit log (the discipline secretaries):
+    their digest carries the audit anchor."""
+    return people_holding(session, holders("reminders.digest") & holders("audit.read"))
+
+
 def open_items(steps: list[Step], people: set[int], horizon: datetime) -> dict[int, list[Step]]:
     """{recipient: their open items}, each item once as its furthest step before `horizon`,
     oldest first (the longest overdue leads)."""
@@ -90,14 +107,19 @@ def open_items(steps: list[Step], people: set[int], horizon: datetime) -> dict[i
     return dict(out)
 
 
-def compose(items: list[Step], names: texts.Names, day: date, week: str) -> tuple[str, str]:
-    """(subject, body) of one recipient's digest."""
+def compose(
+    items: list[Step], names: texts.Names, day: date, week: str, anchor: str | None = None
+) -> tuple[str, str]:
+    """(subject, body) of one recipient's digest; `anchor` ("ID:HASH") adds the audit line."""
     count = len(items)
     subject = _("Weekly digest %(week)s: %(count)s open items", week=week, count=count)
-    lines = [
-        _("Your open items as of %(date)s (%(count)s):", date=day.isoformat(), count=count),
-        "",
-    ]
+    if count:
+        lines = [
+            _("Your open items as of %(date)s (%(count)s):", date=day.isoformat(), count=count),
+            "",
+        ]
+    else:
+        lines = [_("You have no open items as of %(date)s.", date=day.isoformat())]
     for i, step in enumerate(items[:MAX_ITEMS], start=1):
         lines.append(f"{i}. {texts.compose(step, names)[0]}")
     if count > MAX_ITEMS:
@@ -111,6 +133,15 @@ def compose(items: list[Step], names: texts.Names, day: date, week: str) -> tupl
             "of each item are in your notifications."
         ),
     ]
+    if anchor:
+        lines += [
+            "",
+            _(
+                "Audit log anchor: %(anchor)s (keep it; it is used to check the log with "
+                "audit verify --anchor).",
+                anchor=anchor,
+            ),
+        ]
     return subject[: texts.MAX_SUBJECT], "\n".join(lines)
 
 
@@ -146,13 +177,20 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     next_monday = today + timedelta(days=7 - today.weekday())
     horizon = rules.instant(next_monday, time(0, 0), clock.zone())
     items = open_items(ladder.collect(session, today=today), todo, horizon)
+    latest = head(session)
+    anchored = set(anchor_recipients(session)) & todo if latest else set()
+    anchor = format_anchor(latest) if latest else None
+    for person_id in anchored:
+        items.setdefault(person_id, [])
     if not items:
         return result
     names = texts.Names(session, [s for steps in items.values() for s in steps[:MAX_ITEMS]])
     emails = sweep.addresses(session, set(items), settings)
     rows = []
     for person_id in sorted(items):
-        subject, body = compose(items[person_id], names, today, week)
+        subject, body = compose(
+            items[person_id], names, today, week, anchor if person_id in anchored else None
+        )
         rows.append(
             {
                 "recipient_id": person_id,

@@ -158,6 +158,59 @@ def test_verify_endpoint_reports_ok_then_the_broken_entry(db, client, admin_head
     assert body["first_broken_id"] == victim.id
 
 
+def _cut_tail(db, n: int) -> None:
+    """Delete the last `n` entries and lower the head's counter to match (an intact but
+    shorter chain)."""
+    ids = [e.id for e in _entries(db)][-n:]
+    db.session.execute(sa.delete(AuditEntry).where(AuditEntry.id.in_(ids)))
+    db.session.execute(sa.text("UPDATE audit_head SET count = count - :n WHERE id = 1"), {"n": n})
+    db.session.commit()
+
+
+def test_verify_endpoint_checks_anchors(db, client, admin_headers):
+    for i in range(4):
+        audit.record(db.session, "update", "thing", i)
+    db.session.commit()
+    first = _entries(db)[0]
+    anchor_id, anchor_hash = audit.head(db.session)
+    total = len(_entries(db))
+    url = "/api/v1/audit/verify"
+    single = client.get(f"{url}?anchor={anchor_id}:{anchor_hash}", headers=admin_headers)
+    assert single.get_json() == {"ok": True, "entries": total}
+    several = client.get(
+        f"{url}?anchor={first.id}:{first.hash}&anchor={anchor_id}:{anchor_hash.upper()}",
+        headers=admin_headers,
+    )
+    assert several.get_json() == {"ok": True, "entries": total}
+
+    _cut_tail(db, 2)
+    assert client.get(url, headers=admin_headers).get_json()["ok"] is True
+    body = client.get(f"{url}?anchor={anchor_id}:{anchor_hash}", headers=admin_headers).get_json()
+    assert body == {
+        "ok": False,
+        "entries": total - 2,
+        "first_broken_id": anchor_id,
+        "reason": "anchored entry is missing",
+    }
+
+
+@pytest.mark.parametrize("anchor", ["abc", "1:xyz", "0:" + "a" * 64, "1:" + "a" * 65])
+def test_a_malformed_anchor_is_422(client, admin_headers, anchor):
+    resp = client.get(f"/api/v1/audit/verify?anchor={anchor}", headers=admin_headers)
+    assert resp.status_code == 422
+    assert "ID:HASH" in json.dumps(resp.get_json())
+
+
+def test_the_anchor_parameter_is_documented(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    params = spec["paths"]["/api/v1/audit/verify"]["get"]["parameters"]
+    [anchor] = [p for p in params if p["name"] == "anchor"]
+    assert anchor["in"] == "query" and anchor["schema"]["type"] == "array"
+    assert anchor["explode"] is True  # ?anchor=A&anchor=B
+    assert "ID:HASH" in anchor["description"]
+    assert anchor["schema"]["items"]["pattern"] == "^[1-9][0-9]*:[0-9a-fA-F]{64}$"
+
+
 def test_login_and_failed_login_are_audited(db, make_user, client):
     user = make_user("alice", roles=("staff",))
     page = client.get("/login").get_data(as_text=True)

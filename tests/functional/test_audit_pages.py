@@ -122,6 +122,36 @@ def test_verify_page_shows_ok_then_the_broken_entry(db, make_user, login, client
     assert "alert-danger" in detail
 
 
+def test_verify_page_takes_anchors_and_shows_the_current_one(db, make_user, login, client):
+    make_user("root", roles=("admin",))
+    _renamed_unit(db)
+    login("root")
+    anchor_id, anchor_hash = audit.head(db.session)
+    html = _text(client.get("/admin/audit/verify"))
+    assert f'data-anchor="{anchor_id}:{anchor_hash}"' in html and "当前锚点" in html
+    html = _text(client.get(f"/admin/audit/verify?anchor={anchor_id}:{anchor_hash}"))
+    assert 'data-verify="ok"' in html and "所填 1 个锚点均一致" in html
+
+    # The last entry cut off and the head's counter lowered: only the anchor tells.
+    db.session.execute(sa.text("DELETE FROM audit_entries WHERE id = :id"), {"id": anchor_id})
+    db.session.execute(sa.text("UPDATE audit_head SET count = count - 1 WHERE id = 1"))
+    db.session.commit()
+    assert 'data-verify="ok"' in _text(client.get("/admin/audit/verify"))
+    html = _text(client.get(f"/admin/audit/verify?anchor={anchor_id}:{anchor_hash}"))
+    assert 'data-verify="broken"' in html and "锚点所指的记录已不在日志中" in html
+    assert "当前锚点" not in html  # no anchor offered for a broken chain
+
+
+def test_a_malformed_anchor_is_a_form_error(db, make_user, login, client):
+    make_user("root", roles=("admin",))
+    login("root")
+    resp = client.get("/admin/audit/verify?anchor=12:nothex")
+    html = _text(resp)
+    assert resp.status_code == 200
+    assert "is-invalid" in html and "“12:nothex”不是有效的锚点" in html
+    assert "data-verify" not in html
+
+
 def test_the_page_in_english(db, make_user, login, client):
     make_user("root", roles=("admin",))
     login("root")

@@ -248,9 +248,16 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
     out, err = launcher.output(proc)
     assert "Scheduler started" in out and out.rstrip().endswith("Scheduler stopped."), out
     assert "reminders sweep: " in err and "12 notifications created" in err, err
+    assert "supervision.audit: audit anchor: " in err, err  # the anchor job ran at start
     with db.engine.connect() as conn:
         jobs = set(conn.scalars(sa.select(SchedulerJob.id)))
-    assert jobs == {"reminders_sweep", "reminders_deliver", "reminders_digest", "calendar_sync"}
+    assert jobs == {
+        "reminders_sweep",
+        "reminders_deliver",
+        "reminders_digest",
+        "calendar_sync",
+        "audit_anchor",
+    }
 
 
 def test_a_killed_scheduler_restarts_without_losing_or_repeating_anything(db, due, smtp, launcher):
@@ -347,14 +354,21 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "reminders_deliver",
         "reminders_digest",
         "calendar_sync",
+        "audit_anchor",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
     assert specs["calendar_sync"].trigger == "cron"
+    # The anchor: daily (a cron without a day), and at every start.
+    assert (specs["audit_anchor"].trigger, specs["audit_anchor"].trigger_args) == (
+        "cron",
+        {"hour": 23, "minute": 50},
+    )
     assert {s.id for s in specs.values() if s.at_start} == {
         "reminders_sweep",
         "reminders_deliver",
         "reminders_digest",
+        "audit_anchor",
     }
     # Picklable references for the database job store.
     assert obj_to_ref(specs["reminders_sweep"].func) == "supervision.scheduler:sweep_job"
@@ -371,6 +385,24 @@ def test_a_failing_job_is_logged_not_fatal(app, monkeypatch, caplog):
         scheduler._run("fine job", lambda: "done")
     assert "broken job failed" in caplog.text and "ZeroDivisionError" in caplog.text
     assert "fine job: done" in caplog.text
+
+
+def test_the_anchor_job_logs_the_chain_head_and_changes_nothing(app, db, monkeypatch, caplog):
+    from supervision.audit import services as audit
+
+    monkeypatch.setattr(scheduler, "_app", app)
+    scheduler.anchor_job()  # an empty log: nothing to anchor, nothing fails
+    for i in range(3):
+        audit.record(db.session, "update", "thing", i)
+    db.session.commit()
+    anchor_id, anchor_hash = audit.head(db.session)
+    with caplog.at_level(logging.INFO, logger="supervision"):
+        scheduler.anchor_job()
+        scheduler.anchor_job()  # repeating it is harmless: the same line, no new entry
+    lines = [r.getMessage() for r in caplog.records if r.name == "supervision.audit"]
+    assert lines == [f"audit anchor: {anchor_id}:{anchor_hash}"] * 2
+    assert "audit chain check: 3 entries, intact" in caplog.text
+    assert audit.head(db.session) == (anchor_id, anchor_hash)
 
 
 def test_the_web_app_never_starts_the_scheduler(app, db, client):
