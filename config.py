@@ -47,7 +47,17 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Failed logins (SPEC §4), counted in RATELIMIT_STORAGE_URI (shared by every worker and
+    #: server when it is Redis): per account, this many failures, then a wait that starts at
+    #: LOGIN_LOCKOUT_MINUTES and doubles with each further failure, up to the maximum; the
+    #: count is forgotten after a quiet period or a successful login.
+    LOGIN_ACCOUNT_MAX_FAILURES = int(os.environ.get("LOGIN_ACCOUNT_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MINUTES", "1"))
+    LOGIN_LOCKOUT_MAX_MINUTES = float(os.environ.get("LOGIN_LOCKOUT_MAX_MINUTES", "1440"))
+    LOGIN_FAILURE_QUIET_HOURS = float(os.environ.get("LOGIN_FAILURE_QUIET_HOURS", "24"))
+    #: Per client address (password spraying): this many failures in the window.
+    LOGIN_ADDRESS_MAX_FAILURES = int(os.environ.get("LOGIN_ADDRESS_MAX_FAILURES", "50"))
+    LOGIN_ADDRESS_WINDOW_MINUTES = float(os.environ.get("LOGIN_ADDRESS_WINDOW_MINUTES", "15"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -84,10 +94,10 @@ class Config:
     PDF_FONT_REGULAR = os.environ.get("PDF_FONT_REGULAR")
     PDF_FONT_BOLD = os.environ.get("PDF_FONT_BOLD")
     ROSTER_MAX_ROWS = 200_000
-    #: Largest uncompressed size of an uploaded workbook (a zip-bomb guard).
-    ROSTER_MAX_UNPACKED = 512 * 1024 * 1024
     RISK_IMPORT_MAX_ROWS = 5000
-    RISK_IMPORT_MAX_UNPACKED = 20 * 1024 * 1024
+    #: Largest size once unpacked of an uploaded workbook, in bytes (a zip-bomb guard,
+    #: checked before any parser reads the file; SPEC §13). Default 50 MB.
+    UPLOAD_MAX_UNPACKED = int(os.environ.get("UPLOAD_MAX_UNPACKED", str(50 * 1024 * 1024)))
 
     API_TITLE = "Supervision API"
     API_VERSION = "v1"

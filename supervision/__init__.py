@@ -41,6 +41,8 @@ VIEW_MODULES = (
     "supervision.home.views",
     "supervision.auth.views",
     "supervision.auth.admin_views",
+    "supervision.auth.account_views",
+    "supervision.auth.grant_views",
     "supervision.common.docs",
     "supervision.org.views",
     "supervision.org.roster_views",
@@ -246,18 +248,50 @@ def _register_cli(app: Flask) -> None:
             app.cli.add_command(command)
 
 
+#: Endpoints that serve public static files (stylesheets, scripts, icons): the only answers
+#: that browsers and proxies may cache. Every other answer may carry confidential data.
+STATIC_ENDPOINTS = frozenset(
+    {"static", "bootstrap.static", "api_docs_page.swagger_static", "favicon"}
+)
+#: HSTS in production (SPEC §13): a year, subdomains included.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _check_database() -> str:
+    """The database's state: "ok", or "unreachable" when it does not answer `SELECT 1`."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - whatever the driver raises, the answer is one word
+        db.session.rollback()
+        from flask import current_app
+
+        current_app.logger.warning("health check: database unreachable", exc_info=True)
+        return "unreachable"
+    return "ok"
+
+
+#: The checks of /healthz: name -> (function answering "ok" or a one-word problem, whether a
+#: problem is an error (503) rather than a degradation). Add a check here; it is reported
+#: by name, never with an error text, a path or a version (SPEC §10).
+HEALTH_CHECKS: dict[str, tuple] = {"database": (_check_database, True)}
+
+
+def health() -> tuple[dict, int]:
+    """The /healthz document and its status code."""
+    checks = {name: check() for name, (check, _critical) in HEALTH_CHECKS.items()}
+    failing = [name for name, result in checks.items() if result != "ok"]
+    if any(HEALTH_CHECKS[name][1] for name in failing):
+        return {"status": "error", "checks": checks}, 503
+    return {"status": "degraded" if failing else "ok", "checks": checks}, 200
+
+
 def _register_hooks(app: Flask) -> None:
     @app.get("/healthz")
     @limiter.exempt
     def healthz():
-        """Liveness and database check (no authentication)."""
-        try:
-            db.session.execute(sa.text("SELECT 1"))
-        except sa.exc.SQLAlchemyError as exc:
-            return jsonify(
-                {"status": "error", "database": "unreachable", "detail": str(exc)[:200]}
-            ), 503
-        return jsonify({"status": "ok", "database": "ok"})
+        """Liveness and the health checks (no authentication)."""
+        body, status = health()
+        return jsonify(body), status
 
     @app.get("/favicon.ico")
     def favicon():
@@ -274,6 +308,13 @@ def _register_hooks(app: Flask) -> None:
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint not in STATIC_ENDPOINTS:
+            # Pages, API answers and downloads may hold confidential data (talks, integrity
+            # files, reports, exports): no browser or proxy keeps a copy (SPEC §13).
+            resp.headers["Cache-Control"] = "no-store"
+            resp.headers["Pragma"] = "no-cache"
+        if app.config.get("ENV_NAME") == "production":
+            resp.headers.setdefault("Strict-Transport-Security", HSTS)
         return resp
 
     @app.context_processor
@@ -294,6 +335,9 @@ def _register_hooks(app: Flask) -> None:
             "current_locale": _select_locale(),
         }
 
-    @app.before_request
     def _reset_auth_marker():
         g.pop("auth_via", None)
+
+    # First of all the request hooks: a hook registered earlier (a blueprint's
+    # before_app_request) may load the user, and so set the marker, before this one ran.
+    app.before_request_funcs.setdefault(None, []).insert(0, _reset_auth_marker)

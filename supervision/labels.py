@@ -8,7 +8,7 @@ against it).
 from __future__ import annotations
 
 from supervision.audit.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
-from supervision.auth.labels import ROLE_LABELS
+from supervision.auth.labels import ROLE_LABELS, TOKEN_STATE_LABELS
 from supervision.calendar.labels import DAY_SOURCE_LABELS
 from supervision.integrity.labels import NOTE_KIND_LABELS
 from supervision.obligations.labels import (
@@ -50,6 +50,7 @@ from supervision.talks.labels import (
 TABLES: dict[str, dict[str, object]] = {
     # organisation and accounts
     "role": ROLE_LABELS,
+    "token_state": TOKEN_STATE_LABELS,
     "kind": UNIT_KIND_LABELS,
     "personnel_type": PERSONNEL_TYPE_LABELS,
     "leadership": LEADERSHIP_LABELS,

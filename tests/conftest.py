@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from supervision import create_app
+from supervision.auth import throttle
 from supervision.extensions import db as _db
 from supervision.extensions import limiter
 from tests import factories
@@ -129,6 +130,7 @@ def _clean(request):
         _truncate_all()
         _db.session.remove()
     limiter.reset()
+    throttle.reset(app)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ AUDIT_ACTION_LABELS: dict[str, object] = {
     "delete": _l("Delete"),
     "login": _l("Log in"),
     "login_failed": _l("Failed login"),
+    "login_locked": _l("Login locked"),
     "read": _l("Read"),
     "export": _l("Export"),
     "import": _l("Import"),

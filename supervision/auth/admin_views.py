@@ -1,17 +1,23 @@
-"""Administration of user accounts: list, create, edit roles/person/enabled, reset password."""
+"""Administration of user accounts: list, create, edit roles/person/enabled, reset password.
+
+Discipline roles given here wait for a secretary's confirmation (auth.grants): the pages
+show those pending grants plainly, and an administrator may withdraw one.
+"""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from supervision.auth import services
+from supervision.auth import grants, services
 from supervision.auth.forms import UserForm
+from supervision.auth.labels import ROLE_LABELS
 from supervision.auth.models import User, UserRole
-from supervision.common.errors import Invalid
+from supervision.auth.passwords import MIN_PASSWORD_LENGTH
+from supervision.common.errors import Invalid, ServiceError
 from supervision.common.forms import save_form
 from supervision.common.pages import paginate
 from supervision.common.permissions import requires
@@ -41,7 +47,20 @@ def index():
         )
     if role:
         stmt = stmt.where(User.id.in_(sa.select(UserRole.user_id).where(UserRole.role == role)))
-    return render_template("auth/users.html", page=paginate(stmt), q=q, role=role)
+    page = paginate(stmt)
+    pending = grants.pending_by_user(db.session, (u.id for u in page.items))
+    return render_template("auth/users.html", page=page, q=q, role=role, pending=pending)
+
+
+def _form_page(form, user, status):
+    pending = grants.pending_by_user(db.session, [user.id]).get(user.id, []) if user else []
+    return render_template(
+        "auth/user_form.html",
+        form=form,
+        user=user,
+        pending=pending,
+        min_length=MIN_PASSWORD_LENGTH,
+    ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,6 +79,7 @@ def new():
             form.password.data,
             form.roles.data,
             form.staff_no.data or None,
+            acting_user=current_user._get_current_object(),
         )
         user.is_enabled = form.is_enabled.data
         return user
@@ -67,8 +87,9 @@ def new():
     user, status = save_form(form, create)
     if user is not None:
         flash(_("Account %(name)s created.", name=user.username), "success")
+        _flash_pending(user)
         return redirect(url_for("users.index"))
-    return render_template("auth/user_form.html", form=form, user=None), status
+    return _form_page(form, None, status)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -90,12 +111,46 @@ def edit(user_id: int):
             staff_no=form.staff_no.data or "",
             is_enabled=form.is_enabled.data,
             password=form.password.data or None,
-            acting_user=current_user,
+            acting_user=current_user._get_current_object(),
         ),
         success=_("Account %(name)s saved.", name=user.username),
     )
     if saved is not None:
+        _flash_pending(saved)
         return redirect(url_for("users.index"))
     if status != 200:
         user = db.session.get(User, user_id)
-    return render_template("auth/user_form.html", form=form, user=user), status
+    return _form_page(form, user, status)
+
+
+def _flash_pending(user: User) -> None:
+    """Say which roles of `user` wait for a discipline secretary's confirmation."""
+    waiting = grants.pending_by_user(db.session, [user.id]).get(user.id, [])
+    if waiting:
+        roles = "、".join(str(ROLE_LABELS[g.role]) for g in waiting)
+        flash(
+            _(
+                "Pending: %(roles)s takes effect only when a discipline secretary other than "
+                "you confirms it.",
+                roles=roles,
+            ),
+            "warning",
+        )
+
+
+@bp.post("/grants/<int:grant_id>/withdraw")
+@requires("users.manage")
+def withdraw_grant(grant_id: int):
+    """Withdraw a pending grant of a discipline role."""
+    try:
+        grant = grants.withdraw_grant(db.session, grant_id, current_user._get_current_object())
+    except ServiceError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("users.index"))
+    user_id = grant.user_id
+    db.session.commit()
+    flash(_("The pending grant was withdrawn."), "success")
+    return redirect(url_for("users.edit", user_id=user_id))

@@ -1,4 +1,9 @@
-"""`users create` and `users token`."""
+"""`users create`, `users password` and `users token`.
+
+Whoever runs these holds the server and its database already: `users create` gives every
+role at once (that is how the first discipline secretary is made), and is exempt from the
+pages' separation of duties; the discipline secretaries are told all the same.
+"""
 
 from __future__ import annotations
 
@@ -33,22 +38,55 @@ def create(username, roles, staff_no, password_stdin):
         services.create_user(db.session, username, password, list(roles), staff_no)
     except ServiceError as exc:
         db.session.rollback()
-        detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
-        raise click.ClickException(f"{exc.message}{': ' + detail if detail else ''}") from None
+        raise click.ClickException(_explain(exc)) from None
     db.session.commit()
     click.echo(f"created user {username} ({', '.join(roles)})")
+
+
+@users.command("password")
+@click.argument("username")
+@with_appcontext
+def password(username):
+    """Set USERNAME's password, read from stdin; it must be changed at the next login, and
+    every session of the user ends."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    value = sys.stdin.readline().rstrip("\r\n")
+    try:
+        services.set_password(db.session, user, value)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(_explain(exc)) from None
+    db.session.commit()
+    click.echo(f"password of {username} set; it must be changed at the next login")
+
+
+def _explain(exc: ServiceError) -> str:
+    detail = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in exc.errors.items())
+    return f"{exc.message}{': ' + detail if detail else ''}"
 
 
 @users.command("token")
 @click.argument("username")
 @click.option("--name", default="cli", help="A label for the token.")
+@click.option(
+    "--expires",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Last day the token works (YYYY-MM-DD, local; at most a year ahead).",
+)
 @with_appcontext
-def token(username, name):
+def token(username, name, expires):
     """Print a new personal API token for USERNAME."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username}")
-    value = services.issue_token(db.session, user, name)
+    try:
+        value = services.issue_token(db.session, user, name, expires.date() if expires else None)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(value)
 

@@ -12,3 +12,9 @@ ROLE_LABELS = {
     "leader": _l("Leader"),
     "staff": _l("Staff"),
 }
+#: States of a personal API token, as the profile page lists them.
+TOKEN_STATE_LABELS = {
+    "valid": _l("Valid"),
+    "expired": _l("Expired"),
+    "revoked": _l("Revoked"),
+}

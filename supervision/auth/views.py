@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -18,11 +20,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from supervision.auth import services
+from supervision.auth import services, sessions, throttle
 from supervision.auth.forms import LoginForm, TokenForm
 from supervision.auth.models import ApiToken, User
-from supervision.common.errors import NotFound
-from supervision.extensions import db, limiter
+from supervision.common import clock
+from supervision.common.errors import NotFound, ServiceError
+from supervision.common.forms import put_errors
+from supervision.extensions import db
 
 bp = Blueprint("auth", __name__)
 
@@ -41,36 +45,76 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
-    """Show the login form and sign the user in."""
+    """Show the login form and sign the user in; failures are throttled (auth/throttle)."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(User).where(User.username == form.username.data.strip()))
-        if services.check_password(user, form.password.data) and user.is_enabled:
-            session.clear()
-            login_user(user)
-            services.note_login(db.session, user)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-        services.note_failed_login(db.session, form.username.data)
+        typed, address = form.username.data.strip(), request.remote_addr
+        try:
+            refused = throttle.check(typed, address)
+            if refused is not None:
+                return _refused(form, refused)
+            user = db.session.scalar(sa.select(User).where(User.username == typed))
+            if services.check_password(user, form.password.data) and user.is_enabled:
+                throttle.succeeded(typed)
+                session.clear()
+                login_user(user)
+                sessions.stamp(user)
+                services.note_login(db.session, user)
+                db.session.commit()
+                return redirect(_safe_next(request.args.get("next")))
+            services.note_failed_login(db.session, form.username.data)
+            started = throttle.failed(typed, address)
+        except throttle.StorageError:
+            current_app.logger.exception("login throttle storage unavailable")
+            db.session.rollback()
+            form.form_errors.append(_("Logging in is unavailable for a moment; try again later."))
+            return render_template("auth/login.html", form=form), 503
+        for lockout in started:
+            throttle.audit_lockout(db.session, lockout, typed, address, user.id if user else None)
         db.session.commit()
         form.password.errors.append(_("Wrong username or password."))
+        if started:
+            return _refused(form, max(started, key=lambda r: r.until))
     return render_template("auth/login.html", form=form)
+
+
+def _refused(form: LoginForm, refused: throttle.Refusal):
+    """The login form again with when to try again: 429 and Retry-After."""
+    seconds = refused.seconds_left()
+    until = clock.local(refused.until)
+    if until.second or until.microsecond:  # "after 09:02" rather than a minute too early
+        until = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    shown = until.strftime("%H:%M" if until.date() == clock.today() else "%m-%d %H:%M")
+    minutes = max(1, math.ceil(seconds / 60))
+    if refused.scope == "account":
+        text = _(
+            "Too many failed logins. Try again after %(time)s (in about %(minutes)s minutes).",
+            time=shown,
+            minutes=minutes,
+        )
+    else:
+        text = _(
+            "Too many failed logins from this network address. Try again after %(time)s "
+            "(in about %(minutes)s minutes).",
+            time=shown,
+            minutes=minutes,
+        )
+    form.form_errors.append(text)
+    html = render_template("auth/login.html", form=form)
+    return html, 429, {"Retry-After": str(seconds)}
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out (POST, with CSRF)."""
-    services.note_logout(db.session, current_user)
+    """Sign out (POST, with CSRF): every session of the user ends, in every browser."""
+    user = current_user._get_current_object()
+    services.note_logout(db.session, user)
+    sessions.end_all_sessions(user)
     db.session.commit()
     logout_user()
     session.clear()
@@ -90,17 +134,32 @@ def set_language(code: str):
 def profile():
     """The user's roles and personal API tokens; create one here (shown once)."""
     form = TokenForm()
-    new_token = None
+    new_token, status = None, 200
     if form.validate_on_submit():
-        new_token = services.issue_token(db.session, current_user, form.name.data.strip())
-        db.session.commit()
-        form = TokenForm(formdata=None)
+        try:
+            new_token = services.issue_token(
+                db.session, current_user, form.name.data.strip(), form.expires_on.data
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            put_errors(form, exc.errors, exc.message)
+            status = 422
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    elif form.is_submitted():
+        status = 422
     tokens = db.session.scalars(
         sa.select(ApiToken)
         .where(ApiToken.user_id == current_user.id)
-        .order_by(ApiToken.created_at.desc())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     ).all()
-    return render_template("auth/profile.html", form=form, tokens=tokens, new_token=new_token)
+    now = clock.now()
+    states = {t.id: services.token_state(t, now) for t in tokens}
+    html = render_template(
+        "auth/profile.html", form=form, tokens=tokens, states=states, new_token=new_token
+    )
+    return html, status
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

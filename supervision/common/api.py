@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, Page
 from flask_wtf.csrf import validate_csrf
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import HTTPException, UnprocessableEntity
 from wtforms.validators import ValidationError
 
 from supervision.common import clock
@@ -29,14 +31,65 @@ def Id(**kwargs) -> ma.fields.Int:  # noqa: N802 - reads like a field class in s
     return ma.fields.Int(strict=False, validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+class Unparsed(Mapping):
+    """The arguments of a write whose body did not validate: any use raises the 400/422
+    that parsing raised. The view runs up to its first use, so its permission and scope
+    checks, which come first, answer 403/404 before the body is judged (SPEC §4, §10)."""
+
+    def __init__(self, error: HTTPException):
+        self.error = error
+
+    def _raise(self, *_args, **_kwargs):
+        raise self.error
+
+    __getitem__ = __iter__ = __len__ = __contains__ = __eq__ = __bool__ = _raise
+    get = keys = items = values = _raise
+    __hash__ = None
+
+
+def _empty_body(location: str) -> HTTPException | None:
+    """The 422 of a PATCH or PUT that sends no field (no body, or `{}`), else None."""
+    if location != "json" or request.method not in ("PATCH", "PUT"):
+        return None
+    if request.get_data(cache=True).strip() and request.get_json(silent=True) != {}:
+        return None
+    message = _("The request body is empty: send at least one field.")
+    error = UnprocessableEntity(message)
+    error.data = {"message": message}
+    return error
+
+
+class DeferringParser(FlaskParser):
+    """webargs' parser, except that a write's invalid body does not stop the request at once
+    (see `Unparsed`); reads (GET) still answer 422 for bad query parameters at once."""
+
+    def parse(self, argmap, req=None, *, location=None, **kwargs):
+        """Parse as webargs does; for writes, defer a 400/422 until the view uses the data."""
+        try:
+            data = super().parse(argmap, req, location=location, **kwargs)
+        except HTTPException as exc:
+            if request.method in SAFE_METHODS or exc.code not in (400, 422):
+                raise
+            return Unparsed(exc)
+        empty = _empty_body(location or self.location)
+        return data if empty is None else Unparsed(empty)
+
+
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint whose every route needs a user, and CSRF for cookie auth.
 
     Bearer-token requests carry no ambient credentials, so they need no CSRF token; browser
     session requests that change something must send `X-CSRFToken`.
+
+    Permission before validation: the body of a write is parsed before the view runs, but a
+    refusal of the body waits until the view first uses it (`DeferringParser`). So a view
+    checks the grant (`require`) and loads its object (404 outside the scope) before it
+    reads its arguments, and a caller without the right gets 403/404 whatever they sent;
+    tests/functional/test_authorization_matrix.py holds every endpoint to it.
     """
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 1000}
+    ARGUMENTS_PARSER = DeferringParser()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

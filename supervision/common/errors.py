@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 
@@ -39,6 +39,12 @@ class Conflict(ServiceError):
     """The change conflicts with existing data (duplicate, overlap)."""
 
     status = 409
+
+
+class TooLarge(ServiceError):
+    """An upload larger than a limit (size once unpacked)."""
+
+    status = 413
 
 
 class Invalid(ServiceError):
@@ -89,6 +95,10 @@ def http_error_response(exc: HTTPException):
         if status == 429:
             resp.headers.update({k: v for k, v in exc.get_headers() if k.startswith("Retry")})
         return resp
+    if status == 401:
+        # A page guarded by a grant alone (`@requires`) sends an anonymous visitor to the
+        # login page, as `@login_required` does, rather than showing a bare 401.
+        return current_app.login_manager.unauthorized()
     template = "errors/error.html"
     return render_template(template, status=status, exc=exc), status
 

@@ -56,6 +56,7 @@ ITEMS = (
     NavItem("deliveries.index", _l("E-mail deliveries"), ("deliveries.manage",), _ADMIN),
     NavItem("calendar.index", _l("Calendar"), ("calendar.edit",), _ADMIN),
     NavItem("users.index", _l("Users"), ("users.manage",), _ADMIN),
+    NavItem("role_grants.index", _l("Pending role grants"), ("users.confirm_grants",), _ADMIN),
 )
 
 

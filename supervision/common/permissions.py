@@ -33,6 +33,8 @@ _DISCIPLINE = frozenset({SECRETARY, MEMBER})
 POLICY: dict[str, frozenset[str]] = {
     # Administration
     "users.manage": frozenset({ADMIN}),  # user accounts and their roles
+    #: Confirm or reject a pending grant of a discipline role (SPEC §4, separation of duties).
+    "users.confirm_grants": frozenset({SECRETARY}),
     "calendar.edit": frozenset({ADMIN}),  # working days, the State Council's notice
     "deliveries.manage": frozenset({ADMIN}),  # e-mail deliveries: read, retry
     "audit.read": frozenset({ADMIN, SECRETARY}),  # the audit log and its verification
@@ -82,6 +84,8 @@ POLICY: dict[str, frozenset[str]] = {
     "reminders.receive_overdue": frozenset({MEMBER}),
     "reminders.receive_escalated": frozenset({SECRETARY}),
     "reminders.receive_rotation": frozenset({HR}),
+    #: Every role change of an account, in the inbox and by mail (SPEC §4).
+    "reminders.receive_account": frozenset({SECRETARY}),
 }
 #: The reports page (SPEC §9): each reader sees the documents of the grants they hold.
 POLICY["reports.read"] = POLICY["risks.edit"] | POLICY["rotation.read"]

@@ -14,14 +14,17 @@ import io
 import zipfile
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from supervision.common.errors import Invalid
+from supervision.common.errors import Invalid, TooLarge
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Problems listed at most; the rest are counted in a final line.
 MAX_ERRORS = 500
+#: UPLOAD_MAX_UNPACKED when the configuration does not say (config.py).
+DEFAULT_MAX_UNPACKED = 50 * 1024 * 1024
 _DANGEROUS = ("=", "+", "-", "@")
 
 
@@ -104,16 +107,28 @@ def upload_kind(filename: str, data: bytes) -> str:
     return "csv"
 
 
-def check_unpacked(data: bytes, max_unpacked: int) -> None:
-    """Refuse a workbook that is not a readable zip archive, or whose files add up to more
-    than `max_unpacked` bytes once unpacked (a zip bomb), before any parser sees it."""
+def max_unpacked() -> int:
+    """The largest unpacked size of an uploaded workbook (setting UPLOAD_MAX_UNPACKED)."""
+    return int(current_app.config.get("UPLOAD_MAX_UNPACKED", DEFAULT_MAX_UNPACKED))
+
+
+def check_unpacked(data: bytes, limit: int | None = None) -> None:
+    """Refuse a workbook that is not a readable zip archive (422), or whose files add up to
+    more than `limit` bytes once unpacked (413, a zip bomb; default: the UPLOAD_MAX_UNPACKED
+    setting), before any parser sees it. Only the archive's directory is read."""
+    limit = max_unpacked() if limit is None else limit
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError):
         raise fatal(_("The file is not a readable .xlsx workbook.")) from None
-    if unpacked > max_unpacked:
-        raise fatal(_("The workbook is too large once unpacked."))
+    if unpacked > limit:
+        message = _(
+            "The workbook is too large once unpacked (at most %(limit)s MB): "
+            "split it into smaller files.",
+            limit=f"{limit / 1024 / 1024:g}",
+        )
+        raise TooLarge(message, [{"sheet": None, "row": None, "column": None, "message": message}])
 
 
 def decode_csv(data: bytes) -> str:

@@ -157,5 +157,4 @@ def send_stored(row):
         etag=False,
         max_age=0,
     )
-    resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -33,10 +33,13 @@ def finish_import(dry_run: bool, session) -> None:
         session.commit()
 
 
-def import_from_page(call: Callable[[], T], dry_run: bool) -> tuple[T | None, list | None, str]:
-    """Run an import a page was given: (summary, None, "") once committed (rolled back when
-    it was only a validation run), or (None, problems, message) when it was refused, the
-    problems as rows {sheet, row, column, message} and nothing written."""
+def import_from_page(
+    call: Callable[[], T], dry_run: bool
+) -> tuple[T | None, list | None, str, int]:
+    """Run an import a page was given: (summary, None, "", 200) once committed (rolled back
+    when it was only a validation run), or (None, problems, message, status) when it was
+    refused (422, or 413 for a workbook too large once unpacked), the problems as rows
+    {sheet, row, column, message} and nothing written."""
     try:
         summary = call()
     except ServiceError as exc:
@@ -49,6 +52,6 @@ def import_from_page(call: Callable[[], T], dry_run: bool) -> tuple[T | None, li
                 for k, v in exc.errors.items()
             ]
         )
-        return None, problems, exc.message
+        return None, problems, exc.message, exc.status
     finish_import(dry_run, db.session)
-    return summary, None, ""
+    return summary, None, "", 200

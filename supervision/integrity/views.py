@@ -188,5 +188,4 @@ def file_pdf(person_id: int):
         download_name=f"integrity-file-{person.id}.pdf",
         max_age=0,
     )
-    resp.headers["Cache-Control"] = "private, no-store"
     return resp

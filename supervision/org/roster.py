@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import diff, record, snapshot
 from supervision.common.errors import Conflict, Invalid
+from supervision.common.spreadsheet import max_unpacked
 from supervision.org import roster_io
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.roster_io import Problems, Row, Sheet
@@ -85,7 +86,7 @@ def import_roster(
         kind,
         int(cfg.get("ROSTER_MAX_ROWS", 200_000)),
         problems,
-        int(cfg.get("ROSTER_MAX_UNPACKED", 512 * 1024 * 1024)),
+        max_unpacked(),
     )
     importer = _Import(session, sheets, problems, lock=not dry_run)
     importer.check()

@@ -27,10 +27,10 @@ bp = Blueprint("roster", __name__)
 def index():
     """Upload form; after a POST, the import summary or the table of errors."""
     form = RosterUploadForm()
-    summary, errors, message = None, None, None
+    summary, errors, message, status = None, None, None, 200
     if form.validate_on_submit():
         upload = form.file.data
-        summary, errors, message = import_from_page(
+        summary, errors, message, status = import_from_page(
             lambda: roster.import_roster(
                 db.session,
                 upload.filename or "",
@@ -40,7 +40,6 @@ def index():
             ),
             form.dry_run.data,
         )
-    status = 422 if errors is not None else 200
     return render_template(
         "roster/index.html",
         form=form,

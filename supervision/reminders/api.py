@@ -68,7 +68,7 @@ class NotificationSchema(BaseSchema):
     object_ref = fields.Str(
         metadata={
             "description": 'obligation "person:type", rotation '
-            '"person:post", risk point or measure id'
+            '"person:post", risk point or measure id, user id for an account notice'
         }
     )
     person_id = fields.Int(allow_none=True, metadata={"description": "whom it is about"})
@@ -76,7 +76,8 @@ class NotificationSchema(BaseSchema):
     period = fields.Str(
         metadata={
             "description": "obligation period; due date for rotation and "
-            "reviews; ISO week for a digest"
+            "reviews; ISO week for a digest; a unique mark of the change for an "
+            "account notice"
         }
     )
     subject = fields.Str()
@@ -141,7 +142,7 @@ class PreviewQuery(BaseSchema):
 
 class PreviewRowSchema(BaseSchema):
     on = LocalDateTime(metadata={"description": "the instant of the step (local, with offset)"})
-    step = fields.Str(metadata={"enum": [s for s in STEPS if s != "digest"]})
+    step = fields.Str(metadata={"enum": [s for s in STEPS if s not in ("digest", "account")]})
     recipient_id = fields.Int(metadata={"description": "the person who receives it"})
     object_type = fields.Str(metadata={"enum": list(OBJECT_TYPES)})
     object_ref = fields.Str()

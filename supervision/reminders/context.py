@@ -146,6 +146,10 @@ def safe_link(link: str | None) -> str | None:
 
 
 def register(app: Flask) -> None:
-    """Install the Jinja globals `unread_notifications()` and `unread_badge()`."""
+    """Install the Jinja globals `unread_notifications()` and `unread_badge()`, and
+    subscribe the secretaries' notices of role changes (account_notices)."""
+    from supervision.reminders import account_notices
+
     app.jinja_env.globals["unread_notifications"] = unread_count
     app.jinja_env.globals["unread_badge"] = badge_text
+    account_notices.connect()

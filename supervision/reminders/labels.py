@@ -13,6 +13,7 @@ STEP_LABELS = {
     "review_upcoming": _l("Review due soon"),
     "review_overdue": _l("Review overdue"),
     "digest": _l("Weekly digest"),
+    "account": _l("Account change"),
 }
 #: E-mail states as an admin reads them (`none`: no e-mail was meant to be sent).
 EMAIL_STATUS_LABELS = {

@@ -176,7 +176,6 @@ def calendar_feed(token: str):
     resp = make_response(body)
     resp.headers["Content-Type"] = "text/calendar; charset=utf-8"
     resp.headers["Content-Disposition"] = 'inline; filename="supervision.ics"'
-    resp.headers["Cache-Control"] = "private, max-age=300"
     resp.headers["X-Robots-Tag"] = "noindex"
     resp.add_etag()
     return resp.make_conditional(request)

@@ -37,10 +37,10 @@ class InventoryUploadForm(FlaskForm):
 def index():
     """Upload form; after a POST, the import summary or the table of errors."""
     form = InventoryUploadForm()
-    summary, errors, message = None, None, None
+    summary, errors, message, status = None, None, None, 200
     if form.validate_on_submit():
         upload = form.file.data
-        summary, errors, message = import_from_page(
+        summary, errors, message, status = import_from_page(
             lambda: importer.import_inventory(
                 db.session,
                 upload.filename or "",
@@ -54,7 +54,6 @@ def index():
         lvl: import_io.pair_for_level(lvl, get_risk_settings(db.session))
         for lvl in ("high", "medium", "low")
     }
-    status = 422 if errors is not None else 200
     return render_template(
         "risk_import/index.html",
         form=form,

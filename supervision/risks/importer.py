@@ -38,7 +38,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.common.errors import Invalid, ServiceError
-from supervision.common.spreadsheet import Problems
+from supervision.common.spreadsheet import Problems, max_unpacked
 from supervision.org.models import OrgUnit, Person, Post
 from supervision.org.scope import Scope
 from supervision.risks import import_io, rules, services
@@ -68,7 +68,7 @@ def import_inventory(
         filename,
         data,
         int(cfg.get("RISK_IMPORT_MAX_ROWS", 5000)),
-        int(cfg.get("RISK_IMPORT_MAX_UNPACKED", 20 * 1024 * 1024)),
+        max_unpacked(),
         problems,
     )
     job = _Import(session, parsed.lines, scope, problems)

@@ -7,8 +7,9 @@ Permissions (SPEC §4, supervision/talks/permissions.py):
   a talk that returns its contents, and every download, is audited as "read". Lists never
   return contents (and are not audited).
 - Create drafts: discipline roles, and leaders who are an interviewer or the recorder (a
-  leader must keep that seat, and may name as interviewee only people of their scope;
-  anyone else is worded as a person that does not exist). Others 403.
+  leader must keep that seat, and may name as interviewee, interviewer or recorder only
+  people of their scope; anyone else gets the very answer of a person id that does not
+  exist). Others 403.
 - Edit, attach, finalise, revise: discipline roles and leaders holding a seat (else 403).
 - Sign: the interviewee and the interviewers themselves (else 403).
 - `POST /talks/{id}/revise` (beyond SPEC §10): a final talk is never edited; this starts a
@@ -41,6 +42,7 @@ from supervision.talks.permissions import (
     author_errors,
     can_edit,
     contents_visible,
+    nameable_clause,
     visible_clause,
 )
 from supervision.talks.schemas import (
@@ -82,8 +84,8 @@ def _editable(talk_id: int) -> Talk:
 
 
 def _check_author(data: dict, talk: Talk | None = None) -> None:
-    """The writer rule of supervision.talks.permissions.author_errors, on the fields sent
-    (a PATCH keeps the talk's other values); 422, worded as for an unknown person."""
+    """The seat rule of supervision.talks.permissions.author_errors, on the fields sent (a
+    PATCH keeps the talk's other values)."""
     if talk is not None and talk.status != "draft":
         return  # the service answers 409
     interviewers = (
@@ -94,18 +96,14 @@ def _check_author(data: dict, talk: Talk | None = None) -> None:
     recorder = (
         data["recorder_id"] if "recorder_id" in data else (talk.recorder_id if talk else None)
     )
-    interviewee = data.get("interviewee_id")
-    errors = author_errors(
-        db.session,
-        current_user,
-        current_scope(),
-        interviewer_ids=interviewers,
-        recorder_id=recorder,
-        interviewee_id=interviewee,
-        unknown_person=_("No %(what)s with id %(id)s.", what=_("person"), id=interviewee),
-    )
+    errors = author_errors(current_user, interviewer_ids=interviewers, recorder_id=recorder)
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("talk")), errors)
+
+
+def _nameable():
+    """Who the caller may name in a talk (people outside read as unknown ids)."""
+    return nameable_clause(current_user, current_scope())
 
 
 class TalkPage(SelectPage):
@@ -151,7 +149,9 @@ class Talks(MethodView):
         """Save a new draft (only `type` is required); the period defaults to the talk's own."""
         require("talks.write")
         _check_author(data)
-        talk = services.create_talk(db.session, data, created_by_id=current_user.id)
+        talk = services.create_talk(
+            db.session, data, created_by_id=current_user.id, nameable=_nameable()
+        )
         db.session.commit()
         return _talk(talk.id)
 
@@ -173,7 +173,7 @@ class TalkItem(MethodView):
         """Edit a draft (409 when final). Changing its text clears the signatures."""
         talk = _editable(talk_id)
         _check_author(data, talk)
-        services.update_talk(db.session, talk, data)
+        services.update_talk(db.session, talk, data, nameable=_nameable())
         db.session.commit()
         return _talk(talk_id)
 

@@ -100,13 +100,17 @@ class TalkForm(FlaskForm):
         text = (self.interviewers.data or "").replace("，", ",").replace(",", " ")
         return [s for s in text.split() if s]
 
-    def to_data(self) -> tuple[dict, dict]:
-        """(service dict, reference errors) from the input; staff numbers resolve to people."""
+    def to_data(self, nameable=None) -> tuple[dict, dict]:
+        """(service dict, reference errors) from the input; staff numbers resolve to people,
+        only to those `nameable` admits (an SQL condition on Person; None: anyone), so that a
+        person the writer may not name reads exactly as an unknown staff number."""
         wanted = {self.interviewee.data, self.recorder.data, *self.staff_numbers()} - {None, ""}
         people = (
             dict(
                 db.session.execute(
-                    sa.select(Person.staff_no, Person.id).where(Person.staff_no.in_(wanted))
+                    sa.select(Person.staff_no, Person.id).where(
+                        Person.staff_no.in_(wanted), sa.true() if nameable is None else nameable
+                    )
                 ).all()
             )
             if wanted

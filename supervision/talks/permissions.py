@@ -8,7 +8,7 @@
   participants only. The others get null contents and 404 on attachments.
 - Writing drafts, finalising and revising: `talks.write_any`, and the other holders of
   `talks.write` for talks where they hold a seat (interviewer or recorder) about a person
-  of their scope (`author_errors`).
+  of their scope (`author_errors`, `nameable_clause`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from supervision.common.permissions import can
-from supervision.org.models import Person
 from supervision.org.scope import Scope
 from supervision.talks.models import Talk, TalkInterviewer
 
@@ -90,38 +89,28 @@ def may_sign(user, talk: Talk) -> bool:
     return me == talk.interviewee_id or me in {i.person_id for i in talk.interviewers}
 
 
-def author_errors(
-    session,
-    user,
-    scope: Scope,
-    *,
-    interviewer_ids,
-    recorder_id: int | None,
-    interviewee_id: int | None,
-    unknown_person: str,
-) -> dict[str, list[str]]:
-    """The one rule for writers without `talks.write_any` (leaders): they must hold a seat
-    in the talk (interviewer or recorder), and may name as interviewee only a person of
-    their scope. Errors by field; the interviewee's reads `unknown_person`, the message
-    the interface gives for a person that does not exist, so that existence does not leak.
-    """
+def author_errors(user, *, interviewer_ids, recorder_id: int | None) -> dict[str, list[str]]:
+    """The seat rule for writers without `talks.write_any` (leaders): they must hold a seat
+    in the talk (interviewer or recorder). Errors by field."""
     if can(user, "talks.write_any"):
         return {}
-    errors: dict[str, list[str]] = {}
-    if not holds_a_seat(user.person_id, interviewer_ids, recorder_id):
-        errors["interviewer_ids"] = [
+    if holds_a_seat(user.person_id, interviewer_ids, recorder_id):
+        return {}
+    return {
+        "interviewer_ids": [
             _(
                 "You can only record talks you conduct or record: add yourself as an "
                 "interviewer or the recorder."
             )
         ]
-    if (
-        interviewee_id is not None
-        and not scope.everything
-        and session.scalar(
-            sa.select(Person.id).where(Person.id == interviewee_id, scope.person_clause())
-        )
-        is None
-    ):
-        errors["interviewee_id"] = [unknown_person]
-    return errors
+    }
+
+
+def nameable_clause(user, scope: Scope):
+    """Who the writer may name in a talk (interviewee, interviewers, recorder), as an SQL
+    condition on Person, or None for anyone: `talks.write_any` names anyone, other writers
+    (leaders) only people of their scope. Anyone else is answered exactly as a person that
+    does not exist (the services and the form treat them so), so existence does not leak."""
+    if can(user, "talks.write_any") or scope.everything:
+        return None
+    return scope.person_clause()

@@ -91,8 +91,12 @@ def _audit_state(talk: Talk) -> dict:
     }
 
 
-def _validate(session: Session, data: dict) -> dict[str, list[str]]:
-    """Errors of a (possibly incomplete) talk state; normalises texts and the period."""
+def _validate(session: Session, data: dict, nameable=None) -> dict[str, list[str]]:
+    """Errors of a (possibly incomplete) talk state; normalises texts and the period.
+
+    `nameable` (an SQL condition on Person, None: anyone) limits who may be named: anyone
+    else is refused exactly as a person that does not exist, so that existence outside the
+    writer's scope does not leak (see talks.permissions.nameable_clause)."""
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -109,7 +113,15 @@ def _validate(session: Session, data: dict) -> dict[str, list[str]]:
         add("interviewer_ids", _("The same person is listed twice."))
     named = {p for p in (data.get("interviewee_id"), data.get("recorder_id"), *interviewers) if p}
     known = (
-        set(session.scalars(sa.select(Person.id).where(Person.id.in_(named)))) if named else set()
+        set(
+            session.scalars(
+                sa.select(Person.id).where(
+                    Person.id.in_(named), sa.true() if nameable is None else nameable
+                )
+            )
+        )
+        if named
+        else set()
     )
     for field in ("interviewee_id", "recorder_id"):
         if data.get(field) is not None and data[field] not in known:
@@ -169,10 +181,13 @@ def _apply(talk: Talk, data: dict) -> None:
     talk.interviewers = rows
 
 
-def create_talk(session: Session, data: dict, created_by_id: int | None = None) -> Talk:
-    """Save a new draft (only `type` is required); the period defaults to the talk's own."""
+def create_talk(
+    session: Session, data: dict, created_by_id: int | None = None, nameable=None
+) -> Talk:
+    """Save a new draft (only `type` is required); the period defaults to the talk's own.
+    `nameable`: who the writer may name (see `_validate`)."""
     data = {**{f: None for f in SCALAR_FIELDS}, "interviewer_ids": [], **data}
-    errors = _validate(session, data)
+    errors = _validate(session, data, nameable)
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("talk")), errors)
     if data["period"] is None:
@@ -190,14 +205,18 @@ def _require_draft(talk: Talk) -> None:
         raise Conflict(_("A final talk record cannot be changed: revise it instead."))
 
 
-def update_talk(session: Session, talk: Talk, data: dict) -> Talk:
-    """Edit a draft (409 when final). Changing the record's text clears its signatures."""
+def update_talk(session: Session, talk: Talk, data: dict, nameable=None) -> Talk:
+    """Edit a draft (409 when final). Changing the record's text clears its signatures.
+    `nameable`: who the writer may name besides the talk's present participants."""
     _require_draft(talk)
     current = _state(talk)
     merged = {**current, **data}
     if "period" not in data and talk.period in (None, own_period(talk.type, talk.held_at)):
         merged["period"] = None  # it followed the default: keep following it
-    errors = _validate(session, merged)
+    if nameable is not None:
+        present = {current["interviewee_id"], current["recorder_id"], *current["interviewer_ids"]}
+        nameable = sa.or_(nameable, Person.id.in_(present - {None}))
+    errors = _validate(session, merged, nameable)
     if errors:
         raise Invalid(_("Invalid %(what)s", what=_("talk")), errors)
     if merged["period"] is None:

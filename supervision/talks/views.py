@@ -32,6 +32,8 @@ from supervision.talks.permissions import (
     can_edit,
     contents_visible,
     may_sign,
+    nameable_clause,
+    participant_ids,
 )
 
 bp = Blueprint("talks", __name__, url_prefix="/talks")
@@ -232,24 +234,24 @@ def _form_page(form: TalkForm, talk: Talk | None, status: int):
     return render_template("talks/form.html", form=form, talk=talk, people=_people_hints()), status
 
 
-def _save(form: TalkForm, write):
-    """Save through `write(data)` once the staff numbers resolve and the writer rule holds."""
+def _save(form: TalkForm, write, talk: Talk | None = None):
+    """Save through `write(data, nameable)` once the staff numbers resolve and the writer
+    rule holds. A writer names only people of their scope (and the talk's present
+    participants); anyone else reads as an unknown staff number (talks.permissions)."""
 
     def call():
-        data, ref_errors = form.to_data()
+        nameable = nameable_clause(current_user, current_scope())
+        resolvable = nameable
+        if nameable is not None and talk is not None:
+            resolvable = sa.or_(nameable, Person.id.in_(participant_ids(talk)))
+        data, ref_errors = form.to_data(resolvable)
         for key, messages in author_errors(
-            db.session,
-            current_user,
-            current_scope(),
-            interviewer_ids=data["interviewer_ids"],
-            recorder_id=data["recorder_id"],
-            interviewee_id=data["interviewee_id"],
-            unknown_person=_("No person with this staff number."),
+            current_user, interviewer_ids=data["interviewer_ids"], recorder_id=data["recorder_id"]
         ).items():
             ref_errors.setdefault(key, []).extend(messages)
         if ref_errors:
             raise Invalid("", ref_errors)
-        return write(data)
+        return write(data, nameable)
 
     return save_form(form, call)
 
@@ -271,7 +273,10 @@ def new():
         form.interviewers.data = me.staff_no if me else ""
         form.held_at.data = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
     created, status = _save(
-        form, lambda d: services.create_talk(db.session, d, created_by_id=current_user.id)
+        form,
+        lambda d, nameable: services.create_talk(
+            db.session, d, created_by_id=current_user.id, nameable=nameable
+        ),
     )
     if created:
         flash(_("Talk record saved as a draft."), "success")
@@ -293,7 +298,9 @@ def edit(talk_id: int):
     form = TalkForm()
     if request.method == "GET":
         form.fill(talk)
-    saved, status = _save(form, lambda d: services.update_talk(db.session, talk, d))
+    saved, status = _save(
+        form, lambda d, nameable: services.update_talk(db.session, talk, d, nameable), talk
+    )
     if saved:
         flash(_("Talk record saved."), "success")
         return redirect(url_for("talks.detail", talk_id=talk_id))

@@ -1,9 +1,16 @@
-"""Login, logout, CSRF, the login rate limit, personal API tokens and security headers."""
+"""Login, logout, CSRF, personal API tokens (expiry, the list, revoking) and security headers.
 
+Login throttling: test_login_throttle.py; session ends and timeouts: test_sessions.py."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 import sqlalchemy as sa
 
 from supervision.audit.models import AuditEntry
+from supervision.auth import services
 from supervision.auth.models import ApiToken
+from supervision.common import clock
 from tests.conftest import csrf_from
 
 
@@ -58,27 +65,6 @@ def test_logout_without_csrf_is_refused(client, make_user, login):
     resp = client.post("/logout")
     assert resp.status_code == 400
     assert client.get("/").status_code == 200
-
-
-def test_login_is_rate_limited(client, app, make_user):
-    make_user("alice", ["hr"])
-    limit = int(app.config["LOGIN_RATE_LIMIT"].split()[0])
-    page = client.get("/login").get_data(as_text=True)
-    token = csrf_from(page)
-    codes = [
-        client.post(
-            "/login", data={"username": "alice", "password": "nope-nope", "csrf_token": token}
-        ).status_code
-        for _ in range(limit + 1)
-    ]
-    assert codes[:limit] == [200] * limit
-    assert codes[limit] == 429
-    # Even the right password is refused while limited.
-    resp = client.post(
-        "/login",
-        data={"username": "alice", "password": "correct horse battery", "csrf_token": token},
-    )
-    assert resp.status_code == 429
 
 
 def test_open_redirect_after_login_is_ignored(client, make_user):
@@ -187,9 +173,120 @@ def test_users_cli_rejects_short_password_and_unknown_person(app):
     result = runner.invoke(
         args=["users", "create", "dave", "--role", "hr", "--password-stdin"], input="short\n"
     )
-    assert result.exit_code != 0 and "password: 密码至少需要 8 个字符" in result.output
+    assert result.exit_code != 0 and "password: 密码至少需要 10 个字符" in result.output
     result = runner.invoke(
         args=["users", "create", "dave", "--role", "hr", "--staff-no", "X999", "--password-stdin"],
         input="a-long-password\n",
     )
     assert result.exit_code != 0 and "X999" in result.output
+
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 on 2 March in Shanghai
+
+
+def _create_token(client, name, expires_on=""):
+    page = client.get("/profile").get_data(as_text=True)
+    return client.post(
+        "/profile",
+        data={"name": name, "expires_on": expires_on, "csrf_token": csrf_from(page)},
+    )
+
+
+def _new_token(resp) -> str:
+    return resp.get_data(as_text=True).split('id="new-token">')[1].split("<")[0].strip()
+
+
+def test_token_with_an_expiry_date_works_until_the_end_of_that_day(client, make_user, login, db):
+    make_user("alice", ["hr"])
+    login("alice")
+    with clock.frozen(T0):
+        resp = _create_token(client, "nightly", "2026-03-31")
+        assert resp.status_code == 200
+        token = _new_token(resp)
+        row = db.session.scalars(sa.select(ApiToken)).one()
+        # 23:59:59.999999 on 31 March in Shanghai.
+        assert row.expires_at == datetime(2026, 3, 31, 15, 59, 59, 999999, tzinfo=UTC)
+        html = client.get("/profile").get_data(as_text=True)
+        assert "2026-03-31" in html and "有效" in html
+    anon = client.application.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    with clock.frozen(datetime(2026, 3, 31, 15, 59, tzinfo=UTC)):  # 23:59 local, last day
+        assert anon.get("/api/v1/people", headers=headers).status_code == 200
+    with clock.frozen(datetime(2026, 3, 31, 16, 0, tzinfo=UTC)):  # 00:00 local, the day after
+        resp = anon.get("/api/v1/people", headers=headers)
+        assert resp.status_code == 401 and resp.is_json
+        html = client.get("/profile").get_data(as_text=True)
+        assert 'data-token-state="expired"' in html and "已到期" in html
+
+
+@pytest.mark.parametrize("expires_on", ["2026-03-02", "2026-03-01", "2027-03-04"])
+def test_token_expiry_must_be_after_today_and_within_a_year(
+    client, make_user, login, db, expires_on
+):
+    make_user("alice", ["hr"])
+    login("alice")
+    with clock.frozen(T0):
+        resp = _create_token(client, "bad", expires_on)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "请选择今天以后、366 天以内的到期日（最晚 2027-03-03）" in html
+    assert 'value="bad"' in html  # the input is kept
+    assert db.session.scalars(sa.select(ApiToken)).all() == []
+
+
+def test_token_expiry_that_is_not_a_date_is_a_form_error(client, make_user, login, db):
+    make_user("alice", ["hr"])
+    login("alice")
+    resp = _create_token(client, "bad", "31/03/2026")
+    assert resp.status_code == 422 and "不是有效的日期值" in resp.get_data(as_text=True)
+    assert db.session.scalars(sa.select(ApiToken)).all() == []
+
+
+def test_token_of_a_disabled_user_is_refused(client, make_user, token_for, db):
+    alice = make_user("alice", ["hr"])
+    headers = token_for(alice)
+    assert client.get("/api/v1/people", headers=headers).status_code == 200
+    db.session.merge(alice).is_enabled = False
+    db.session.commit()
+    assert client.get("/api/v1/people", headers=headers).status_code == 401
+
+
+def test_profile_lists_only_ones_own_tokens_with_their_use(client, make_user, login, token_for, db):
+    bob = make_user("bob", ["hr"])
+    bob_token = services.issue_token(db.session, db.session.merge(bob), "bob-secret-script")
+    alice = make_user("alice", ["hr"])
+    headers = token_for(alice)  # named "test"
+    db.session.commit()
+    with clock.frozen(T0):
+        assert client.get("/api/v1/people", headers=headers).status_code == 200
+    login("alice")
+    html = client.get("/profile").get_data(as_text=True)
+    rows = html.split('id="token-list"')[1].split("</table>")[0]
+    assert rows.count("<tr data-token-state") == 1
+    assert "bob-secret-script" not in html and bob_token[:10] not in html
+    assert "2026-03-02 09:00" in rows  # last used, in local time
+    assert "长期有效" in rows  # no expiry
+    assert "data-confirm=" in rows  # revoking asks first
+
+
+def test_token_last_use_is_written_at_most_every_few_minutes(client, make_user, token_for, db):
+    alice = make_user("alice", ["hr"])
+    headers = token_for(alice)
+    seen = []
+    for minutes in (0, 1, 6):
+        with clock.frozen(T0 + timedelta(minutes=minutes)):
+            assert client.get("/api/v1/people", headers=headers).status_code == 200
+        seen.append(db.session.scalars(sa.select(ApiToken.last_used_at)).one())
+    assert seen == [T0, T0, T0 + timedelta(minutes=6)]
+
+
+def test_users_cli_token_with_expiry(app, make_user, db):
+    make_user("carol", ["hr"])
+    runner = app.test_cli_runner()
+    with clock.frozen(T0):
+        result = runner.invoke(args=["users", "token", "carol", "--expires", "2026-04-01"])
+        assert result.exit_code == 0, result.output
+        row = db.session.scalars(sa.select(ApiToken)).one()
+        assert clock.local(row.expires_at).date() == date(2026, 4, 1)
+        result = runner.invoke(args=["users", "token", "carol", "--expires", "2026-03-01"])
+        assert result.exit_code != 0 and "请选择今天以后" in result.output

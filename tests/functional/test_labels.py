@@ -82,7 +82,7 @@ SPEC_ENUMS: dict[str, set[str]] = {
     "day_source": {"library", "admin", "fallback"},
 }
 #: Values the code has besides SPEC's (internal states), allowed in a table.
-EXTRA = {"email_status": {"sending"}}
+EXTRA = {"email_status": {"sending"}, "step": {"account"}}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -4,7 +4,7 @@
 def test_healthz_reports_database_ok(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200
-    assert resp.get_json() == {"status": "ok", "database": "ok"}
+    assert resp.get_json() == {"status": "ok", "checks": {"database": "ok"}}
 
 
 def test_openapi_lists_org_paths(client):

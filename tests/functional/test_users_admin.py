@@ -1,5 +1,6 @@
 """User administration pages: create, edit roles and person link, guard the last admin."""
 
+import pytest
 import sqlalchemy as sa
 
 from supervision.audit.models import AuditEntry
@@ -87,9 +88,24 @@ def test_last_admin_cannot_be_demoted_or_disable_self(client, make_user, login, 
     resp = _form(
         client, f"/admin/users/{root.id}/edit", username="root", roles=["hr"], is_enabled="y"
     )
-    assert resp.status_code == 409 and "管理员" in resp.get_data(as_text=True)
+    # Nobody changes their own roles on a page (separation of duties), admins included.
+    assert resp.status_code == 403 and "不能修改自己的角色" in resp.get_data(as_text=True)
     resp = _form(client, f"/admin/users/{root.id}/edit", username="root", roles=["admin"])
     assert resp.status_code == 422  # unchecked "enabled" = disabling oneself: refused
     db.session.expire_all()
     user = db.session.get(User, root.id)
     assert user.roles == {"admin"} and user.is_enabled
+
+
+def test_the_service_keeps_the_last_enabled_administrator(db):
+    """Whatever path reaches update_user (the pages refuse one's own roles earlier), the
+    last enabled administrator keeps the role."""
+    from supervision.auth import services
+    from supervision.common.errors import Conflict
+
+    root = factories.user(db.session, "root", ["admin"])
+    db.session.commit()
+    with pytest.raises(Conflict):
+        services.update_user(db.session, root, roles=["hr"])
+    db.session.rollback()
+    assert db.session.get(User, root.id).roles == {"admin"}

@@ -52,7 +52,10 @@ def bureau(db, make_user):
 
 
 def _notifications(db, **where):
-    stmt = sa.select(Notification).where(*[getattr(Notification, k) == v for k, v in where.items()])
+    """The sweep's notifications (not the secretaries' notices of the accounts created)."""
+    stmt = sa.select(Notification).where(
+        Notification.step != "account", *[getattr(Notification, k) == v for k, v in where.items()]
+    )
     return db.session.scalars(stmt.order_by(Notification.id)).all()
 
 
