@@ -8,20 +8,23 @@ and the health check stay reachable.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from supervision.auth import services, sessions
+from supervision.auth import services, sessions, throttle
 from supervision.auth.forms import ChangePasswordForm
 from supervision.auth.passwords import MIN_PASSWORD_LENGTH
-from supervision.common.errors import error_body, is_api_request
+from supervision.auth.views import refusal_text
+from supervision.common.errors import Invalid, error_body, is_api_request
 from supervision.common.forms import save_form
 from supervision.extensions import db, limiter
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-#: Wrong current passwords are guesses: a few tries a minute are plenty for a person.
+#: A few tries a minute are plenty for a person. Wrong current passwords are moreover
+#: counted as failed logins of the account (auth/throttle): whoever holds a stolen session
+#: cannot guess the password here faster than on the login page.
 CHANGE_RATE_LIMIT = "10 per minute"
 #: Reachable while a password change is due (besides static files).
 _OPEN_ENDPOINTS = frozenset(
@@ -55,11 +58,35 @@ def password():
     form = ChangePasswordForm()
     forced = current_user.must_change_password
     user = current_user._get_current_object()
+    address = request.remote_addr
+
+    def page(status, headers=None):
+        html = render_template(
+            "auth/password.html", form=form, forced=forced, min_length=MIN_PASSWORD_LENGTH
+        )
+        return html, status, headers or {}
+
+    if form.is_submitted():
+        try:
+            refused = throttle.check(user.username, address)
+        except throttle.StorageError:
+            current_app.logger.exception("login throttle storage unavailable")
+            form.form_errors.append(_("Logging in is unavailable for a moment; try again later."))
+            return page(503)
+        if refused is not None:
+            form.form_errors.append(refusal_text(refused))
+            return page(429, {"Retry-After": str(refused.seconds_left())})
+    wrong_current = []
 
     def change():
-        services.change_password(
-            db.session, user, form.current_password.data, form.new_password.data
-        )
+        try:
+            services.change_password(
+                db.session, user, form.current_password.data, form.new_password.data
+            )
+        except Invalid as exc:
+            if "current_password" in exc.errors:
+                wrong_current.append(True)
+            raise
         sessions.stamp(user)
         return user
 
@@ -70,6 +97,24 @@ def password():
     )
     if saved is not None:
         return redirect(url_for("auth.profile"))
-    return render_template(
-        "auth/password.html", form=form, forced=forced, min_length=MIN_PASSWORD_LENGTH
-    ), status
+    if wrong_current:
+        return _count_wrong_current(form, user, address, page) or page(status)
+    return page(status)
+
+
+def _count_wrong_current(form, user, address, page):
+    """Count a wrong current password as a failed login of the account; answer 429 when
+    that starts a lock-out (audited), else None."""
+    try:
+        started = throttle.failed(user.username, address)
+    except throttle.StorageError:
+        current_app.logger.exception("login throttle storage unavailable")
+        return None
+    for lockout in started:
+        throttle.audit_lockout(db.session, lockout, user.username, address, user.id)
+    db.session.commit()
+    if not started:
+        return None
+    refused = max(started, key=lambda r: r.until)
+    form.form_errors.append(refusal_text(refused))
+    return page(429, {"Retry-After": str(refused.seconds_left())})

@@ -84,6 +84,14 @@ def login():
 
 def _refused(form: LoginForm, refused: throttle.Refusal):
     """The login form again with when to try again: 429 and Retry-After."""
+    form.form_errors.append(refusal_text(refused))
+    html = render_template("auth/login.html", form=form)
+    return html, 429, {"Retry-After": str(refused.seconds_left())}
+
+
+def refusal_text(refused: throttle.Refusal) -> str:
+    """Why logins (or password changes) are refused and when to try again, in the reader's
+    language: "after 09:02 (in about 3 minutes)"."""
     seconds = refused.seconds_left()
     until = clock.local(refused.until)
     if until.second or until.microsecond:  # "after 09:02" rather than a minute too early
@@ -91,21 +99,17 @@ def _refused(form: LoginForm, refused: throttle.Refusal):
     shown = until.strftime("%H:%M" if until.date() == clock.today() else "%m-%d %H:%M")
     minutes = max(1, math.ceil(seconds / 60))
     if refused.scope == "account":
-        text = _(
+        return _(
             "Too many failed logins. Try again after %(time)s (in about %(minutes)s minutes).",
             time=shown,
             minutes=minutes,
         )
-    else:
-        text = _(
-            "Too many failed logins from this network address. Try again after %(time)s "
-            "(in about %(minutes)s minutes).",
-            time=shown,
-            minutes=minutes,
-        )
-    form.form_errors.append(text)
-    html = render_template("auth/login.html", form=form)
-    return html, 429, {"Retry-After": str(seconds)}
+    return _(
+        "Too many failed logins from this network address. Try again after %(time)s "
+        "(in about %(minutes)s minutes).",
+        time=shown,
+        minutes=minutes,
+    )
 
 
 @bp.post("/logout")

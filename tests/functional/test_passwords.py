@@ -82,6 +82,34 @@ def test_a_refused_change_says_why_and_writes_nothing(
     assert _password_entries(db, user.id) == []
 
 
+def test_wrong_current_passwords_count_as_failed_logins(client, app, db, make_user, login):
+    """A stolen session cannot guess the password on the change page faster than on the
+    login page: the fifth wrong current password locks the account (audited), the right
+    one is then refused too, and so is the login; another account is not affected."""
+    user = make_user("zhang", ["staff"])
+    make_user("li", ["staff"])
+    login("zhang")
+    answers = [_change(client, f"wrong-guess-{i}", NEW).status_code for i in range(5)]
+    assert answers == [422, 422, 422, 422, 429]
+    before = _state(db, "zhang")
+    resp = _change(client, factories.PASSWORD, NEW)
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    assert "登录失败次数过多" in resp.get_data(as_text=True)
+    assert _state(db, "zhang") == before
+    locked = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.action == "login_locked")
+    ).all()
+    assert [(e.object_id, '"account"' in e.changes) for e in locked] == [(str(user.id), True)]
+    other = app.test_client()
+    token = csrf_from(other.get("/login").get_data(as_text=True))
+    refused = other.post(
+        "/login",
+        data={"username": "zhang", "password": factories.PASSWORD, "csrf_token": token},
+    )
+    assert refused.status_code == 429
+    login("li", c=app.test_client())  # asserts the redirect of a successful login
+
+
 def test_changing_the_password_ends_every_other_session(client, app, db, make_user, login):
     user = make_user("zhang", ["staff"])
     other = login("zhang", c=app.test_client())
