@@ -157,6 +157,9 @@ def _check_config(app: Flask) -> None:
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    from supervision.common import links
+
+    links.check_config(app)
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES",
         # One catalog per area (supervision/i18n/<area>/zh/...), merged by Flask-Babel.

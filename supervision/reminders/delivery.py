@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
-from supervision.common import clock
+from supervision.common import clock, links
 from supervision.common.errors import Conflict, NotFound
 from supervision.org.models import Person
 from supervision.reminders.models import Notification
@@ -47,7 +47,6 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 LEASE_SECONDS = 300
 #: Seconds before a silent SMTP server is given up on.
 MAIL_TIMEOUT = 30
-DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 #: Notifications read per query while delivering.
 BATCH = 100
 #: Longest error text kept.
@@ -82,20 +81,6 @@ def _config(name: str, default):
     return default if value in (None, "") else value
 
 
-def base_url() -> str:
-    """The application's public address, for absolute links in e-mails (SUPERVISION_BASE_URL;
-    else PREFERRED_URL_SCHEME and SERVER_NAME; else http://127.0.0.1:5000)."""
-    configured = current_app.config.get("SUPERVISION_BASE_URL")
-    if configured:
-        return configured.rstrip("/")
-    server = current_app.config.get("SERVER_NAME")
-    if server:
-        scheme = current_app.config.get("PREFERRED_URL_SCHEME") or "http"
-        root = (current_app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
-        return f"{scheme}://{server}{root}"
-    return DEFAULT_BASE_URL
-
-
 def _sender() -> tuple[str, Address]:
     """(envelope sender, From header) from MAIL_DEFAULT_SENDER ("addr", "Name <addr>" or a
     (name, addr) pair); without a name, the application's name is shown."""
@@ -118,7 +103,7 @@ def compose(row, now: datetime) -> EmailMessage:
     """The e-mail of one notification row (id, subject, body, link, email_to, created_at,
     recipient name): a Chinese subject, a text and an HTML part, an absolute link."""
     _envelope, sender = _sender()
-    url = base_url() + (row.link if row.link.startswith("/") else "/" + row.link)
+    url = links.absolute(row.link)
     context = {
         "subject": row.subject,
         "body": row.body,

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.auth.models import User
-from supervision.common import clock
+from supervision.common import clock, links
 from supervision.common.permissions import can
 from supervision.obligations import engine
 from supervision.obligations.settings import get_obligation_settings
@@ -279,9 +279,10 @@ def _summary(item: Item, names: texts.Names) -> str:
 
 
 def build_calendar(
-    session: Session, user: User, base_url: str, today: date | None = None, locale: str = "zh_CN"
+    session: Session, user: User, today: date | None = None, locale: str = "zh_CN"
 ) -> bytes:
-    """The user's feed as an iCalendar document (texts in `locale`, Chinese by default)."""
+    """The user's feed as an iCalendar document (texts in `locale`, Chinese by default);
+    its links start with SUPERVISION_BASE_URL (supervision.common.links), never the Host."""
     today = today or clock.today()
     items = items_for(session, user, today)
     settings = get_reminder_settings(session)
@@ -290,7 +291,6 @@ def build_calendar(
     # DTSTAMP changes once a day, not on every fetch, so unchanged feeds keep their ETag.
     stamp = datetime.combine(today, datetime.min.time(), tzinfo=clock.zone())
     names = texts.Names(session, [i.step for i in items])
-    base = base_url.rstrip("/")
     with force_locale(locale):
         cal = icalendar.Calendar()
         cal.add("prodid", "-//Supervision//Reminders//ZH")
@@ -304,7 +304,7 @@ def build_calendar(
         for item in items:
             summary = _summary(item, names)
             _subject, body, link = texts.compose(item.step, names)
-            url = base + link
+            url = links.absolute(link)
             event = icalendar.Event()
             event.add("uid", item.uid)
             event.add("dtstamp", stamp)

@@ -25,7 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from supervision.common import clock
+from supervision.common import clock, links
 from supervision.common.errors import NotFound
 from supervision.common.pages import paginate
 from supervision.extensions import db, limiter
@@ -150,7 +150,7 @@ def feed_page():
             return redirect(url_for("notifications.feed_page"))
         token = feed.issue_feed(db.session, current_user.id)
         db.session.commit()
-        new_url = url_for("notifications.calendar_feed", token=token, _external=True)
+        new_url = links.external_url("notifications.calendar_feed", token=token)
     confirm = request.args.get("confirm") if request.method == "GET" else None
     active = feed.active_feed(db.session, current_user.id)
     if confirm not in ("regenerate", "revoke") or active is None:
@@ -170,7 +170,7 @@ def calendar_feed(token: str):
     if found is None:
         abort(404)
     row, user = found
-    body = feed.build_calendar(db.session, user, request.url_root)
+    body = feed.build_calendar(db.session, user)
     if feed.touch(row, clock.now()):
         db.session.commit()
     resp = make_response(body)

@@ -16,13 +16,18 @@ from supervision.talks.models import Talk
 from tests import factories
 from tests.conftest import csrf_from
 
-FEED_URL = re.compile(r'value="(http://localhost/calendar/feed/[^"]+\.ics)" id="feed-url"')
+#: SUPERVISION_BASE_URL of these tests: links never follow the test client's Host (localhost).
+BASE = "https://jw.example.gov.cn"
+FEED_URL = re.compile(
+    r'value="(https://jw\.example\.gov\.cn/calendar/feed/[^"]+\.ics)" id="feed-url"'
+)
 
 
 @pytest.fixture(autouse=True)
 def today(app, monkeypatch):
     """The app believes it is Sat 2025-09-20, 10:00 local."""
     monkeypatch.setitem(app.config, "SUPERVISION_FAKE_NOW", "2025-09-20T10:00:00+08:00")
+    monkeypatch.setitem(app.config, "SUPERVISION_BASE_URL", BASE)
 
 
 @pytest.fixture
@@ -90,7 +95,7 @@ def _create(client) -> str:
     assert resp.status_code == 200
     urls = FEED_URL.findall(resp.get_data(as_text=True))
     assert len(urls) == 1
-    return urls[0].removeprefix("http://localhost")
+    return urls[0].removeprefix(BASE)
 
 
 def _events(resp) -> dict[str, icalendar.Event]:
@@ -131,7 +136,7 @@ def test_the_feed_lists_what_the_user_is_responsible_for(client, login, db, org)
     assert talk.decoded("dtstart") == date(2025, 9, 30)
     assert talk.decoded("dtend") == date(2025, 10, 1)
     assert str(talk["summary"]) == "与甲的廉政提醒谈话（2025Q3）"
-    assert str(talk["url"]).startswith("http://localhost/talks/new?type=integrity_reminder")
+    assert str(talk["url"]).startswith(f"{BASE}/talks/new?type=integrity_reminder")
     alarm = talk.walk("VALARM")[0]
     assert alarm.decoded("trigger") == timedelta(hours=9)
     assert str(events[measure]["summary"]) == "【已逾期】防控措施到期：“窗口双人复核”"
@@ -171,7 +176,7 @@ def test_regenerate_and_revoke_end_the_old_url(app, client, login, db, org):
     resp = client.post(
         "/notifications/feed", data={"csrf_token": csrf_from(page), "action": "regenerate"}
     )
-    new = FEED_URL.findall(resp.get_data(as_text=True))[0].removeprefix("http://localhost")
+    new = FEED_URL.findall(resp.get_data(as_text=True))[0].removeprefix(BASE)
     anonymous = app.test_client()
     assert new != old
     assert anonymous.get(old).status_code == 404
@@ -224,3 +229,27 @@ def test_the_profile_page_links_to_the_feed(client, login, org):
     login("head")
     html = client.get("/profile").get_data(as_text=True)
     assert 'href="/notifications/feed" id="profile-feed-link"' in html
+
+
+def test_a_forged_host_header_gives_links_to_the_configured_address_only(app, org):
+    """SPEC §12: the feed's address on the page and every link inside the .ics come from
+    SUPERVISION_BASE_URL; a request naming another host changes none of them."""
+    evil = {"base_url": "http://evil.example", "headers": {"X-Forwarded-Host": "evil.example"}}
+    client = app.test_client()
+    page = client.get("/login", **evil).get_data(as_text=True)
+    form = {"username": "head", "password": factories.PASSWORD, "csrf_token": csrf_from(page)}
+    assert client.post("/login", data=form, **evil).status_code == 302
+    token = csrf_from(client.get("/notifications/feed", **evil).get_data(as_text=True))
+    resp = client.post(
+        "/notifications/feed", data={"csrf_token": token, "action": "create"}, **evil
+    )
+    page = resp.get_data(as_text=True)
+    assert "evil.example" not in page
+    [url] = FEED_URL.findall(page)
+    ics = app.test_client().get(url.removeprefix(BASE), **evil)
+    events = _events(ics)
+    assert len(events) == 3
+    assert b"evil.example" not in ics.data and b"localhost" not in ics.data
+    for event in events.values():
+        assert str(event["url"]).startswith(BASE + "/")
+        assert str(event["description"]).rsplit("\n", 1)[1] == str(event["url"])

@@ -13,7 +13,11 @@ from tests.conftest import csrf_from
 from tests.integration.test_reminder_delivery import SmtpServer, free_port
 
 NOW = "2025-09-24T10:00:00+08:00"  # the `upcoming` step of 2025Q3 fell at 09:00 today
-FEED_URL = re.compile(r'value="http://localhost(/calendar/feed/[^"]+\.ics)" id="feed-url"')
+#: SUPERVISION_BASE_URL: the mail (built by the CLI, outside any request) and the feed link to it.
+BASE = "https://jw.example.gov.cn"
+FEED_URL = re.compile(
+    r'value="https://jw\.example\.gov\.cn(/calendar/feed/[^"]+\.ics)" id="feed-url"'
+)
 
 
 @pytest.fixture
@@ -33,6 +37,7 @@ def station(app, db, monkeypatch):
     """A station head (a leader with an account and an address) who conducts the quarterly
     talk of an officer in a sensitive post."""
     monkeypatch.setitem(app.config, "SUPERVISION_FAKE_NOW", NOW)
+    monkeypatch.setitem(app.config, "SUPERVISION_BASE_URL", BASE)
     s = db.session
     calendar.sync(s, [2025])
     unit = factories.unit(s, "东湖派出所", kind="station")
@@ -62,7 +67,7 @@ def test_the_leader_gets_one_mail_an_inbox_item_and_a_feed_event(app, client, lo
     assert len(mine) == 1 and mine[0]["To"] == "liu@example.gov.cn"
     assert mine[0]["Subject"] == "提醒：与王民警的2025Q3廉政提醒谈话将于2025-09-30到期"
     text = mine[0].get_body(preferencelist=("plain",)).get_content()
-    assert "/talks/new?type=integrity_reminder" in text
+    assert f"{BASE}/talks/new?type=integrity_reminder" in text
 
     login("liu")
     inbox = client.get("/notifications/").get_data(as_text=True)
@@ -78,3 +83,4 @@ def test_the_leader_gets_one_mail_an_inbox_item_and_a_feed_event(app, client, lo
     events = icalendar.Calendar.from_ical(feed.data).walk("VEVENT")
     dates = {e["dtstart"].dt for e in events if "王民警" in str(e["summary"])}
     assert dates == {date(2025, 9, 30)}
+    assert all(str(e["url"]).startswith(BASE + "/") for e in events)
