@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,3 +182,17 @@ def test_the_checkout_reads_its_own_top_level_folders(app):
     assert not (ROOT / "supervision" / "templates").exists()
     assert Path(app.template_folder) == ROOT / "templates"
     assert Path(app.extensions["migrate"].directory) == ROOT / "migrations"
+
+
+def test_documentation_links_stay_inside_the_repository():
+    """README and docs/ link only to files of the repository (the contract included), never
+    to a folder beside the checkout."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert {"SPEC.md", "ARCHITECTURE.md", "install.md", "api.md"} <= {p.name for p in pages}
+    for page in pages:
+        text = page.read_text()
+        assert "../shared" not in text, page
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if "://" not in target:
+                assert (page.parent / target).resolve().exists(), (page.name, target)
+                assert (page.parent / target).resolve().is_relative_to(ROOT), (page.name, target)
