@@ -7,16 +7,17 @@ FLASK := SUPERVISION_ENV=development $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 TRANSLATIONS := $(wildcard supervision/i18n/*)
 
-.PHONY: setup system-packages translations run test test-postgres bench lint clean
+.PHONY: setup system-packages translations run test test-postgres bench lint clean lock wheel
 
 setup: system-packages $(STAMP) translations
 
 system-packages:
 	@scripts/system-packages.sh
 
-$(STAMP): pyproject.toml
+# The versions come from constraints.txt (tested together); `make lock` refreshes it.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@touch $(STAMP)
 
 translations: $(STAMP)
@@ -44,5 +45,16 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/imports.py
 
+# Pin what .venv holds now (after adding or upgrading a dependency; see docs/install.md).
+lock: $(STAMP)
+	@{ echo "# Versions tested together; make installs with them. Refresh: make lock."; \
+	  $(BIN)/pip freeze --all --exclude-editable --disable-pip-version-check \
+	  | grep -viE '^(pip|setuptools|supervision)([=@ ]|$$)'; } > constraints.txt
+
+# A wheel with templates, migrations and compiled catalogs inside (setup.py), in dist/.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/pip wheel -q --disable-pip-version-check --no-deps --no-build-isolation -w dist .
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache build dist

@@ -7,6 +7,9 @@ from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent
 load_dotenv(BASE_DIR / ".env")
+# Installed from a wheel, config.py is in site-packages: the service's .env is then the one
+# in the working directory (as `flask` itself reads it). Variables already set win.
+load_dotenv(Path.cwd() / ".env")
 
 
 def _bool(name: str, default: bool = False) -> bool:

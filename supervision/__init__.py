@@ -24,7 +24,12 @@ from supervision.extensions import (
     migrate,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Where `templates/` and `migrations/` are: the repository's top level in a checkout (make,
+#: editable install); inside the package once installed from a wheel, where setup.py puts
+#: them (and the compiled catalogs) at build time.
+INSTALLED = (PACKAGE_DIR / "templates").is_dir()
+ROOT = PACKAGE_DIR if INSTALLED else PACKAGE_DIR.parent
 
 
 class BoundedInt(IntegerConverter):
@@ -102,7 +107,11 @@ def create_app(config: type | str | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
-        instance_path=os.environ.get("SUPERVISION_INSTANCE", str(ROOT / "instance")),
+        # An installed wheel has no checkout to hold instance/: Flask's default for installed
+        # packages then, <venv>/var/supervision-instance.
+        instance_path=os.environ.get(
+            "SUPERVISION_INSTANCE", None if INSTALLED else str(ROOT / "instance")
+        ),
     )
     app.config.from_object(config)
     app.url_map.converters["int"] = BoundedInt
@@ -163,7 +172,7 @@ def _check_config(app: Flask) -> None:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES",
         # One catalog per area (supervision/i18n/<area>/zh/...), merged by Flask-Babel.
-        ";".join(str(p) for p in sorted((ROOT / "supervision" / "i18n").iterdir()) if p.is_dir()),
+        ";".join(str(p) for p in sorted((PACKAGE_DIR / "i18n").iterdir()) if p.is_dir()),
     )
 
 
