@@ -23,8 +23,8 @@ exactly the dumped data. A referenced file that is missing or damaged in the sto
 left out, listed under `missing_files` in the manifest and reported; the backup still
 completes (the database copy is the larger loss to avoid).
 
-Restore checks everything before it changes anything: the member names and types, the
-manifest, the database kind (SQLite <-> PostgreSQL conversion is not supported), that the
+Restore (restore.py) checks everything before it changes anything: the member names and
+types, the manifest, the database kind (SQLite <-> PostgreSQL conversion is not supported), that the
 schema revision is one this version's migrations know, and every member's size and hash
 (and that each file's hash is its name) while unpacking into a staging folder; then the
 database copy itself. Only then, holding the store's lock exclusively, it puts the files

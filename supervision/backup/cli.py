@@ -38,7 +38,10 @@ def backup_cmd(path: Path):
         raise BackupError(f"The directory {path.parent} does not exist.")
     if path.is_dir():
         raise BackupError(f"{path} is a directory.")
-    written = archive.create(path)
+    try:
+        written = archive.create(path)
+    except OSError as exc:
+        raise BackupError(f"The backup could not be written: {exc}.") from None
     _audit("backup", path, written.files)
     click.echo(
         f"Backed up the {written.kind} database (schema {written.revision}) and "
@@ -60,9 +63,12 @@ def restore_cmd(path: Path):
     and put back its stored files. Refuses, changing nothing, on any problem."""
     if not path.is_file():
         raise BackupError(f"No backup file at {path}.")
-    with restore.staging_dir() as staging:
-        checked = restore.check(path, Path(staging))
-        count = restore.apply(checked)
+    try:
+        with restore.staging_dir() as staging:
+            checked = restore.check(path, Path(staging))
+            count = restore.apply(checked)
+    except OSError as exc:
+        raise BackupError(f"The restore could not unpack or place its files: {exc}.") from None
     _audit("restore", path, count)
     click.echo(
         f"Restored the {checked.kind} database {db.engine.url.database} and {count} stored "

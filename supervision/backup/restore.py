@@ -188,7 +188,7 @@ def check(path: Path, staging: Path) -> Checked:
                         raise BackupError(f"Member {member.name} is not the file its name says.")
                     files.append((match.group(2), dest))
         except (tarfile.TarError, EOFError, OSError) as exc:
-            raise BackupError(f"{path} is damaged: {exc}.") from None
+            raise BackupError(f"{path} could not be read and unpacked: {exc}.") from None
     kind = manifest["database_kind"]
     _check_database(kind, staging / "database", manifest["schema_revision"])
     return Checked(manifest, kind, staging / "database", files)
