@@ -26,6 +26,8 @@ configured). The calendar sync runs monthly, on the 1st at 03:30 local time. The
 anchor runs daily at 23:50 local time and at every start: it verifies the audit chain and
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
+The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: stored files no
+row refers to, older than a day, are removed.
 """
 
 from __future__ import annotations
@@ -172,6 +174,19 @@ def anchor_job() -> None:
     _run("audit chain check", work)
 
 
+def orphans_job() -> None:
+    """`files clean-orphans`: remove stored files that no row refers to (after a day)."""
+    from supervision.backup import files
+
+    def work() -> str | None:
+        result = files.clean_orphans()
+        if not result.removed:
+            return None
+        return f"{result.removed} orphaned files removed ({result.removed_bytes:,} bytes)"
+
+    _run("stored files cleanup", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -210,6 +225,7 @@ def job_specs(config) -> list[JobSpec]:
         ),
         JobSpec("calendar_sync", calendar_job, "cron", {"day": 1, "hour": 3, "minute": 30}, False),
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
+        JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
     ]
 
 

@@ -4,15 +4,25 @@ The directory is `TALK_ATTACHMENT_DIR` (config), by default `<instance>/attachme
 file's path comes only from its hash (two hex characters of fan-out, then the hash), never
 from anything the client chose, and identical uploads share one file. A file is written
 before the database commit: a request that fails afterwards leaves an unreferenced file,
-which is harmless (the next identical upload reuses it) and is never served.
+which is harmless (the next identical upload reuses it) and is never served; the daily
+orphan cleanup (`files clean-orphans`) removes such files once they are older than a grace
+period.
+
+Files are never changed once written. Writers (uploads, backups) hold a shared lock on
+`<dir>/.lock`; whatever removes or replaces files (orphan cleanup, restore) holds it
+exclusively, so a backup never loses a file it is copying and a cleanup never removes a
+file an upload has just reused (reusing an existing file refreshes its modification time).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app, send_file
@@ -31,6 +41,8 @@ _MAGIC = (
 EXTENSIONS = {content_type: exts for _magic, content_type, exts in _MAGIC}
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: Prefix of the temporary file an upload is written to before its atomic rename.
+TEMP_PREFIX = ".upload-"
 
 
 def max_bytes() -> int:
@@ -62,11 +74,19 @@ def path_for(sha256: str) -> Path:
 def store(data: bytes) -> str:
     """Write the bytes (once per distinct content) and return their sha256."""
     digest = hashlib.sha256(data).hexdigest()
-    target = path_for(digest)
+    with lock(exclusive=False):
+        _write(path_for(digest), data)
+    return digest
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Put `data` at `target` atomically, or refresh the time of an identical file there
+    (so that the orphan cleanup's grace period starts again)."""
     if target.exists() and target.stat().st_size == len(data):
-        return digest
+        os.utime(target)
+        return
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -76,7 +96,38 @@ def store(data: bytes) -> str:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return digest
+
+
+@contextlib.contextmanager
+def lock(*, exclusive: bool) -> Iterator[Path]:
+    """Hold the store's lock (shared for writers and backups, exclusive for whatever removes
+    or replaces files) and give the store's directory, created if missing."""
+    directory = root()
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield directory
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def listing() -> Iterator[tuple[str | None, Path]]:
+    """Every file in the store: (sha256, path) for stored files, (None, path) for an
+    upload's temporary file; anything else (the lock, foreign files) is not listed."""
+    directory = root()
+    if not directory.is_dir():
+        return
+    for fan in sorted(directory.iterdir()):
+        if len(fan.name) != 2 or not fan.is_dir() or fan.is_symlink():
+            continue
+        for entry in sorted(fan.iterdir()):
+            if not entry.is_file() or entry.is_symlink():
+                continue
+            if _HEX64.match(entry.name) and entry.name[:2] == fan.name:
+                yield entry.name, entry
+            elif entry.name.startswith(TEMP_PREFIX):
+                yield None, entry
 
 
 def exists(sha256: str) -> bool:

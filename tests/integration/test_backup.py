@@ -1,4 +1,5 @@
-"""`backup PATH` / `restore PATH` round-trip the whole database (SQLite or PostgreSQL)."""
+"""`backup PATH` / `restore PATH` round-trip the whole database (SQLite or PostgreSQL); the
+stored files and the archive's checks are in test_backup_archive.py."""
 
 from __future__ import annotations
 
@@ -35,12 +36,12 @@ def _seed(session):
     session.commit()
 
 
-def test_backup_then_restore_brings_back_the_original_data(app, db, tmp_path):
+def test_backup_then_restore_brings_back_the_original_data(app, db, stamped, tmp_path):
     _seed(db.session)
     before = _counts(db.session)
     names = db.session.scalars(sa.select(Person.name).order_by(Person.staff_no)).all()
     runner = app.test_cli_runner()
-    target = tmp_path / "backup.bin"
+    target = tmp_path / "backup.tar"
 
     done = runner.invoke(args=["backup", str(target)])
     assert done.exit_code == 0, done.output
@@ -85,13 +86,13 @@ def test_backup_then_restore_brings_back_the_original_data(app, db, tmp_path):
     assert app.test_client().get("/healthz").status_code == 200
 
 
-def _magic_of_the_other_database() -> bytes:
+def _magic_of_a_database_only_backup() -> bytes:
     if _db.engine.dialect.name == "sqlite":
         return b"PGDMP\x01\x0e\x00" + b"\x00" * 100
     return b"SQLite format 3\x00" + b"\x00" * 100
 
 
-def test_restore_refuses_missing_invalid_and_damaged_files(app, db, tmp_path):
+def test_restore_refuses_missing_invalid_and_damaged_files(app, db, stamped, tmp_path):
     _seed(db.session)
     before = _counts(db.session)
     runner = app.test_cli_runner()
@@ -102,12 +103,12 @@ def test_restore_refuses_missing_invalid_and_damaged_files(app, db, tmp_path):
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(b"this is not a database backup\n" * 10)
     result = runner.invoke(args=["restore", str(garbage)])
-    assert result.exit_code == 1 and "not a backup made by `backup`" in result.output
+    assert result.exit_code == 1 and "not an archive made by `backup`" in result.output
 
     other = tmp_path / "other.bin"
-    other.write_bytes(_magic_of_the_other_database())
+    other.write_bytes(_magic_of_a_database_only_backup())
     result = runner.invoke(args=["restore", str(other)])
-    assert result.exit_code == 1 and "but the configured database is" in result.output
+    assert result.exit_code == 1 and "database-only backup of an older version" in result.output
 
     good = tmp_path / "good.bin"
     assert runner.invoke(args=["backup", str(good)]).exit_code == 0

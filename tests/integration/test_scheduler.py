@@ -257,6 +257,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
         "reminders_digest",
         "calendar_sync",
         "audit_anchor",
+        "orphan_files",
     }
 
 
@@ -355,6 +356,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "reminders_digest",
         "calendar_sync",
         "audit_anchor",
+        "orphan_files",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}

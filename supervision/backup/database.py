@@ -1,11 +1,11 @@
-"""`backup PATH` and `restore PATH`: a consistent copy of the whole database, and back.
+"""The database part of a backup: a consistent copy of the whole database, and back.
 
 SQLite: the sqlite3 online-backup API (a consistent snapshot even while the app writes),
 and the same API in reverse to restore into the live file after the engine's pool is
 disposed. PostgreSQL: `pg_dump --format=custom` and `pg_restore --clean --if-exists
 --no-owner --single-transaction`, using the binaries matching the server's major version
 (PG_BINDIR, /usr/lib/postgresql/<major>/bin, any newer /usr/lib/postgresql/*/bin, or PATH).
-Both commands record an audit entry (`backup` / `restore`) after they have done their work.
+The archive around the copy (with the stored files and a manifest) is `archive.py`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from urllib.parse import quote
 
 import click
 import sqlalchemy as sa
-from flask.cli import with_appcontext
 
-from supervision.audit.services import record
 from supervision.extensions import db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -49,7 +47,8 @@ class BackupError(click.ClickException):
 # ---------------------------------------------------------------- SQLite
 
 
-def _sqlite_file(url: sa.engine.URL) -> Path:
+def sqlite_file(url: sa.engine.URL) -> Path:
+    """The file of the configured SQLite database (BackupError when it is in memory)."""
     name = url.database
     if not name or name == ":memory:" or url.query.get("mode") == "memory":
         raise BackupError(
@@ -158,7 +157,8 @@ def _pg_connection(url: sa.engine.URL) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def _server_major() -> int:
+def server_major() -> int:
+    """The major version of the PostgreSQL server the app is connected to."""
     return int(db.session.execute(sa.text("SHOW server_version_num")).scalar()) // 10000
 
 
@@ -169,14 +169,16 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(f"{what} failed: {' '.join(detail[-5:]) or f'exit {proc.returncode}'}")
 
 
-def pg_backup(url: sa.engine.URL, dest: Path) -> None:
-    """pg_dump the configured database to `dest` (custom format, atomic rename)."""
-    tool = find_pg_tool("pg_dump", _server_major())
+def pg_backup(url: sa.engine.URL, dest: Path, snapshot: str | None = None) -> None:
+    """pg_dump the configured database to `dest` (custom format, atomic rename); with
+    `snapshot` (from pg_export_snapshot) the dump sees exactly that transaction's data."""
+    tool = find_pg_tool("pg_dump", server_major())
     args, env = _pg_connection(url)
     part = dest.with_name(dest.name + ".part")
     part.unlink(missing_ok=True)
+    extra = ["--snapshot", snapshot] if snapshot else []
     try:
-        _run([tool, "--format=custom", "--file", str(part), *args], env, "pg_dump")
+        _run([tool, "--format=custom", *extra, "--file", str(part), *args], env, "pg_dump")
     except BackupError:
         part.unlink(missing_ok=True)
         raise
@@ -217,76 +219,3 @@ def pg_restore(url: sa.engine.URL, src: Path, server_major: int) -> None:
         env,
         "Restore (one transaction, so the database is unchanged)",
     )
-
-
-# ---------------------------------------------------------------- commands
-
-
-def _audit(action: str, path: Path) -> None:
-    record(db.session, action, "database", "", {"path": [None, str(path)]})
-    db.session.commit()
-
-
-@click.command("backup")
-@click.argument("path", type=click.Path(path_type=Path))
-@with_appcontext
-def backup_cmd(path: Path):
-    """Write a consistent backup of the whole database to PATH."""
-    if not path.parent.is_dir():
-        raise BackupError(f"The directory {path.parent} does not exist.")
-    if path.is_dir():
-        raise BackupError(f"{path} is a directory.")
-    url = db.engine.url
-    db.session.remove()
-    if url.get_backend_name() == "sqlite":
-        sqlite_backup(_sqlite_file(url), path)
-    elif url.get_backend_name() == "postgresql":
-        pg_backup(url, path)
-    else:
-        raise BackupError(f"Backups of {url.get_backend_name()} databases are not supported.")
-    _audit("backup", path)
-    click.echo(
-        f"Backed up the {url.get_backend_name()} database {url.database} to {path} "
-        f"({path.stat().st_size:,} bytes)."
-    )
-
-
-@click.command("restore")
-@click.argument("path", type=click.Path(path_type=Path))
-@with_appcontext
-def restore_cmd(path: Path):
-    """Replace the whole database with the backup in PATH (made by `backup`)."""
-    if not path.is_file():
-        raise BackupError(f"No backup file at {path}.")
-    url = db.engine.url
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        db_file = _sqlite_file(url)
-        check_sqlite_backup(path)
-        _release_connections()
-        try:
-            sqlite_restore(path, db_file)
-        except sqlite3.Error as exc:
-            raise BackupError(f"Restore failed, the database is unchanged: {exc}.") from None
-    elif backend == "postgresql":
-        major = _server_major()
-        check_pg_backup(path, major)
-        _release_connections()
-        pg_restore(url, path, major)
-    else:
-        raise BackupError(f"Restoring {backend} databases is not supported.")
-    _release_connections()
-    _audit("restore", path)
-    click.echo(
-        f"Restored the {backend} database {url.database} from {path}. "
-        "Run `db upgrade` if the backup was made by an older version."
-    )
-
-
-def _release_connections() -> None:
-    """Close the session and every pooled connection so the restore sees no open transaction."""
-    db.session.remove()
-    db.engine.dispose()
-
-
-commands = [backup_cmd, restore_cmd]
