@@ -331,6 +331,7 @@ def test_the_scheduler_sends_the_weekly_digest_on_monday_morning(db, make_user, 
     )
     make_user("leader", ("leader",), person=leader)
     update_reminder_settings(s, {"mail_backlog_days": 60})  # the review step is 40 days old
+    s.commit()
     # The process's clock says Monday 12 October 2026, 09:30 in Shanghai.
     proc = launcher.start(SUPERVISION_FAKE_NOW="2026-10-12T09:30:00+08:00")
     wait_for(_all_sent(db, box, 2), launcher, "the review reminder and the digest")
