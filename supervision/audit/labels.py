@@ -61,6 +61,7 @@ AUDIT_OBJECT_LABELS: dict[str, object] = {
     "rotation_hold": _l("Hold"),
     "rotation_plan": _l("Rotation plan"),
     "notification": _l("Notification"),
+    "mail_message": _l("Reminder e-mail"),
     "calendar_feed": _l("Calendar feed"),
     "integrity_file": _l("Integrity file"),
     "settings": _l("Settings"),

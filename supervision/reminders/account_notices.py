@@ -27,8 +27,9 @@ from supervision.auth.queries import people_holding
 from supervision.auth.signals import RoleChange, role_changed
 from supervision.common import clock
 from supervision.common.permissions import holders
+from supervision.reminders.outbox import insert_new, outbox_fields
 from supervision.reminders.settings import get_reminder_settings
-from supervision.reminders.sweep import addresses, insert_new, outbox_fields
+from supervision.reminders.sweep import addresses
 from supervision.reminders.texts import MAX_SUBJECT
 
 
@@ -118,7 +119,7 @@ def notify(session: Session, *, user: User, changes: list[RoleChange], actor=Non
             "body": body,
             "link": PENDING_GRANTS_PATH,
             "created_at": now,
-            **outbox_fields(emails.get(person_id), now),
+            **outbox_fields(emails.get(person_id)),
         }
         for person_id in recipients
     ]

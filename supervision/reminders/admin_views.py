@@ -1,9 +1,9 @@
 """Admin page of e-mail deliveries (SPEC §8: "failures are visible to admins").
 
-Lists the failed and waiting e-mails of notifications (and, on request, the sent ones) with
-their recipient, subject, attempts, next attempt and last error; an admin can queue a failed
-one again, or all failed ones after a confirmation step. Thin views over
-supervision.reminders.delivery, admins only.
+Lists the failed and waiting e-mail messages (and, on request, the sent ones) with their
+recipient, the notifications each carries (one message per recipient and sweep), attempts,
+next attempt and last error; an admin can queue a failed one again, or all failed ones after
+a confirmation step. Thin views over supervision.reminders.outbox, admins only.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from supervision.common.pages import paginate
 from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import Person
-from supervision.reminders import delivery
+from supervision.reminders import delivery, outbox
 from supervision.reminders.labels import EMAIL_STATUS_LABELS
-from supervision.reminders.models import Notification
+from supervision.reminders.models import MailMessage, Notification
 
 bp = Blueprint("deliveries", __name__, url_prefix="/admin/deliveries")
 
-#: The e-mail states an admin can filter on; no filter means failed and waiting.
 #: The e-mail states an admin can filter on (failed and waiting by default).
 FILTERS = ("failed", "queued", "sending", "sent")
-OUTSTANDING = ("failed", *delivery.PENDING)
+OUTSTANDING = ("failed", *outbox.PENDING)
+#: Subjects of a message's notifications shown in the list (the rest are counted).
+SHOWN_ITEMS = 3
 MAX_QUERY = 100
 
 
@@ -50,6 +51,7 @@ def _helpers():
     return {
         "status_labels": {s: EMAIL_STATUS_LABELS[s] for s in FILTERS},
         "backoff": delivery.BACKOFF_MINUTES,
+        "shown_items": SHOWN_ITEMS,
     }
 
 
@@ -59,33 +61,32 @@ def _helpers():
 def index():
     """The failed and waiting deliveries (or one state), newest first, searchable."""
     status, q = _filters()
-    n = Notification
-    stmt = sa.select(n).options(selectinload(n.recipient))
-    stmt = (
-        stmt.where(n.email_status == status)
-        if status
-        else stmt.where(n.email_status.in_(OUTSTANDING))
-    )
+    m = MailMessage
+    stmt = sa.select(m).options(selectinload(m.recipient), selectinload(m.notifications))
+    stmt = stmt.where(m.status == status) if status else stmt.where(m.status.in_(OUTSTANDING))
     if q:
         like = f"%{q}%"
-        stmt = stmt.join(Person, Person.id == n.recipient_id).where(
+        about = sa.select(Notification.id).where(
+            Notification.message_id == m.id, Notification.subject.like(like)
+        )
+        stmt = stmt.join(Person, Person.id == m.recipient_id).where(
             sa.or_(
-                n.email_to.ilike(like),
+                m.address.ilike(like),
                 Person.name.like(like),
                 Person.staff_no.like(like),
-                n.subject.like(like),
+                about.exists(),
             )
         )
     if status == "sent":
-        stmt = stmt.order_by(n.email_sent_at.desc(), n.id.desc())
+        stmt = stmt.order_by(m.sent_at.desc(), m.id.desc())
     else:
-        stmt = stmt.order_by(n.id.desc())
+        stmt = stmt.order_by(m.id.desc())
     return render_template(
         "reminders/deliveries.html",
         page=paginate(stmt),
         status=status,
         q=q,
-        counts=delivery.counts(db.session),
+        counts=outbox.counts(db.session),
         now=clock.now(),
         form=ConfirmForm(),
     )
@@ -103,15 +104,15 @@ def _back():
     return redirect(url_for("deliveries.index", **{k: v for k, v in args.items() if v}))
 
 
-@bp.post("/<int:notification_id>/retry")
+@bp.post("/<int:message_id>/retry")
 @login_required
 @requires("deliveries.manage")
-def retry(notification_id: int):
+def retry(message_id: int):
     """Queue one failed e-mail again, due now."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        notification = delivery.retry(db.session, notification_id)
+        message = outbox.retry(db.session, message_id)
         db.session.commit()
     except NotFound:
         abort(404)
@@ -122,7 +123,7 @@ def retry(notification_id: int):
     flash(
         _(
             "The e-mail to %(address)s is queued again; it is sent at the next delivery run.",
-            address=notification.email_to or "—",
+            address=message.address or "—",
         ),
         "success",
     )
@@ -136,7 +137,7 @@ def retry_failed():
     """Queue every failed e-mail again, after a confirmation page."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        count = delivery.retry_all_failed(db.session)
+        count = outbox.retry_all_failed(db.session)
         db.session.commit()
         if count:
             flash(
@@ -152,5 +153,5 @@ def retry_failed():
         return redirect(url_for("deliveries.index"))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "reminders/deliveries.html", confirm=True, form=form, counts=delivery.counts(db.session)
+        "reminders/deliveries.html", confirm=True, form=form, counts=outbox.counts(db.session)
     ), status

@@ -189,6 +189,11 @@ class SettingsSchema(BaseSchema):
         validate=validate.Length(max=5),
         metadata={"description": "local time of the steps and of the weekly digest, HH:MM (09:00)"},
     )
+    mail_backlog_days = _days(
+        "mail_backlog_days",
+        "a step whose instant lies more than this many days before the sweep is in the "
+        "inbox without e-mail",
+    )
     email_enabled = fields.Bool(metadata={"description": "send e-mails (true)"})
     digest_enabled = fields.Bool(metadata={"description": "weekly digest (true)"})
 

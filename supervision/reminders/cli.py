@@ -60,7 +60,8 @@ def sweep_command(now, dry_run):
     db.session.commit()
     click.echo(
         f"Sweep as of {instant.isoformat()}: {result.due} steps due, {result.created} "
-        f"notifications created ({result.queued} e-mails queued), "
+        f"notifications created ({result.queued} to e-mail in {result.messages} messages, "
+        f"{result.backlog} older than the backlog window without e-mail), "
         f"{result.due - result.created} existed already."
     )
 

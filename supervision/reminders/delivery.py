@@ -1,19 +1,26 @@
-"""E-mail delivery of queued notifications: the outbox (SPEC §8).
+"""E-mail delivery of the outbox (SPEC §8): one message per recipient and sweep.
 
-A notification's e-mail goes `queued` → `sending` → `sent`. A deliverer first CLAIMS a
-notification with a compare-and-set UPDATE (`sending`, claimed until now + a lease) and
-commits, and only then talks to the SMTP server, so two deliverers (two schedulers, or a
-manual `flask reminders deliver` beside the scheduler) never send the same notification.
-A deliverer that dies mid-send leaves the claim to expire; the next run takes it over.
+The sweep queues one `MailMessage` per recipient for the notifications it creates (see
+outbox.py for why the grouping is fixed then, not at delivery time); this module sends
+them. A message with one notification reads as that notification (its subject, text and
+link); a message with several has a subject with their count and lists each with its link.
 
-On a failure that may pass (connection refused, timeout, a 4xx reply) the notification goes
-back to `queued` with a later `email_next_at` (backoff); after the last attempt, or at once on
-a permanent 5xx refusal of the recipient or the message, it is `failed` and shows on the
+A message goes `queued` → `sending` → `sent`. A deliverer first CLAIMS a message with a
+compare-and-set UPDATE (`sending`, claimed until now + a lease) and commits, and only then
+talks to the SMTP server, so two deliverers (two schedulers, or a manual `flask reminders
+deliver` beside the scheduler) never send the same message. A deliverer that dies mid-send
+leaves the claim to expire; the next run takes it over. Every change of a message's state
+gives its notifications the same `email_status` in the same transaction.
+
+On a failure that may pass (connection refused, timeout, a 4xx reply) the message goes
+back to `queued` with a later `next_at` (backoff); after the last attempt, or at once on a
+permanent 5xx refusal of the recipient or the message, it is `failed` and shows on the
 admin page (/admin/deliveries), where an admin can queue it again.
 
 The one window left is a crash between the server accepting a message and the commit that
 marks it sent: the claim then expires and the message is sent again, with the same
-Message-ID (derived from the notification), so mail systems and readers recognise it.
+Message-ID (derived from the message row) and the same notifications, so mail systems and
+readers recognise it.
 """
 
 from __future__ import annotations
@@ -33,11 +40,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from supervision.audit.services import record
 from supervision.common import clock, links
-from supervision.common.errors import Conflict, NotFound
 from supervision.org.models import Person
-from supervision.reminders.models import Notification
+from supervision.reminders.models import MailMessage, Notification
+from supervision.reminders.outbox import set_status
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +53,10 @@ BACKOFF_MINUTES = (1, 5, 15, 60, 240)
 LEASE_SECONDS = 300
 #: Seconds before a silent SMTP server is given up on.
 MAIL_TIMEOUT = 30
-#: Notifications read per query while delivering.
+#: Messages read per query while delivering.
 BATCH = 100
 #: Longest error text kept.
 MAX_ERROR = 2000
-#: States shown as waiting on the admin page.
-PENDING = ("queued", "sending")
 
 
 @dataclass
@@ -92,39 +96,63 @@ def _sender() -> tuple[str, Address]:
     )
 
 
-def message_id(notification_id: int, created_at: datetime, domain: str) -> str:
-    """The Message-ID of a notification's e-mail: the same for every (re)send of it, and
-    distinct between notifications and between databases (the creation instant)."""
+def message_id(mail_id: int, created_at: datetime, domain: str) -> str:
+    """The Message-ID of a message: the same for every (re)send of it, and distinct between
+    messages and between databases (the creation instant)."""
     stamp = created_at.strftime("%Y%m%d%H%M%S")
-    return f"<notification-{notification_id}.{stamp}@{domain or 'supervision.localhost'}>"
+    return f"<message-{mail_id}.{stamp}@{domain or 'supervision.localhost'}>"
 
 
-def compose(row, now: datetime) -> EmailMessage:
-    """The e-mail of one notification row (id, subject, body, link, email_to, created_at,
-    recipient name): a Chinese subject, a text and an HTML part, an absolute link."""
+@dataclass(frozen=True)
+class Letter:
+    """What a message says: to whom, and the notifications it carries (id, subject, body,
+    link), oldest first."""
+
+    id: int
+    address: str
+    name: str
+    created_at: datetime
+    attempts: int
+    items: tuple
+
+
+def compose(letter: Letter, now: datetime) -> EmailMessage:
+    """The e-mail of a message, in the default language, with a text and an HTML part: one
+    notification reads as itself; several get a subject with their count and a list with a
+    link to each."""
     _envelope, sender = _sender()
-    url = links.absolute(row.link)
+    items = [{"subject": n.subject, "url": links.absolute(n.link)} for n in letter.items]
+    if len(letter.items) == 1:
+        only = letter.items[0]
+        subject, body = only.subject, only.body
+    else:
+        subject, body = "", ""
     context = {
-        "subject": row.subject,
-        "body": row.body,
-        "url": url,
-        "name": row.name or "",
-        "paragraphs": [p for p in row.body.splitlines() if p.strip()],
+        "name": letter.name or "",
+        "items": items,
+        "body": body,
+        "paragraphs": [p for p in body.splitlines() if p.strip()],
+        "url": items[0]["url"],
+        "count": len(items),
     }
     # The Jinja environment directly: the app's context processors expect a request.
     env = current_app.jinja_env
     with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE") or "zh_CN"):
+        if len(items) > 1:
+            subject = _("You have %(count)s new reminders", count=len(items))
+        context["subject"] = subject
         text = env.get_template("email/notification.txt").render(**context)
         html = env.get_template("email/notification.html").render(**context)
     msg = EmailMessage()
-    msg["Subject"] = " ".join(row.subject.split())
+    msg["Subject"] = " ".join(subject.split())
     msg["From"] = sender
-    msg["To"] = row.email_to
+    msg["To"] = letter.address
     msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(row.id, row.created_at, sender.domain)
+    msg["Message-ID"] = message_id(letter.id, letter.created_at, sender.domain)
     # RFC 3834: automatic mail; vacation responders must not answer it.
     msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Supervision-Notification"] = str(row.id)
+    msg["X-Supervision-Message"] = str(letter.id)
+    msg["X-Supervision-Notifications"] = ",".join(str(n.id) for n in letter.items)
     # base64 bodies: Chinese text passes any relay, 8BITMIME or not.
     msg.set_content(text, cte="base64")
     msg.add_alternative(html, subtype="html", cte="base64")
@@ -225,59 +253,70 @@ def _classify(exc: Exception) -> _Failure:
 
 
 def _due(now: datetime):
-    """Notifications whose e-mail may be sent at `now`: queued and due, or claimed by a
-    deliverer whose claim has expired (it died mid-send)."""
-    n = Notification
+    """Messages that may be sent at `now`: queued and due, or claimed by a deliverer whose
+    claim has expired (it died mid-send)."""
+    m = MailMessage
     return sa.or_(
-        sa.and_(
-            n.email_status == "queued", sa.or_(n.email_next_at.is_(None), n.email_next_at <= now)
-        ),
-        sa.and_(
-            n.email_status == "sending",
-            sa.or_(n.email_claimed_until.is_(None), n.email_claimed_until < now),
-        ),
+        sa.and_(m.status == "queued", sa.or_(m.next_at.is_(None), m.next_at <= now)),
+        sa.and_(m.status == "sending", sa.or_(m.claimed_until.is_(None), m.claimed_until < now)),
     )
 
 
-def _claim(session: Session, notification_id: int, now: datetime, until: datetime) -> bool:
-    """Take the notification for this deliverer if it is still due (compare and set), and
+def _claim(session: Session, mail_id: int, now: datetime, until: datetime) -> bool:
+    """Take the message for this deliverer if it is still due (compare and set), and
     commit so that other deliverers see the claim before any mail leaves."""
     done = session.execute(
-        sa.update(Notification)
-        .where(Notification.id == notification_id, _due(now))
-        .values(email_status="sending", email_claimed_until=until)
+        sa.update(MailMessage)
+        .where(MailMessage.id == mail_id, _due(now))
+        .values(status="sending", claimed_until=until)
         .execution_options(synchronize_session=False)
     )
+    if done.rowcount == 1:
+        set_status(session, mail_id, "sending")
     session.commit()
     return done.rowcount == 1
 
 
-def _settle(session: Session, notification_id: int, claim: datetime, **values) -> None:
-    """Record the outcome if the claim is still ours, and commit."""
+def _settle(session: Session, mail_id: int, claim: datetime, **values) -> None:
+    """Record the outcome on the message and its notifications if the claim is still
+    ours, and commit."""
     done = session.execute(
-        sa.update(Notification)
+        sa.update(MailMessage)
         .where(
-            Notification.id == notification_id,
-            Notification.email_status == "sending",
-            Notification.email_claimed_until == claim,
+            MailMessage.id == mail_id,
+            MailMessage.status == "sending",
+            MailMessage.claimed_until == claim,
         )
-        .values(email_claimed_until=None, **values)
+        .values(claimed_until=None, **values)
         .execution_options(synchronize_session=False)
     )
+    if done.rowcount == 1:
+        set_status(session, mail_id, values["status"])
     session.commit()
     if done.rowcount != 1:
-        log.warning("notification %s: claim lost before its outcome was recorded", notification_id)
+        log.warning("message %s: claim lost before its outcome was recorded", mail_id)
 
 
-def _row(session: Session, notification_id: int):
-    n = Notification
-    return session.execute(
-        sa.select(
-            n.id, n.subject, n.body, n.link, n.email_to, n.email_attempts, n.created_at, Person.name
-        )
-        .join(Person, Person.id == n.recipient_id, isouter=True)
-        .where(n.id == notification_id)
+def _letter(session: Session, mail_id: int) -> Letter:
+    """The message and its notifications, in two queries."""
+    m = MailMessage
+    head = session.execute(
+        sa.select(m.id, m.address, m.created_at, m.attempts, Person.name)
+        .join(Person, Person.id == m.recipient_id, isouter=True)
+        .where(m.id == mail_id)
     ).one()
+    n = Notification
+    items = session.execute(
+        sa.select(n.id, n.subject, n.body, n.link).where(n.message_id == mail_id).order_by(n.id)
+    ).all()
+    return Letter(
+        id=head.id,
+        address=head.address,
+        name=head.name or "",
+        created_at=head.created_at,
+        attempts=head.attempts,
+        items=tuple(items),
+    )
 
 
 def _backoff() -> tuple[int, ...]:
@@ -287,7 +326,8 @@ def _backoff() -> tuple[int, ...]:
 def deliver(
     session: Session, now: datetime | None = None, *, limit: int | None = None
 ) -> DeliveryResult:
-    """Send the queued e-mails whose time has come (at most `limit`); commits its own progress.
+    """Send the queued messages whose time has come (at most `limit`); commits its own
+    progress.
 
     Time runs on from `now` (default: the clock's now) while the run lasts, so that claims
     taken late in a long run still get their full lease.
@@ -310,19 +350,19 @@ def deliver(
         while not result.stopped and (limit is None or handled < limit):
             size = BATCH if limit is None else min(BATCH, limit - handled)
             ids = session.scalars(
-                sa.select(Notification.id)
+                sa.select(MailMessage.id)
                 .where(_due(now))
-                .order_by(Notification.email_next_at, Notification.id)
+                .order_by(MailMessage.next_at, MailMessage.id)
                 .limit(size)
             ).all()
             if not ids:
                 break
-            for notification_id in ids:
+            for mail_id in ids:
                 claim = tick() + lease
-                if not _claim(session, notification_id, now, claim):
+                if not _claim(session, mail_id, now, claim):
                     continue  # another deliverer has it
                 handled += 1
-                _deliver_one(session, connection, notification_id, claim, tick, backoff, result)
+                _deliver_one(session, connection, mail_id, claim, tick, backoff, result)
                 if result.stopped or (limit is not None and handled >= limit):
                     break
     finally:
@@ -333,111 +373,56 @@ def deliver(
 def _deliver_one(
     session: Session,
     connection: _Connection,
-    notification_id: int,
+    mail_id: int,
     claim: datetime,
     tick,
     backoff: tuple[int, ...],
     result: DeliveryResult,
 ) -> None:
-    """Send one claimed notification and record the outcome."""
-    row = _row(session, notification_id)
+    """Send one claimed message and record the outcome."""
+    letter = _letter(session, mail_id)
     try:
-        if not row.email_to:
+        if not letter.address:
             raise _Failure("permanent", _("The recipient has no e-mail address."))
+        if not letter.items:
+            raise _Failure("permanent", _("The e-mail carries no notification."))
         try:
-            msg = compose(row, tick())
+            msg = compose(letter, tick())
         except Exception as exc:  # a message that cannot be written will not improve
             raise _Failure("permanent", f"{type(exc).__name__}: {exc}") from exc
-        connection.send(msg, row.email_to)
+        connection.send(msg, letter.address)
     except _Failure as failure:
-        attempts = row.email_attempts + 1
-        log.warning(
-            "notification %s: e-mail attempt %s failed: %s",
-            notification_id,
-            attempts,
-            failure.error,
-        )
-        if failure.kind == "down":
-            result.stopped = failure.error
-        if failure.kind == "permanent" or attempts > len(backoff):
-            _settle(
-                session,
-                notification_id,
-                claim,
-                email_status="failed",
-                email_attempts=attempts,
-                email_error=failure.error,
-                email_next_at=None,
-            )
-            result.failed += 1
-        else:
-            _settle(
-                session,
-                notification_id,
-                claim,
-                email_status="queued",
-                email_attempts=attempts,
-                email_error=failure.error,
-                email_next_at=tick() + timedelta(minutes=backoff[attempts - 1]),
-            )
-            result.retried += 1
+        _failed(session, letter, claim, failure, tick, backoff, result)
         return
-    _settle(
-        session,
-        notification_id,
-        claim,
-        email_status="sent",
-        email_sent_at=tick(),
-        email_next_at=None,
-        email_error="",
-    )
+    _settle(session, mail_id, claim, status="sent", sent_at=tick(), next_at=None, error="")
     result.sent += 1
 
 
-def counts(session: Session) -> dict[str, int]:
-    """Number of notifications per e-mail state that needs watching (queued, sending, failed)."""
-    rows = session.execute(
-        sa.select(Notification.email_status, sa.func.count())
-        .where(Notification.email_status.in_((*PENDING, "failed")))
-        .group_by(Notification.email_status)
-    ).all()
-    return {"queued": 0, "sending": 0, "failed": 0, **dict(rows)}
-
-
-def retry(session: Session, notification_id: int, now: datetime | None = None) -> Notification:
-    """Queue a failed e-mail again, due now (its attempts are kept: one more failure is final
-    again). 404 if unknown, 409 unless it failed. The caller commits."""
-    notification = session.get(Notification, notification_id)
-    if notification is None:
-        raise NotFound(_("No such notification."))
-    if notification.email_status != "failed":
-        raise Conflict(_("Only a failed delivery can be retried."))
-    notification.email_status = "queued"
-    notification.email_next_at = now or clock.now()
-    notification.email_claimed_until = None
-    record(
-        session, "retry", "notification", notification.id, {"email_status": ["failed", "queued"]}
-    )
-    session.flush()
-    return notification
-
-
-def retry_all_failed(session: Session, now: datetime | None = None) -> int:
-    """Queue every failed e-mail again, due now; the number queued. The caller commits."""
-    done = session.execute(
-        sa.update(Notification)
-        .where(Notification.email_status == "failed")
-        .values(email_status="queued", email_next_at=now or clock.now(), email_claimed_until=None)
-        .execution_options(synchronize_session=False)
-    )
-    count = done.rowcount or 0
-    if count:
-        record(
+def _failed(session, letter: Letter, claim, failure: _Failure, tick, backoff, result) -> None:
+    """Record a failed attempt: queued again after the backoff, or failed for good."""
+    attempts = letter.attempts + 1
+    log.warning("message %s: e-mail attempt %s failed: %s", letter.id, attempts, failure.error)
+    if failure.kind == "down":
+        result.stopped = failure.error
+    if failure.kind == "permanent" or attempts > len(backoff):
+        _settle(
             session,
-            "retry",
-            "notification",
-            "",
-            {"email_status": ["failed", "queued"], "count": [0, count]},
+            letter.id,
+            claim,
+            status="failed",
+            attempts=attempts,
+            error=failure.error,
+            next_at=None,
         )
-    session.flush()
-    return count
+        result.failed += 1
+    else:
+        _settle(
+            session,
+            letter.id,
+            claim,
+            status="queued",
+            attempts=attempts,
+            error=failure.error,
+            next_at=tick() + timedelta(minutes=backoff[attempts - 1]),
+        )
+        result.retried += 1

@@ -43,7 +43,7 @@ from supervision.auth.queries import people_holding
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
 from supervision.common.permissions import holders
-from supervision.reminders import ladder, rules, sweep, texts
+from supervision.reminders import ladder, outbox, rules, sweep, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import STEPS, Notification
 from supervision.reminders.settings import get_reminder_settings
@@ -206,11 +206,11 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
                 "body": body,
                 "link": LINK,
                 "created_at": now,
-                **sweep.outbox_fields(emails.get(person_id), now),
+                **outbox.outbox_fields(emails.get(person_id)),
             }
         )
     result.recipients += len(rows)
-    inserted = sweep.insert_new(session, rows)
+    inserted = outbox.insert_new(session, rows)
     result.created = len(inserted)
     result.queued = inserted.count("queued")
     if result.created:

@@ -1,8 +1,14 @@
-"""Notifications (SPEC §8) with their e-mail outbox state, calendar-feed tokens, and the
+"""Notifications (SPEC §8), the e-mails that carry them, calendar-feed tokens, and the
 scheduler's job table.
 
 A notification is unique per (recipient, object, period, step): the sweep inserts and the
 constraint, not luck, refuses duplicates whatever the number of sweeps or schedulers.
+
+E-mail is a row of its own (`MailMessage`, the outbox): the notifications one sweep (or one
+digest run, or one account change) creates for one recipient point at ONE message, which
+is claimed, sent, retried and marked as a whole (see delivery.py). A notification keeps
+`email_status`, the state of its message (`none` when it has none), kept current in the same
+transaction as the message's own state, so the inbox and the API read it directly.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ STEPS = (
 #: `user`: a notice about an account (a role changed, a grant waits for confirmation).
 OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure", "user")
 EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "none")
+MESSAGE_STATUSES = ("queued", "sending", "sent", "failed")
 
 
 def _in(values) -> str:
@@ -68,19 +75,19 @@ class Notification(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # The e-mail outbox: `queued` → `sending` (claimed by a deliverer until
-    # email_claimed_until) → `sent`, or back to `queued` with a later email_next_at after a
-    # failure, or `failed` after the last attempt. `none`: no address or e-mail off.
+    #: The state of the e-mail carrying it (its message's status); `none`: no e-mail (no
+    #: address, e-mail switched off, or a step older than the backlog window).
     email_status: Mapped[str] = mapped_column(sa.String(8), default="none")
+    #: The address it was queued for (null when `none`).
     email_to: Mapped[str | None] = mapped_column(sa.String(254))
-    email_attempts: Mapped[int] = mapped_column(default=0)
-    email_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    email_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    email_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    email_error: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The e-mail that carries it, with other notifications of the same sweep.
+    message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mail_messages.id", ondelete="SET NULL"), index=True
+    )
 
     recipient: Mapped[Person] = relationship(foreign_keys=[recipient_id])
     person: Mapped[Person | None] = relationship(foreign_keys=[person_id])
+    message: Mapped[MailMessage | None] = relationship(back_populates="notifications")
 
     __table_args__ = (
         sa.UniqueConstraint(
@@ -95,7 +102,42 @@ class Notification(db.Model):
         sa.CheckConstraint(f"object_type IN ({_in(OBJECT_TYPES)},'')", name="object_type"),
         sa.CheckConstraint(f"email_status IN ({_in(EMAIL_STATUSES)})", name="email_status"),
         sa.Index("ix_notifications_inbox", "recipient_id", "read_at", "id"),
-        sa.Index("ix_notifications_outbox", "email_status", "email_next_at"),
+    )
+
+
+class MailMessage(db.Model):
+    """One e-mail to one recipient, carrying the notifications one sweep created for them.
+
+    `queued` → `sending` (claimed by a deliverer until `claimed_until`) → `sent`, or back
+    to `queued` with a later `next_at` after a failure, or `failed` after the last attempt.
+    """
+
+    __tablename__ = "mail_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    address: Mapped[str] = mapped_column(sa.String(254))
+    status: Mapped[str] = mapped_column(sa.String(8), default="queued")
+    #: How many notifications it carries (fixed when queued).
+    count: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The last failure, as the mail server or the connection reported it.
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+
+    recipient: Mapped[Person] = relationship()
+    notifications: Mapped[list[Notification]] = relationship(
+        back_populates="message", order_by="Notification.id"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN ({_in(MESSAGE_STATUSES)})", name="status"),
+        sa.Index("ix_mail_messages_outbox", "status", "next_at"),
     )
 
 

@@ -27,6 +27,9 @@ DEFAULT_SETTINGS: dict = {
     "review_overdue_working_days": 1,
     #: Local time of day of every step and of the weekly digest.
     "send_at": "09:00",
+    #: A step whose instant lies more than this many days before the sweep (the first sweep
+    #: of a new installation, one after a long outage) goes to the inbox without e-mail.
+    "mail_backlog_days": 7,
     "email_enabled": True,
     "digest_enabled": True,
 }
@@ -36,6 +39,7 @@ BOUNDS = {
     "escalated_working_days": (1, 120),
     "review_upcoming_working_days": (1, 60),
     "review_overdue_working_days": (1, 60),
+    "mail_backlog_days": (1, 365),
 }
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -61,6 +65,12 @@ def validate_settings(values: Mapping) -> dict[str, list[str]]:
     if not errors and values["escalated_working_days"] <= values["overdue_working_days"]:
         errors["escalated_working_days"] = [BAD_ORDER]
     return errors
+
+
+def is_backlog(step_on: datetime, now: datetime, settings: Mapping) -> bool:
+    """Whether a step's instant lies more than the backlog window before `now` (its
+    notification then gets no e-mail)."""
+    return step_on < now - timedelta(days=settings["mail_backlog_days"])
 
 
 def send_time(settings: Mapping) -> time:

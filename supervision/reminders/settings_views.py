@@ -45,6 +45,9 @@ class SettingsForm(FlaskForm):
     send_at = StringField(
         _l("Time of day of reminders (HH:MM)"), validators=[InputRequired(), Length(max=5)]
     )
+    mail_backlog_days = _days(
+        _l("E-mail only reminders at most this many days old (older ones: inbox only)")
+    )
     email_enabled = BooleanField(_l("Send reminders by e-mail"))
     digest_enabled = BooleanField(_l("Send the weekly digest"))
 

@@ -6,6 +6,12 @@ inserts the rest with "on conflict do nothing" against the unique constraint on 
 object, period, step), so two sweeps racing still create each notification once. A sweep
 that did not run for a while creates what it missed on its next run (stale `upcoming`
 warnings excepted, see ladder.due_now).
+
+E-mail (SPEC §8): the notifications one sweep creates for a recipient go out together in
+one message (outbox.insert_new groups them). A step whose instant lies more than
+`mail_backlog_days` (7) before the sweep, as on the first sweep of a new installation or
+after a long outage, is created with `email_status` `none`: it is in the inbox and the feed,
+but no one gets mail about last year's obligations.
 """
 
 from __future__ import annotations
@@ -14,15 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
 from supervision.org.models import Person
-from supervision.reminders import ladder, texts
+from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import Notification
+from supervision.reminders.outbox import insert_new, outbox_fields
 from supervision.reminders.settings import get_reminder_settings
 
 
@@ -33,7 +39,12 @@ class SweepResult:
     now: datetime
     due: int = 0
     created: int = 0
+    #: Notifications created with an e-mail queued.
     queued: int = 0
+    #: Notifications created without e-mail because their step is older than the window.
+    backlog: int = 0
+    #: E-mail messages queued (one per recipient with an address).
+    messages: int = 0
     dry_run: bool = False
     new_steps: list[Step] = field(default_factory=list, repr=False)
 
@@ -62,25 +73,6 @@ def _existing_keys(session: Session, steps: list[Step]) -> set[tuple]:
     return {tuple(r) for r in rows}
 
 
-def insert_new(session: Session, rows: list[dict]) -> list[str]:
-    """Insert notification rows, skipping any the unique constraint refuses (a racing run
-    got there first); the e-mail status of each row inserted. One statement executed over
-    all rows (SQLAlchemy batches them into multi-row INSERTs with RETURNING, which lists
-    only the rows inserted)."""
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Notification)
-        .on_conflict_do_nothing(
-            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"]
-        )
-        .returning(Notification.email_status)
-    )
-    return list(session.connection().execute(stmt, rows).scalars())
-
-
 def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | None]:
     """{person: e-mail address} of the recipients; none at all when e-mail is switched off."""
     if not settings["email_enabled"] or not person_ids:
@@ -88,15 +80,6 @@ def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | N
     return dict(
         session.execute(sa.select(Person.id, Person.email).where(Person.id.in_(person_ids))).all()
     )
-
-
-def outbox_fields(address: str | None, now: datetime) -> dict:
-    """The e-mail fields of a new notification: queued now when there is an address."""
-    return {
-        "email_status": "queued" if address else "none",
-        "email_to": address or None,
-        "email_next_at": now if address else None,
-    }
 
 
 def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:
@@ -118,6 +101,8 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
     rows = []
     for s in new:
         subject, body, link = texts.compose(s, names)
+        stale = rules.is_backlog(s.on, now, settings)
+        address = None if stale else emails.get(s.recipient_id)
         rows.append(
             {
                 "recipient_id": s.recipient_id,
@@ -133,12 +118,14 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
                 "body": body,
                 "link": link,
                 "created_at": now,
-                **outbox_fields(emails.get(s.recipient_id), now),
+                **outbox_fields(address),
             }
         )
     inserted = insert_new(session, rows)
     result.created = len(inserted)
     result.queued = inserted.count("queued")
+    result.messages = inserted.messages
+    result.backlog = sum(1 for s in new if rules.is_backlog(s.on, now, settings))
     if result.created:
         record(session, "sweep", "notification", "", {"created": [0, result.created]})
     return result

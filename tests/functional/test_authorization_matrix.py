@@ -58,7 +58,7 @@ EXPECTED: dict[str, str] = {
     "POST /admin/calendar/days/<day>/reset":                  "302 403 403 403 403 403 403 302",
     "POST /admin/calendar/sync":                              "302 403 403 403 403 403 403 302",
     "GET /admin/deliveries/":                                 "200 403 403 403 403 403 403 302",
-    "POST /admin/deliveries/<int:notification_id>/retry":     "302 403 403 403 403 403 403 302",
+    "POST /admin/deliveries/<int:message_id>/retry":          "302 403 403 403 403 403 403 302",
     "GET /admin/deliveries/retry-failed":                     "200 403 403 403 403 403 403 302",
     "POST /admin/deliveries/retry-failed":                    "302 403 403 403 403 403 403 302",
     "GET /admin/reminders/":                                  "200 200 403 403 403 403 403 302",
@@ -334,7 +334,7 @@ def bureau(app, db, tmp_path, monkeypatch):
     from supervision.auth.models import ApiToken
     from supervision.auth.services import issue_token
     from supervision.integrity import services as integrity
-    from supervision.reminders.models import Notification
+    from supervision.reminders.models import MailMessage, Notification
     from supervision.risks import services as risks
     from supervision.rotation import services as rotation
     from supervision.talks import services as talks
@@ -392,6 +392,8 @@ def bureau(app, db, tmp_path, monkeypatch):
         on=datetime(2025, 9, 19, 1, tzinfo=UTC),
     )
     s.add(notification)
+    message = MailMessage(recipient_id=officer.id, address="o@example.org", status="sent")
+    s.add(message)
     users = {
         "admin": factories.user(s, "admin", ["admin"]),
         "discipline_secretary": factories.user(s, "secretary", ["discipline_secretary"]),
@@ -424,6 +426,7 @@ def bureau(app, db, tmp_path, monkeypatch):
         "plan_id": plan.id,
         "note_id": note.id,
         "notification_id": notification.id,
+        "message_id": message.id,
         "entry_id": s.scalar(sa.select(sa.func.min(AuditEntry.id))),
         "user_id": users["staff"].id,
         "grant_id": change.grant_id,

@@ -1,6 +1,7 @@
 """The admin page of e-mail deliveries (/admin/deliveries, SPEC §8 "failures are visible to
-admins"): who may see it, what it lists, the retry button and "retry all failed" with its
-confirmation step, with a real SMTP server refusing a recipient."""
+admins"): who may see it, what it lists (one row per e-mail message, with the
+notifications it carries), the retry button and "retry all failed" with its confirmation
+step, with a real SMTP server refusing a recipient."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from aiosmtpd.controller import Controller
 from supervision.audit.models import AuditEntry
 from supervision.common import clock
 from supervision.reminders import delivery
-from supervision.reminders.models import Notification
+from supervision.reminders.models import MailMessage, Notification
 from tests import factories
 from tests.conftest import csrf_from
 
@@ -81,28 +82,39 @@ def admin(make_user, login):
     return login("root")
 
 
-def notify(db, recipient_id, ref, email_to, status="queued", **extra):
-    """A notification with its e-mail in the given state."""
-    n = Notification(
+def notify(db, recipient_id, ref, email_to, status="queued", items=1, **extra):
+    """An e-mail message in the given state carrying `items` notifications; its id."""
+    message = MailMessage(
         recipient_id=recipient_id,
-        step="overdue",
-        object_type="obligation",
-        object_ref=f"{recipient_id}:{ref}",
-        period="2025Q4",
-        due_on=date(2025, 12, 31),
-        on=NOW,
-        subject=f"逾期提醒{ref}：廉政提醒谈话已到期",
-        body="请尽快补谈。",
-        link=f"/talks/new?ref={ref}",
+        address=email_to or "",
+        status=status,
+        count=items,
         created_at=NOW,
-        email_status=status,
-        email_to=email_to,
-        email_next_at=NOW if status == "queued" else None,
+        next_at=NOW if status == "queued" else None,
         **extra,
     )
-    db.session.add(n)
+    for i in range(items):
+        suffix = f"-{i}" if i else ""
+        message.notifications.append(
+            Notification(
+                recipient_id=recipient_id,
+                step="overdue",
+                object_type="obligation",
+                object_ref=f"{recipient_id}:{ref}{suffix}",
+                period="2025Q4",
+                due_on=date(2025, 12, 31),
+                on=NOW,
+                subject=f"逾期提醒{ref}{suffix}：廉政提醒谈话已到期",
+                body="请尽快补谈。",
+                link=f"/talks/new?ref={ref}{suffix}",
+                created_at=NOW,
+                email_status=status,
+                email_to=email_to,
+            )
+        )
+    db.session.add(message)
     db.session.commit()
-    return n.id
+    return message.id
 
 
 def _text(resp) -> str:
@@ -112,13 +124,16 @@ def _text(resp) -> str:
 def _rows(html: str) -> dict[int, str]:
     return {
         int(i): row
-        for i, row in re.findall(r'<tr data-notification="(\d+)">(.*?)</tr>', html, re.S)
+        for i, row in re.findall(r'<tr data-message="(\d+)"[^>]*>(.*?)</tr>', html, re.S)
     }
 
 
-def _state(db, nid) -> Notification:
+def _state(db, mid) -> MailMessage:
+    """The message as stored now; its notifications' e-mail status must be its own."""
     db.session.expire_all()
-    return db.session.get(Notification, nid)
+    message = db.session.get(MailMessage, mid)
+    assert {n.email_status for n in message.notifications} == {message.status}
+    return message
 
 
 def test_anonymous_is_sent_to_login(client):
@@ -165,22 +180,33 @@ def test_default_list_is_failed_and_waiting_and_the_filter_narrows_it(db, people
         "1",
         "jia@example.gov.cn",
         status="failed",
-        email_attempts=6,
-        email_error="ConnectionRefusedError: refused",
+        attempts=6,
+        error="ConnectionRefusedError: refused",
     )
-    queued = notify(
-        db, people["a"], "2", "jia@example.gov.cn", email_attempts=2, email_error="450 busy"
-    )
+    queued = notify(db, people["a"], "2", "jia@example.gov.cn", attempts=2, error="450 busy")
     sending = notify(
         db,
         people["b"],
         "3",
         "yi@example.gov.cn",
         status="sending",
-        email_claimed_until=NOW - timedelta(minutes=1),
+        claimed_until=NOW - timedelta(minutes=1),
     )
-    notify(db, people["b"], "4", "yi@example.gov.cn", status="sent", email_sent_at=NOW)
-    notify(db, people["b"], "5", None, status="none")
+    notify(db, people["b"], "4", "yi@example.gov.cn", status="sent", sent_at=NOW)
+    db.session.add(
+        Notification(
+            recipient_id=people["b"],
+            step="overdue",
+            object_type="obligation",
+            object_ref="none",
+            period="2025Q4",
+            on=NOW,
+            subject="无邮件",
+            body="",
+            email_status="none",
+        )
+    )
+    db.session.commit()
 
     html = _text(admin.get(URL))
     rows = _rows(html)
@@ -207,7 +233,7 @@ def test_the_retry_button_requeues_and_the_next_run_sends_it(db, smtp, people, a
     smtp.refuse.add("jia@example.gov.cn")
     nid = notify(db, people["a"], "1", "jia@example.gov.cn")
     delivery.deliver(db.session, NOW)
-    assert _state(db, nid).email_status == "failed"
+    assert _state(db, nid).status == "failed"
     smtp.refuse.clear()  # the mailbox was created meanwhile
 
     page = admin.get(URL + "?status=failed")
@@ -218,38 +244,38 @@ def test_the_retry_button_requeues_and_the_next_run_sends_it(db, smtp, people, a
         "/admin/deliveries/?status=failed"
     )
     stored = _state(db, nid)
-    assert (stored.email_status, stored.email_attempts, stored.email_next_at) == ("queued", 1, NOW)
+    assert (stored.status, stored.attempts, stored.next_at) == ("queued", 1, NOW)
     assert "已重新排队" in _text(admin.get(URL))
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
     assert (entry.object_type, entry.object_id, entry.actor_name) == (
-        "notification",
+        "mail_message",
         str(nid),
         "root",
     )
-    assert json.loads(entry.changes) == {"email_status": ["failed", "queued"]}
+    assert json.loads(entry.changes) == {"status": ["failed", "queued"]}
 
     assert delivery.deliver(db.session, NOW).sent == 1
     assert smtp.accepted == ["jia@example.gov.cn"]
-    assert _state(db, nid).email_status == "sent"
+    assert _state(db, nid).status == "sent"
 
 
 def test_retry_needs_the_csrf_token_and_a_failed_delivery(db, people, admin):
     failed = notify(db, people["a"], "1", "jia@example.gov.cn", status="failed")
     sent = notify(db, people["a"], "2", "jia@example.gov.cn", status="sent")
     assert admin.post(f"{URL}{failed}/retry").status_code == 400
-    assert _state(db, failed).email_status == "failed"
+    assert _state(db, failed).status == "failed"
 
     token = csrf_from(_text(admin.get(URL)))
     resp = admin.post(f"{URL}{sent}/retry", data={"csrf_token": token}, follow_redirects=True)
     assert resp.status_code == 200 and "只有发送失败的邮件才能重发" in _text(resp)
-    assert _state(db, sent).email_status == "sent"
+    assert _state(db, sent).status == "sent"
     assert admin.post(f"{URL}999999/retry", data={"csrf_token": token}).status_code == 404
     assert not db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).all()
 
 
 def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
     ids = [
-        notify(db, people["a"], str(i), "jia@example.gov.cn", status="failed", email_attempts=6)
+        notify(db, people["a"], str(i), "jia@example.gov.cn", status="failed", attempts=6)
         for i in range(3)
     ]
     queued = notify(db, people["b"], "9", "yi@example.gov.cn")
@@ -257,15 +283,13 @@ def test_retry_all_failed_asks_for_confirmation_first(db, people, admin):
     confirm = admin.get(URL + "retry-failed")
     html = _text(confirm)
     assert confirm.status_code == 200 and "将 3 封发送失败的邮件重新排队" in html
-    assert {_state(db, i).email_status for i in ids} == {"failed"}  # the GET changed nothing
+    assert {_state(db, i).status for i in ids} == {"failed"}  # the GET changed nothing
     assert admin.post(URL + "retry-failed").status_code == 400  # no token: refused
 
     resp = admin.post(URL + "retry-failed", data={"csrf_token": csrf_from(html)})
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/deliveries/")
-    assert {(_state(db, i).email_status, _state(db, i).email_attempts) for i in ids} == {
-        ("queued", 6)
-    }
-    assert _state(db, queued).email_attempts == 0
+    assert {(_state(db, i).status, _state(db, i).attempts) for i in ids} == {("queued", 6)}
+    assert _state(db, queued).attempts == 0
     entry = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "retry")).one()
     assert json.loads(entry.changes)["count"] == [0, 3]
     assert "没有需要重发的失败邮件" in _text(admin.get(URL + "retry-failed"))
@@ -282,7 +306,7 @@ def test_the_list_is_paginated_with_a_bounded_number_of_queries(
                 f"p{n}-{i}",
                 "jia@example.gov.cn",
                 status="failed",
-                email_error="550 no",
+                error="550 no",
             )
         with count_statements() as statements:
             assert admin.get(URL).status_code == 200
@@ -294,3 +318,25 @@ def test_the_list_is_paginated_with_a_bounded_number_of_queries(
     assert len(_rows(_text(admin.get(URL)))) == 50
     second = _text(admin.get(URL + "?page=2"))
     assert len(_rows(second)) == 22 and "72" in second
+
+
+def test_a_grouped_message_is_one_row_listing_its_notifications(db, smtp, people, admin):
+    smtp.refuse.add("jia@example.gov.cn")
+    mid = notify(db, people["a"], "g", "jia@example.gov.cn", items=5)
+    assert delivery.deliver(db.session, NOW).failed == 1  # the whole message, once
+    html = _text(admin.get(URL))
+    rows = _rows(html)
+    assert set(rows) == {mid}
+    row = rows[mid]
+    assert "一封邮件含 5 条提醒" in row and "另有 2 条" in row
+    assert "逾期提醒g：" in row and "逾期提醒g-2：" in row and "逾期提醒g-3：" not in row
+    assert f'action="/admin/deliveries/{mid}/retry"' in row
+    assert set(_rows(_text(admin.get(URL + "?q=逾期提醒g-4")))) == {mid}  # any subject
+
+    smtp.refuse.clear()
+    token = csrf_from(html)
+    assert admin.post(f"{URL}{mid}/retry", data={"csrf_token": token}).status_code == 302
+    assert _state(db, mid).status == "queued"  # and its five notifications with it
+    assert delivery.deliver(db.session, NOW).sent == 1
+    assert smtp.accepted == ["jia@example.gov.cn"]
+    assert _state(db, mid).status == "sent"

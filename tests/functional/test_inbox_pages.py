@@ -223,12 +223,15 @@ def test_the_settings_page_saves_and_reports_errors_inline(client, login, people
         "review_upcoming_working_days": "10",
         "review_overdue_working_days": "1",
         "send_at": "8点",
+        "mail_backlog_days": "0",
         "email_enabled": "y",
     }
     resp = client.post("/admin/reminders/", data=form)
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422
     assert "必须为 1 至 60 之间的整数。" in html and 'value="8点"' in html
+    assert "必须为 1 至 365 之间的整数。" in html
+    form.update(mail_backlog_days="14")
     assert db.session.get(Setting, "reminders") is None
     form.update(upcoming_working_days="3", send_at="08:30")
     resp = client.post("/admin/reminders/", data=form)
@@ -237,4 +240,5 @@ def test_the_settings_page_saves_and_reports_errors_inline(client, login, people
 
     saved = get_reminder_settings(db.session)
     assert saved["upcoming_working_days"] == 3 and saved["send_at"] == "08:30"
+    assert saved["mail_backlog_days"] == 14
     assert saved["email_enabled"] is True and saved["digest_enabled"] is False

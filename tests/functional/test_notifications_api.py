@@ -357,6 +357,7 @@ def test_settings_read_and_change_with_audit(client, db, org, auth):
         "review_upcoming_working_days": 10,
         "review_overdue_working_days": 1,
         "send_at": "09:00",
+        "mail_backlog_days": 7,
         "email_enabled": True,
         "digest_enabled": True,
     }
@@ -412,3 +413,21 @@ def test_invalid_settings_are_refused_by_field_in_chinese(client, db, org, auth)
     assert not db.session.scalars(
         sa.select(AuditEntry).where(AuditEntry.object_type == "settings")
     ).all()
+
+
+def test_the_mail_backlog_window_is_a_validated_setting(client, db, org, auth):
+    h = auth["admin"]
+    for bad in (0, 366, -7):
+        resp = client.put(SETTINGS, headers=h, json={"mail_backlog_days": bad})
+        assert resp.status_code == 422, bad
+        assert resp.get_json()["errors"] == {"mail_backlog_days": ["必须为 1 至 365 之间的整数。"]}
+    for bad in ("7", 7.5, True, None):
+        resp = client.put(SETTINGS, headers=h, json={"mail_backlog_days": bad})
+        assert resp.status_code == 422 and "mail_backlog_days" in resp.get_json()["errors"], bad
+    assert client.get(SETTINGS, headers=h).get_json()["mail_backlog_days"] == 7
+    assert not db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.object_type == "settings")
+    ).all()
+    resp = client.put(SETTINGS, headers=h, json={"mail_backlog_days": 30})
+    assert resp.status_code == 200 and resp.get_json()["mail_backlog_days"] == 30
+    assert client.get(SETTINGS, headers=h).get_json()["mail_backlog_days"] == 30

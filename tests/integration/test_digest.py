@@ -253,7 +253,7 @@ def test_a_recipient_without_an_address_gets_the_digest_in_the_app_only(db, bure
     db.session.commit()
     _run(db, at(2026, 10, 12, 9, 0))
     n = _mine(db, bureau["head"])
-    assert (n.email_status, n.email_to, n.email_next_at) == ("none", None, None)
+    assert (n.email_status, n.email_to, n.message_id) == ("none", None, None)
 
 
 def test_a_long_list_is_cut_with_a_count_of_the_rest(db, bureau, monkeypatch):

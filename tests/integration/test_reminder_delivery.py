@@ -1,6 +1,7 @@
-"""E-mail delivery of notifications (SPEC §8) through a real SMTP server on loopback
-(aiosmtpd): one message per notification, Chinese subject, text and HTML parts with the
-absolute link, claims between deliverers, backoff after failures, permanent refusals."""
+"""E-mail delivery of the outbox (SPEC §8) through a real SMTP server on loopback
+(aiosmtpd): a message carrying one notification reads as it (Chinese subject, text and HTML
+parts with the absolute link); claims between deliverers, backoff after failures, permanent
+refusals. Messages carrying several notifications: test_reminder_mail_grouping.py."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from aiosmtpd.controller import Controller
 
 from supervision.common import clock
 from supervision.org.models import Person
-from supervision.reminders import delivery
+from supervision.reminders import delivery, outbox
 from supervision.reminders import sweep as sweeping
-from supervision.reminders.models import Notification
+from supervision.reminders.models import MailMessage, Notification
 from supervision.risks.models import RiskPoint
 from tests import factories
 
@@ -125,9 +126,21 @@ def people(db):
     return {"a": a.id, "b": b.id, "c": c.id}
 
 
+#: Keyword names of the old per-notification outbox, mapped onto the message's columns.
+MESSAGE_FIELDS = {
+    "email_attempts": "attempts",
+    "email_next_at": "next_at",
+    "email_claimed_until": "claimed_until",
+    "email_sent_at": "sent_at",
+    "email_error": "error",
+}
+
+
 def notify(db, recipient_id, *, email_to, ref="1", status=None, subject=SUBJECT, **extra):
-    """A notification as the sweep makes it (queued when there is an address)."""
+    """A notification as the sweep makes it, with a message of its own when it has an
+    e-mail (queued when there is an address)."""
     extra.setdefault("email_next_at", NOW if email_to else None)
+    status = status or ("queued" if email_to else "none")
     n = Notification(
         recipient_id=recipient_id,
         step="overdue",
@@ -142,19 +155,45 @@ def notify(db, recipient_id, *, email_to, ref="1", status=None, subject=SUBJECT,
         body="甲的廉政提醒谈话（2025Q4）已于 2025-12-31 到期，尚未记录。\n请尽快补谈并记录。",
         link="/talks/new?type=integrity_reminder&interviewee_id=1&period=2025Q4",
         created_at=NOW,
-        email_status=status or ("queued" if email_to else "none"),
+        email_status=status,
         email_to=email_to,
-        **extra,
     )
+    if status != "none":
+        n.message = MailMessage(
+            recipient_id=recipient_id,
+            address=email_to or "",
+            status=status,
+            created_at=NOW,
+            **{MESSAGE_FIELDS[k]: v for k, v in extra.items()},
+        )
     db.session.add(n)
     db.session.commit()
     return n.id
 
 
-def state(db, notification_id) -> Notification:
-    """The notification as stored now."""
+class Stored:
+    """A notification and its message as stored now, under the outbox's old names; the
+    notification's e-mail status must be its message's."""
+
+    def __init__(self, n: Notification):
+        m = n.message
+        self.email_status = n.email_status
+        if m is not None:
+            assert n.email_status == m.status, (n.email_status, m.status)
+        for old, new in MESSAGE_FIELDS.items():
+            setattr(self, old, getattr(m, new) if m is not None else None)
+        self.message_id = n.message_id
+
+
+def state(db, notification_id) -> Stored:
+    """The notification (and its message) as stored now."""
     db.session.expire_all()
-    return db.session.get(Notification, notification_id)
+    return Stored(db.session.get(Notification, notification_id))
+
+
+def mail_id(db, notification_id) -> int:
+    """The id of the message carrying a notification."""
+    return state(db, notification_id).message_id
 
 
 def test_a_queued_notification_is_sent_once_with_chinese_subject_both_parts_and_link(
@@ -185,7 +224,8 @@ def test_a_queued_notification_is_sent_once_with_chinese_subject_both_parts_and_
     stored = state(db, nid)
     assert stored.email_status == "sent" and stored.email_sent_at == NOW
     assert stored.email_claimed_until is None and stored.email_attempts == 0
-    assert msg["Message-ID"] == delivery.message_id(nid, NOW, "localhost")
+    assert msg["Message-ID"] == delivery.message_id(mail_id(db, nid), NOW, "localhost")
+    assert msg["X-Supervision-Notifications"] == str(nid)
 
 
 def test_the_link_defaults_to_the_local_address(app, db, smtp, people):
@@ -207,13 +247,13 @@ def test_delivering_twice_sends_one_message(db, smtp, people):
     assert smtp.box.connections == 1  # one connection carries a run's messages
 
 
-def test_each_notification_is_its_own_message_and_limit_caps_a_run(db, smtp, people):
+def test_each_message_is_sent_on_its_own_and_limit_caps_a_run(db, smtp, people):
     ids = [notify(db, people["a"], email_to="jia@example.gov.cn", ref=str(i)) for i in range(3)]
     first = delivery.deliver(db.session, NOW, limit=2)
     assert first.sent == 2 and len(smtp.box.envelopes) == 2
     assert [state(db, i).email_status for i in ids].count("queued") == 1
     assert delivery.deliver(db.session, NOW, limit=2).sent == 1
-    ids_sent = {m["X-Supervision-Notification"] for m in smtp.box.messages}
+    ids_sent = {m["X-Supervision-Notifications"] for m in smtp.box.messages}
     assert ids_sent == {str(i) for i in ids}
     assert len({m["Message-ID"] for m in smtp.box.messages}) == 3
 
@@ -335,8 +375,8 @@ def test_a_claimed_notification_waits_for_its_claim_to_expire(db, smtp, people):
     """Another deliverer holds it (status sending, claim until NOW+5 min)."""
     nid = notify(db, people["a"], email_to="jia@example.gov.cn")
     claim = NOW + timedelta(minutes=5)
-    assert delivery._claim(db.session, nid, NOW, claim)
-    assert not delivery._claim(db.session, nid, NOW, claim)  # compare-and-set: once only
+    assert delivery._claim(db.session, mail_id(db, nid), NOW, claim)
+    assert not delivery._claim(db.session, mail_id(db, nid), NOW, claim)  # compare-and-set
 
     assert delivery.deliver(db.session, NOW + timedelta(minutes=4)).sent == 0
     assert smtp.box.envelopes == [] and state(db, nid).email_status == "sending"
@@ -351,15 +391,13 @@ def test_a_resend_after_a_lost_commit_carries_the_same_message_id(db, smtp, peop
     nid = notify(db, people["a"], email_to="jia@example.gov.cn")
     delivery.deliver(db.session, NOW)
     # As if the deliverer crashed after the server accepted but before "sent" was committed.
+    mid = mail_id(db, nid)
     db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id == nid)
-        .values(
-            email_status="sending",
-            email_claimed_until=NOW + timedelta(minutes=5),
-            email_sent_at=None,
-        )
+        sa.update(MailMessage)
+        .where(MailMessage.id == mid)
+        .values(status="sending", claimed_until=NOW + timedelta(minutes=5), sent_at=None)
     )
+    outbox.set_status(db.session, mid, "sending")
     db.session.commit()
     delivery.deliver(db.session, NOW + timedelta(minutes=10))
     first, second = smtp.box.messages
@@ -403,14 +441,14 @@ def test_retry_requeues_a_failed_delivery_keeping_its_attempts(db, people):
         email_attempts=6,
         email_error="550 no",
     )
-    delivery.retry(db.session, nid, NOW)
+    outbox.retry(db.session, mail_id(db, nid), NOW)
     db.session.commit()
     stored = state(db, nid)
     assert (stored.email_status, stored.email_attempts, stored.email_next_at) == ("queued", 6, NOW)
-    with pytest.raises(delivery.Conflict):
-        delivery.retry(db.session, nid, NOW)
-    with pytest.raises(delivery.NotFound):
-        delivery.retry(db.session, nid + 1000, NOW)
+    with pytest.raises(outbox.Conflict):
+        outbox.retry(db.session, mail_id(db, nid), NOW)
+    with pytest.raises(outbox.NotFound):
+        outbox.retry(db.session, mail_id(db, nid) + 1000, NOW)
 
 
 def test_deliver_needs_an_aware_instant(db):
@@ -462,6 +500,6 @@ def test_two_deliverers_at_once_send_each_notification_once(app, db, smtp, peopl
     assert not errors
     assert sum(r.sent for r in results) == 24
     assert all(r.sent for r in results), "the deliverers did not overlap"
-    sent = [m["X-Supervision-Notification"] for m in smtp.box.messages]
+    sent = [m["X-Supervision-Notifications"] for m in smtp.box.messages]
     assert sorted(sent) == sorted(str(i) for i in ids)
     assert {state(db, i).email_status for i in ids} == {"sent"}

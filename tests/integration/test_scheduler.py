@@ -27,6 +27,7 @@ from apscheduler.util import obj_to_ref
 from supervision import scheduler
 from supervision.common import clock
 from supervision.reminders.models import Notification, SchedulerJob
+from supervision.reminders.settings import update_reminder_settings
 from supervision.risks.models import RiskPoint
 from tests import factories
 
@@ -72,7 +73,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.ids.append(int(msg["X-Supervision-Notification"]))
+        self.ids.extend(int(i) for i in msg["X-Supervision-Notifications"].split(","))
         return "250 Message accepted for delivery"
 
 
@@ -110,6 +111,8 @@ def due(db):
                 status="approved",
             )
         )
+    # Steps 60 days old are e-mailed only with a backlog window that reaches them.
+    update_reminder_settings(s, {"mail_backlog_days": 90})
     s.commit()
     return [o.id for o in owners]
 
@@ -328,6 +331,8 @@ def test_the_scheduler_sends_the_weekly_digest_on_monday_morning(db, make_user, 
         )
     )
     make_user("leader", ("leader",), person=leader)
+    update_reminder_settings(s, {"mail_backlog_days": 60})  # the review step is 40 days old
+    s.commit()
     # The process's clock says Monday 12 October 2026, 09:30 in Shanghai.
     proc = launcher.start(SUPERVISION_FAKE_NOW="2026-10-12T09:30:00+08:00")
     wait_for(_all_sent(db, box, 2), launcher, "the review reminder and the digest")
