@@ -36,14 +36,16 @@ def test_links_are_built_outside_a_request(based):
 
 
 def test_a_forged_host_changes_no_link_of_a_page_or_an_email(based):
-    row = SimpleNamespace(
+    items = tuple(
+        SimpleNamespace(id=i, subject=f"主题{i}", body="正文", link=f"/talks/{i}") for i in (3, 4)
+    )
+    row = delivery.Letter(
         id=7,
-        subject="主题",
-        body="正文",
-        link="/talks/3",
-        email_to="jia@example.gov.cn",
+        address="jia@example.gov.cn",
         name="甲",
         created_at=datetime(2025, 9, 20),
+        attempts=0,
+        items=items,
     )
     forged = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}
     with based.test_request_context("/", base_url="http://evil.example", headers=forged):
@@ -52,7 +54,8 @@ def test_a_forged_host_changes_no_link_of_a_page_or_an_email(based):
     assert url == BASE + "/calendar/feed/abc.ics"
     raw = msg.as_string()
     assert "evil.example" not in raw
-    assert BASE + "/talks/3" in msg.get_body(("plain",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    assert BASE + "/talks/3" in text and BASE + "/talks/4" in text
 
 
 @pytest.mark.parametrize(
