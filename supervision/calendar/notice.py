@@ -121,13 +121,17 @@ def _work_days(match: re.Match, year: int) -> list[date]:
     return days
 
 
+def title_year(text: str) -> int | None:
+    """The year the notice's title names ("关于2026年部分节假日安排"), if it has one."""
+    found = TITLE_RE.search(unicodedata.normalize("NFKC", text or ""))
+    return int(found.group(1)) if found else None
+
+
 def parse(text: str, year: int) -> Notice:
     """The days of a notice of `year`. NoticeError for a date that does not exist, a weekday
     that does not match, a reversed or overlong range, or a day both off and working."""
     text = unicodedata.normalize("NFKC", text or "")
-    notice = Notice()
-    title = TITLE_RE.search(text)
-    notice.title_year = int(title.group(1)) if title else None
+    notice = Notice(title_year=title_year(text))
     sections = _sections(text)
     for match in HOLIDAY_RE.finditer(text):
         name = _name_at(sections, match.start())

@@ -411,17 +411,14 @@ def parse_notice(year: int, text: str):
     if not isinstance(text, str) or len(text) > NOTICE_MAX:
         message = _("Paste the notice's text (at most %(n)d characters).", n=NOTICE_MAX)
         raise Invalid(message, {"text": [message]})
+    titled = notice.title_year(text)
+    if titled is not None and titled != year:
+        message = _("This is the notice for %(found)d, not for %(year)d.", found=titled, year=year)
+        raise Invalid(message, {"text": [message]})
     try:
         parsed = notice.parse(text, year)
     except notice.NoticeError as exc:
         raise _notice_error(exc, year) from None
-    if parsed.title_year is not None and parsed.title_year != year:
-        message = _(
-            "This is the notice for %(found)d, not for %(year)d.",
-            found=parsed.title_year,
-            year=year,
-        )
-        raise Invalid(message, {"text": [message]})
     days = parsed.all_days()
     if not days:
         message = _(
