@@ -58,9 +58,22 @@ def sync_command(years):
         f"{result.updated} updated, {result.unchanged} unchanged, {result.kept_admin} admin days "
         f"kept."
     )
-    warning = fallback_warning(clock.today())
+    today = clock.today()
+    click.echo(f"Fallback years (no official data): {_fallback_span(today)}.")
+    warning = fallback_warning(today)
     if warning:
         click.echo(warning, err=True)
+
+
+def _fallback_span(today: date) -> str:
+    """The years from the library's last one to next year that rely on the fallback."""
+    last = services.library_years()[-1]
+    years = [
+        y
+        for y in range(min(today.year, last + 1), today.year + 2)
+        if services.is_year_uncovered(db.session, y)
+    ]
+    return ", ".join(map(str, years)) if years else "none"
 
 
 @calendar_group.command("import-notice")

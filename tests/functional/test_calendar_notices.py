@@ -207,6 +207,7 @@ def test_sync_says_which_watched_year_is_fallback(app, db):
     with clock.frozen(datetime(2026, 11, 2, tzinfo=UTC)):
         result = runner.invoke(args=["calendar", "sync", "--year", "2026"])
     assert result.exit_code == 0
+    assert "Fallback years (no official data): 2027." in result.output
     assert "WARNING: 2027 is not covered" in result.output
     with clock.frozen(datetime(2026, 10, 31, tzinfo=UTC)):
         quiet = runner.invoke(args=["calendar", "sync", "--year", "2026"])
