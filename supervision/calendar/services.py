@@ -434,9 +434,11 @@ def parse_notice(year: int, text: str):
 
 
 def _notice_targets(year_days: YearDays, parsed) -> dict[date, DayInfo]:
-    """The value every day of the year takes: the notice's days (admin), and Monday–Friday
-    for days that nothing stores yet or the fallback computed (the notice names every
-    holiday of the year, so the fallback's guesses give way)."""
+    """The value every day of the year takes: the notice's days (admin); the days nothing
+    stores yet keep the fallback's value, now stored (`source` fallback), so that the year
+    is known. A statutory holiday the text does not name stays a day off: the fallback's
+    holidays are all official days off (tested for 2004–2026), so a complete notice loses
+    nothing and a notice pasted in part cannot turn 春节 into working days."""
     targets = {}
     for info in year_days.days:
         if info.date in parsed.holidays:
@@ -444,13 +446,14 @@ def _notice_targets(year_days: YearDays, parsed) -> dict[date, DayInfo]:
         elif info.date in parsed.workdays:
             targets[info.date] = DayInfo(info.date, True, parsed.workdays[info.date], "admin")
         elif info.source == "fallback":
-            targets[info.date] = DayInfo(info.date, info.date.weekday() < 5, "", "fallback")
+            targets[info.date] = info
     return targets
 
 
 def import_notice(session: Session, year: int, text: str, apply: bool = False) -> NoticeResult:
     """Parse the notice of `year` and say what it changes; with `apply`, write the year:
-    the notice's days as admin rows (kept by syncs), the rest Monday–Friday. All or nothing."""
+    the notice's days as admin rows (kept by syncs), the rest as the fallback has them. All
+    or nothing."""
     parsed = parse_notice(year, text)
     year_days = list_year(session, year)
     current = {d.date: d for d in year_days.days}
