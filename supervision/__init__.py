@@ -288,6 +288,23 @@ def _check_database() -> str:
 HEALTH_CHECKS: dict[str, tuple] = {"database": (_check_database, True)}
 
 
+def _check_calendar() -> str:
+    """ "fallback" while the current year (from 1 November also the next) has no official
+    calendar (SPEC §2), else "ok"; "unknown" when the database cannot say."""
+    from supervision.calendar.services import fallback_years
+    from supervision.common import clock
+
+    try:
+        return "fallback" if fallback_years(db.session, clock.today()) else "ok"
+    except Exception:  # noqa: BLE001 - the database check reports the cause
+        db.session.rollback()
+        return "unknown"
+
+
+#: A calendar on the fallback degrades the service (200, "degraded"); it is not an error.
+HEALTH_CHECKS["calendar"] = (_check_calendar, False)
+
+
 def health() -> tuple[dict, int]:
     """The /healthz document and its status code."""
     checks = {name: check() for name, (check, _critical) in HEALTH_CHECKS.items()}

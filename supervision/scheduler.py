@@ -22,7 +22,9 @@ Intervals (seconds) come from the app config or the environment, defaulting to S
 SCHEDULER_SWEEP_SECONDS (900), SCHEDULER_DELIVER_SECONDS (60), SCHEDULER_DIGEST_SECONDS
 (900: digest.run itself decides whether the week's digest is due, so a frequent check only
 costs two small queries and sends the digest within minutes of 09:00, whatever the send time
-configured). The calendar sync runs monthly, on the 1st at 03:30 local time. The audit
+configured). The calendar sync runs at every start and daily at 03:30 local time (a new
+library release reaches the database within a day; it logs a warning while the current
+year, or from 1 November the next one, has only the fallback calendar). The audit
 anchor runs daily at 23:50 local time and at every start: it verifies the audit chain and
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
@@ -152,9 +154,19 @@ def calendar_job() -> None:
     from supervision.extensions import db
 
     def work() -> str:
+        from supervision.common import clock
+
         result = services.sync(db.session)
         db.session.commit()
-        return f"{len(result.years)} years, {result.changed} days changed"
+        summary = f"{len(result.years)} years, {result.changed} days changed"
+        fallback = services.fallback_years(db.session, clock.today())
+        if fallback:
+            log.warning(
+                "calendar: %s only has the fallback calendar (no official data): import the "
+                "State Council's notice (flask calendar import-notice YEAR FILE --apply)",
+                ", ".join(map(str, fallback)),
+            )
+        return summary
 
     _run("calendar sync", work)
 
@@ -223,7 +235,7 @@ def job_specs(config) -> list[JobSpec]:
             {"seconds": seconds(config, "SCHEDULER_DIGEST_SECONDS")},
             True,
         ),
-        JobSpec("calendar_sync", calendar_job, "cron", {"day": 1, "hour": 3, "minute": 30}, False),
+        JobSpec("calendar_sync", calendar_job, "cron", {"hour": 3, "minute": 30}, True),
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
     ]

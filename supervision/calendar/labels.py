@@ -8,5 +8,5 @@ from flask_babel import lazy_gettext as _l
 DAY_SOURCE_LABELS = {
     "library": _l("Official calendar"),
     "admin": _l("Edited by an administrator"),
-    "fallback": _l("Monday–Friday fallback"),
+    "fallback": _l("Fallback computed in advance"),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from supervision.calendar.models import DAY_SOURCES
-from supervision.calendar.services import MAX_YEAR, MIN_YEAR, NOTE_MAX
+from supervision.calendar.services import MAX_YEAR, MIN_YEAR, NOTE_MAX, NOTICE_MAX
 from supervision.common.api import BaseSchema
 
 
@@ -20,7 +20,9 @@ class CalendarDaySchema(BaseSchema):
         validate=validate.OneOf(DAY_SOURCES),
         metadata={
             "description": "library, admin (edited by hand) or fallback "
-            "(no data for the year: Monday–Friday)"
+            "(no official data for the year: Monday–Friday minus the statutory holidays "
+            "computed in "
+            "advance, without the adjusted working days)"
         },
     )
 
@@ -50,4 +52,49 @@ class CalendarDayUpdateSchema(BaseSchema):
         allow_none=True,
         validate=validate.Length(max=NOTE_MAX),
         metadata={"description": "e.g. the holiday's name"},
+    )
+
+
+class NoticeSchema(BaseSchema):
+    """Body of POST /calendar/notices."""
+
+    year = fields.Int(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=MIN_YEAR, max=MAX_YEAR),
+        metadata={"description": "the year the notice is for"},
+    )
+    text = fields.Str(
+        required=True,
+        validate=validate.Length(min=1, max=NOTICE_MAX),
+        metadata={"description": "the notice's text (国务院办公厅关于YYYY年部分节假日安排的通知)"},
+    )
+    apply = fields.Bool(
+        load_default=False,
+        truthy={True},
+        falsy={False},
+        metadata={"description": "false: only parse and preview; true: also write the days"},
+    )
+
+
+class NoticeChangeSchema(BaseSchema):
+    """A day the notice changes."""
+
+    date = fields.Date(dump_only=True)
+    is_workday = fields.Bool(dump_only=True)
+    note = fields.Str(dump_only=True)
+
+
+class NoticeResultSchema(BaseSchema):
+    """Answer of POST /calendar/notices."""
+
+    year = fields.Int(dump_only=True)
+    holidays = fields.List(fields.Date(), dump_only=True, metadata={"description": "days off"})
+    workdays = fields.List(
+        fields.Date(), dump_only=True, metadata={"description": "adjusted working days (调休)"}
+    )
+    changes = fields.List(
+        fields.Nested(NoticeChangeSchema),
+        dump_only=True,
+        metadata={"description": "days whose working/off status or note changes"},
     )

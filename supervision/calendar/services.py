@@ -1,7 +1,10 @@
-"""The working-day calendar: sync from chinese-calendar, admin edits, and lookups (SPEC §2).
+"""The working-day calendar: sync from chinese-calendar, admin edits, the State Council's
+notice, and lookups (SPEC §2).
 
-A year is *covered* when the database holds a row for every one of its days (synced from the
-library, or entered by an admin); other days fall back to Monday–Friday and admins are warned.
+A year is *covered* when the database holds a row for every one of its days (seeded by the
+migration or synced from the library, or written by a notice import); any other day is
+computed by the fallback (Monday–Friday minus the statutory holidays, `fallback.py`,
+`source` fallback) and admins are warned while the current or next year is such a year.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from supervision.audit import services as audit
+from supervision.calendar.fallback import fallback_day
 from supervision.calendar.models import CalendarDay
 from supervision.common.errors import Invalid
-from supervision.common.workdays import WorkCalendar, weekday_fallback
+from supervision.common.workdays import WorkCalendar
 
 #: Years the API and pages accept.
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -200,9 +204,15 @@ def _check_day(day: date) -> date:
     return day
 
 
+def computed_day(day: date) -> DayInfo:
+    """The fallback's value of a day no row stores."""
+    is_workday, note = fallback_day(day)
+    return DayInfo(day, is_workday, note, "fallback")
+
+
 def _info(row: CalendarDay | None, day: date) -> DayInfo:
     if row is None:
-        return DayInfo(day, weekday_fallback(day), "", "fallback")
+        return computed_day(day)
     return DayInfo(row.date, row.is_workday, row.note or "", row.source)
 
 
@@ -250,9 +260,9 @@ def reset_day(session: Session, day: date) -> DayInfo:
     before = _info(row, day)
     library = library_day(day) if day.year in _library_span() else None
     if library is None:
-        if row is not None:
-            session.delete(row)
-        after = _info(None, day)
+        after = computed_day(day)
+        if row is not None:  # keep the row, so that a year a notice filled stays covered
+            row.is_workday, row.note, row.source = after.is_workday, after.note, "fallback"
     else:
         if row is None:
             row = CalendarDay(**library)
@@ -324,4 +334,167 @@ def load_calendar(session: Session, first: date, last: date, margin_days: int = 
     for d in days:
         per_year[d.year] = per_year.get(d.year, 0) + 1
     covered = [y for y, n in per_year.items() if n >= days_in_year(y)]
+    for year in range(lo.year, hi.year + 1):
+        if year not in covered and MIN_YEAR <= year <= MAX_YEAR:
+            for day in _year_dates(year):  # the fallback's holidays where nothing is stored
+                days.setdefault(day, fallback_day(day)[0])
     return WorkCalendar(days, covered)
+
+
+# --- warnings ------------------------------------------------------------------------------
+
+#: From this day of the year on, the next year is watched too (SPEC §2: from 1 November).
+WATCH_NEXT_YEAR_FROM = (11, 1)
+
+
+def watched_years(today: date) -> list[int]:
+    """The years whose calendar must be known by `today`: this one, and from 1 November
+    the next one."""
+    if (today.month, today.day) >= WATCH_NEXT_YEAR_FROM:
+        return [today.year, today.year + 1]
+    return [today.year]
+
+
+def fallback_years(session: Session, today: date) -> list[int]:
+    """The watched years that rely on the fallback: warn admins and the secretary."""
+    return [
+        y
+        for y in watched_years(today)
+        if MIN_YEAR <= y <= MAX_YEAR and is_year_uncovered(session, y)
+    ]
+
+
+# --- the State Council's notice ------------------------------------------------------------
+
+#: The longest notice text accepted (the real ones have about 1,000 characters).
+NOTICE_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class NoticeResult:
+    """A parsed notice: its days off and working days, and what importing it changes."""
+
+    year: int
+    holidays: list[date]
+    workdays: list[date]
+    #: Days whose working/off status or note would change (all of them when applied).
+    changes: list[DayInfo]
+    applied: bool = False
+
+
+def _notice_error(exc, year: int) -> Invalid:
+    from flask_babel import gettext as _
+
+    messages = {
+        "bad_date": _("“%(text)s” is not a date.", text=exc.detail),
+        "weekday": _(
+            "The weekday written in “%(text)s” does not match %(year)d: is this the notice "
+            "of another year?",
+            text=exc.detail,
+            year=year,
+        ),
+        "bad_range": _("The range “%(text)s” is reversed or too long.", text=exc.detail),
+        "both": _("These days are both days off and working days: %(days)s.", days=exc.detail),
+    }
+    message = messages[exc.kind]
+    return Invalid(message, {"text": [message]})
+
+
+def parse_notice(year: int, text: str):
+    """The notice's days, checked against `year`: Invalid (with a Chinese message) for a
+    text with no day, a day outside `year`, or a date or weekday that cannot be."""
+    from flask_babel import gettext as _
+
+    from supervision.calendar import notice
+
+    check_year(year)
+    if not isinstance(text, str) or len(text) > NOTICE_MAX:
+        message = _("Paste the notice's text (at most %(n)d characters).", n=NOTICE_MAX)
+        raise Invalid(message, {"text": [message]})
+    titled = notice.title_year(text)
+    if titled is not None and titled != year:
+        message = _("This is the notice for %(found)d, not for %(year)d.", found=titled, year=year)
+        raise Invalid(message, {"text": [message]})
+    try:
+        parsed = notice.parse(text, year)
+    except notice.NoticeError as exc:
+        raise _notice_error(exc, year) from None
+    days = parsed.all_days()
+    if not days:
+        message = _(
+            "No day was found in the text: paste the notice's arrangements "
+            "(“1月1日（周四）至3日（周六）放假”, “1月4日（周日）上班”)."
+        )
+        raise Invalid(message, {"text": [message]})
+    outside = [d.isoformat() for d in days if d.year != year]
+    if outside:
+        message = _("These days are not in %(year)d: %(days)s.", year=year, days="、".join(outside))
+        raise Invalid(message, {"text": [message]})
+    return parsed
+
+
+def _notice_targets(year_days: YearDays, parsed) -> dict[date, DayInfo]:
+    """The value every day of the year takes: the notice's days (admin); the days nothing
+    stores yet keep the fallback's value, now stored (`source` fallback), so that the year
+    is known. A statutory holiday the text does not name stays a day off: the fallback's
+    holidays are all official days off (tested for 2004–2026), so a complete notice loses
+    nothing and a notice pasted in part cannot turn 春节 into working days."""
+    targets = {}
+    for info in year_days.days:
+        if info.date in parsed.holidays:
+            targets[info.date] = DayInfo(info.date, False, parsed.holidays[info.date], "admin")
+        elif info.date in parsed.workdays:
+            targets[info.date] = DayInfo(info.date, True, parsed.workdays[info.date], "admin")
+        elif info.source == "fallback":
+            targets[info.date] = info
+    return targets
+
+
+def import_notice(session: Session, year: int, text: str, apply: bool = False) -> NoticeResult:
+    """Parse the notice of `year` and say what it changes; with `apply`, write the year:
+    the notice's days as admin rows (kept by syncs), the rest as the fallback has them. All
+    or nothing."""
+    parsed = parse_notice(year, text)
+    year_days = list_year(session, year)
+    current = {d.date: d for d in year_days.days}
+    targets = _notice_targets(year_days, parsed)
+    changes = [
+        t
+        for d, t in sorted(targets.items())
+        if (t.is_workday, t.note) != (current[d].is_workday, current[d].note)
+    ]
+    if apply:
+        _write_targets(session, year, targets, len(changes))
+    return NoticeResult(
+        year, sorted(parsed.holidays), sorted(parsed.workdays), changes, applied=apply
+    )
+
+
+def _write_targets(session: Session, year: int, targets: dict[date, DayInfo], changed: int):
+    stored = {
+        row.date: row
+        for row in session.scalars(
+            sa.select(CalendarDay).where(
+                CalendarDay.date.between(date(year, 1, 1), date(year, 12, 31))
+            )
+        )
+    }
+    for day, target in targets.items():
+        row = stored.get(day)
+        if row is None:
+            session.add(
+                CalendarDay(
+                    date=day, is_workday=target.is_workday, note=target.note, source=target.source
+                )
+            )
+        else:
+            row.is_workday, row.note, row.source = target.is_workday, target.note, target.source
+    admin = sum(1 for t in targets.values() if t.source == "admin")
+    audit.record(
+        session,
+        "import",
+        "calendar",
+        str(year),
+        {"notice_days": [None, admin], "changed": [None, changed]},
+    )
+    session.flush()

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.calendar import services
-from supervision.calendar.forms import ActionForm, DayForm
+from supervision.calendar.forms import ActionForm, DayForm, NoticeForm
 from supervision.common import clock
 from supervision.common.errors import Invalid
 from supervision.common.permissions import requires
@@ -166,3 +166,65 @@ def reset_day(day):
     db.session.commit()
     flash(_("Manual change of %(day)s undone.", day=on.isoformat()), "success")
     return redirect(url_for(".index", day=on.isoformat()))
+
+
+# --- the State Council's notice ------------------------------------------------------------
+
+
+def _notice_page(form: NoticeForm, result=None, status: int = 200):
+    return render_template("calendar/notice.html", form=form, result=result), status
+
+
+@bp.get("/admin/calendar/notice")
+@login_required
+@requires("calendar.edit")
+def notice():
+    """The paste box of the notice import."""
+    year = _year_arg() if request.args.get("year") else clock.today().year + 1
+    return _notice_page(NoticeForm(formdata=None, year=year))
+
+
+def _parsed_notice(form: NoticeForm, apply: bool):
+    """The import's result, or None with the refusal put on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        return services.import_notice(db.session, form.year.data, form.text.data, apply=apply)
+    except Invalid as exc:
+        db.session.rollback()
+        form.text.errors = [*form.text.errors, exc.message]
+        return None
+
+
+@bp.post("/admin/calendar/notice")
+@login_required
+@requires("calendar.edit")
+def notice_preview():
+    """Parse the pasted notice and show what it changes; nothing is written."""
+    form = NoticeForm()
+    result = _parsed_notice(form, apply=False)
+    db.session.rollback()
+    if result is None:
+        return _notice_page(form, status=422)
+    return _notice_page(form, result)
+
+
+@bp.post("/admin/calendar/notice/apply")
+@login_required
+@requires("calendar.edit")
+def notice_apply():
+    """Write the notice's days (source admin; kept by later syncs)."""
+    form = NoticeForm()
+    result = _parsed_notice(form, apply=True)
+    if result is None:
+        return _notice_page(form, status=422)
+    db.session.commit()
+    flash(
+        _(
+            "The notice for %(year)d is imported: %(n)d days changed.",
+            year=result.year,
+            n=len(result.changes),
+        ),
+        "success",
+    )
+    return redirect(url_for(".index", year=result.year))

@@ -22,6 +22,33 @@ from supervision.common.input import MAX_ID
 from supervision.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: The X-Pagination header of every list (SPEC §10): a JSON text, so declared by its
+#: media type, with the fields it holds.
+PAGINATION_HEADER_DOC = {
+    "description": "Pagination metadata, a JSON object: total, total_pages, page, "
+    "first_page, last_page, previous_page, next_page",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    name: {"type": "integer", "minimum": 0}
+                    for name in (
+                        "total",
+                        "total_pages",
+                        "first_page",
+                        "last_page",
+                        "page",
+                        "previous_page",
+                        "next_page",
+                    )
+                },
+                "required": ["total", "total_pages", "page"],
+                "additionalProperties": False,
+            }
+        }
+    },
+}
 #: Largest id or page number accepted: the database's 32-bit integer columns end here, and
 #: a larger number could only ever be "not found" (it would overflow the driver instead).
 
@@ -94,6 +121,20 @@ class ApiBlueprint(Blueprint):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.before_request(_authenticate)
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        """flask-smorest's metadata, always with the requested `page` (SPEC §10: `total`,
+        `total_pages`, `page`), also on an empty list or past the last page."""
+        meta = Blueprint._make_pagination_metadata(page, page_size, item_count)
+        meta.setdefault("page", page)
+        return meta
+
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """Declare X-Pagination as what it is: a header whose value is a JSON text (flask-
+        smorest declares it with the object schema itself, which every string value violates).
+        OpenAPI 3 says so with `content` (application/json) instead of `schema`."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = PAGINATION_HEADER_DOC
 
 
 def _authenticate():

@@ -36,6 +36,8 @@ POLICY: dict[str, frozenset[str]] = {
     #: Confirm or reject a pending grant of a discipline role (SPEC §4, separation of duties).
     "users.confirm_grants": frozenset({SECRETARY}),
     "calendar.edit": frozenset({ADMIN}),  # working days, the State Council's notice
+    #: Be warned on the start page while the calendar is the fallback (SPEC §2).
+    "calendar.warnings": frozenset({ADMIN, SECRETARY}),
     "deliveries.manage": frozenset({ADMIN}),  # e-mail deliveries: read, retry
     "audit.read": frozenset({ADMIN, SECRETARY}),  # the audit log and its verification
     #: See confidential values (talk contents, hold reasons) in the audit log.

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from supervision.calendar.services import fallback_years
+from supervision.common import clock
+from supervision.common.permissions import can
 from supervision.extensions import db
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.scope import current_scope
@@ -42,6 +45,11 @@ def index():
     )
     return render_template(
         "home/index.html",
+        calendar_fallback=(
+            fallback_years(db.session, clock.today())
+            if can(current_user, "calendar.warnings")
+            else []
+        ),
         counts={
             "units": units,
             "people": people,

@@ -36,7 +36,7 @@ def test_anonymous_is_401(client):
 
 
 def test_any_user_reads_every_day_of_a_synced_year(client, staff, synced):
-    resp = client.get("/api/v1/calendar/days?year=2025", headers=staff)
+    resp = client.get("/api/v1/calendar/days?year=2025&page_size=400", headers=staff)
     assert resp.status_code == 200
     assert resp.headers["X-Calendar-Fallback"] == "false"
     days = resp.get_json()
@@ -55,15 +55,38 @@ def test_any_user_reads_every_day_of_a_synced_year(client, staff, synced):
 
 
 def test_uncovered_year_is_flagged_fallback(client, staff):
-    resp = client.get("/api/v1/calendar/days?year=2032", headers=staff)
+    resp = client.get("/api/v1/calendar/days?year=2032&page_size=1000", headers=staff)
     assert resp.status_code == 200
     assert resp.headers["X-Calendar-Fallback"] == "true"
     days = resp.get_json()
     assert len(days) == 366  # 2032 is a leap year
     assert {d["source"] for d in days} == {"fallback"}
+    # Monday–Friday minus the statutory holidays computed ahead (2032-01-01 is a Thursday).
+    by_date = {d["date"]: d for d in days}
+    assert (by_date["2032-01-01"]["is_workday"], by_date["2032-01-01"]["note"]) == (False, "元旦")
+    assert by_date["2032-10-01"]["note"] == "国庆节" and not by_date["2032-10-01"]["is_workday"]
+    weekday_holidays = [
+        d for d in days if d["note"] and date.fromisoformat(d["date"]).weekday() < 5
+    ]
     assert sum(d["is_workday"] for d in days) == sum(
         date.fromisoformat(d["date"]).weekday() < 5 for d in days
-    )
+    ) - len(weekday_holidays)
+
+
+def test_days_are_paginated_like_every_list(client, staff, synced):
+    resp = client.get("/api/v1/calendar/days?year=2025", headers=staff)
+    assert resp.status_code == 200 and len(resp.get_json()) == 50
+    assert json.loads(resp.headers["X-Pagination"]) == {
+        "total": 365,
+        "total_pages": 8,
+        "first_page": 1,
+        "last_page": 8,
+        "page": 1,
+        "next_page": 2,
+    }
+    last = client.get("/api/v1/calendar/days?year=2025&page=8", headers=staff)
+    assert [d["date"] for d in last.get_json()][-1] == "2025-12-31" and len(last.get_json()) == 15
+    assert last.headers["X-Calendar-Fallback"] == "false"
 
 
 @pytest.mark.parametrize(
@@ -106,14 +129,14 @@ def test_admin_edit_is_saved_audited_and_survives_sync(client, admin, synced, db
     assert json.loads(entry.changes)["is_workday"] == [False, True]
     services.sync(db.session, years=[2025])
     db.session.commit()
-    listed = client.get("/api/v1/calendar/days?year=2025", headers=admin).get_json()
+    listed = client.get("/api/v1/calendar/days?year=2025&page_size=400", headers=admin).get_json()
     assert next(d for d in listed if d["date"] == "2025-10-01")["source"] == "admin"
 
 
 def test_admin_can_edit_an_uncovered_year(client, admin):
     resp = client.put("/api/v1/calendar/days/2030-10-01", headers=admin, json={"is_workday": False})
     assert resp.status_code == 200 and resp.get_json()["note"] == ""
-    listed = client.get("/api/v1/calendar/days?year=2030", headers=admin)
+    listed = client.get("/api/v1/calendar/days?year=2030&page_size=400", headers=admin)
     assert listed.headers["X-Calendar-Fallback"] == "true"
     day = next(d for d in listed.get_json() if d["date"] == "2030-10-01")
     assert (day["is_workday"], day["source"]) == (False, "admin")

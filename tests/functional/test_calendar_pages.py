@@ -61,9 +61,12 @@ def test_synced_year_renders_in_chinese_with_distinct_days(admin_client, db):
 def test_uncovered_year_shows_the_fallback_warning(admin_client):
     html = admin_client.get("/admin/calendar?year=2030").get_data(as_text=True)
     assert "data-calendar-warning" in html and "2030" in html
+    # The fallback: 国庆 is computed ahead, a plain Friday is a working day.
     assert "cal-fallback" in _cell(html, "2030-10-01") and _cell(html, "2030-10-01").endswith(
-        " work"
+        " holiday"
     )
+    assert _cell(html, "2030-10-04").endswith(" work")
+    assert "/admin/calendar/notice?year=2030" in html  # the import of the notice
     not_synced = admin_client.get("/admin/calendar?year=2025").get_data(as_text=True)
     assert "data-calendar-warning" in not_synced and "同步" in not_synced
 

@@ -307,16 +307,17 @@ def test_preview_of_overdue_and_escalated_and_a_final_talk_stops_the_ladder(clie
     }
 
 
-def test_preview_of_a_year_without_calendar_data_falls_back_to_monday_to_friday(client, org, auth):
-    """2026Q4 is due Thu 2026-12-31; 2027 has no data, so Fri 2027-01-01 counts as a working
-    day (the official calendar would make it a holiday) and the 10th is Thu 2027-01-14."""
+def test_preview_of_a_year_without_calendar_data_uses_the_fallback(client, org, auth):
+    """2026Q4 is due Thu 2026-12-31; 2027 has no official data, so the fallback applies (SPEC
+    §2): Fri 2027-01-01 is 元旦, computed ahead, so the overdue step waits for Mon 01-04 and
+    the 10th working day is Fri 2027-01-15."""
     with clock.frozen(datetime(2026, 12, 20, 2, tzinfo=UTC)):
         resp = _preview(client, auth["hr"], "2027-01-01", "2027-01-31")
     assert resp.status_code == 200
     steps = {(r["on"], r["step"]) for r in resp.get_json() if r["person_id"] == org["a"]}
     assert steps == {
-        ("2027-01-01T09:00:00+08:00", "overdue"),
-        ("2027-01-14T09:00:00+08:00", "escalated"),
+        ("2027-01-04T09:00:00+08:00", "overdue"),
+        ("2027-01-15T09:00:00+08:00", "escalated"),
     }
 
 

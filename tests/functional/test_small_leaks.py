@@ -34,7 +34,10 @@ def test_healthz_names_an_unreachable_database_without_any_error_text(tmp_path, 
     monkeypatch.setenv("SUPERVISION_INSTANCE", str(tmp_path / "instance"))
     resp = create_app(Broken).test_client().get("/healthz")
     assert resp.status_code == 503
-    assert resp.get_json() == {"status": "error", "checks": {"database": "unreachable"}}
+    assert resp.get_json() == {
+        "status": "error",
+        "checks": {"database": "unreachable", "calendar": "unknown"},
+    }
     body = resp.get_data(as_text=True)
     for leak in ("no-such-folder", "sqlite", "unable", "Error", "SELECT"):
         assert leak not in body

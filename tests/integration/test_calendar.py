@@ -115,8 +115,9 @@ def test_reset_day_restores_library_or_fallback(db):
     assert (
         _row(s, date(2026, 10, 2)).source == "library" and not _row(s, date(2026, 10, 2)).is_workday
     )
-    assert (gone.is_workday, gone.source) == (True, "fallback")
-    assert _row(s, date(2030, 10, 1)) is None
+    # A year the library does not cover goes back to the fallback: 国庆 is computed ahead.
+    assert (gone.is_workday, gone.note, gone.source) == (False, "国庆节", "fallback")
+    assert _row(s, date(2030, 10, 1)).source == "fallback"
     assert len(_audit(s, "reset")) == 2
 
 
@@ -134,7 +135,12 @@ def test_list_year_gives_every_day_and_flags_fallback(db):
     assert (
         by_date[date(2030, 10, 1)].source == "admin" and not by_date[date(2030, 10, 1)].is_workday
     )
-    assert by_date[date(2030, 10, 2)].source == "fallback" and by_date[date(2030, 10, 2)].is_workday
+    assert by_date[date(2030, 10, 2)].source == "fallback"
+    assert (by_date[date(2030, 10, 2)].is_workday, by_date[date(2030, 10, 2)].note) == (
+        False,
+        "国庆节",
+    )  # a statutory holiday computed ahead
+    assert by_date[date(2030, 10, 4)].source == "fallback" and by_date[date(2030, 10, 4)].is_workday
     assert not by_date[date(2030, 10, 5)].is_workday  # Saturday
     assert services.is_year_uncovered(s, 2030) and not services.is_year_uncovered(s, 2024)
     assert services.is_year_uncovered(s, 2025)  # in the library but not synced yet

@@ -252,6 +252,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
     assert "Scheduler started" in out and out.rstrip().endswith("Scheduler stopped."), out
     assert "reminders sweep: " in err and "12 notifications created" in err, err
     assert "supervision.audit: audit anchor: " in err, err  # the anchor job ran at start
+    assert "calendar sync: " in err, err  # so did the calendar sync
     with db.engine.connect() as conn:
         jobs = set(conn.scalars(sa.select(SchedulerJob.id)))
     assert jobs == {
@@ -365,7 +366,12 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
-    assert specs["calendar_sync"].trigger == "cron"
+    # The calendar sync: daily (not monthly) and at every start, so that a new library
+    # release or a new installation is right within a day (SPEC §2).
+    assert (specs["calendar_sync"].trigger, specs["calendar_sync"].trigger_args) == (
+        "cron",
+        {"hour": 3, "minute": 30},
+    )
     # The anchor: daily (a cron without a day), and at every start.
     assert (specs["audit_anchor"].trigger, specs["audit_anchor"].trigger_args) == (
         "cron",
@@ -375,6 +381,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "reminders_sweep",
         "reminders_deliver",
         "reminders_digest",
+        "calendar_sync",
         "audit_anchor",
     }
     # Picklable references for the database job store.
