@@ -1,7 +1,7 @@
 """Seed the working-day calendar from the chinese-calendar library (SPEC §2, issue 12).
 
 Revision ID: 5e1d2c3b4a59
-Revises: 4cad0ea120e1
+Revises: 5d1e0a7c3b92
 Create Date: 2026-12-10 10:00:00
 
 A data migration, so that a new installation has the official working days of every year
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e1d2c3b4a59"
-down_revision = "4cad0ea120e1"
+down_revision = "5d1e0a7c3b92"
 branch_labels = None
 depends_on = None
 
