@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 # `make run` is local development; without SUPERVISION_ENV the app is production (SPEC §12).
 FLASK := SUPERVISION_ENV=development $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
+# The suite runs on one worker per core (at most 4); each worker has its own database
+# (tests/conftest.py). `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 TRANSLATIONS := $(wildcard supervision/i18n/*)
 
 .PHONY: setup system-packages translations run test test-postgres bench lint clean lock wheel

@@ -24,11 +24,34 @@ _TMP = Path(tempfile.mkdtemp(prefix="supervision-tests-"))
 
 
 def _database_url() -> str:
+    """The suite's database: TEST_DATABASE_URL (PostgreSQL) or a SQLite file. Under
+    pytest-xdist each worker has its own: a file per worker, or on PostgreSQL the database
+    `<name>_<worker>` beside the one named (created when missing)."""
     url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url and worker:
+        return _worker_database(url, worker)
     if url:
         return url
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"sqlite:///{_TMP / f'test-{worker}.db'}"
+    name = f"test-{worker or 'main'}.db"
+    return f"sqlite:///{_TMP / name}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of the xdist worker's own PostgreSQL database, created if it is missing."""
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 class IsolatedClient(FlaskClient):
