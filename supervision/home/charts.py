@@ -17,13 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Drawing units of the SVG view box (the SVG scales to the width of its column).
-WIDTH = 640
-LABEL_WIDTH = 150
-VALUE_WIDTH = 120
-ROW_HEIGHT = 26
-BAR_HEIGHT = 16
-LINE_HEIGHT = 220
-MARGIN = 36
+WIDTH = 480
+LABEL_WIDTH = 110
+VALUE_WIDTH = 110
+ROW_HEIGHT = 24
+BAR_HEIGHT = 15
+LINE_WIDTH = 400
+LINE_HEIGHT = 200
+MARGIN = 30
 
 
 @dataclass(frozen=True)
@@ -115,16 +116,16 @@ class LineChart:
     segments: tuple[str, ...]
     #: (y, label) of the grid lines at 0, 50 and 100 %.
     grid: tuple[tuple[float, str], ...]
-    width: int = WIDTH
+    width: int = LINE_WIDTH
     height: int = LINE_HEIGHT
     left: int = MARGIN + 20
-    right: int = WIDTH - MARGIN
+    right: int = LINE_WIDTH - MARGIN
 
 
 def line_chart(rows: list[tuple[str, float | None]]) -> LineChart:
     """A line through the rates of `rows` = (label, rate or None), left to right; a period
     with nothing required leaves a gap."""
-    left, right = MARGIN + 20, WIDTH - MARGIN
+    left, right = MARGIN + 20, LINE_WIDTH - MARGIN
     top, bottom = 16, LINE_HEIGHT - MARGIN
 
     def y_of(rate: float) -> float:
