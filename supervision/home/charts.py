@@ -118,14 +118,14 @@ class LineChart:
     grid: tuple[tuple[float, str], ...]
     width: int = LINE_WIDTH
     height: int = LINE_HEIGHT
-    left: int = MARGIN + 20
+    left: int = MARGIN + 34
     right: int = LINE_WIDTH - MARGIN
 
 
 def line_chart(rows: list[tuple[str, float | None]]) -> LineChart:
     """A line through the rates of `rows` = (label, rate or None), left to right; a period
     with nothing required leaves a gap."""
-    left, right = MARGIN + 20, LINE_WIDTH - MARGIN
+    left, right = MARGIN + 34, LINE_WIDTH - MARGIN
     top, bottom = 16, LINE_HEIGHT - MARGIN
 
     def y_of(rate: float) -> float:
