@@ -14,6 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from supervision.calendar.services import load_calendar
@@ -93,6 +94,9 @@ def completion(
     """Completion of CHARTED_TYPE in `period` by unit (bars with links to each unit's
     drill-down), and the raw summary."""
     found = engine.summary(session, period, [CHARTED_TYPE], as_of=today, unit=unit, scope=scope)
+    own = _own_row(unit, found)
+    if own is not None:
+        found["units"].insert(0, own)
     rows = [
         (
             u["org_unit_name"],
@@ -119,13 +123,26 @@ def completion(
     )
 
 
+def _own_row(unit: OrgUnit | None, found: dict) -> dict | None:
+    """The people attached to the breakdown unit itself (a station's officers, the bureau's
+    leaders), in no child unit: the total less the children, as a row of its own when
+    anybody there owes a talk."""
+    if unit is None:
+        return None
+    counts = {s: found["total"][s] - sum(u[s] for u in found["units"]) for s in rules.STATUSES}
+    if not any(counts[s] for s in rules.REQUIRED):
+        return None
+    name = _("%(unit)s (own staff)", unit=unit.name)
+    return {"org_unit_id": unit.id, "org_unit_name": name, **rules.completion(counts)}
+
+
 def trend(
     session: Session, scope: Scope, current: Period, today: date, unit, first: dict
 ) -> tuple[Trend, dict[str, dict]]:
     """The completion rate of the last TREND_PERIODS periods (`first`: the current period's
     summary, already computed); also {period: summary} for the overdue figures."""
     periods = [current]
-    for _ in range(TREND_PERIODS - 1):
+    for _step in range(TREND_PERIODS - 1):
         periods.insert(0, periods[0].previous())
     summaries = {str(current): first}
     for p in periods[:-1]:

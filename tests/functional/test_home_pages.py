@@ -106,6 +106,10 @@ def test_leader_sees_what_they_owe_and_their_units(app, db, make_user, login):
     assert re.search(r'data-count="owed">(\d+)<', html).group(1) == "11"
     assert re.search(r'data-count="owed_overdue">(\d+)<', html).group(1) == "9"
     assert "2025Q3我分管单位廉政提醒谈话完成情况" in html
+    # The officers belong to the station itself, not to its team: a row of their own.
+    own = re.search(rf'<tr data-unit="{rows["station"].id}" data-rate="([^"]*)"', html)
+    assert own and abs(float(own.group(1)) - 1 / 3) < 1e-9
+    assert re.search(r'data-label="派出所\d*（本级）"', html)
     assert "交警大队" not in html  # outside the station's scope
     assert "home-bureau" not in html and "chart-trend" not in html
 
