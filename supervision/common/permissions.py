@@ -91,6 +91,13 @@ POLICY: dict[str, frozenset[str]] = {
 }
 #: The reports page (SPEC §9): each reader sees the documents of the grants they hold.
 POLICY["reports.read"] = POLICY["risks.edit"] | POLICY["rotation.read"]
+#: The sections of the start page (issue 13): each role sees its own, a person with several
+#: roles each of theirs once. Talks to sign are shown to holders of "talks.mine".
+POLICY["home.bureau"] = _DISCIPLINE  # the bureau's figures: completion, trend, overdue, ...
+POLICY["home.leader"] = frozenset({LEADER})  # talks owed, their units' completion, reviews
+POLICY["home.rotation"] = frozenset({HR})  # due rotations, plans by state, deferrals
+POLICY["home.system"] = frozenset({ADMIN})  # calendar, scheduler, failed mail
+POLICY["home.org_counts"] = frozenset({ADMIN, HR})  # units, people and posts counted
 
 
 def holders(grant: str) -> frozenset[str]:

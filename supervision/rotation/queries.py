@@ -13,6 +13,7 @@ from supervision.org import queries as org_queries
 from supervision.org.models import Assignment, Person, Post
 from supervision.org.scope import Scope
 from supervision.rotation import plans, services
+from supervision.rotation.labels import PLAN_STATUS_LABELS
 from supervision.rotation.models import (
     RotationDeferral,
     RotationHold,
@@ -116,3 +117,13 @@ def matching_posts(scope: Scope, q: str | None, limit: int = 30) -> list[Post]:
     """Posts of the scope whose code or name contains `q`, with their units, by code."""
     stmt = org_queries.posts(scope, q=q or None).options(joinedload(Post.org_unit)).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def plan_counts(session) -> list[tuple[str, int]]:
+    """(status, number of plans) of every plan state, in workflow order (one grouped query)."""
+    found = dict(
+        session.execute(
+            sa.select(RotationPlan.status, sa.func.count()).group_by(RotationPlan.status)
+        ).all()
+    )
+    return [(status, found.get(status, 0)) for status in PLAN_STATUS_LABELS]
