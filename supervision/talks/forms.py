@@ -34,8 +34,10 @@ _NAMED = re.compile(
 )
 #: Separators between the interviewers.
 _SEPARATORS = re.compile(r"[,，、;；\s]+")
-#: Longest text naming one person, and several.
+#: Longest text naming one person, and several (refused beyond, without a counter).
 REF_MAX, REFS_MAX = 140, 1000
+#: The people inputs: suggestions from the search (static/js/fields.js), no counter.
+_REF_KW = {"list": "talk-people", "autocomplete": "off", "data-maxlength": False}
 
 DT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -85,19 +87,19 @@ class TalkForm(FlaskForm):
         _l("Interviewee (name or staff number)"),
         validators=[Length(max=REF_MAX)],
         filters=[_strip],
-        render_kw={"list": "talk-people", "autocomplete": "off", "maxlength": False},
+        render_kw=_REF_KW,
     )
     interviewers = StringField(
         _l("Interviewers (names or staff numbers, comma separated)"),
         validators=[Length(max=REFS_MAX)],
         filters=[_strip],
-        render_kw={"maxlength": False},
+        render_kw={"data-maxlength": False},
     )
     recorder = StringField(
         _l("Recorder (name or staff number)"),
         validators=[Length(max=REF_MAX)],
         filters=[_strip],
-        render_kw={"list": "talk-people", "autocomplete": "off", "maxlength": False},
+        render_kw=_REF_KW,
     )
     reason = TextAreaField(_l("Reason for the talk"), render_kw=_limited(TEXT_LIMITS["reason"], 2))
     content = TextAreaField(_l("Talk content"), render_kw=_limited(TEXT_LIMITS["content"], 6))
@@ -107,7 +109,12 @@ class TalkForm(FlaskForm):
     follow_up = TextAreaField(
         _l("Follow-up requirements"), render_kw=_limited(TEXT_LIMITS["follow_up"], 3)
     )
-    period = StringField(_l("Period"), validators=[Length(max=8)], filters=[_strip])
+    period = StringField(
+        _l("Period"),
+        validators=[Length(max=8)],
+        filters=[_strip],
+        render_kw={"data-maxlength": False},
+    )
     reported_to_higher_at = DateTimeLocalField(
         _l("Reported to the higher level at"), format=DT_FORMAT, validators=[Optional()]
     )

@@ -412,6 +412,8 @@ def test_over_long_text_is_an_error_not_cut(client, login, org, db):
     # The prefill of ?period= is not cut either: a wrong period is an error on saving.
     form = client.get("/talks/new?period=2025Q3-extra").get_data(as_text=True)
     assert 'value="2025Q3-extra"' in form
+    html = _submit(client, "/talks/new", _form(period="2025Q3-extra")).get_data(as_text=True)
+    assert _errors(html, "period") == ["字段长度不能超过 8 个字符。"]
 
 
 def test_over_long_text_is_refused_by_the_service_too(db, org):
