@@ -157,6 +157,8 @@ def holder(
 
 
 #: What a complete talk record says when the test does not care (see `final_talk`).
+#: The date of a draft made by `draft_talk` when none is given (a draft needs one).
+DRAFT_HELD_AT = datetime.fromisoformat("2025-09-01T09:30:00+08:00")
 TALK_TEXT = {
     "location": "谈话室",
     "reason": "季度廉政提醒",
@@ -184,7 +186,9 @@ def draft_talk(
 ) -> Talk:
     """A draft talk record with `interviewee` and `interviewers` (people or ids), saved by
     supervision.talks.services.create_talk; `fields` are its other fields (held_at,
-    location, recorder_id, content, period, ...) exactly as given, nothing filled in."""
+    location, recorder_id, content, period, ...) exactly as given, nothing filled in but
+    `held_at` (a draft needs a date), DRAFT_HELD_AT unless given."""
+    fields = {"held_at": DRAFT_HELD_AT, **fields}
     return talks.create_talk(session, _talk_data(interviewee, interviewers, type, fields))
 
 

@@ -81,6 +81,18 @@ def can_edit(user, talk: Talk) -> bool:
     )
 
 
+def can_delete(user, talk: Talk) -> bool:
+    """Whether the user may delete the (visible) draft: its author, or a discipline role
+    (`talks.write_any`). A final talk is never deleted (the service refuses it)."""
+    if can(user, "talks.write_any"):
+        return True
+    return (
+        talk.created_by_id is not None
+        and talk.created_by_id == user.id
+        and can(user, "talks.write")
+    )
+
+
 def may_sign(user, talk: Talk) -> bool:
     """Whether the user's person may still sign this draft (interviewee or interviewer)."""
     me = user.person_id

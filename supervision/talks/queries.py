@@ -110,3 +110,30 @@ def people_by_id(ids) -> dict[int, Person]:
     if not ids:
         return {}
     return {p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(ids)))}
+
+
+#: At most this many people in one answer of the people search.
+SEARCH_LIMIT = 20
+
+
+def search_people(text: str, where) -> list[Person]:
+    """People whose staff number starts with, or whose name contains, `text`, among those
+    `where` admits (an SQL condition on Person): active people first, then by staff number."""
+    text = text.strip()
+    if not text:
+        return []
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (
+        sa.select(Person)
+        .where(
+            sa.or_(
+                Person.staff_no.like(f"{escaped}%", escape="\\"),
+                Person.name.like(f"%{escaped}%", escape="\\"),
+            ),
+            where,
+        )
+        .options(selectinload(Person.org_unit))
+        .order_by(Person.is_active.desc(), Person.staff_no)
+        .limit(SEARCH_LIMIT)
+    )
+    return list(db.session.scalars(stmt))

@@ -9,6 +9,11 @@
   and is accepted as is: whether that period's obligation was still open, and so whether
   the talk counts as done_late, is the obligations engine's decision. A later period is
   refused. Types without an obligation (admonishment, pre_appointment) have no period.
+- A draft names its interviewee and its date (held_at), and that date lies within the
+  interviewee's service: not before their hire date, not after they left (an inactive
+  person whose assignments have all ended left on the last end date). Texts longer than
+  TEXT_LIMITS are refused, never cut. A draft can be deleted, and an attachment removed,
+  until the talk is final (by its author or a discipline role: talks.permissions).
 - Finalising checks completeness (422 listing what is missing by field) and fixes the period.
   A final talk never changes: `revise` starts a new draft linked by `revision_of_id`; once
   that is final it is the record that counts (`superseded_ids_select`), and both are kept.
@@ -26,7 +31,7 @@ from supervision.audit.services import diff, record, snapshot
 from supervision.common import clock, storage
 from supervision.common.errors import Conflict, Forbidden, Invalid
 from supervision.common.periods import Period
-from supervision.org.models import Person
+from supervision.org.models import Assignment, Person
 from supervision.talks.models import (
     TALK_TYPES,
     Talk,
@@ -39,6 +44,14 @@ from supervision.talks.models import (
 PERIOD_KINDS = {"integrity_reminder": "quarter", "supervision": "half", "heart_to_heart": "year"}
 _EXAMPLES = {"quarter": "2025Q3", "half": "2025H2", "year": "2025"}
 TEXT_FIELDS = ("location", "reason", "content", "response", "follow_up")
+#: Longest accepted text of each field (characters); longer input is refused, never cut.
+TEXT_LIMITS = {
+    "location": 200,
+    "reason": 2000,
+    "content": 50000,
+    "response": 20000,
+    "follow_up": 5000,
+}
 SCALAR_FIELDS = (
     "type",
     "held_at",
@@ -108,6 +121,15 @@ def _validate(session: Session, data: dict, nameable=None) -> dict[str, list[str
         data[field] = (
             (data.get(field) or "").strip() if field == "location" else (data.get(field) or "")
         )
+        if len(data[field]) > TEXT_LIMITS[field]:
+            add(
+                field,
+                _(
+                    "At most %(n)s characters (%(count)s given).",
+                    n=TEXT_LIMITS[field],
+                    count=len(data[field]),
+                ),
+            )
     interviewers = list(data.get("interviewer_ids") or [])
     if len(set(interviewers)) != len(interviewers):
         add("interviewer_ids", _("The same person is listed twice."))
@@ -134,12 +156,64 @@ def _validate(session: Session, data: dict, nameable=None) -> dict[str, list[str
         add("interviewer_ids", _("The interviewee cannot also be an interviewer."))
     if interviewee is not None and interviewee == data.get("recorder_id"):
         add("recorder_id", _("The interviewee cannot also be the recorder."))
+    if interviewee is None and "interviewee_id" not in errors:
+        add("interviewee_id", _("Choose the interviewee."))
+    if data.get("held_at") is None:
+        add("held_at", _("Enter the date and time of the talk."))
+    elif interviewee in known:
+        for message in service_errors(session, interviewee, data["held_at"]):
+            add("held_at", message)
     held_at, reported = data.get("held_at"), data.get("reported_to_higher_at")
     if held_at is not None and reported is not None and reported < held_at:
         add("reported_to_higher_at", _("The talk cannot be reported before it was held."))
     if "type" not in errors:
         _validate_period(data, add)
     return errors
+
+
+def service_span(session: Session, person_id: int):
+    """(first day, last day) of a person's service, either None when unknown: the hire date,
+    and for someone no longer active whose assignments have all ended, the last end date."""
+    row = session.execute(
+        sa.select(
+            Person.hire_date,
+            Person.is_active,
+            sa.func.max(Assignment.end_date),
+            sa.func.count(Assignment.id),
+            sa.func.count(Assignment.end_date),
+        )
+        .outerjoin(Assignment, Assignment.person_id == Person.id)
+        .where(Person.id == person_id)
+        .group_by(Person.id, Person.hire_date, Person.is_active)
+    ).first()
+    if row is None:
+        return None, None
+    hire, active, last_end, assignments, ended = row
+    left = last_end if not active and assignments and assignments == ended else None
+    return hire, left
+
+
+def service_errors(session: Session, person_id: int, held_at) -> list[str]:
+    """Why a talk on `held_at` (its local date) falls outside the interviewee's service."""
+    day = clock.local(held_at).date()
+    hire, left = service_span(session, person_id)
+    if hire is not None and day < hire:
+        return [
+            _(
+                "The talk date (%(day)s) is before the interviewee was hired (%(hire)s).",
+                day=day.isoformat(),
+                hire=hire.isoformat(),
+            )
+        ]
+    if left is not None and day > left:
+        return [
+            _(
+                "The talk date (%(day)s) is after the interviewee left (%(left)s).",
+                day=day.isoformat(),
+                left=left.isoformat(),
+            )
+        ]
+    return []
 
 
 def _validate_period(data: dict, add) -> None:
@@ -232,6 +306,23 @@ def update_talk(session: Session, talk: Talk, data: dict, nameable=None) -> Talk
     return talk
 
 
+def delete_draft(session: Session, talk: Talk) -> None:
+    """Delete a draft with its interviewers, signatures and attachment rows (409 when final;
+    the stored files stay: others may share them). The audit entry keeps what it held."""
+    if talk.status != "draft":
+        raise Conflict(_("A final talk record is never deleted."))
+    before = {
+        **_audit_state(talk),
+        "attachments": [
+            snapshot(a, ("id", "kind", "filename", "sha256")) for a in talk.attachments
+        ],
+    }
+    talk_id = talk.id
+    session.delete(talk)
+    session.flush()
+    record(session, "delete", "talk", talk_id, diff(before, None))
+
+
 def sign(session: Session, talk: Talk, person_id: int | None, user_id: int | None) -> TalkSignature:
     """Record the signature of the interviewee or an interviewer (idempotent)."""
     if person_id is None:
@@ -282,6 +373,10 @@ def missing_for_final(session: Session, talk: Talk) -> dict[str, list[str]]:
         errors["held_at"] = [required]
     elif talk.held_at > clock.now():
         errors["held_at"] = [_("The talk has not been held yet.")]
+    elif talk.interviewee_id is not None:
+        outside = service_errors(session, talk.interviewee_id, talk.held_at)
+        if outside:
+            errors["held_at"] = outside
     for field in ("location", "interviewee_id", "recorder_id", "content", "response"):
         if getattr(talk, field) in (None, ""):
             errors[field] = [required]

@@ -10,7 +10,7 @@ talk take its row lock, as the API does.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -24,11 +24,12 @@ from supervision.extensions import db
 from supervision.org.models import Person
 from supervision.org.scope import current_scope
 from supervision.talks import queries, services
-from supervision.talks.forms import AttachmentForm, TalkForm
+from supervision.talks.forms import AttachmentForm, TalkForm, person_label
 from supervision.talks.labels import TALK_STATUS_LABELS, talk_label_helpers
 from supervision.talks.models import TALK_TYPES, Talk
 from supervision.talks.permissions import (
     author_errors,
+    can_delete,
     can_edit,
     contents_visible,
     may_sign,
@@ -61,7 +62,7 @@ def _filtered(stmt):
     filters = {
         "type": request.args.get("type", ""),
         "status": request.args.get("status", ""),
-        "period": request.args.get("period", "").strip()[:8],
+        "period": request.args.get("period", "").strip(),
     }
     stmt = queries.filtered(
         stmt,
@@ -124,6 +125,8 @@ def _detail(
         signed=signed,
         may_sign=may_sign(current_user, talk),
         may_edit=can_edit(current_user, talk),
+        may_delete=talk.status == "draft" and can_delete(current_user, talk),
+        paper_signed=any(a.kind == "signed_form" for a in talk.attachments),
         error=error,
         missing=missing,
         upload=upload or AttachmentForm(),
@@ -219,19 +222,40 @@ def attach(talk_id: int):
 # ------------------------------------------------------------------ form
 
 
-def _people_hints() -> list[Person]:
-    return list(
-        db.session.scalars(
-            sa.select(Person)
-            .where(Person.is_active, current_scope().person_clause())
-            .order_by(Person.staff_no)
-            .limit(2000)
-        )
-    )
-
-
 def _form_page(form: TalkForm, talk: Talk | None, status: int):
-    return render_template("talks/form.html", form=form, talk=talk, people=_people_hints()), status
+    return render_template("talks/form.html", form=form, talk=talk), status
+
+
+@bp.get("/people.json")
+@login_required
+def people_search():
+    """People the writer may name whose name contains, or staff number starts with, `q`
+    (for the suggestions of the form's people inputs): within the caller's scope only."""
+    if not can(current_user, "talks.write"):
+        abort(403)
+    text = request.args.get("q", "")
+    if len(text) > 100:
+        return jsonify({"message": _("The search text is too long."), "people": []}), 422
+    nameable = nameable_clause(current_user, current_scope())
+    where = current_scope().person_clause()
+    if nameable is not None:
+        where = sa.and_(where, nameable)
+    people = queries.search_people(text, where)
+    return jsonify(
+        {
+            "people": [
+                {
+                    "id": p.id,
+                    "staff_no": p.staff_no,
+                    "name": p.name,
+                    "unit": p.org_unit.name,
+                    "label": person_label(p),
+                    "is_active": p.is_active,
+                }
+                for p in people
+            ]
+        }
+    )
 
 
 def _save(form: TalkForm, write, talk: Talk | None = None):
@@ -266,11 +290,11 @@ def new():
     if request.method == "GET":
         if request.args.get("type") in TALK_TYPES:
             form.type.data = request.args["type"]
-        form.period.data = request.args.get("period", "")[:8]
+        form.period.data = request.args.get("period", "")
         interviewee = queries.people_by_id([int_arg("interviewee_id")])
-        form.interviewee.data = next((p.staff_no for p in interviewee.values()), "")
+        form.interviewee.data = next((person_label(p) for p in interviewee.values()), "")
         me = queries.people_by_id([current_user.person_id]).get(current_user.person_id)
-        form.interviewers.data = me.staff_no if me else ""
+        form.interviewers.data = person_label(me) if me else ""
         form.held_at.data = clock.local(clock.now()).replace(second=0, microsecond=0, tzinfo=None)
     created, status = _save(
         form,
@@ -298,10 +322,70 @@ def edit(talk_id: int):
     form = TalkForm()
     if request.method == "GET":
         form.fill(talk)
+    was_signed = bool(talk.signatures)
     saved, status = _save(
         form, lambda d, nameable: services.update_talk(db.session, talk, d, nameable), talk
     )
     if saved:
         flash(_("Talk record saved."), "success")
+        if was_signed and not saved.signatures:
+            flash(
+                _(
+                    "The record changed after it was signed, so its signatures were cleared: "
+                    "the participants sign it again."
+                ),
+                "warning",
+            )
         return redirect(url_for("talks.detail", talk_id=talk_id))
     return _form_page(form, _talk(talk_id), status)
+
+
+# ------------------------------------------------------------------ delete
+
+
+def _deletable(talk_id: int) -> Talk:
+    """The draft the caller may delete, under its row lock (404 unseen, 403 not allowed,
+    409 final)."""
+    talk = _talk(talk_id, lock=request.method == "POST")
+    if not can_delete(current_user, talk):
+        abort(403)
+    return talk
+
+
+@bp.route("/<int:talk_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(talk_id: int):
+    """Delete a draft after a confirmation page (its author or a discipline role)."""
+    talk = _deletable(talk_id)
+    if talk.status != "draft":
+        return _detail(talk, 409, _("A final talk record is never deleted."))
+    if request.method == "GET":
+        return render_template("talks/delete.html", talk=talk)
+    try:
+        services.delete_draft(db.session, talk)
+    except ServiceError as exc:
+        db.session.rollback()
+        return _detail(_talk(talk_id), exc.status, str(exc.message))
+    db.session.commit()
+    flash(_("The draft talk record #%(id)s was deleted.", id=talk_id), "success")
+    return redirect(url_for("talks.index"))
+
+
+@bp.route("/<int:talk_id>/attachments/<int:attachment_id>/remove", methods=["GET", "POST"])
+@login_required
+def remove_attachment(talk_id: int, attachment_id: int):
+    """Remove an attachment from a draft after a confirmation page (editors who read it)."""
+    talk = _talk(talk_id, lock=request.method == "POST")
+    attachment = next((a for a in talk.attachments if a.id == attachment_id), None)
+    if attachment is None or not contents_visible(current_user, talk):
+        abort(404)
+    if not can_edit(current_user, talk):
+        abort(403)
+    if talk.status != "draft":
+        return _detail(talk, 409, _("A final talk record cannot be changed: revise it instead."))
+    if request.method == "GET":
+        return render_template("talks/remove_attachment.html", talk=talk, attachment=attachment)
+    services.remove_attachment(db.session, talk, attachment)
+    db.session.commit()
+    flash(_("Attachment %(name)s removed.", name=attachment.filename), "success")
+    return redirect(url_for("talks.detail", talk_id=talk_id))

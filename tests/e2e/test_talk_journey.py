@@ -56,8 +56,8 @@ def test_head_holds_the_owed_talk(page, browser, live_server, make_user, db, fro
     row = page.locator("main #owed tr", has_text="张民警")
     assert "廉政提醒谈话" in row.inner_text() and "待谈" in row.inner_text()
     row.locator("text=开始记录").click()
-    assert page.input_value("#interviewee") == "PA02"
-    assert page.input_value("#interviewers") == "HA01"
+    assert page.input_value("#interviewee") == "张民警（PA02）"
+    assert page.input_value("#interviewers") == "李所长（HA01）"
     assert page.input_value("#period") == "2025Q3"
     page.fill("#held_at", "2025-09-18T09:30")
     page.fill("#location", "所长办公室")

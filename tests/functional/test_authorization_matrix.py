@@ -292,6 +292,12 @@ EXPECTED: dict[str, str] = {
     "GET /talks/":                                            "200 200 200 200 200 200 200 302",
     "GET /talks/<int:talk_id>":                               "200 200 404 200 200 200 404 302",
     "POST /talks/<int:talk_id>/attachments":                  "403 422 404 403 422 403 404 302",
+    "GET /talks/<int:talk_id>/attachments/<int:attachment_id>/remove":
+                                                              "404 200 404 404 200 403 404 302",
+    "POST /talks/<int:talk_id>/attachments/<int:attachment_id>/remove":
+                                                              "404 302 404 404 302 403 404 302",
+    "GET /talks/<int:talk_id>/delete":                        "403 200 404 403 403 403 404 302",
+    "POST /talks/<int:talk_id>/delete":                       "403 302 404 403 403 403 404 302",
     "GET /talks/<int:talk_id>/edit":                          "403 200 404 403 200 403 404 302",
     "POST /talks/<int:talk_id>/edit":                         "403 422 404 403 422 403 404 302",
     "POST /talks/<int:talk_id>/finalize":                     "403 422 404 403 422 403 404 302",
@@ -300,6 +306,7 @@ EXPECTED: dict[str, str] = {
     "GET /talks/mine":                                        "200 200 200 200 200 200 200 302",
     "GET /talks/new":                                         "403 200 200 403 200 403 200 302",
     "POST /talks/new":                                        "403 422 422 403 422 403 422 302",
+    "GET /talks/people.json":                                 "403 200 200 403 200 403 200 302",
     "GET /talks/person/<int:person_id>":                      "200 200 200 200 200 404 404 302",
 }
 # fmt: on
@@ -361,6 +368,8 @@ def bureau(app, db, tmp_path, monkeypatch):
         s, officer, [rows["head"]], type="integrity_reminder", location="谈话室"
     )
     attachment = talks.add_attachment(s, talk, "other", "record.pdf", PDF)
+    # A second one for the page that removes an attachment (the API's DELETE runs first).
+    second_attachment = talks.add_attachment(s, talk, "other", "second.pdf", PDF + b"2")
     point = factories.risk_point(s, rows["station"], rows["head"])
     campaign = risks.open_campaign(
         s, {"name": "2025年度排查", "year": 2025, "deadline": date(2025, 12, 31)}
@@ -444,6 +453,9 @@ def bureau(app, db, tmp_path, monkeypatch):
         # The note's attachment, not the talk's: both are called attachment_id.
         "/integrity/<int:person_id>/notes/<int:note_id>/attachments/<int:attachment_id>": {
             "attachment_id": note_attachment.id
+        },
+        "/talks/<int:talk_id>/attachments/<int:attachment_id>/remove": {
+            "attachment_id": second_attachment.id
         },
         "/bootstrap/static/<path:filename>": {"filename": "css/bootstrap.min.css"},
         "/api/v1/docs/static/<path:filename>": {"filename": "swagger-ui.css"},

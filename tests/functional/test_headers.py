@@ -47,7 +47,11 @@ def test_talk_page_api_answer_and_attachment_are_not_stored(client, login, burea
     draft = client.post(
         "/api/v1/talks",
         headers=headers,
-        json={"type": "supervision", "interviewee_id": bureau["head"].id},
+        json={
+            "type": "supervision",
+            "interviewee_id": bureau["head"].id,
+            "held_at": "2025-09-10T09:30:00+08:00",
+        },
     )
     assert draft.status_code == 201
     draft_id = draft.get_json()["id"]

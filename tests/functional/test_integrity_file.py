@@ -270,6 +270,7 @@ def test_gather_reads_a_bounded_number_of_statements(db, org, count_statements):
             s,
             {
                 "type": "heart_to_heart",
+                "held_at": factories.DRAFT_HELD_AT,
                 "interviewee_id": person.id,
                 "interviewer_ids": [org["head"]],
             },

@@ -8,6 +8,7 @@ empty PATCH/PUT is 422; a workbook too large once unpacked is refused before it 
 import io
 import re
 import zipfile
+from datetime import datetime
 
 import pytest
 
@@ -81,6 +82,7 @@ def test_api_out_of_scope_person_reads_as_a_person_that_does_not_exist(
     def body(pid):
         data = {
             "type": "integrity_reminder",
+            "held_at": "2025-09-10T09:30:00+08:00",
             "interviewee_id": bureau["officer"].id,
             "interviewer_ids": [bureau["head"].id],
         }
@@ -102,6 +104,7 @@ def test_api_out_of_scope_person_reads_as_a_person_that_does_not_exist(
         headers=headers,
         json={
             "type": "integrity_reminder",
+            "held_at": "2025-09-10T09:30:00+08:00",
             "interviewee_id": bureau["officer"].id,
             "interviewer_ids": [bureau["head"].id],
         },
@@ -124,6 +127,7 @@ def test_a_leader_keeps_participants_named_by_the_committee(client, bureau, toke
         db.session,
         {
             "type": "integrity_reminder",
+            "held_at": datetime.fromisoformat("2025-09-10T09:30:00+08:00"),
             "interviewee_id": bureau["officer"].id,
             "interviewer_ids": [bureau["head"].id, bureau["member"].id],
         },
@@ -141,7 +145,7 @@ def test_page_out_of_scope_staff_number_reads_as_an_unknown_one(client, login, b
     def post(staff_no):
         data = {
             "type": "integrity_reminder",
-            "held_at": "",
+            "held_at": "2025-09-10T09:30",
             "location": "谈话室",
             "interviewee": bureau["officer"].staff_no,
             "interviewers": bureau["head"].staff_no,
@@ -163,7 +167,7 @@ def test_page_out_of_scope_staff_number_reads_as_an_unknown_one(client, login, b
     outside = bureau["chief"].staff_no
     unknown, named = post(NO_SUCH_STAFF_NO), post(outside)
     assert unknown.status_code == 422
-    assert f"没有此工号的人员。 ({NO_SUCH_STAFF_NO})" in unknown.get_data(as_text=True)
+    assert f"找不到姓名或警号/工号为“{NO_SUCH_STAFF_NO}”的人员。" in unknown.get_data(as_text=True)
     _same_answer(named, unknown, outside, NO_SUCH_STAFF_NO)
 
 

@@ -244,12 +244,26 @@ def test_a_period_after_the_talks_own_is_422_an_earlier_one_is_kept(client, auth
 
 def test_a_draft_may_be_incomplete_and_a_final_talk_is_409(client, auth, org):
     resp = client.post("/api/v1/talks", headers=auth["secretary"], json={"type": "heart_to_heart"})
+    assert resp.status_code == 422
+    assert resp.get_json()["errors"] == {
+        "interviewee_id": ["请选择谈话对象。"],
+        "held_at": ["请填写谈话时间。"],
+    }
+    resp = client.post(
+        "/api/v1/talks",
+        headers=auth["secretary"],
+        json={
+            "type": "heart_to_heart",
+            "interviewee_id": org["officer"],
+            "held_at": "2025-09-10T09:30:00+08:00",
+        },
+    )
     assert resp.status_code == 201
     draft = resp.get_json()
     assert (draft["status"], draft["interviewer_ids"], draft["period"], draft["content"]) == (
         "draft",
         [],
-        None,
+        "2025",
         "",
     )
     done = final_talk(client, auth, org)

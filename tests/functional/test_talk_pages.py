@@ -1,5 +1,6 @@
 """The talk pages: my talks to hold, list, detail (confidentiality, 404), form flow, finalising."""
 
+import re
 from datetime import date
 
 import pytest
@@ -99,8 +100,9 @@ def test_mine_lists_the_owed_talk_in_chinese_with_a_prefilled_start(client, logi
     )
     assert start in html
     form = client.get(start.replace("&amp;", "&")).get_data(as_text=True)
-    assert f'value="{org["staff_nos"]["officer"]}"' in form
-    assert f'value="{org["staff_nos"]["head"]}"' in form and 'value="2025Q3"' in form
+    # People are written as 姓名（警号）.
+    assert re.search(rf'id="interviewee"[^>]*value="[^"]+（{org["staff_nos"]["officer"]}）"', form)
+    assert f'（{org["staff_nos"]["head"]}）"' in form and 'value="2025Q3"' in form
     assert "谈话对象" in form and "谈话事由" in form
 
 

@@ -69,7 +69,7 @@ def test_final_and_draft_talks(db):
     assert (draft.status, draft.content, draft.held_at, draft.signatures) == (
         "draft",
         "草稿",
-        None,
+        factories.DRAFT_HELD_AT,  # a draft needs a date: the factory gives this one
         [],
     )
 

@@ -73,6 +73,16 @@ def complete(people, **extra) -> dict:
     return data
 
 
+def minimal(people, **extra) -> dict:
+    """The least a draft holds: a type, the interviewee and the date."""
+    return {
+        "type": "integrity_reminder",
+        "interviewee_id": people["interviewee"].id,
+        "held_at": local(2025, 9, 10, 9, 30),
+        **extra,
+    }
+
+
 def signed_talk(db, people, **extra) -> Talk:
     talk = services.create_talk(db.session, complete(people, **extra))
     for who in ("interviewee", "chief", "member"):
@@ -113,7 +123,7 @@ def test_default_period_is_that_of_the_local_date(
     if held[3] == 0:
         # The process's own zone (UTC) puts 00:10 local on the day before.
         assert datetime.fromtimestamp(held_at.timestamp()).date() < held_at.date()
-    talk = services.create_talk(db.session, {"type": talk_type, "held_at": held_at})
+    talk = services.create_talk(db.session, minimal(people, type=talk_type, held_at=held_at))
     db.session.commit()
     assert db.session.get(Talk, talk.id).period == period
 
@@ -121,7 +131,7 @@ def test_default_period_is_that_of_the_local_date(
 def test_period_follows_the_configured_zone(app, db, people, monkeypatch):
     held = datetime(2025, 7, 1, 0, 10, tzinfo=clock.zone())
     monkeypatch.setitem(app.config, "SUPERVISION_TIMEZONE", "UTC")
-    talk = services.create_talk(db.session, {"type": "integrity_reminder", "held_at": held})
+    talk = services.create_talk(db.session, minimal(people, held_at=held))
     assert talk.period == "2025Q2"
 
 
@@ -161,15 +171,13 @@ def test_a_later_period_is_refused_and_an_earlier_one_is_a_make_up_talk(db, peop
 def test_a_period_of_the_wrong_kind_is_refused(db, people, talk_type, period):
     with pytest.raises(Invalid) as exc:
         services.create_talk(
-            db.session, {"type": talk_type, "held_at": local(2025, 9, 1, 9), "period": period}
+            db.session, minimal(people, type=talk_type, held_at=local(2025, 9, 1, 9), period=period)
         )
     assert list(exc.value.errors) == ["period"]
 
 
 def test_the_default_period_follows_held_at_but_a_chosen_one_stays(db, people):
-    talk = services.create_talk(db.session, {"type": "integrity_reminder"})
-    assert talk.period is None
-    services.update_talk(db.session, talk, {"held_at": local(2025, 5, 1, 9)})
+    talk = services.create_talk(db.session, minimal(people, held_at=local(2025, 5, 1, 9)))
     assert talk.period == "2025Q2"
     services.update_talk(db.session, talk, {"held_at": local(2025, 8, 1, 9)})
     assert talk.period == "2025Q3"
@@ -188,7 +196,7 @@ def test_the_default_period_follows_held_at_but_a_chosen_one_stays(db, people):
 
 
 def test_a_draft_may_be_incomplete_and_is_audited(db, people):
-    talk = services.create_talk(db.session, {"type": "supervision"}, created_by_id=None)
+    talk = services.create_talk(db.session, minimal(people, type="supervision"))
     db.session.commit()
     assert (talk.status, talk.location, talk.content, talk.interviewers) == ("draft", "", "", [])
     assert actions(db, talk.id) == ["create"]
@@ -279,13 +287,12 @@ def test_a_final_talk_takes_no_new_signature(db, people, store):
 
 
 def test_finalize_lists_everything_missing(db, people):
-    talk = services.create_talk(db.session, {"type": "integrity_reminder"})
+    talk = services.create_talk(db.session, minimal(people))
     with pytest.raises(Invalid) as exc:
         services.finalize(db.session, talk)
     assert set(exc.value.errors) == {
-        "held_at",
         "location",
-        "interviewee_id",
+        "signatures",  # the interviewee's
         "interviewer_ids",
         "recorder_id",
         "content",
@@ -390,7 +397,7 @@ def test_a_revision_is_a_new_draft_and_supersedes_once_final(db, people, store):
     services.add_attachment(db.session, talk, "written_explanation", "说明.pdf", PDF)
     services.finalize(db.session, talk)
     with pytest.raises(Conflict):
-        services.revise(db.session, services.create_talk(db.session, {"type": "supervision"}))
+        services.revise(db.session, services.create_talk(db.session, minimal(people)))
     revision = services.revise(db.session, talk)
     assert (revision.status, revision.revision_of_id, revision.content) == (
         "draft",
