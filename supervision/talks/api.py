@@ -146,7 +146,8 @@ class Talks(MethodView):
     @blp.arguments(TalkWriteSchema)
     @blp.response(201, TalkSchema)
     def post(self, data):
-        """Save a new draft (only `type` is required); the period defaults to the talk's own."""
+        """Save a new draft (type, interviewee and date required); the period defaults to the
+        talk's own."""
         require("talks.write")
         _check_author(data)
         talk = services.create_talk(

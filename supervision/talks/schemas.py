@@ -44,7 +44,8 @@ def _instant(**kwargs) -> fields.AwareDateTime:
 
 
 class TalkWriteSchema(BaseSchema):
-    """A talk as sent in POST (only `type` required: drafts may be incomplete) and PATCH."""
+    """A talk as sent in POST (`type`, `interviewee_id` and `held_at` required; the rest may
+    wait until the talk is final) and PATCH."""
 
     type = fields.Str(required=True, validate=validate.OneOf(TALK_TYPES))
     held_at = _instant(

@@ -258,7 +258,8 @@ def _apply(talk: Talk, data: dict) -> None:
 def create_talk(
     session: Session, data: dict, created_by_id: int | None = None, nameable=None
 ) -> Talk:
-    """Save a new draft (only `type` is required); the period defaults to the talk's own.
+    """Save a new draft (type, interviewee and date required); the period defaults to the
+    talk's own.
     `nameable`: who the writer may name (see `_validate`)."""
     data = {**{f: None for f in SCALAR_FIELDS}, "interviewer_ids": [], **data}
     errors = _validate(session, data, nameable)
