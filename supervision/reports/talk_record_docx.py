@@ -37,7 +37,7 @@ TITLE_FONT = ("宋体", "SimSun")
 LATIN_FONT = "Times New Roman"
 BODY_SIZE = Pt(12)
 #: Width of the label columns and of the value columns of the 4-column table (15.6 cm).
-LABEL_WIDTH, VALUE_WIDTH = Cm(2.7), Cm(5.1)
+LABEL_WIDTH, VALUE_WIDTH = Cm(2.4), Cm(5.4)
 LABEL_SHADE = "F0F0F0"
 
 
@@ -147,7 +147,6 @@ def _shade(cell, fill: str) -> None:
 
 
 def _label(cell, text: str) -> None:
-    cell.width = LABEL_WIDTH
     _shade(cell, LABEL_SHADE)
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     p = cell.paragraphs[0]
@@ -188,8 +187,6 @@ def _table(document, form):
         if len(spec) == 4:
             for i, (cell, text) in enumerate(zip(cells, spec, strict=True)):
                 (_label if i % 2 == 0 else _value)(cell, text)
-                if i % 2:
-                    cell.width = VALUE_WIDTH
             continue
         label, text, height = spec
         _label(cells[0], label)
@@ -199,7 +196,20 @@ def _table(document, form):
             row = table.rows[-1]
             row.height, row.height_rule = Cm(height), WD_ROW_HEIGHT_RULE.AT_LEAST
     _signatures(table, form)
+    _widths(table)
     return table
+
+
+def _widths(table) -> None:
+    """Fixed column widths, in the grid (LibreOffice) and on every cell (Word)."""
+    widths = [LABEL_WIDTH, VALUE_WIDTH, LABEL_WIDTH, VALUE_WIDTH]
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        start = 0
+        for tc in row._tr.tc_lst:
+            tc.width = sum(widths[start : start + tc.grid_span])
+            start += tc.grid_span
 
 
 def _signatures(table, form) -> None:

@@ -51,8 +51,8 @@ def text_width(text: str) -> int:
 
 def lines_needed(value, width: float) -> int:
     """How many lines `value` wraps to in a column `width` units wide."""
-    if value is None:
-        return 1
+    if value is None or isinstance(value, int | float):
+        return 1  # numbers do not wrap (Excel shows ### when they do not fit)
     usable = max(1.0, width - 1.5)
     text = value.strftime("%Y-%m-%d") if isinstance(value, date) else str(value)
     return sum(max(1, math.ceil(text_width(line) / usable)) for line in text.split("\n"))
@@ -88,7 +88,8 @@ def print_setup(ws, header_row: int = HEADER_ROW) -> None:
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.oddFooter.center.text = _("Page &P of &N")
     ws.evenFooter.center.text = ws.oddFooter.center.text
 
