@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the app and its tests need, only when missing:
 # fonts-noto-cjk (Chinese in PDFs), chromium (browser tests), poppler-utils (PDF checks),
-# and PostgreSQL's client tools (backup/restore). Needs root or sudo when something is missing.
+# PostgreSQL's client tools (backup/restore), and LibreOffice's headless Writer and Calc
+# (the tests open the .docx and .xlsx reports as an office would). Needs root or sudo when something is missing.
 set -euo pipefail
-needed=(fonts-noto-cjk chromium poppler-utils postgresql-client libpango-1.0-0 libpangoft2-1.0-0)
+needed=(fonts-noto-cjk chromium poppler-utils postgresql-client libpango-1.0-0 libpangoft2-1.0-0
+        libreoffice-writer-nogui libreoffice-calc-nogui)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

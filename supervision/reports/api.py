@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import marshmallow as ma
-from flask import send_file
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
+from supervision.common.downloads import send_download
 from supervision.common.pdf import PDF_MIME
 from supervision.common.permissions import require
 from supervision.common.spreadsheet import XLSX_MIME
@@ -45,7 +43,7 @@ def _send(fmt: str, query: dict):
     require("risks.edit")
     content, mime, filename = risk_inventory.export(db.session, current_risk_scope(), fmt, **query)
     db.session.commit()
-    return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
+    return send_download(content, mime, filename)
 
 
 @blp.route("/reports/risk-inventory.pdf", methods=["GET"])

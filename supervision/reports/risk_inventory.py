@@ -8,7 +8,6 @@ workbook are laid out identically whichever the source.
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,10 +18,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from supervision.common import clock, pdf
+from supervision.common.downloads import FileName
 from supervision.common.errors import Invalid, NotFound
 from supervision.org.models import OrgUnit
 from supervision.org.scope import Scope, unit_in_scope
 from supervision.reports import export as export_
+from supervision.reports import xlsx
 from supervision.risks import queries, rules
 from supervision.risks.labels import RISK_CATEGORY_LABELS, RISK_LEVEL_LABELS
 from supervision.risks.models import RiskCampaign
@@ -315,14 +316,7 @@ def render_xlsx(inventory: Inventory, generated_at: datetime | None = None) -> b
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "A4"
     ws.auto_filter.ref = f"A3:{last}{max(ws.max_row, 3)}"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.save(wb)
 
 
 def export(
@@ -333,10 +327,12 @@ def export(
     org_unit_id: int | None = None,
     campaign_id: int | None = None,
     as_of: date | None = None,
-) -> tuple[bytes, str, str]:
-    """Build and render the report, and audit the export: (content, mimetype, filename)."""
+) -> tuple[bytes, str, FileName]:
+    """Build and render the report, and audit the export: (content, mimetype, file name)."""
     export_.check_format(fmt)
     inventory = build(session, scope, org_unit_id=org_unit_id, campaign_id=campaign_id, as_of=as_of)
     content, mime = export_.render(fmt, inventory, render_pdf, render_xlsx)
     export_.audit(session, "risk-inventory", fmt, inventory.params, rows=len(inventory.rows))
-    return content, mime, f"{inventory.filename}-{inventory.as_of.isoformat()}.{fmt}"
+    day = inventory.as_of.isoformat()
+    name = FileName(f"{inventory.title}-{day}", f"{inventory.filename}-{day}")
+    return content, mime, name.with_suffix(f".{fmt}")

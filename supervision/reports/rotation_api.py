@@ -10,12 +10,10 @@ export is audited. No hold reason appears anywhere here.
 
 from __future__ import annotations
 
-import io
-
-from flask import send_file
 from marshmallow import fields, validate
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
+from supervision.common.downloads import send_download
 from supervision.common.pdf import PDF_MIME
 from supervision.common.permissions import require
 from supervision.common.spreadsheet import XLSX_MIME
@@ -52,14 +50,10 @@ def _scope():
     return current_scope()
 
 
-def _send(content: bytes, mime: str, filename: str):
-    return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
-
-
 def _candidates(fmt: str, query: dict):
     content, mime, filename = rotation_candidates.export(db.session, _scope(), fmt, **query)
     db.session.commit()
-    return _send(content, mime, filename)
+    return send_download(content, mime, filename)
 
 
 @blp.route("/reports/rotation-candidates.pdf", methods=["GET"])
@@ -87,7 +81,7 @@ def rotation_candidates_xlsx(query):
 def _completion(fmt: str, query: dict):
     content, mime, filename = rotation_completion.export(db.session, _scope(), fmt, **query)
     db.session.commit()
-    return _send(content, mime, filename)
+    return send_download(content, mime, filename)
 
 
 @blp.route("/reports/rotation-completion.pdf", methods=["GET"])

@@ -12,7 +12,6 @@ reads a hold's reason, whoever asks for it (HR sees it, SPEC §4).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,9 +20,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from supervision.common import clock, pdf
+from supervision.common.downloads import FileName
 from supervision.org.labels import PERSONNEL_TYPE_LABELS
 from supervision.org.scope import Scope, unit_in_scope
 from supervision.reports import export as export_
+from supervision.reports import xlsx
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import eligibility
 from supervision.rotation.labels import ROTATION_REASON_LABELS, ROTATION_STATUS_LABELS
@@ -225,9 +226,7 @@ def render_xlsx(report: Candidates, generated_at: datetime | None = None) -> byt
             widths,
             [_values(n, line) for n, line in enumerate(report.exceptions, start=1)],
         )
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.save(wb)
 
 
 def exceptions_title() -> str:
@@ -243,8 +242,8 @@ def export(
     org_unit_id: int | None = None,
     as_of: date | None = None,
     status: str | None = None,
-) -> tuple[bytes, str, str]:
-    """Build and render the list and audit the export: (content, mimetype, filename)."""
+) -> tuple[bytes, str, FileName]:
+    """Build and render the list and audit the export: (content, mimetype, file name)."""
     export_.check_format(fmt)
     report = build(session, scope, org_unit_id=org_unit_id, as_of=as_of, status=status)
     content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
@@ -256,4 +255,5 @@ def export(
         rows=len(report.lines),
         exceptions=len(report.exceptions or []),
     )
-    return content, mime, f"{report.filename}.{fmt}"
+    name = FileName(f"{report.title}-{report.as_of.isoformat()}", report.filename)
+    return content, mime, name.with_suffix(f".{fmt}")

@@ -7,7 +7,6 @@ GET /rotation/completion for the same query.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -16,8 +15,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from supervision.common import clock, pdf
+from supervision.common.downloads import FileName
 from supervision.org.scope import Scope, unit_in_scope
 from supervision.reports import export as export_
+from supervision.reports import xlsx
 from supervision.reports.xlsx import write_sheet
 from supervision.rotation import completion
 from supervision.rotation.labels import COMPLETION_LIST_LABELS, RATE_NOTE
@@ -184,15 +185,13 @@ def render_xlsx(report: Report, generated_at: datetime | None = None) -> bytes:
             rows.append(values)
         sheet = wb.create_sheet(title[:31])
         write_sheet(sheet, title, subtitle, columns, (6, 22, 12, 12, 22, 12, 12), rows)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.save(wb)
 
 
 def export(
     session: Session, scope: Scope, fmt: str, *, period: str, org_unit_id: int | None = None
-) -> tuple[bytes, str, str]:
-    """Build and render the report and audit the export: (content, mimetype, filename)."""
+) -> tuple[bytes, str, FileName]:
+    """Build and render the report and audit the export: (content, mimetype, file name)."""
     export_.check_format(fmt)
     report = build(session, scope, period=period, org_unit_id=org_unit_id)
     content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
@@ -204,4 +203,5 @@ def export(
         as_of=report.as_of.isoformat(),
         **{k: len(v) for k, v in report.people.items()},
     )
-    return content, mime, f"{report.filename}.{fmt}"
+    name = FileName(f"{report.title}-{report.as_of.isoformat()}", report.filename)
+    return content, mime, name.with_suffix(f".{fmt}")

@@ -1,16 +1,17 @@
 """The talk completion report (谈话完成情况通报, SPEC §9): per unit required / done / late /
 overdue / rate for a period, and the list of overdue and escalated obligations.
 
-Figures come from the obligations engine (supervision.talks.engine.summary), so the
-report always equals GET /obligations/summary for the same query and scope; the list comes
-from one run of the engine over the same people. An overdue obligation is escalated from
+Figures come from the obligations engine (supervision.obligations.engine.summary), so the
+report equals GET /obligations/summary for the same query and scope; without a unit, the
+report breaks the scope down by the units one level below its top (the bureau's departments
+and stations, SPEC §9) rather than listing the top unit alone. The list comes from one run
+of the engine over the same people. An overdue obligation is escalated from
 the Nth working day after its due date (the `escalated` step of the reminder ladder, 10 by default,
 SPEC §8), counted on the working-day calendar (supervision.calendar).
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,12 +22,15 @@ from sqlalchemy.orm import Session
 
 from supervision.calendar.services import load_calendar
 from supervision.common import clock, pdf
+from supervision.common.downloads import FileName
 from supervision.obligations import engine
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit, Person
+from supervision.org.paths import ancestor_ids
 from supervision.org.scope import Scope, unit_in_scope
 from supervision.reminders.settings import get_reminder_settings
 from supervision.reports import export as export_
+from supervision.reports import xlsx
 from supervision.reports.xlsx import write_sheet
 from supervision.talks.labels import TALK_TYPE_LABELS
 
@@ -88,6 +92,7 @@ class Completion:
 
     title: str
     scope_line: str
+    where: str
     period: str
     as_of: date
     total: UnitLine
@@ -101,9 +106,10 @@ class Completion:
         return sum(1 for o in self.overdue if o.escalated)
 
     @property
-    def filename(self) -> str:
-        """The download name without extension."""
-        return f"talk-completion-{self.period}-{self.as_of.isoformat()}"
+    def download_name(self) -> FileName:
+        """The download name without extension: where, what, when."""
+        day = self.as_of.isoformat()
+        return FileName(f"{self.where}{self.title}-{day}", f"talk-completion-{self.period}-{day}")
 
 
 def _line(row: dict, name: str) -> UnitLine:
@@ -131,7 +137,7 @@ def build(
     as_of = as_of or clock.today()
     settings = get_obligation_settings(session)
     parsed, types = engine.resolve(period, type_, settings)
-    unit = unit_in_scope(scope, org_unit_id, "org_unit_id")
+    unit = unit_in_scope(scope, org_unit_id, "org_unit_id") or scope_top(session, scope)
     summary = engine.summary(session, parsed, types, as_of=as_of, unit=unit, scope=scope)
     rows = engine.compute(
         session,
@@ -175,6 +181,7 @@ def build(
             types=kinds,
             date=as_of.isoformat(),
         ),
+        where=where,
         period=str(parsed),
         as_of=as_of,
         total=_line(summary["total"], _("Total")),
@@ -187,6 +194,20 @@ def build(
             "as_of": as_of.isoformat(),
         },
     )
+
+
+def scope_top(session: Session, scope: Scope) -> OrgUnit | None:
+    """The one unit at the top of `scope` (the bureau for the discipline roles, the unit a
+    leader heads), whose direct children the report lists by default (SPEC §9); None when
+    the scope has several tops or none."""
+    stmt = sa.select(OrgUnit).order_by(OrgUnit.path)
+    if scope.everything:
+        tops = session.scalars(stmt.where(OrgUnit.parent_id.is_(None)).limit(2)).all()
+    else:
+        units = session.scalars(stmt.where(scope.unit_clause())).all()
+        ids = {u.id for u in units}
+        tops = [u for u in units if not any(a in ids for a in ancestor_ids(u.path))]
+    return tops[0] if len(tops) == 1 else None
 
 
 def _names(session: Session, rows) -> tuple[dict[int, str], dict[int, str]]:
@@ -281,9 +302,7 @@ def render_xlsx(report: Completion, generated_at: datetime | None = None) -> byt
         )
         for col in (6, 7):
             ws2.cell(ws2.max_row, col).number_format = "yyyy-mm-dd"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return xlsx.save(wb)
 
 
 def export(
@@ -295,10 +314,10 @@ def export(
     type_: str | None = None,
     org_unit_id: int | None = None,
     as_of: date | None = None,
-) -> tuple[bytes, str, str]:
-    """Build and render the report and audit the export: (content, mimetype, filename)."""
+) -> tuple[bytes, str, FileName]:
+    """Build and render the report and audit the export: (content, mimetype, file name)."""
     export_.check_format(fmt)
     report = build(session, scope, period=period, type_=type_, org_unit_id=org_unit_id, as_of=as_of)
     content, mime = export_.render(fmt, report, render_pdf, render_xlsx)
     export_.audit(session, "talk-completion", fmt, report.params, overdue=len(report.overdue))
-    return content, mime, f"{report.filename}.{fmt}"
+    return content, mime, report.download_name.with_suffix(f".{fmt}")

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
 from supervision.common import clock, pdf
+from supervision.common.downloads import FileName
 from supervision.common.errors import NotFound
 from supervision.org.labels import LEADERSHIP_LABELS
 from supervision.org.models import Assignment, Post
@@ -66,9 +67,13 @@ class TalkRecord:
     signatures: list[SignatureLine] = field(default_factory=list)
 
     @property
-    def filename(self) -> str:
-        """The download name of the PDF."""
-        return f"talk-record-{self.talk_id}.pdf"
+    def download_name(self) -> FileName:
+        """The download name without extension: the form, the interviewee, the day."""
+        parts = [self.title, self.interviewee_name, self.held_at[:10]]
+        name = "-".join(p for p in parts if p)
+        if self.is_draft:
+            name += _("(draft)")
+        return FileName(name, f"talk-record-{self.talk_id}")
 
 
 def readable_talk(session: Session, user, talk_id: int) -> Talk:
@@ -160,12 +165,21 @@ def render_pdf(form: TalkRecord, generated_at: datetime | None = None) -> bytes:
     )
 
 
-def export(session: Session, user, talk_id: int) -> tuple[bytes, str]:
+#: The formats of the form: PDF to print, Word for offices that edit before they print.
+FORMATS = ("pdf", "docx")
+
+
+def export(session: Session, user, talk_id: int, fmt: str = "pdf") -> tuple[bytes, str, FileName]:
     """Render the talk record form for `user` (404 unless they may read the contents) and
-    audit the read: (PDF bytes, filename)."""
+    audit the read: (content, mimetype, file name)."""
     talk = readable_talk(session, user, talk_id)
     form = build(session, talk)
-    content = render_pdf(form, clock.now())
+    if fmt == "docx":
+        from supervision.reports.talk_record_docx import DOCX_MIME, render_docx
+
+        content, mime = render_docx(form, clock.now()), DOCX_MIME
+    else:
+        content, mime = render_pdf(form, clock.now()), pdf.PDF_MIME
     services.record_read(session, talk)
     session.flush()
-    return content, form.filename
+    return content, mime, form.download_name.with_suffix(f".{fmt}")

@@ -1,5 +1,5 @@
 """JSON API of the talk reports (SPEC §9, §10): the talk record form
-GET /talks/{id}/record.pdf and the completion report GET /reports/talk-completion.{pdf,xlsx}.
+GET /talks/{id}/record.{pdf,docx} and the completion report GET /reports/talk-completion.{pdf,xlsx}.
 
 - The record form prints confidential contents: it is 404 for a talk the caller may not
   know about or whose contents they may not read (HR, admins), and each rendering is
@@ -10,13 +10,11 @@ GET /talks/{id}/record.pdf and the completion report GET /reports/talk-completio
 
 from __future__ import annotations
 
-import io
-
-from flask import send_file
 from flask_login import current_user
 from marshmallow import fields, validate
 
 from supervision.common.api import ApiBlueprint, BaseSchema, Id, binary_response_doc
+from supervision.common.downloads import send_download
 from supervision.common.pdf import PDF_MIME
 from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
@@ -24,6 +22,7 @@ from supervision.obligations import rules
 from supervision.obligations.permissions import readable_obligations
 from supervision.org.scope import Scope
 from supervision.reports import talk_completion, talk_record
+from supervision.reports.talk_record_docx import DOCX_MIME
 
 blp = ApiBlueprint(
     "talk_reports_api",
@@ -55,19 +54,29 @@ def _report_scope() -> Scope:
     return readable_obligations()[0]
 
 
-def _send(content: bytes, mime: str, filename: str):
-    return send_file(io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename)
-
-
 @blp.route("/talks/<int:talk_id>/record.pdf", methods=["GET"])
 @blp.response(200, content_type=PDF_MIME, description="The talk record form as PDF")
 @blp.alt_response(404, description="No such talk, or its contents are not readable by the caller")
 @blp.doc(**binary_response_doc(PDF_MIME, "The talk record form (谈话记录表), portrait A4"))
 def talk_record_pdf(talk_id):
     """The talk record form (谈话记录表) with signature lines; audited as a read of the talk."""
-    content, filename = talk_record.export(db.session, current_user, talk_id)
+    return _record(talk_id, "pdf")
+
+
+@blp.route("/talks/<int:talk_id>/record.docx", methods=["GET"])
+@blp.response(200, content_type=DOCX_MIME, description="The talk record form as .docx")
+@blp.alt_response(404, description="No such talk, or its contents are not readable by the caller")
+@blp.doc(**binary_response_doc(DOCX_MIME, "The talk record form (谈话记录表) as a Word document"))
+def talk_record_docx(talk_id):
+    """The talk record form (谈话记录表) as a Word document for offices that edit it before
+    printing; same content and checks as the PDF; audited as a read of the talk."""
+    return _record(talk_id, "docx")
+
+
+def _record(talk_id: int, fmt: str):
+    content, mime, filename = talk_record.export(db.session, current_user, talk_id, fmt)
     db.session.commit()
-    return _send(content, PDF_MIME, filename)
+    return send_download(content, mime, filename)
 
 
 def _completion(fmt: str, query: dict):
@@ -82,7 +91,7 @@ def _completion(fmt: str, query: dict):
         as_of=query.get("as_of"),
     )
     db.session.commit()
-    return _send(content, mime, filename)
+    return send_download(content, mime, filename)
 
 
 @blp.route("/reports/talk-completion.pdf", methods=["GET"])

@@ -1,6 +1,7 @@
 """Report pages: the list of available reports and their download forms.
 
-Each role sees the sections it may read: the risk inventory for the risk roles (leaders and
+Each role sees the sections it may read: the talk completion report (通报) for the roles that
+read obligations, the risk inventory for the risk roles (leaders and
 the discipline roles), the rotation reports (candidates list, 应轮尽轮) for the roles that
 read rotation (admin, hr, the discipline roles). Downloads are GET forms: they change
 nothing but the audit log, and a bad choice re-renders the page with the errors inline.
@@ -8,10 +9,8 @@ nothing but the audit log, and a bad choice re-renders the page with the errors 
 
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -19,15 +18,25 @@ from wtforms import DateField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common import clock
+from supervision.common.downloads import send_download
 from supervision.common.errors import ServiceError
+from supervision.common.periods import Period
 from supervision.common.permissions import can, requires
 from supervision.extensions import db
+from supervision.obligations import rules as obligation_rules
+from supervision.obligations.permissions import readable_obligations
 from supervision.org import queries as org_queries
 from supervision.org.scope import Scope, current_risk_scope, current_scope
-from supervision.reports import risk_inventory, rotation_candidates, rotation_completion
+from supervision.reports import (
+    risk_inventory,
+    rotation_candidates,
+    rotation_completion,
+    talk_completion,
+)
 from supervision.risks.models import RiskCampaign
 from supervision.rotation import rules as rotation_rules
 from supervision.rotation.labels import ROTATION_STATUS_LABELS
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 bp = Blueprint("reports", __name__)
 
@@ -122,9 +131,48 @@ class RotationCompletionForm(Form):
         }
 
 
+class TalkCompletionForm(Form):
+    """Which talk completion report (通报) to print."""
+
+    period = StringField(
+        _l("Period"),
+        validators=[InputRequired(), Length(max=16)],
+        default=lambda: str(Period.of(clock.today(), "quarter")),
+    )
+    type = SelectField(_l("Talk type"), choices=[], default="")
+    org_unit_id = SelectField(_l("Unit"), choices=[], default="")
+    as_of = DateField(_l("As of"), validators=[Optional()])
+    format = SelectField(_l("Format"), choices=FORMAT_CHOICES, default="pdf")
+
+    def fill_choices(self) -> None:
+        """The obligation types, and the units of the obligations the caller may read."""
+        self.type.choices = [SelectChoice("", _l("Every type owed for this period"))] + [
+            SelectChoice(t, TALK_TYPE_LABELS[t]) for t in obligation_rules.OBLIGATION_TYPES
+        ]
+        self.org_unit_id.choices = _unit_choices(
+            readable_obligations()[0], _l("By the units under the top of your scope")
+        )
+
+    def selection(self) -> dict:
+        """The validated choice as arguments of talk_completion.export()."""
+        return {
+            "period": self.period.data.strip(),
+            "type_": self.type.data or None,
+            "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
+            "as_of": self.as_of.data,
+        }
+
+
 def _page(status: int = 200, **forms):
     """The reports page with the sections the user may read (forms given keep their input)."""
-    context = {"form": None, "candidates_form": None, "completion_form": None}
+    context = {
+        "form": None,
+        "candidates_form": None,
+        "completion_form": None,
+        "talk_completion_form": None,
+    }
+    if can(current_user, "obligations.read"):
+        context["talk_completion_form"] = forms.get("talk_completion_form") or TalkCompletionForm()
     if can(current_user, "risks.edit"):
         context["form"] = forms.get("form") or RiskInventoryForm()
     if can(current_user, "rotation.read"):
@@ -150,9 +198,7 @@ def _download(form, export) -> tuple[bool, object]:
                 form[name].errors = list(messages)
         return False, None
     db.session.commit()
-    return True, send_file(
-        io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename
-    )
+    return True, send_download(content, mime, filename)
 
 
 @bp.get("/reports")
@@ -185,9 +231,7 @@ def risk_inventory_download():
                         form[name].errors = list(messages)
             else:
                 db.session.commit()
-                return send_file(
-                    io.BytesIO(content), mimetype=mime, as_attachment=True, download_name=filename
-                )
+                return send_download(content, mime, filename)
     return _page(422, form=form)
 
 
@@ -219,3 +263,18 @@ def rotation_completion_download():
         ),
     )
     return response if done else _page(422, completion_form=form)
+
+
+@bp.get("/reports/talk-completion")
+@login_required
+@requires("obligations.read")
+def talk_completion_download():
+    """Download the talk completion report (通报), or show the form with its errors."""
+    form = TalkCompletionForm(request.args)
+    done, response = _download(
+        form,
+        lambda sel: talk_completion.export(
+            db.session, readable_obligations()[0], form.format.data, **sel
+        ),
+    )
+    return response if done else _page(422, talk_completion_form=form)

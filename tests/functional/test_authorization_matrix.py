@@ -170,6 +170,7 @@ EXPECTED: dict[str, str] = {
                                                               "404 200 404 404 200 200 404 401",
     "POST /api/v1/talks/<int:talk_id>/finalize":              "403 422 404 403 422 403 404 401",
     "GET /api/v1/talks/<int:talk_id>/record.pdf":             "404 200 404 404 200 200 404 401",
+    "GET /api/v1/talks/<int:talk_id>/record.docx":            "404 200 404 404 200 200 404 401",
     "POST /api/v1/talks/<int:talk_id>/revise":                "403 409 404 403 409 403 404 401",
     "POST /api/v1/talks/<int:talk_id>/sign":                  "403 403 404 403 200 200 404 401",
     "GET /bootstrap/static/<path:filename>":                  "200 200 200 200 200 200 200 200",
@@ -237,6 +238,7 @@ EXPECTED: dict[str, str] = {
     "GET /reports/risk-inventory":                            "403 200 200 403 200 403 422 302",
     "GET /reports/rotation-candidates":                       "200 200 200 200 403 403 403 302",
     "GET /reports/rotation-completion":                       "200 200 200 200 403 403 403 302",
+    "GET /reports/talk-completion":                           "403 200 200 403 200 403 200 302",
     "GET /risks/":                                            "403 200 200 403 200 403 200 302",
     "GET /risks/campaigns":                                   "403 200 200 403 200 403 200 302",
     "POST /risks/campaigns":                                  "403 422 422 403 403 403 403 302",
@@ -480,6 +482,7 @@ QUERIES = {
     "/api/v1/rotation/completion": "period=2025",
     "/reports/risk-inventory": "org_unit_id={unit_id}&format=xlsx",
     "/reports/rotation-completion": "period=2025&format=xlsx",
+    "/reports/talk-completion": "period=2025Q3&format=xlsx",
 }
 #: Page actions that remove or end their object: run last, with the API's deletes.
 _ENDING = ("/delete", "/revoke", "/release", "/remove", "/withdraw")
