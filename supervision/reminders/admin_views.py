@@ -21,7 +21,7 @@ from supervision.common.pages import paginate
 from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import Person
-from supervision.reminders import delivery, outbox
+from supervision.reminders import delivery, outbox, texts
 from supervision.reminders.labels import EMAIL_STATUS_LABELS
 from supervision.reminders.models import MailMessage, Notification
 
@@ -52,6 +52,8 @@ def _helpers():
         "status_labels": {s: EMAIL_STATUS_LABELS[s] for s in FILTERS},
         "backoff": delivery.BACKOFF_MINUTES,
         "shown_items": SHOWN_ITEMS,
+        # A subject links to its page only when the admin may open it (issue 13, item 8).
+        "link_grants": texts.LINK_GRANTS,
     }
 
 

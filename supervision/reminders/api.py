@@ -32,7 +32,7 @@ from supervision.common.api import ApiBlueprint, BaseSchema, LocalDateTime, Sele
 from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.obligations.rules import OBLIGATION_TYPES
-from supervision.reminders import context, ladder, rules
+from supervision.reminders import context, ladder, rules, texts
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.reminders.models import OBJECT_TYPES, STEPS
 from supervision.reminders.settings import get_reminder_settings, update_reminder_settings
@@ -80,15 +80,23 @@ class NotificationSchema(BaseSchema):
             "account notice"
         }
     )
-    subject = fields.Str()
-    body = fields.Str()
+    subject = fields.Str(metadata={"description": "in the caller's language, rendered when read"})
+    body = fields.Str(metadata={"description": "in the caller's language, rendered when read"})
     created_at = LocalDateTime()
     read_at = LocalDateTime(allow_none=True)
     email_status = fields.Str(metadata=labelled(EMAIL_STATUS_LABELS, values=EMAIL_STATUSES))
     link = fields.Str(metadata={"description": "path of the item in the web app"})
 
-    @ma.pre_dump
-    def _public(self, n, **_kwargs):
+    @ma.pre_dump(pass_many=True)
+    def _public_all(self, data, many, **_kwargs):
+        """Subjects and bodies rendered in the caller's language, in bulk (texts.render)."""
+        items = list(data) if many else [data]
+        rendered = texts.render(db.session, items)
+        out = [self._public(n, *rendered[n.id]) for n in items]
+        return out if many else out[0]
+
+    @staticmethod
+    def _public(n, subject: str, body: str) -> dict:
         return {
             "id": n.id,
             "step": n.step,
@@ -97,8 +105,8 @@ class NotificationSchema(BaseSchema):
             "person_id": n.person_id,
             "type": n.type,
             "period": n.period,
-            "subject": n.subject,
-            "body": n.body,
+            "subject": subject,
+            "body": body,
             "created_at": n.created_at,
             "read_at": n.read_at,
             "email_status": "queued" if n.email_status == "sending" else n.email_status,

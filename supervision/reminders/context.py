@@ -146,10 +146,14 @@ def safe_link(link: str | None) -> str | None:
 
 
 def register(app: Flask) -> None:
-    """Install the Jinja globals `unread_notifications()` and `unread_badge()`, and
+    """Install the Jinja globals `unread_notifications()`, `unread_badge()` and
+    `reminder_window()`, and
     subscribe the secretaries' notices of role changes (account_notices)."""
     from supervision.reminders import account_notices
+    from supervision.reminders.window import reminder_window
 
     app.jinja_env.globals["unread_notifications"] = unread_count
     app.jinja_env.globals["unread_badge"] = badge_text
+    # "My talks" explains which overdue periods get no reminder (SPEC §8, issue 13).
+    app.jinja_env.globals["reminder_window"] = reminder_window
     account_notices.connect()

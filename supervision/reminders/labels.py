@@ -23,3 +23,10 @@ EMAIL_STATUS_LABELS = {
     "sent": _l("Sent"),
     "none": _l("No e-mail"),
 }
+#: What a notification is about, other than a talk obligation (whose kind is its talk type).
+KIND_LABELS = {
+    "rotation": _l("Rotation"),
+    "risk_point": _l("Integrity-risk point"),
+    "measure": _l("Control measure"),
+    "user": _l("Account change"),
+}

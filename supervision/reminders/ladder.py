@@ -62,6 +62,8 @@ class Step:
     type: str | None
     period: str
     due_on: date
+    #: The obligation's conductor (who is late, for an escalation); None for other objects.
+    conductor_id: int | None = None
 
     @property
     def key(self) -> tuple:
@@ -180,6 +182,7 @@ def _obligation_steps(
                             row.type,
                             row.period,
                             row.due_date,
+                            row.conductor_id,
                         )
 
 

@@ -65,6 +65,11 @@ class Notification(db.Model):
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
     #: The talk type, for obligations.
     type: Mapped[str | None] = mapped_column(sa.String(24))
+    #: Who was to hold the talk (an obligation's conductor when the step was reached): an
+    #: escalation names the person who is late, in the reader's language when read.
+    conductor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="SET NULL")
+    )
     due_on: Mapped[date | None]
     #: The instant of the ladder step (09:00 local on a working day).
     on: Mapped[datetime] = mapped_column(UTCDateTime)

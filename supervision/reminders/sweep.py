@@ -112,6 +112,7 @@ def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = Fals
                 "period": s.period,
                 "person_id": s.person_id,
                 "type": s.type,
+                "conductor_id": s.conductor_id,
                 "due_on": s.due_on,
                 "on": s.on,
                 "subject": subject,

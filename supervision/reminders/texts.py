@@ -1,7 +1,10 @@
-"""Subjects, bodies and links of notifications, in the application's default language.
+"""Subjects, bodies and links of notifications, composed from their structured fields
+(step, object type and reference, person, conductor, type, period, due date).
 
-Names are read in bulk: one query each for people, posts, risk points and measures,
-whatever the number of steps.
+The sweep stores them in the application's default language, for the e-mail that carries
+them; the inbox and the API render them again when read (`render`), in the reader's
+language, from the same fields. Names are read in bulk: one query each for people, posts,
+risk points and measures, whatever the number of items.
 """
 
 from __future__ import annotations
@@ -19,52 +22,90 @@ from supervision.talks.labels import TALK_TYPE_LABELS
 
 #: Longest subject stored (the column holds 300 characters).
 MAX_SUBJECT = 300
+#: The grant that opens the page a notification links to, by object type (SPEC §4): an
+#: obligation's link starts a talk record, an account notice's is the pending grants page;
+#: a digest links to the reader's own inbox (None: every signed-in user).
+LINK_GRANTS = {
+    "obligation": "talks.write",
+    "rotation": "rotation.read",
+    "risk_point": "risks.edit",
+    "measure": "risks.edit",
+    "user": "users.confirm_grants",
+    "": None,
+}
+#: Steps whose texts are composed from the structured fields (digests and account notices
+#: are snapshots of a moment: their stored text is shown as written).
+COMPOSED = ("obligation", "rotation", "risk_point", "measure")
+
+
+def _ref_id(object_ref: str, part: int = 0) -> int | None:
+    """The number at `part` of a ("a:b") reference, or None when it is not one."""
+    try:
+        return int(object_ref.split(":")[part])
+    except (IndexError, ValueError):
+        return None
+
+
+def _lookup(session: Session, columns, key, ids: set) -> dict:
+    return dict(session.execute(sa.select(*columns).where(key.in_(ids))).all()) if ids else {}
 
 
 class Names:
-    """The names the texts need, read in a fixed number of queries."""
+    """The names the texts need, read in a fixed number of queries; `items` are ladder
+    steps or stored notifications (anything with their fields)."""
 
-    def __init__(self, session: Session, steps: Iterable[Step]):
-        steps = list(steps)
-        people = {s.person_id for s in steps if s.person_id} | {s.recipient_id for s in steps}
-        posts = {int(s.object_ref.split(":")[1]) for s in steps if s.object_type == "rotation"}
-        points = {int(s.object_ref) for s in steps if s.object_type == "risk_point"}
-        measures = {int(s.object_ref) for s in steps if s.object_type == "measure"}
-        self.people = (
-            dict(
+    def __init__(self, session: Session, items: Iterable):
+        items = list(items)
+        people = {i.person_id for i in items if i.person_id} | {i.recipient_id for i in items}
+        people |= {c for i in items if (c := getattr(i, "conductor_id", None))}
+        posts = {_ref_id(i.object_ref, 1) for i in items if i.object_type == "rotation"}
+        points = {_ref_id(i.object_ref) for i in items if i.object_type == "risk_point"}
+        measures = {_ref_id(i.object_ref) for i in items if i.object_type == "measure"}
+        self.people = _lookup(session, (Person.id, Person.name), Person.id, people)
+        self.posts = _lookup(session, (Post.id, Post.name), Post.id, posts - {None})
+        self.points = _lookup(
+            session, (RiskPoint.id, RiskPoint.title), RiskPoint.id, points - {None}
+        )
+        self.measures = {
+            mid: (point_id, text)
+            for mid, point_id, text in (
                 session.execute(
-                    sa.select(Person.id, Person.name).where(Person.id.in_(people))
-                ).all()
-            )
-            if people
-            else {}
-        )
-        self.posts = (
-            dict(session.execute(sa.select(Post.id, Post.name).where(Post.id.in_(posts))).all())
-            if posts
-            else {}
-        )
-        self.points = (
-            dict(
-                session.execute(
-                    sa.select(RiskPoint.id, RiskPoint.title).where(RiskPoint.id.in_(points))
-                ).all()
-            )
-            if points
-            else {}
-        )
-        self.measures = (
-            {
-                mid: (point_id, text)
-                for mid, point_id, text in session.execute(
                     sa.select(Measure.id, Measure.risk_point_id, Measure.description).where(
-                        Measure.id.in_(measures)
+                        Measure.id.in_(measures - {None})
                     )
                 ).all()
-            }
-            if measures
-            else {}
-        )
+                if measures - {None}
+                else []
+            )
+        }
+
+    def knows(self, item) -> bool:
+        """Whether the names of `item` were found (its texts can be composed)."""
+        if item.object_type not in COMPOSED or item.due_on is None:
+            return False
+        if item.object_type == "obligation":
+            return item.person_id in self.people and bool(item.type)
+        if item.object_type == "rotation":
+            return item.person_id in self.people and _ref_id(item.object_ref, 1) in self.posts
+        if item.object_type == "risk_point":
+            return _ref_id(item.object_ref) in self.points
+        return _ref_id(item.object_ref) in self.measures
+
+
+def render(session: Session, notifications: Iterable) -> dict[int, tuple[str, str]]:
+    """{id: (subject, body)} of stored notifications in the current locale, composed from
+    their fields; a digest, an account notice or an item whose object is gone keeps its
+    stored text. A fixed number of queries."""
+    notifications = list(notifications)
+    names = Names(session, [n for n in notifications if n.object_type in COMPOSED])
+    out = {}
+    for n in notifications:
+        if names.knows(n):
+            subject, body, _link = compose(n, names)
+            out[n.id] = (subject, body)
+        else:
+            out[n.id] = (n.subject, n.body)
+    return out
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -73,7 +114,7 @@ def _short(text: str, limit: int = 40) -> str:
 
 
 def compose(step: Step, names: Names) -> tuple[str, str, str]:
-    """(subject, body, link) of the notification a step becomes."""
+    """(subject, body, link) of the notification a step (or a stored notification) is."""
     name = names.people.get(step.person_id, "")
     due = step.due_on.isoformat()
     if step.object_type == "obligation":
@@ -107,6 +148,8 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
                 **values,
             ),
         }[step.step]
+        if step.step == "escalated" and names.people.get(step.conductor_id):
+            subject, body = _late_conductor(values, names.people[step.conductor_id])
         link = f"/talks/new?type={step.type}&interviewee_id={step.person_id}&period={step.period}"
     elif step.object_type == "rotation":
         post = names.posts.get(int(step.object_ref.split(":")[1]), "")
@@ -173,3 +216,60 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
             )
         link = f"/risks/points/{point_id}"
     return subject[:MAX_SUBJECT], body, link
+
+
+def _late_conductor(values: dict, conductor: str) -> tuple[str, str]:
+    """(subject, body) of an escalation that names the conductor who is late (督办)."""
+    values = {**values, "conductor": conductor}
+    subject = _(
+        "Supervision: %(conductor)s has not held the %(type)s with %(name)s for %(period)s "
+        "(due %(date)s)",
+        **values,
+    )
+    body = _(
+        "%(conductor)s was to hold the %(type)s with %(name)s for %(period)s by %(date)s and "
+        "has not recorded it. It is listed in the period's completion report.",
+        **values,
+    )
+    return subject, body
+
+
+def group_title(step: str, object_type: str, kind: str, period: str, unit: str, count: int):
+    """The title of a group of the inbox, in the current locale ("交通管理大队 7 人逾期未谈")."""
+    if object_type == "obligation":
+        values = {
+            "unit": unit,
+            "count": count,
+            "type": str(TALK_TYPE_LABELS.get(kind, kind)),
+            "period": period,
+        }
+        if step == "upcoming":
+            return _("%(unit)s: %(count)s people due soon for the %(type)s of %(period)s", **values)
+        if step == "overdue":
+            return _("%(unit)s: %(count)s people overdue for the %(type)s of %(period)s", **values)
+        return _(
+            "%(unit)s: %(count)s people overdue for the %(type)s of %(period)s, under supervision",
+            **values,
+        )
+    values = {"unit": unit, "count": count}
+    titles = {
+        ("rotation", "rotation_upcoming"): _(
+            "%(unit)s: %(count)s people reach the tenure limit soon", **values
+        ),
+        ("rotation", "rotation_due"): _(
+            "%(unit)s: %(count)s people are due for rotation", **values
+        ),
+        ("risk_point", "review_upcoming"): _(
+            "%(unit)s: %(count)s integrity-risk points due for review", **values
+        ),
+        ("risk_point", "review_overdue"): _(
+            "%(unit)s: %(count)s integrity-risk points overdue for review", **values
+        ),
+        ("measure", "review_upcoming"): _(
+            "%(unit)s: %(count)s control measures due soon", **values
+        ),
+        ("measure", "review_overdue"): _("%(unit)s: %(count)s control measures past due", **values),
+        ("", "digest"): _("Weekly digests: %(count)s", count=count),
+        ("user", "account"): _("Account changes: %(count)s", count=count),
+    }
+    return titles.get((object_type, step)) or _("%(count)s notifications", count=count)

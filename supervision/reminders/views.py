@@ -1,8 +1,11 @@
 """Pages of the in-app inbox (SPEC §8) and of the personal calendar feed.
 
 - /notifications/: the signed-in user's notifications (every role; a user sees only the
-  notifications addressed to their own person): unread first, or only the unread ones;
-  mark one or all read; open one (marks it read, then goes to its page on this site).
+  notifications addressed to their own person), grouped by step, type, period and unit
+  (inbox.py) with counts and the list to drill down to; unread groups first; filters by
+  step, type, period and read state; a group expands to its items, whose texts are
+  rendered in the reader's language; mark one, a group or all read; open one (marks it
+  read, then goes to its page on this site).
 - /notifications/feed: create, regenerate (revokes the old URL) or revoke the secret
   calendar-feed URL; the URL is shown once, right after it is created.
 - /calendar/feed/<token>.ics: the feed itself, without login (the token is the secret);
@@ -27,16 +30,21 @@ from flask_login import current_user, login_required
 
 from supervision.common import clock, links
 from supervision.common.errors import NotFound
-from supervision.common.pages import paginate
+from supervision.common.pages import choice_arg, int_arg, page_arg, parse_id
+from supervision.common.periods import parse as parse_period
 from supervision.extensions import db, limiter
-from supervision.reminders import context, feed
-from supervision.reminders.labels import STEP_LABELS
+from supervision.obligations.rules import OBLIGATION_TYPES
+from supervision.reminders import context, feed, inbox, texts
+from supervision.reminders.labels import KIND_LABELS, STEP_LABELS
+from supervision.reminders.models import STEPS
+from supervision.talks.labels import TALK_TYPE_LABELS
 
 bp = Blueprint("notifications", __name__)
 # The navbar's unread badge needs the Jinja globals wherever this blueprint is registered.
 bp.record_once(lambda state: context.register(state.app))
 
-SHOW = ("all", "unread")
+#: The kinds a reader can filter on: the talk types, then the other objects.
+KINDS = {**{t: TALK_TYPE_LABELS[t] for t in OBLIGATION_TYPES}, **KIND_LABELS}
 FEED_ACTIONS = ("create", "regenerate", "revoke")
 STEP_CLASSES = {
     "upcoming": "text-bg-info",
@@ -47,6 +55,7 @@ STEP_CLASSES = {
     "review_upcoming": "text-bg-info",
     "review_overdue": "text-bg-warning",
     "digest": "text-bg-secondary",
+    "account": "text-bg-secondary",
 }
 #: Per feed URL: far above any calendar client's polling, low enough to stop a loop.
 FEED_RATE_LIMIT = "60 per minute"
@@ -54,12 +63,26 @@ FEED_RATE_LIMIT = "60 per minute"
 
 @bp.context_processor
 def _helpers():
-    return {"step_labels": STEP_LABELS, "step_classes": STEP_CLASSES}
+    return {"step_labels": STEP_LABELS, "step_classes": STEP_CLASSES, "kind_labels": KINDS}
 
 
-def _show() -> str:
-    value = request.args.get("show", "all")
-    return value if value in SHOW else "all"
+def _period(value: str | None) -> str | None:
+    """An obligation period ("2025Q3", "2025H1", "2025") or None."""
+    try:
+        return str(parse_period((value or "").strip()[:16])) if value else None
+    except ValueError:
+        return None
+
+
+def _filters() -> inbox.Filters:
+    """The inbox filters from the query string; values that are not choices are ignored."""
+    return inbox.Filters(
+        step=choice_arg("step", STEPS),
+        kind=choice_arg("type", KINDS),
+        period=_period(request.args.get("period")),
+        read=choice_arg("show", inbox.READ_STATES) or "all",
+        unit_id=int_arg("unit"),
+    )
 
 
 def _back(target: str | None) -> str:
@@ -77,25 +100,48 @@ def _own(notification_id: int):
         abort(404)
 
 
-@bp.get("/notifications/")
+@bp.get("/notifications/", endpoint="inbox")
 @login_required
-def inbox():
-    """The user's notifications, newest first with the unread ones on top (or only those)."""
-    show = _show()
-    stmt = context.inbox_select(
-        current_user.person_id,
-        unread=True if show == "unread" else None,
-        unread_first=show == "all",
-    )
-    page = paginate(stmt)
+def inbox_page():
+    """The user's notifications in groups (unread groups first, then the newest), filtered;
+    each group with its counts, drill-down link and items."""
+    filters = _filters()
+    me = current_user.person_id
+    found = inbox.groups(db.session, me, filters)
+    page = inbox.page_of(found, page_arg())
+    inbox.load_items(db.session, me, page.items, filters)
+    inbox.add_links(db.session, current_user, page.items)
+    rendered = texts.render(db.session, [n for g in page.items for n in g.items])
     return render_template(
         "reminders/inbox.html",
         page=page,
-        show=show,
+        filters=filters,
+        show=filters.read,
+        periods=inbox.periods(db.session, me),
+        title=inbox.title,
+        rendered=rendered,
         unread=context.unread_count(),
         back=request.full_path,
         safe_link=context.safe_link,
     )
+
+
+@bp.post("/notifications/groups/read")
+@login_required
+def mark_group_read():
+    """Mark the unread notifications of one group read."""
+    form = request.form
+    step, kind = form.get("step", ""), form.get("kind", "")
+    unit = parse_id(form.get("unit"))
+    if step not in STEPS or kind not in (*KINDS, "") or (form.get("unit") and unit is None):
+        abort(400)
+    key = inbox.GroupKey(step, kind, _period(form.get("period")) or "", unit)
+    group = inbox.find_group(db.session, current_user.person_id, key)
+    count = inbox.mark_group_read(db.session, current_user.person_id, group) if group else 0
+    db.session.commit()
+    if count:
+        flash(_("%(n)s notifications marked as read.", n=count), "success")
+    return redirect(_back(form.get("next")))
 
 
 @bp.post("/notifications/<int:notification_id>/read")

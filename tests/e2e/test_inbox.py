@@ -1,6 +1,13 @@
-"""A department head in a real browser: the reminder sweep has notified them of the talk they
-owe; they see the unread badge, open the inbox, open the reminder (which takes them to the
-talk form) and the badge count drops; then they mark the rest read."""
+"""The inbox in a real browser (SPEC §8, issue 13).
+
+A department head: the reminder sweep has notified them of the talk they owe; they see the
+unread badge, open the inbox, expand the group, open the reminder (which takes them to the
+talk form) and the badge count drops; then they mark the rest read.
+
+The discipline secretary: after the escalation step the inbox shows one group per unit
+("城关派出所 1 人逾期未谈，已督办"), which expands to the item naming the late conductor, and
+whose drill-down link opens the completion dashboard's list of that unit.
+"""
 
 from datetime import UTC, date, datetime
 
@@ -10,11 +17,10 @@ from supervision.calendar import services as calendar
 from supervision.reminders.models import Notification
 from supervision.reminders.sweep import sweep
 from tests import factories
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import ARTIFACTS, log_in
 
 
-def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, db):
-    s = db.session
+def _station(s):
     calendar.sync(s, [2025])
     bureau = factories.unit(s, "东湖分局", kind="branch", code="DH")
     station = factories.unit(s, "城关派出所", kind="station", parent=bureau, code="CG")
@@ -24,7 +30,14 @@ def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, 
     factories.assign(s, officer, post, start=date(2025, 7, 1))
     s.flush()
     station.head_person_id = head.id
+    station.name = "城关派出所"
     s.commit()
+    return bureau, station, head, officer
+
+
+def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, db):
+    s = db.session
+    _bureau, _station_, head, _officer = _station(s)
     make_user("head", ["leader"], person=head)
     # Wed 2025-09-24 09:30 local: the `upcoming` step of the Q3 integrity reminder is due.
     result = sweep(s, datetime(2025, 9, 24, 1, 30, tzinfo=UTC))
@@ -52,13 +65,17 @@ def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, 
     assert badge.get_attribute("data-count") == "2"
     page.click("#nav-inbox")
     page.wait_for_url(f"{live_server}/notifications/")
-    items = page.locator("main #notifications li")
-    assert items.count() == 2
-    first = items.nth(0)
-    assert first.get_attribute("data-state") == "unread"
-    assert "张民警" in first.inner_text() and "2025Q3" in first.inner_text()
+    groups = page.locator("main .inbox-group")
+    assert groups.count() == 2
+    first = groups.nth(0)
+    assert "城关派出所 1 人2025Q3廉政提醒谈话即将到期" in first.inner_text()
+    item = first.locator("li[data-notification]")
+    assert not item.is_visible()  # collapsed
+    first.locator("summary").click()
+    assert item.get_attribute("data-state") == "unread"
+    assert "张民警" in item.inner_text() and "2025Q3" in item.inner_text()
 
-    first.locator("a.notification-link").click()
+    item.locator("a.notification-link").click()
     page.wait_for_url(f"{live_server}/talks/new?**")
     assert "interviewee_id=" in page.url
     assert page.locator("#unread-badge").get_attribute("data-count") == "1"
@@ -72,4 +89,43 @@ def test_a_leader_reads_a_reminder_from_the_inbox(page, live_server, make_user, 
     page.wait_for_url(f"{live_server}/notifications/")
     assert page.locator("#unread-badge").count() == 0
     assert page.locator("main li[data-state='unread']").count() == 0
+    assert page.js_errors == []
+
+
+def test_the_secretary_expands_an_escalation_group_and_drills_down(
+    page, live_server, make_user, db
+):
+    s = db.session
+    bureau, station, head, _officer = _station(s)
+    secretary = factories.person(s, bureau, "周书记", staff_no="SJ01")
+    s.commit()
+    make_user("head", ["leader"], person=head)
+    make_user("sec", ["discipline_secretary"], person=secretary)
+    s.execute(sa.delete(Notification))  # the notice of the secretary's role grant
+    s.commit()
+    # Fri 2025-10-24: past the 10th working day after 09-30 (the National Day week is off).
+    sweep(s, datetime(2025, 10, 24, 1, 30, tzinfo=UTC))
+    s.commit()
+
+    log_in(page, live_server, "sec", factories.PASSWORD)
+    page.goto(f"{live_server}/notifications/")
+    assert page.locator("main .inbox-group[data-step='escalated']").count() >= 1
+    group = page.locator(
+        "main .inbox-group[data-step='escalated'][data-kind='integrity_reminder']"
+        f"[data-period='2025Q3'][data-unit='{station.id}']"
+    )
+    assert group.count() == 1
+    assert "城关派出所 1 人逾期未谈，已督办（2025Q3廉政提醒谈话）" in group.inner_text()
+    assert "已督办" in group.locator(".badge").first.inner_text()
+    group.locator("summary").click()
+    item = group.locator("li[data-notification]")
+    assert "督办：李所长未按期与张民警开展2025Q3廉政提醒谈话" in item.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "inbox-grouped.png"), full_page=True)
+
+    group.locator("a.drill-down").click()
+    page.wait_for_url(f"{live_server}/obligations/?**")
+    assert f"org_unit_id={station.id}" in page.url and "status=overdue" in page.url
+    assert "张民警" in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "inbox-drill-down.png"), full_page=True)
     assert page.js_errors == []

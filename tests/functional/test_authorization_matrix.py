@@ -195,6 +195,7 @@ EXPECTED: dict[str, str] = {
     "GET /notifications/feed":                                "200 200 200 200 200 200 200 302",
     "POST /notifications/feed":                               "400 400 400 400 400 400 400 302",
     "POST /notifications/read-all":                           "302 302 302 302 302 302 302 302",
+    "POST /notifications/groups/read":                        "400 400 400 400 400 400 400 302",
     "GET /obligations/":                                      "403 200 200 403 200 403 200 302",
     "GET /obligations/rules":                                 "200 200 403 403 403 403 403 302",
     "POST /obligations/rules":                                "422 422 403 403 403 403 403 302",

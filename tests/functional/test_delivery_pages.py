@@ -340,3 +340,37 @@ def test_a_grouped_message_is_one_row_listing_its_notifications(db, smtp, people
     assert delivery.deliver(db.session, NOW).sent == 1
     assert smtp.accepted == ["jia@example.gov.cn"]
     assert _state(db, mid).status == "sent"
+
+
+def test_subjects_link_only_to_pages_the_admin_may_open(db, people, admin):
+    """Issue 13 item 8: a talk form (talks.write) and a risk point (risks.edit) are closed
+    to admins, so their subjects are plain text; the eligibility page is open to them."""
+    mid = notify(db, people["a"], "t", "jia@example.gov.cn", status="failed")
+    message = db.session.get(MailMessage, mid)
+    for object_type, ref, link in (
+        ("rotation", f"{people['a']}:1", f"/rotation/people/{people['a']}"),
+        ("risk_point", "7", "/risks/points/7"),
+    ):
+        message.notifications.append(
+            Notification(
+                recipient_id=people["a"],
+                step="review_overdue" if object_type == "risk_point" else "rotation_due",
+                object_type=object_type,
+                object_ref=ref,
+                period="2025-12-31",
+                on=NOW,
+                subject=f"主题-{object_type}",
+                body="正文",
+                link=link,
+                created_at=NOW,
+                email_status="failed",
+                email_to="jia@example.gov.cn",
+            )
+        )
+    db.session.commit()
+    row = _rows(_text(admin.get(URL)))[mid]
+    assert "逾期提醒t：" in row and 'href="/talks/new' not in row
+    assert "主题-risk_point" in row and 'href="/risks/points/7"' not in row
+    assert f'<a href="/rotation/people/{people["a"]}">主题-rotation</a>' in row
+    assert admin.get("/risks/points/7").status_code == 403  # what the rule protects
+    assert admin.get("/talks/new").status_code == 403

@@ -107,22 +107,23 @@ def test_the_badge_costs_one_query_and_caps_at_99(client, login, people, db, cou
     assert len(seen) == 1
 
 
-def test_the_list_shows_unread_first_then_newest_and_filters(client, login, people):
+def test_a_group_lists_its_items_newest_first_and_the_read_state_filters(client, login, people):
     _note(people["leader"], "旧未读")
     _note(people["leader"], "新已读", minute=5, read=True)
     _note(people["leader"], "新未读", minute=3)
     _note(people["officer"], "别人的", minute=9)
     login("leader")
     html = client.get("/notifications/").get_data(as_text=True)
-    assert _subjects(html) == ["新未读", "旧未读", "新已读"]
+    assert _subjects(html) == ["新已读", "新未读", "旧未读"]
     assert _subjects(client.get("/notifications/?show=unread").get_data(as_text=True)) == [
         "新未读",
         "旧未读",
     ]
+    assert _subjects(client.get("/notifications/?show=read").get_data(as_text=True)) == ["新已读"]
     assert _subjects(client.get("/notifications/?show=bogus").get_data(as_text=True)) == [
+        "新已读",
         "新未读",
         "旧未读",
-        "新已读",
     ]
 
 

@@ -193,15 +193,15 @@ def test_completion_pdf_lists_figures_and_the_overdue(client, db, org, auth):
         "合计",
         "责任谈话人",
         "截止日期",
-        "升级日期",
+        "督办日期",
     ):
         assert label in text, label
     bureau = db.session.get(Person, org["chief"]).org_unit.name
     assert bureau in text and "33.3%" in text  # 1 of 3 done
     assert "乙警官" in text and "丙警官" in text and "甲警官" not in text
     # Escalation counts on the official calendar: 10 Oct 1-8 holidays, Sat 10-11 worked.
-    assert "2025-09-30" in text and "2025-10-21" in text and "已升级" not in text
-    assert "逾期2人次，其中升级0人次" in text
+    assert "2025-09-30" in text and "2025-10-21" in text and "已督办" not in text
+    assert "逾期2人次，其中督办0人次" in text
     assert "生成时间" in text and "第1页/共" in text
     entry = _audit(db, "export", "talk-completion")
     assert len(entry) == 1
@@ -214,7 +214,7 @@ def test_escalated_from_the_tenth_working_day(client, org, auth):
         query_string={"period": "2025Q3", "as_of": "2025-10-21"},
     )
     text = "".join(_text(resp.data))
-    assert "逾期2人次，其中升级2人次" in text and text.count("已升级") == 2
+    assert "逾期2人次，其中督办2人次" in text and text.count("已督办") == 2
 
 
 def test_completion_xlsx_equals_the_engine_summary(client, org, auth):
@@ -253,7 +253,7 @@ def test_completion_xlsx_equals_the_engine_summary(client, org, auth):
     assert summary["total"]["required"] == 2 and summary["total"]["overdue"] == 1
     listed = [[c.value for c in r] for r in overdue.iter_rows(min_row=4)]
     assert len(listed) == 1 and listed[0][1] == "乙警官" and listed[0][4] == "李所长"
-    assert listed[0][5].date() == date(2025, 9, 30) and listed[0][7] == "已升级"
+    assert listed[0][5].date() == date(2025, 9, 30) and listed[0][7] == "已督办"
 
 
 def test_a_leader_sees_only_their_scope(client, org, auth):
