@@ -219,9 +219,7 @@ def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) ->
             .order_by(Talk.held_at.desc(), Talk.id.desc())
         )
     )
-    file.readable = {
-        t.id for t in (*file.talks, *file.conducted) if contents_visible(viewer, t)
-    }
+    file.readable = {t.id for t in (*file.talks, *file.conducted) if contents_visible(viewer, t)}
 
 
 def _gather_obligations(session: Session, file: IntegrityFile, today: date) -> None:
@@ -287,4 +285,3 @@ def _gather_rotation(session: Session, file: IntegrityFile, today: date) -> None
             .order_by(RotationHold.created_at.desc(), RotationHold.id.desc())
         )
     )
-

@@ -25,7 +25,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from supervision.common import clock
-from supervision.common.forms import add_errors, save_form
+from supervision.common.errors import ServiceError
+from supervision.common.forms import add_errors, put_errors, save_form
 from supervision.common.pages import (
     DEFAULT_PER_PAGE,
     PageResult,
@@ -41,7 +42,7 @@ from supervision.org import queries
 from supervision.org.labels import PERSONNEL_TYPE_LABELS, POST_CATEGORY_LABELS
 from supervision.org.models import Assignment, Person, Post
 from supervision.org.scope import current_scope, unit_in_scope
-from supervision.rotation import eligibility, labels, plans, rules, services
+from supervision.rotation import eligibility, labels, plans, preview, rules, services
 from supervision.rotation import forms as f
 from supervision.rotation import queries as rotation_queries
 from supervision.rotation.blueprint import bp, reader
@@ -364,6 +365,37 @@ def policy():
         if done:
             flash(_("Rotation policy saved."), "success")
             return redirect(url_for("rotation.policy"))
+    return _policy_page(form, current, status)
+
+
+def _policy_page(form, current: dict, status: int, effect=None):
     return render_template(
-        "rotation/policy.html", form=form, policy=current, mode_labels=labels.TENURE_MODE_LABELS
+        "rotation/policy.html",
+        form=form,
+        policy=current,
+        mode_labels=labels.TENURE_MODE_LABELS,
+        can_preview=can(current_user, "rotation.policy_preview"),
+        effect=effect,
     ), status
+
+
+@bp.post("/policy/preview")
+@login_required
+@requires("rotation.policy_preview")
+def policy_preview():
+    """The policy page again with the effect of the submitted values (预览影响): how many
+    people change status, by unit, with the list. Nothing is saved; invalid values are
+    shown on the form as a save would show them."""
+    current = get_rotation_settings(db.session)
+    form = f.PolicyForm()
+    effect, status = None, 422
+    valid = form.validate_on_submit()
+    try:
+        if valid:
+            effect = preview.preview(db.session, form.to_changes(), clock.today(), current_scope())
+            status = 200
+    except ServiceError as exc:
+        put_errors(form, exc.errors, exc.message)
+        status = exc.status
+    db.session.rollback()  # a preview writes nothing
+    return _policy_page(form, current, status, effect)
