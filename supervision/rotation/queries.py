@@ -116,3 +116,20 @@ def matching_posts(scope: Scope, q: str | None, limit: int = 30) -> list[Post]:
     """Posts of the scope whose code or name contains `q`, with their units, by code."""
     stmt = org_queries.posts(scope, q=q or None).options(joinedload(Post.org_unit)).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def names_of(pairs: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """(person name, post name) of ticked (person, post) pairs, in their order (two queries)."""
+    if not pairs:
+        return []
+    people = dict(
+        db.session.execute(
+            sa.select(Person.id, Person.name).where(Person.id.in_({p for p, _q in pairs}))
+        ).all()
+    )
+    posts = dict(
+        db.session.execute(
+            sa.select(Post.id, Post.name).where(Post.id.in_({q for _p, q in pairs}))
+        ).all()
+    )
+    return [(people[p], posts[q]) for p, q in pairs if p in people and q in posts]
