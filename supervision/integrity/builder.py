@@ -2,9 +2,11 @@
 PDF alike, so that both show the same sections in the same order (`SECTIONS`).
 
 What a reader sees follows the rules of the rest of the product, decided here once:
-- talks received and conducted: only those the reader may know about (the talk list's
-  `visible_clause`); their reason, content, response and follow-up only where the reader
-  may read them (`contents_visible`: the discipline roles and the talk's participants);
+- talks received and held: only those the reader may know about (the talk list's
+  `visible_clause`); of the talks received, their reason, content, response and follow-up
+  where the reader may read them (`contents_visible`: the discipline roles and the talk's
+  participants); the talks they held are an index (what was said belongs to the
+  interviewee's record, and a head holds dozens a year);
 - discipline holds: their reasons only for `rotation.hold` (HR learns that a hold exists);
 - obligations: those of the leader (talks owed to them) and those they conduct (talks they
   owe), for the recent periods of each type.
@@ -93,7 +95,7 @@ class IntegrityFile:
     measures: list[Measure] = field(default_factory=list)
     talks: list[Talk] = field(default_factory=list)
     conducted: list[Talk] = field(default_factory=list)
-    #: Ids of the talks whose contents the reader may read.
+    #: Ids of the talks received whose contents the reader may read.
     readable: set[int] = field(default_factory=set)
     obligations: list[engine.Obligation] = field(default_factory=list)
     owed: list[OwedRow] = field(default_factory=list)
@@ -219,7 +221,7 @@ def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) ->
             .order_by(Talk.held_at.desc(), Talk.id.desc())
         )
     )
-    file.readable = {t.id for t in (*file.talks, *file.conducted) if contents_visible(viewer, t)}
+    file.readable = {t.id for t in file.talks if contents_visible(viewer, t)}
 
 
 def _gather_obligations(session: Session, file: IntegrityFile, today: date) -> None:

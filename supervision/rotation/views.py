@@ -104,6 +104,8 @@ def _view_target() -> str:
     if "set_status" in request.form:
         args["status"] = request.form["set_status"]
     args["page"] = request.form.get("goto", "")
+    if args["as_of"] == clock.today().isoformat():
+        args["as_of"] = ""  # the default: keep the address plain
     return url_for("rotation.index", **{k: v for k, v in args.items() if v})
 
 

@@ -131,7 +131,10 @@ def test_each_section_holds_the_leaders_data_in_page_and_pdf(client, org, login)
     assert "集体研究审批事项" in measures and "已逾期" in measures
     talks = section("talks")
     assert "领导接受的谈话内容甲" in talks and "局长表态乙" in talks  # received
-    assert "局长开展的谈话内容丙" in talks and "已谈民警" in talks  # held
+    # The talks held are an index linking to each talk: their contents are the
+    # interviewee's record, not the leader's.
+    assert re.search(r'<a href="/talks/\d+">已谈民警</a>', talks)
+    assert "局长开展的谈话内容丙" not in talks
     owed = section("obligations")
     assert 'id="owed"' in owed and "未谈民警" in owed and "逾期未谈" in owed
     assert re.search(r"逾期未谈 [1-9]\d* 人次", owed)
@@ -142,7 +145,7 @@ def test_each_section_holds_the_leaders_data_in_page_and_pdf(client, org, login)
         "违规处置涉案财物",
         "集体研究审批事项",
         "领导接受的谈话内容甲",
-        "局长开展的谈话内容丙",
+        "已谈民警",
         "未谈民警",
         "局长岗",
         "问题线索初核中",
