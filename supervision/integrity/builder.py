@@ -2,11 +2,13 @@
 PDF alike, so that both show the same sections in the same order (`SECTIONS`).
 
 What a reader sees follows the rules of the rest of the product, decided here once:
-- talks received and held: only those the reader may know about (the talk list's
-  `visible_clause`); of the talks received, their reason, content, response and follow-up
-  where the reader may read them (`contents_visible`: the discipline roles and the talk's
-  participants); the talks they held are an index (what was said belongs to the
-  interviewee's record, and a head holds dozens a year);
+- talks received and held: an index of all of them (type, period, date, status, the other
+  side: reading the file is knowing that they exist, as it always was); of the talks
+  received, the reason, content, response and follow-up only where the reader reaches the
+  talk elsewhere (the talk list's `visible_clause`) and may read its contents
+  (`contents_visible`: the discipline roles and the talk's participants), so a discipline
+  member reads what they read on the talk pages and HR reads none; the talks they held stay
+  an index (what was said belongs to the interviewee's record; a head holds dozens a year);
 - discipline holds: their reasons only for `rotation.hold` (HR learns that a hold exists);
 - obligations: those of the leader (talks owed to them) and those they conduct (talks they
   owe), for the recent periods of each type.
@@ -193,7 +195,7 @@ def _gather_risks(session: Session, file: IntegrityFile) -> None:
 
 
 def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) -> None:
-    """Talks received (all) and conducted (recent), those the viewer may know about."""
+    """Talks received (all) and held (recent); which contents the viewer may read."""
     pid = file.person.id
     loads = (
         selectinload(Talk.interviewers).selectinload(TalkInterviewer.person),
@@ -201,7 +203,7 @@ def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) ->
     )
     received = session.scalars(
         sa.select(Talk)
-        .where(Talk.interviewee_id == pid, visible_clause(viewer))
+        .where(Talk.interviewee_id == pid)
         .options(*loads)
         .order_by(Talk.held_at.desc(), Talk.id.desc())
     )
@@ -215,13 +217,17 @@ def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) ->
                     sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == pid)
                 ),
                 sa.or_(Talk.held_at.is_(None), Talk.held_at >= since),
-                visible_clause(viewer),
             )
             .options(*loads)
             .order_by(Talk.held_at.desc(), Talk.id.desc())
         )
     )
-    file.readable = {t.id for t in file.talks if contents_visible(viewer, t)}
+    reachable = set(
+        session.scalars(
+            sa.select(Talk.id).where(Talk.interviewee_id == pid, visible_clause(viewer))
+        )
+    )
+    file.readable = {t.id for t in file.talks if t.id in reachable and contents_visible(viewer, t)}
 
 
 def _gather_obligations(session: Session, file: IntegrityFile, today: date) -> None:

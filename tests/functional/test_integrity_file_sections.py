@@ -75,6 +75,7 @@ def org(db, make_user):
     s.commit()
     make_user("sec", ("discipline_secretary",), person=secretary)
     make_user("hr", ("hr",))
+    make_user("mem", ("discipline_member",))
     return {"chief": chief.id, "head": head.id, "late": late.id}
 
 
@@ -195,3 +196,13 @@ def test_empty_sections_say_so(client, db, org, login):
         assert message in html, message
     text = _pdf_text(client.get(f"/integrity/{quiet.id}.pdf").data)
     assert "没有由本人负责的防控措施" in text and "近期没有应由本人开展的谈话" in text
+
+
+def test_a_member_sees_every_talk_but_the_contents_only_of_talks_they_reach(client, org, login):
+    """A discipline member reads contents of the talks they take part in or logged (SPEC §4,
+    as on the talk pages); the file still lists every talk the leader received."""
+    login("mem")
+    html = client.get(f"/integrity/{org['chief']}").get_data(as_text=True)
+    talks = html[html.index('id="talks"') : html.index('id="obligations"')]
+    assert "纪委书记" in talks  # the talk is listed, with its interviewer ...
+    assert "领导接受的谈话内容甲" not in talks and 'id="contents-hidden"' in talks  # ... not read
