@@ -69,10 +69,14 @@ POLICY: dict[str, frozenset[str]] = {
     "obligations.rules.read": frozenset({ADMIN, SECRETARY, MEMBER, LEADER}),
     "obligations.rules.write": frozenset({ADMIN, SECRETARY}),
     # Integrity files (SPEC §6)
-    "integrity.read": _DISCIPLINE,  # the files, their notes and attachments
+    #: Read the files, their notes and attachments (HR: no talk contents, no hold reasons).
+    "integrity.read": frozenset({SECRETARY, MEMBER, HR}),
+    "integrity.write": _DISCIPLINE,  # add supervision notes and their attachments
     # Rotation (SPEC §7)
     "rotation.read": frozenset({ADMIN, HR, SECRETARY, MEMBER}),  # eligibility, plans, 应轮尽轮
     "rotation.policy": frozenset({ADMIN, HR}),
+    #: Preview the effect of a policy change (nothing saved): the editors and the committee.
+    "rotation.policy_preview": frozenset({ADMIN, HR, SECRETARY, MEMBER}),
     "rotation.plan": frozenset({HR}),  # deferrals; build, submit, execute plans
     "rotation.decide": frozenset({SECRETARY}),  # the party committee's decision on a plan
     "rotation.hold": _DISCIPLINE,  # place, release and read holds (不得转任)

@@ -1,5 +1,8 @@
 """Integrity file pages (廉政档案, SPEC §6): the list of leaders, one leader's file (audited
-read), supervision notes with attachments, and the file as a PDF. Discipline roles only."""
+read), supervision notes with attachments, and the file as a PDF. The discipline roles and
+HR read files (`integrity.read`); the discipline roles add notes (`integrity.write`). The
+page and the PDF render the same sections from one builder (supervision.integrity.builder).
+"""
 
 from __future__ import annotations
 
@@ -18,16 +21,17 @@ from supervision.common import clock, pdf, storage
 from supervision.common.errors import ServiceError
 from supervision.common.forms import add_errors, save_form
 from supervision.common.pages import paginate
-from supervision.common.permissions import requires
+from supervision.common.permissions import can, requires
 from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
+from supervision.integrity import builder
 from supervision.integrity import services as integrity_services
-from supervision.integrity.labels import NOTE_KIND_LABELS
+from supervision.integrity.labels import NOTE_KIND_LABELS, RISK_ROLE_LABELS
 from supervision.obligations.labels import OBLIGATION_STATUS_LABELS
 from supervision.org.forms import options
 from supervision.org.labels import LEADERSHIP_LABELS
 from supervision.org.scope import current_scope
-from supervision.risks.labels import RISK_STATUS_LABELS
+from supervision.risks.labels import MEASURE_STATUS_LABELS, RISK_LEVEL_LABELS, RISK_STATUS_LABELS
 from supervision.rotation import labels as rotation_labels
 from supervision.talks.labels import TALK_STATUS_LABELS, TALK_TYPE_LABELS
 
@@ -64,6 +68,10 @@ def _labels() -> dict:
         "local": clock.local,
         "rotation_status_labels": rotation_labels.ROTATION_STATUS_LABELS,
         "rotation_reason_labels": rotation_labels.ROTATION_REASON_LABELS,
+        "risk_role_labels": RISK_ROLE_LABELS,
+        "risk_level_labels": RISK_LEVEL_LABELS,
+        "measure_status_labels": MEASURE_STATUS_LABELS,
+        "can_write": can(current_user, "integrity.write"),
     }
 
 
@@ -83,7 +91,7 @@ def _file_page(
     audit: bool = True,
 ):
     person = integrity_services.get_person(db.session, current_scope(), person_id)
-    file = integrity_services.gather(db.session, person, clock.today())
+    file = builder.gather(db.session, person, clock.today(), current_user)
     if audit:
         integrity_services.record_read(db.session, person.id)
         db.session.commit()
@@ -103,7 +111,7 @@ def file(person_id: int):
 
 
 @bp.post("/<int:person_id>/notes")
-@requires("integrity.read")
+@requires("integrity.write")
 def add_note(person_id: int):
     """Add a supervision note to the file."""
     person = integrity_services.get_person(db.session, current_scope(), person_id)
@@ -129,7 +137,7 @@ def add_note(person_id: int):
 
 
 @bp.post("/<int:person_id>/notes/<int:note_id>/attachments")
-@requires("integrity.read")
+@requires("integrity.write")
 def attach(person_id: int, note_id: int):
     """Upload a file to a note."""
     integrity_services.get_person(db.session, current_scope(), person_id)
@@ -171,7 +179,8 @@ def download(person_id: int, note_id: int, attachment_id: int):
 def file_pdf(person_id: int):
     """The integrity file as a PDF (the read is audited)."""
     person = integrity_services.get_person(db.session, current_scope(), person_id)
-    data = integrity_services.gather(db.session, person, clock.today())
+    today = clock.today()
+    data = builder.gather(db.session, person, today, current_user)
     content = pdf.render_pdf(
         "pdf/integrity_file.html",
         title=_("Integrity file"),
@@ -181,11 +190,11 @@ def file_pdf(person_id: int):
     )
     integrity_services.record_read(db.session, person.id)
     db.session.commit()
-    resp = send_file(
+    name = _("Integrity file of %(name)s", name=person.name)
+    return send_file(
         io.BytesIO(content),
         mimetype="application/pdf",
         as_attachment=True,
-        download_name=f"integrity-file-{person.id}.pdf",
+        download_name=f"{name}-{today.isoformat()}.pdf",
         max_age=0,
     )
-    return resp

@@ -4,7 +4,8 @@ the 应轮尽轮 figures.
 Permissions (SPEC §4; the grants of supervision.common.permissions):
 - Read eligibility, deferrals, plans and 应轮尽轮: `rotation.read` (admin, hr, the
   discipline roles).
-- Change the policy: `rotation.policy` (admin, hr).
+- Change the policy: `rotation.policy` (admin, hr). Preview a change (nothing saved):
+  `rotation.policy_preview` (admin, hr and the discipline roles).
 - Record deferrals, build, submit and execute plans: `rotation.plan` (hr).
 - Approve or reject a submitted plan (the party committee's decision): `rotation.decide`.
 - Holds, including listing them: `rotation.hold` (the discipline roles) only. HR sees that a
@@ -33,6 +34,7 @@ from supervision.common.permissions import require, requires
 from supervision.extensions import db
 from supervision.org.scope import current_scope, unit_in_scope
 from supervision.rotation import completion, eligibility, plans, services
+from supervision.rotation import preview as policy_preview
 from supervision.rotation.models import (
     RotationDeferral,
     RotationHold,
@@ -52,6 +54,8 @@ from supervision.rotation.schemas import (
     PlanQuery,
     PlanSchema,
     PlanWriteSchema,
+    PolicyPreviewQuery,
+    PolicyPreviewSchema,
     PolicySchema,
     RejectSchema,
 )
@@ -168,6 +172,22 @@ class Policy(MethodView):
         """Change any subset of the policy (admin, hr; validated as a whole, audited)."""
         result = update_rotation_settings(db.session, data)
         db.session.commit()
+        return result
+
+
+@blp.route("/rotation/policy/preview")
+class PolicyPreview(MethodView):
+    @requires("rotation.policy_preview")
+    @blp.arguments(PolicySchema)
+    @blp.arguments(PolicyPreviewQuery, location="query")
+    @blp.response(200, PolicyPreviewSchema)
+    def post(self, data, query):
+        """What the body of a `PUT /rotation/policy` would change, not saved: status changes
+        (from, to, count), due people by unit before and after, and up to 500 changed rows.
+        Invalid settings are refused with 422 as for the save."""
+        as_of = query.get("as_of") or clock.today()
+        result = policy_preview.preview(db.session, data, as_of, current_scope())
+        db.session.rollback()  # nothing of a preview is ever kept
         return result
 
 

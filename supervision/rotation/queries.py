@@ -127,3 +127,20 @@ def plan_counts(session) -> list[tuple[str, int]]:
         ).all()
     )
     return [(status, found.get(status, 0)) for status in PLAN_STATUS_LABELS]
+
+
+def names_of(pairs: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    """(person name, post name) of ticked (person, post) pairs, in their order (two queries)."""
+    if not pairs:
+        return []
+    people = dict(
+        db.session.execute(
+            sa.select(Person.id, Person.name).where(Person.id.in_({p for p, _q in pairs}))
+        ).all()
+    )
+    posts = dict(
+        db.session.execute(
+            sa.select(Post.id, Post.name).where(Post.id.in_({q for _p, q in pairs}))
+        ).all()
+    )
+    return [(people[p], posts[q]) for p, q in pairs if p in people and q in posts]

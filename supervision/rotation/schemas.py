@@ -107,6 +107,60 @@ class EligibilityRowSchema(BaseSchema):
     post_category = fields.Str(metadata=labelled(POST_CATEGORY_LABELS))
 
 
+# ------------------------------------------------------------------ policy preview
+
+
+class PolicyPreviewQuery(BaseSchema):
+    as_of = _date(metadata={"description": "compare the statuses on this day (default: today)"})
+
+
+class StatusChangeSchema(BaseSchema):
+    from_ = fields.Str(data_key="from", attribute="from", metadata=labelled(ROTATION_STATUS_LABELS))
+    to = fields.Str(metadata=labelled(ROTATION_STATUS_LABELS))
+    count = fields.Int(metadata={"description": "rows (person and post) changing so"})
+
+
+class UnitEffectSchema(BaseSchema):
+    org_unit_id = fields.Int(metadata={"description": "the people's unit"})
+    org_unit_name = fields.Str()
+    due_before = fields.Int(metadata={"description": "rows due under the current policy"})
+    due_after = fields.Int(metadata={"description": "rows due under the proposed policy"})
+    upcoming_before = fields.Int()
+    upcoming_after = fields.Int()
+    changed = fields.Int(metadata={"description": "rows of the unit whose status changes"})
+
+
+class ChangedRowSchema(BaseSchema):
+    person_id = fields.Int()
+    person_name = fields.Str()
+    staff_no = fields.Str()
+    org_unit_id = fields.Int()
+    post_id = fields.Int()
+    post_name = fields.Str()
+    status_before = fields.Str(metadata=labelled(ROTATION_STATUS_LABELS))
+    status_after = fields.Str(metadata=labelled(ROTATION_STATUS_LABELS))
+    due_on_before = fields.Date()
+    due_on_after = fields.Date()
+    threshold_before = fields.Int()
+    threshold_after = fields.Int()
+
+
+class PolicyPreviewSchema(BaseSchema):
+    """The effect of a proposed policy (nothing saved): status changes, by unit, listed."""
+
+    as_of = fields.Date()
+    current = fields.Nested(PolicySchema)
+    proposed = fields.Nested(PolicySchema)
+    total = fields.Int(metadata={"description": "rows (person and post) compared"})
+    changed_total = fields.Int(metadata={"description": "rows whose status changes"})
+    truncated = fields.Bool(metadata={"description": "true when `people` lists only the first"})
+    changes = fields.List(fields.Nested(StatusChangeSchema))
+    units = fields.List(fields.Nested(UnitEffectSchema))
+    people = fields.List(
+        fields.Nested(ChangedRowSchema), metadata={"description": "up to 500 changed rows"}
+    )
+
+
 # ------------------------------------------------------------------ deferrals and holds
 
 

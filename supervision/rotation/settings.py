@@ -39,3 +39,20 @@ def _validate(values: dict) -> dict[str, list[str]]:
 def update_rotation_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
     """Change any of the settings (422 for unknown or invalid ones); audited."""
     return put_settings(session, SETTINGS_KEY, rules.DEFAULT_POLICY, changes, _validate)
+
+
+def proposed_rotation_settings(session: Session, changes: dict[str, Any]) -> dict[str, Any]:
+    """The policy with `changes` applied, validated exactly as a save would be (the same
+    422 and messages), but not stored: what a preview computes with."""
+    from flask_babel import gettext as _
+
+    from supervision.common.errors import Invalid
+
+    unknown = sorted(set(changes) - set(rules.DEFAULT_POLICY))
+    if unknown:
+        raise Invalid(_("Unknown settings"), {k: [_("Unknown setting.")] for k in unknown})
+    merged = {**get_rotation_settings(session), **changes}
+    errors = _validate(merged)
+    if errors:
+        raise Invalid(_("Invalid settings"), errors)
+    return merged

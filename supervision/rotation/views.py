@@ -18,6 +18,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,7 +26,8 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from supervision.common import clock
-from supervision.common.forms import add_errors, save_form
+from supervision.common.errors import ServiceError
+from supervision.common.forms import add_errors, put_errors, save_form
 from supervision.common.pages import (
     DEFAULT_PER_PAGE,
     PageResult,
@@ -41,7 +43,7 @@ from supervision.org import queries
 from supervision.org.labels import PERSONNEL_TYPE_LABELS, POST_CATEGORY_LABELS
 from supervision.org.models import Assignment, Person, Post
 from supervision.org.scope import current_scope, unit_in_scope
-from supervision.rotation import eligibility, labels, plans, rules, services
+from supervision.rotation import eligibility, labels, plans, preview, rules, services
 from supervision.rotation import forms as f
 from supervision.rotation import queries as rotation_queries
 from supervision.rotation.blueprint import bp, reader
@@ -73,11 +75,45 @@ def _rows_page(rows: list, page: int) -> PageResult:
     return PageResult(rows[(page - 1) * per : page * per], len(rows), page, per)
 
 
+#: The people HR ticked on the eligibility list, kept in the session across pages and
+#: filters until they are added to a plan or cleared ("person:post" keys).
+SELECTION_KEY = "rotation_selection"
+#: At most this many ticks are kept (the session is a cookie).
+MAX_SELECTION = 300
+#: The list's arguments a view button carries into the next GET.
+VIEW_ARGS = ("org_unit_id", "post_category", "personnel_type", "as_of", "status")
+
+
+def _merged_selection() -> list[str]:
+    """The kept ticks with this page's: a row shown on the posted page is ticked or not as
+    its checkbox says; rows of other pages keep their tick. Stored back in the session."""
+    shown = set(request.form.getlist("shown"))
+    ticked = [f"{p}:{q}" for p, q in f.parse_candidates(request.form.getlist("candidate"))]
+    kept = [k for k in session.get(SELECTION_KEY, []) if k not in shown]
+    merged = list(dict.fromkeys(kept + ticked))
+    if len(merged) > MAX_SELECTION:
+        flash(_("At most %(n)s people can be ticked at once.", n=MAX_SELECTION), "warning")
+        merged = merged[:MAX_SELECTION]
+    session[SELECTION_KEY] = merged
+    return merged
+
+
+def _view_target() -> str:
+    """Where a view button of the list form (filter, status, page) leads, as a GET."""
+    args = {k: request.form.get(k, "").strip() for k in VIEW_ARGS}
+    if "set_status" in request.form:
+        args["status"] = request.form["set_status"]
+    args["page"] = request.form.get("goto", "")
+    if args["as_of"] == clock.today().isoformat():
+        args["as_of"] = ""  # the default: keep the address plain
+    return url_for("rotation.index", **{k: v for k, v in args.items() if v})
+
+
 @bp.route("/", methods=["GET", "POST"])
 @reader
 def index():
     """The eligibility list (轮岗资格) with filters, counts by status and, for HR, the form
-    that flags the ticked people into a plan."""
+    that flags the ticked people into a plan; the ticks survive paging and filtering."""
     scope = current_scope()
     form = None
     status = 200
@@ -86,8 +122,16 @@ def index():
         form.set_choices(db.session.scalars(plans.list_plans("draft").limit(200)).all())
     if request.method == "POST":
         require("rotation.plan")
-        plan, status = _add_candidates(form)
+        views = request.form.getlist("view")
+        selection = _merged_selection()
+        if "clear" in views:
+            session.pop(SELECTION_KEY, None)
+            return redirect(_view_target(), 303)
+        if views and "add" not in views:
+            return redirect(_view_target(), 303)
+        plan, status = _add_candidates(form, selection)
         if plan is not None:
+            session.pop(SELECTION_KEY, None)
             return redirect(url_for("rotation.plan", plan_id=plan.id))
     unit = unit_in_scope(scope, int_arg("org_unit_id"))
     as_of, as_of_error = _as_of()
@@ -111,6 +155,7 @@ def index():
         counts[row.status] += 1
     if chosen["status"]:
         rows = [r for r in rows if r.status == chosen["status"]]
+    checked = session.get(SELECTION_KEY, []) if form is not None else []
     return render_template(
         "rotation/index.html",
         page=_rows_page(rows, page_arg()),
@@ -120,15 +165,16 @@ def index():
         as_of_error=as_of_error,
         chosen=chosen,
         form=form,
-        checked=set(request.form.getlist("candidate")),
+        checked=set(checked),
+        ticked_people=rotation_queries.names_of(f.parse_candidates(checked)),
         unit_options=queries.unit_options(scope),
         categories=list(POST_CATEGORY_LABELS.items()),
         personnel_types=list(PERSONNEL_TYPE_LABELS.items()),
     ), status
 
 
-def _add_candidates(form):
-    pairs = f.parse_candidates(request.form.getlist("candidate"))
+def _add_candidates(form, selection: list[str]):
+    pairs = f.parse_candidates(selection)
     added = []
 
     def add():
@@ -364,6 +410,37 @@ def policy():
         if done:
             flash(_("Rotation policy saved."), "success")
             return redirect(url_for("rotation.policy"))
+    return _policy_page(form, current, status)
+
+
+def _policy_page(form, current: dict, status: int, effect=None):
     return render_template(
-        "rotation/policy.html", form=form, policy=current, mode_labels=labels.TENURE_MODE_LABELS
+        "rotation/policy.html",
+        form=form,
+        policy=current,
+        mode_labels=labels.TENURE_MODE_LABELS,
+        can_preview=can(current_user, "rotation.policy_preview"),
+        effect=effect,
     ), status
+
+
+@bp.post("/policy/preview")
+@login_required
+@requires("rotation.policy_preview")
+def policy_preview():
+    """The policy page again with the effect of the submitted values (预览影响): how many
+    people change status, by unit, with the list. Nothing is saved; invalid values are
+    shown on the form as a save would show them."""
+    current = get_rotation_settings(db.session)
+    form = f.PolicyForm()
+    effect, status = None, 422
+    valid = form.validate_on_submit()
+    try:
+        if valid:
+            effect = preview.preview(db.session, form.to_changes(), clock.today(), current_scope())
+            status = 200
+    except ServiceError as exc:
+        put_errors(form, exc.errors, exc.message)
+        status = exc.status
+    db.session.rollback()  # a preview writes nothing
+    return _policy_page(form, current, status, effect)

@@ -58,7 +58,12 @@ def test_every_grant_names_known_roles():
         # HR sees that a hold exists, never its reason: holds are the committee's.
         ("rotation.hold", {SECRETARY, MEMBER}),
         ("audit.read_confidential", {SECRETARY, MEMBER}),
-        ("integrity.read", {SECRETARY, MEMBER}),
+        # Integrity files: the committee keeps them (notes); HR reads them (issue 13) but
+        # sees neither talk contents nor hold reasons (the grants above decide those).
+        ("integrity.read", {SECRETARY, MEMBER, HR}),
+        ("integrity.write", {SECRETARY, MEMBER}),
+        # Rotation what-if (issue 13): the policy's editors and the committee.
+        ("rotation.policy_preview", {ADMIN, HR, SECRETARY, MEMBER}),
         # admin: users, settings, calendar, org, audit log.
         ("users.manage", {ADMIN}),
         ("calendar.edit", {ADMIN}),
