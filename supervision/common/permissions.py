@@ -70,7 +70,7 @@ POLICY: dict[str, frozenset[str]] = {
     "obligations.rules.write": frozenset({ADMIN, SECRETARY}),
     # Integrity files (SPEC §6)
     #: Read the files, their notes and attachments (HR: no talk contents, no hold reasons).
-    "integrity.read": frozenset({SECRETARY, MEMBER, HR}),
+    "integrity.read": _DISCIPLINE,  # SPEC §4: the committee's files; HR has none
     "integrity.write": _DISCIPLINE,  # add supervision notes and their attachments
     # Rotation (SPEC §7)
     "rotation.read": frozenset({ADMIN, HR, SECRETARY, MEMBER}),  # eligibility, plans, 应轮尽轮

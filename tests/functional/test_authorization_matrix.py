@@ -178,14 +178,14 @@ EXPECTED: dict[str, str] = {
     "GET /calendar/feed/<token>.ics":                         "404 404 404 404 404 404 404 404",
     "GET /favicon.ico":                                       "200 200 200 200 200 200 200 200",
     "GET /healthz":                                           "200 200 200 200 200 200 200 200",
-    "GET /integrity/":                                        "403 200 200 200 403 403 403 302",
-    "GET /integrity/<int:person_id>":                         "403 200 200 200 403 403 403 302",
-    "GET /integrity/<int:person_id>.pdf":                     "403 200 200 200 403 403 403 302",
+    "GET /integrity/":                                        "403 200 200 403 403 403 403 302",
+    "GET /integrity/<int:person_id>":                         "403 200 200 403 403 403 403 302",
+    "GET /integrity/<int:person_id>.pdf":                     "403 200 200 403 403 403 403 302",
     "POST /integrity/<int:person_id>/notes":                  "403 422 422 403 403 403 403 302",
     "POST /integrity/<int:person_id>/notes/<int:note_id>/attachments":
                                                               "403 422 422 403 403 403 403 302",
     "GET /integrity/<int:person_id>/notes/<int:note_id>/attachments/<int:attachment_id>":
-                                                              "403 200 200 200 403 403 403 302",
+                                                              "403 200 200 403 403 403 403 302",
     "GET /lang/<code>":                                       "302 302 302 302 302 302 302 302",
     "GET /login":                                             "302 302 302 302 302 302 302 200",
     "POST /login":                                            "302 302 302 302 302 302 302 200",

@@ -221,7 +221,7 @@ def test_note_without_csrf_is_refused(client, db, org, login):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntegrityNote)) == 0
 
 
-@pytest.mark.parametrize("user", ["boss"])
+@pytest.mark.parametrize("user", ["hr", "boss"])
 def test_other_roles_get_403(client, db, org, login, user):
     login(user)
     for url in ("/integrity/", f"/integrity/{org['leader']}", f"/integrity/{org['leader']}.pdf"):

@@ -58,9 +58,9 @@ def test_every_grant_names_known_roles():
         # HR sees that a hold exists, never its reason: holds are the committee's.
         ("rotation.hold", {SECRETARY, MEMBER}),
         ("audit.read_confidential", {SECRETARY, MEMBER}),
-        # Integrity files: the committee keeps them (notes); HR reads them (issue 13) but
-        # sees neither talk contents nor hold reasons (the grants above decide those).
-        ("integrity.read", {SECRETARY, MEMBER, HR}),
+        # Integrity files are the committee's (SPEC §4: HR has org, rotation, plans; its
+        # notes — 函询, 述责述廉 — are not HR's to read).
+        ("integrity.read", {SECRETARY, MEMBER}),
         ("integrity.write", {SECRETARY, MEMBER}),
         # Rotation what-if (issue 13): the policy's editors and the committee.
         ("rotation.policy_preview", {ADMIN, HR, SECRETARY, MEMBER}),
