@@ -47,8 +47,16 @@ class Problems:
         return bool(self.items)
 
     def as_list(self) -> list[dict]:
-        """The errors, with a final note when some were left out."""
-        out = list(self.items)
+        """The errors sorted by sheet (in the order the file has them) and row, whole-file and
+        whole-sheet errors first (the order found is kept within a row), with a final note
+        when some were left out."""
+        order: dict[str | None, int] = {}
+        for item in self.items:
+            order.setdefault(item["sheet"], len(order))
+        out = sorted(
+            self.items,
+            key=lambda e: (e["sheet"] is not None, order[e["sheet"]], e["row"] or 0),
+        )
         if self.dropped:
             out.append(
                 {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -62,18 +62,24 @@ def _header_labels() -> dict[str, dict[str, list[str]]]:
     return out
 
 
+def _layout() -> str:
+    """The layout asked for: the office layout unless `?layout=api`."""
+    return "api" if request.args.get("layout") == "api" else "zh"
+
+
 @bp.get("/org/roster/export.xlsx")
 @login_required
 @requires("org.write")
 def export():
-    """Download the roster in the caller's scope (audited)."""
-    data = roster_export.export_roster(db.session, current_scope())
+    """Download the roster in the caller's scope (audited), in the office layout unless
+    `?layout=api`."""
+    data = roster_export.export_roster(db.session, current_scope(), layout=_layout())
     db.session.commit()
     return send_file(
         io.BytesIO(data),
         mimetype=XLSX_MIME,
         as_attachment=True,
-        download_name=f"roster-{clock.today().isoformat()}.xlsx",
+        download_name=_("roster") + f"-{clock.today().isoformat()}.xlsx",
     )
 
 
@@ -81,9 +87,14 @@ def export():
 @login_required
 @requires("org.write")
 def template():
-    """Download an empty workbook with the four sheets' headers."""
+    """Download an empty workbook: the office layout (with the scope's units and posts in
+    its dropdowns and an instructions sheet) unless `?layout=api`."""
+    if _layout() == "api":
+        data = roster_export.template_workbook()
+    else:
+        data = roster_export.template_workbook(db.session, current_scope())
     return send_file(
-        io.BytesIO(roster_export.template_workbook()),
+        io.BytesIO(data),
         mimetype=XLSX_MIME,
         as_attachment=True,
         download_name=_("roster-template") + ".xlsx",
