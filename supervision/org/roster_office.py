@@ -40,7 +40,7 @@ WIDTHS = {
     "code": 14,
     "name": 22,
     "staff_no": 12,
-    "email": 26,
+    "email": 32,
     "category": 26,
     "parent_code": 14,
     "head_staff_no": 14,
@@ -204,17 +204,22 @@ def _instructions(wb: Workbook) -> None:
     heading.font = Font(bold=True, size=14)
     ws.append([heading])
     wrap = Alignment(wrap_text=True, vertical="top")
-    for rule in _rules():
+    for row, rule in enumerate(_rules(), start=2):
         cell = WriteOnlyCell(ws, rule)
         cell.alignment = wrap
-        ws.append([None, None, None, cell])
+        ws.merged_cells.add(f"A{row}:D{row}")
+        ws.row_dimensions[row].height = _height(rule, 136)
+        ws.append([cell])
     ws.append([])
     head = [_("Sheet"), _("Column"), _("Required?"), _("How to fill it in")]
     ws.append([_bold(ws, text) for text in head])
+    row = len(_rules()) + 4
     for kind, columns in SHEET_COLUMNS.items():
         for name in columns:
             text = WriteOnlyCell(ws, _explanation(name))
             text.alignment = wrap
+            ws.row_dimensions[row].height = _height(text.value, 90)
+            row += 1
             ws.append(
                 [
                     str(roster_vocab.SHEET_LABELS[kind]),
@@ -223,6 +228,13 @@ def _instructions(wb: Workbook) -> None:
                     text,
                 ]
             )
+
+
+def _height(text: str, width: int) -> float:
+    """A row height (points) that shows `text` wrapped in `width` characters (a Chinese
+    character takes two)."""
+    chars = sum(2 if ord(c) > 0x2E80 else 1 for c in text)
+    return 15.0 * max(1, -(-chars // width))
 
 
 def _bold(ws, text: str) -> WriteOnlyCell:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.common import clock
 from supervision.common.permissions import requires
-from supervision.common.spreadsheet import XLSX_MIME
+from supervision.common.spreadsheet import send_xlsx
 from supervision.common.uploads import import_from_page
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_forms import RosterUploadForm
 from supervision.org.roster_io import HEADER_LABELS, SHEET_COLUMNS
+from supervision.org.roster_vocab import COLUMN_LABELS
 from supervision.org.scope import current_scope
 
 bp = Blueprint("roster", __name__)
@@ -52,13 +51,15 @@ def index():
 
 
 def _header_labels() -> dict[str, dict[str, list[str]]]:
-    """The Chinese header labels accepted for each column."""
+    """The headers accepted for each column besides its field name: the office layout's
+    (in the reader's language) first, then the other Chinese labels."""
     out: dict[str, dict[str, list[str]]] = {
-        k: {c: [] for c in cols} for k, cols in SHEET_COLUMNS.items()
+        k: {c: [str(COLUMN_LABELS[k][c])] for c in cols} for k, cols in SHEET_COLUMNS.items()
     }
     for kind, labels in HEADER_LABELS.items():
         for label, name in labels.items():
-            out[kind][name].append(label)
+            if label not in out[kind][name]:
+                out[kind][name].append(label)
     return out
 
 
@@ -75,12 +76,8 @@ def export():
     `?layout=api`."""
     data = roster_export.export_roster(db.session, current_scope(), layout=_layout())
     db.session.commit()
-    return send_file(
-        io.BytesIO(data),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=_("roster") + f"-{clock.today().isoformat()}.xlsx",
-    )
+    day = clock.today().isoformat()
+    return send_xlsx(data, _("roster") + f"-{day}.xlsx", f"roster-{day}.xlsx")
 
 
 @bp.get("/org/roster/template.xlsx")
@@ -93,9 +90,4 @@ def template():
         data = roster_export.template_workbook()
     else:
         data = roster_export.template_workbook(db.session, current_scope())
-    return send_file(
-        io.BytesIO(data),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=_("roster-template") + ".xlsx",
-    )
+    return send_xlsx(data, _("roster-template") + ".xlsx", "roster-template.xlsx")
