@@ -25,7 +25,9 @@ SHEETS = ["组织机构", "人员", "岗位", "任职记录", "说明", "代码�
 def bureau(db):
     """A bureau with a station, a post in it and one person holding it."""
     top = factories.unit(db.session, name="东湖公安分局", kind="branch", code="DH")
-    station = factories.unit(db.session, name="城关派出所", kind="station", code="DH-CG", parent=top)
+    station = factories.unit(
+        db.session, name="城关派出所", kind="station", code="DH-CG", parent=top
+    )
     post = factories.post(db.session, station, name="户籍窗口", code="P-HJ", is_sensitive=True)
     who = factories.person(db.session, station, name="王强", staff_no="0101", email="w@x.cn")
     factories.assign(db.session, who, post, start=date(2021, 3, 1))
@@ -84,7 +86,9 @@ def test_the_template_is_laid_out_for_the_office(db, bureau):
     assert people.column_dimensions["F"].width >= 12  # a date shows in full
     lists = wb["代码表"]
     columns = {c.value: c.column_letter for c in lists[1]}
-    by_cell = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in people.data_validations.dataValidation}
+    by_cell = {
+        str(dv.sqref).split(":")[0]: dv.formula1 for dv in people.data_validations.dataValidation
+    }
     type_list = by_cell["C3"]
     assert type_list.startswith("'代码表'!$" + columns["人员类别"])
     assert [lists[f"{columns['人员类别']}{r}"].value for r in (2, 3)] == ["民警", "辅警"]
