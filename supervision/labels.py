@@ -7,7 +7,7 @@ against it).
 
 from __future__ import annotations
 
-from supervision.audit.labels import AUDIT_ACTION_LABELS, AUDIT_OBJECT_LABELS
+from supervision.audit.labels import AUDIT_ACTION_LABELS, AUDIT_FIELD_LABELS, AUDIT_OBJECT_LABELS
 from supervision.auth.labels import ROLE_LABELS, TOKEN_STATE_LABELS
 from supervision.calendar.labels import DAY_SOURCE_LABELS
 from supervision.integrity.labels import NOTE_KIND_LABELS
@@ -17,18 +17,25 @@ from supervision.obligations.labels import (
     OBLIGATION_STATUS_LABELS,
 )
 from supervision.org.labels import (
+    ASSIGNMENT_FIELD_LABELS,
     LEADERSHIP_LABELS,
+    PERSON_FIELD_LABELS,
     PERSONNEL_TYPE_LABELS,
     POST_CATEGORY_LABELS,
+    POST_FIELD_LABELS,
+    UNIT_FIELD_LABELS,
     UNIT_KIND_LABELS,
 )
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.risks.labels import (
+    CAMPAIGN_FIELD_LABELS,
     CAMPAIGN_STATUS_LABELS,
+    MEASURE_FIELD_LABELS,
     MEASURE_STATUS_LABELS,
     RISK_ACTION_LABELS,
     RISK_CATEGORY_LABELS,
     RISK_LEVEL_LABELS,
+    RISK_POINT_FIELD_LABELS,
     RISK_STATUS_LABELS,
     UNIT_STATE_LABELS,
 )
@@ -86,3 +93,18 @@ TABLES: dict[str, dict[str, object]] = {
     "audit_action": AUDIT_ACTION_LABELS,
     "audit_object": AUDIT_OBJECT_LABELS,
 }
+
+#: The field names of each audited object type, for the audit log ("field:<object type>";
+#: "field:*" holds the fields many types share).
+FIELD_TABLES: dict[str, dict[str, object]] = {
+    "*": AUDIT_FIELD_LABELS,
+    "org_unit": UNIT_FIELD_LABELS,
+    "person": PERSON_FIELD_LABELS,
+    "post": POST_FIELD_LABELS,
+    "assignment": ASSIGNMENT_FIELD_LABELS,
+    "risk_point": RISK_POINT_FIELD_LABELS,
+    "measure": MEASURE_FIELD_LABELS,
+    "risk_campaign": CAMPAIGN_FIELD_LABELS,
+    "talk": TALK_FIELD_LABELS,
+}
+TABLES.update({f"field:{kind}": table for kind, table in FIELD_TABLES.items()})

@@ -94,3 +94,14 @@ VERIFY_REASON_LABELS: dict[str, object] = {
         "The chain is not keyed with the audit key: run the database migrations (flask db upgrade)."
     ),
 }
+#: Labels of fields recorded for many object types; each domain's labels.py names the
+#: fields of its own objects (supervision.labels indexes them as "field:<object type>").
+AUDIT_FIELD_LABELS: dict[str, object] = {
+    "status": _l("Status"),
+    "reason": _l("Reason"),
+    "person_id": _l("Person"),
+    "roles": _l("Roles"),
+    "username": _l("Username"),
+    "rows": _l("Rows"),
+    "layout": _l("Layout"),
+}

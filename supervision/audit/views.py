@@ -25,6 +25,7 @@ from supervision.audit.labels import (
 from supervision.audit.models import AuditEntry
 from supervision.common.pages import paginate
 from supervision.common.permissions import can, requires
+from supervision.common.templating import label
 from supervision.extensions import db
 
 bp = Blueprint("audit", __name__)
@@ -86,15 +87,24 @@ def _fmt(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def field_label(object_type: str | None, name: str) -> object:
+    """A recorded field's label in the reader's language: the object type's own (from its
+    domain's labels.py), else a shared one, else the name as recorded."""
+    own = label(f"field:{object_type}", name)
+    return own if own != name else label("field:*", name)
+
+
 def change_rows(entry: AuditEntry) -> list[dict[str, Any]]:
-    """The entry's changes as rows {field, before, after, pair} for display (values as text)."""
+    """The entry's changes as rows {field, name, before, after, pair} for display (values as
+    text; `field` is the label, `name` the column as recorded)."""
     confidential_ok = can(current_user, "audit.read_confidential")
     rows = []
     for name, value in services.parsed_changes(entry, confidential_ok).items():
         if isinstance(value, list) and len(value) == 2:
             rows.append(
                 {
-                    "field": name,
+                    "field": field_label(entry.object_type, name),
+                    "name": name,
                     "before": _fmt(value[0]),
                     "after": _fmt(value[1]),
                     "pair": True,
@@ -105,7 +115,8 @@ def change_rows(entry: AuditEntry) -> list[dict[str, Any]]:
         else:
             rows.append(
                 {
-                    "field": name,
+                    "field": field_label(entry.object_type, name),
+                    "name": name,
                     "before": "",
                     "after": _fmt(value),
                     "pair": False,

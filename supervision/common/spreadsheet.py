@@ -47,8 +47,16 @@ class Problems:
         return bool(self.items)
 
     def as_list(self) -> list[dict]:
-        """The errors, with a final note when some were left out."""
-        out = list(self.items)
+        """The errors sorted by sheet (in the order the file has them) and row, whole-file and
+        whole-sheet errors first (the order found is kept within a row), with a final note
+        when some were left out."""
+        order: dict[str | None, int] = {}
+        for item in self.items:
+            order.setdefault(item["sheet"], len(order))
+        out = sorted(
+            self.items,
+            key=lambda e: (e["sheet"] is not None, order[e["sheet"]], e["row"] or 0),
+        )
         if self.dropped:
             out.append(
                 {
@@ -145,3 +153,19 @@ def decode_csv(data: bytes) -> str:
     if "\x00" in text:
         raise fatal(_("The file is not a CSV text file."))
     return text
+
+
+def send_xlsx(data: bytes, name: str, ascii_name: str):
+    """A workbook download named `name` (Chinese, RFC 6266 `filename*`) with `ascii_name` as
+    the fallback for clients that do not read `filename*`."""
+    from urllib.parse import quote
+
+    from flask import send_file
+
+    response = send_file(
+        io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=ascii_name
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    )
+    return response

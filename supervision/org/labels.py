@@ -32,3 +32,42 @@ POST_CATEGORY_LABELS = {
     "legal_review": _l("Legal review"),
     "other": _l("Other"),
 }
+#: The fields of units, people, posts and assignments, as the audit log names them.
+UNIT_FIELD_LABELS = {
+    "code": _l("Unit code"),
+    "name": _l("Unit name"),
+    "kind": _l("Unit kind"),
+    "parent_id": _l("Parent unit"),
+    "head_person_id": _l("Head"),
+    "supervising_leader_id": _l("Supervising leader"),
+}
+PERSON_FIELD_LABELS = {
+    "staff_no": _l("Staff number"),
+    "name": _l("Full name"),
+    "personnel_type": _l("Personnel type"),
+    "org_unit_id": _l("Unit"),
+    "leadership": _l("Leadership position"),
+    "birth_date": _l("Birth date"),
+    "hire_date": _l("Hire date"),
+    "retirement_date": _l("Retirement date"),
+    "probation_until": _l("Probation until"),
+    "email": _l("E-mail"),
+    "is_active": _l("In service?"),
+}
+POST_FIELD_LABELS = {
+    "code": _l("Post code"),
+    "name": _l("Post name"),
+    "org_unit_id": _l("Unit"),
+    "category": _l("Post category"),
+    "is_sensitive": _l("Sensitive post"),
+    "sworn_only": _l("Sworn only"),
+    "is_technical": _l("Technical post"),
+    "is_leadership": _l("Leadership post"),
+    "rotation_years": _l("Rotation years"),
+}
+ASSIGNMENT_FIELD_LABELS = {
+    "person_id": _l("Person"),
+    "post_id": _l("Post"),
+    "start_date": _l("Start date"),
+    "end_date": _l("End date"),
+}

@@ -7,7 +7,8 @@ itself first (types, enumerations, required values, references by code, duplicat
 unit cycles, assignment overlaps, auxiliary police in sworn-only posts); any error rejects
 the file with `{sheet, row, column, message}` errors and nothing is written. Otherwise rows
 are upserted by natural key (unit code, staff_no, post code, and staff_no + post code +
-start_date for assignments); unchanged rows are neither written nor audited. Existing rows
+start_date for assignments); unchanged rows are neither written nor audited. Columns a
+sheet does not know are listed in the summary as `ignored_columns`. Existing rows
 are read in a few set-based queries per sheet, never one query per row. Rows missing from
 the file are kept (an import never deletes); a column missing from a sheet keeps the current
 values, while an empty cell clears an optional value.
@@ -130,8 +131,12 @@ class _Import:
         out: dict[Any, Row] = {}
         missing = [f for f in KEYS[kind] if f not in sheet.headers]
         for f in missing:
+            label = sheet.column(f)
             self.problems.add(
-                sheet.title, 1, f, _("Required column %(column)s is missing.", column=f)
+                sheet.title,
+                sheet.header_row,
+                label,
+                _("Required column %(column)s is missing.", column=label),
             )
         if missing:
             return out
@@ -227,7 +232,13 @@ class _Import:
                 self._err(kind, row, f, _("This field is required."))
             elif f not in row.values and not exists:
                 self._err(
-                    kind, row, f, _("Required for a new row: add the column %(column)s.", column=f)
+                    kind,
+                    row,
+                    f,
+                    _(
+                        "Required for a new row: add the column %(column)s.",
+                        column=self.sheets[kind].column(f),
+                    ),
                 )
 
     def _plan(self, kind: str, key, row: Row, values: dict, db: dict) -> None:
@@ -506,6 +517,11 @@ class _Import:
             }
         for what in ("created", "updated", "unchanged"):
             out[what] = sum(s[what] for s in out["sheets"].values())
+        out["ignored_columns"] = [
+            {"sheet": sh.title, "column": text}
+            for sh in self.sheets.values()
+            for text in sh.ignored
+        ]
         return out
 
     def _db(self, kind: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import marshmallow as ma
-from flask import send_file
+from flask import request, send_file
 
 from supervision.common import clock
 from supervision.common.api import ApiBlueprint, BaseSchema, DryRunQuery
@@ -51,6 +51,10 @@ class RosterSummarySchema(ma.Schema):
     updated = ma.fields.Integer()
     unchanged = ma.fields.Integer()
     sheets = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(SheetSummarySchema))
+    ignored_columns = ma.fields.List(
+        ma.fields.Dict(),
+        metadata={"description": "Columns the file has that no sheet knows: {sheet, column}"},
+    )
 
 
 @blp.route("/imports/roster", methods=["POST"])
@@ -79,9 +83,11 @@ def import_roster(query, form):
     }
 )
 def export_roster():
-    """Export the roster in the caller's scope as .xlsx (admin, HR); the export is audited."""
+    """Export the roster in the caller's scope as .xlsx (admin, HR); the export is audited.
+    `?layout=zh` gives the office layout (Chinese sheets, headers and values, dropdowns)."""
     require("org.write")
-    data = roster_export.export_roster(db.session, current_scope())
+    layout = "zh" if request.args.get("layout") == "zh" else "api"
+    data = roster_export.export_roster(db.session, current_scope(), layout=layout)
     db.session.commit()
     return send_file(
         io.BytesIO(data),

@@ -1,4 +1,5 @@
-"""Roster export (SPEC §3): the four sheets of an import, for the caller's scope, as .xlsx."""
+"""Roster export (SPEC §3): the four sheets of an import, for the caller's scope, as .xlsx,
+in the API layout (roster_io) or the office layout (roster_office, `layout="zh"`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from supervision.audit.services import record
-from supervision.org import roster_io
+from supervision.org import roster_io, roster_office
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.scope import Scope
 
@@ -78,8 +79,9 @@ def export_rows(session: Session, scope: Scope) -> list[tuple[str, Iterable[tupl
     ]
 
 
-def export_roster(session: Session, scope: Scope) -> bytes:
-    """The roster in `scope` as an .xlsx workbook; the export is recorded in the audit log."""
+def export_roster(session: Session, scope: Scope, layout: str = "api") -> bytes:
+    """The roster in `scope` as an .xlsx workbook in the API layout or the office layout
+    ("zh"); the export is recorded in the audit log."""
     counts: dict[str, int] = {}
 
     def counted(kind: str, rows):
@@ -88,13 +90,46 @@ def export_roster(session: Session, scope: Scope) -> bytes:
             counts[kind] += 1
             yield tuple(row)
 
-    data = roster_io.write_workbook(
-        (kind, counted(kind, rows)) for kind, rows in export_rows(session, scope)
-    )
-    record(session, "export", "roster", "", {"rows": counts})
+    sheets = ((kind, counted(kind, rows)) for kind, rows in export_rows(session, scope))
+    if layout == "zh":
+        data = roster_office.write_office_workbook(
+            sheets, _title(session, scope), office_lists(session, scope)
+        )
+    else:
+        data = roster_io.write_workbook(sheets)
+    record(session, "export", "roster", "", {"rows": counts, "layout": layout})
     return data
 
 
-def template_workbook() -> bytes:
-    """An empty workbook with the four sheets' headers (re-imports as no change)."""
-    return roster_io.write_workbook((kind, ()) for kind in roster_io.SHEET_COLUMNS)
+def template_workbook(session: Session | None = None, scope: Scope | None = None) -> bytes:
+    """An empty workbook with the four sheets' headers (re-imports as no change): the API
+    layout, or with a session and scope the office layout with the scope's units and posts
+    in its dropdowns."""
+    if session is None or scope is None:
+        return roster_io.write_workbook((kind, ()) for kind in roster_io.SHEET_COLUMNS)
+    return roster_office.write_office_workbook(
+        ((kind, ()) for kind in roster_io.SHEET_COLUMNS),
+        _title(session, scope),
+        office_lists(session, scope),
+    )
+
+
+def office_lists(session: Session, scope: Scope) -> roster_office.Lists:
+    """The dropdown lists of the office layout: the scope's units and posts, by code."""
+    units = session.execute(
+        sa.select(OrgUnit.code, OrgUnit.name).where(scope.unit_clause()).order_by(OrgUnit.path)
+    ).all()
+    posts = session.execute(
+        sa.select(Post.code, Post.name)
+        .where(Post.org_unit_id.in_(scope.unit_ids_select()))
+        .order_by(Post.code)
+    ).all()
+    return roster_office.Lists([tuple(u) for u in units], [tuple(p) for p in posts])
+
+
+def _title(session: Session, scope: Scope) -> str:
+    """The top unit's name, which heads every sheet ("" when the scope has no unit)."""
+    name = session.scalar(
+        sa.select(OrgUnit.name).where(scope.unit_clause()).order_by(OrgUnit.depth).limit(1)
+    )
+    return name or ""

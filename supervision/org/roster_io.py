@@ -1,10 +1,16 @@
-"""Roster files: sheet and column names, cell values, reading .xlsx/CSV and writing .xlsx.
+"""Roster files: sheet and column names, cell values, reading .xlsx/CSV and writing the API
+layout (the office layout is roster_office.py).
 
-Headers are the API field names (case-insensitive) or the Chinese labels of HEADER_LABELS;
-sheet names are `units`, `people`, `posts`, `assignments` or 单位/人员/岗位/任职. Enumerations
-accept the API code, the English label or the Chinese label (ENUM_ALIASES); booleans
-是/否, true/false, 1/0, yes/no; dates YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年M月D日 or
-a date cell.
+Headers are the API field names (case-insensitive), the Chinese labels of HEADER_LABELS or
+the office layout's headers in either language (roster_vocab); the header is the first row
+of the first HEADER_SCAN that names two known columns, so title rows above it are skipped,
+and `row` numbers stay those of the spreadsheet. Columns the sheet does not know (序号, 备注,
+…) are ignored and reported. Sheet names are `units`, `people`, `posts`, `assignments`,
+单位/人员/岗位/任职 or the office layout's. Enumerations accept the API code, either
+language's label and common synonyms (协警); yes/no columns 是/否, Y/N, true/false, 1/0, and
+`is_active` also 在职/离职; dates YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, YYYY年M月D日, YYYYMMDD,
+a date cell or its Excel day number. Codes, numbers and dates are read after NFKC
+normalisation (full-width digits and spaces).
 
 Formula neutralising, CSV decoding, the size guards and the problem list are
 supervision.common.spreadsheet's, shared with every other import and export. Uploaded
@@ -16,12 +22,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, islice
 from typing import Any
 
 from flask_babel import gettext as _
+from openpyxl.utils.datetime import from_excel
 
 from supervision.common.errors import Invalid
 from supervision.common.spreadsheet import (
@@ -34,7 +43,9 @@ from supervision.common.spreadsheet import (
     unneutralise,
     upload_kind,
 )
+from supervision.org import roster_vocab
 from supervision.org.models import LEADERSHIP, PERSONNEL_TYPES, POST_CATEGORIES, UNIT_KINDS
+from supervision.org.roster_vocab import key
 
 SHEET_COLUMNS: dict[str, tuple[str, ...]] = {
     "units": (
@@ -194,9 +205,16 @@ ENUM_CODES = {
     "leadership": LEADERSHIP,
     "category": POST_CATEGORIES,
 }
-_TRUE = frozenset({"是", "true", "1", "yes", "y", "t", "√"})
-_FALSE = frozenset({"否", "false", "0", "no", "n", "f", "×"})
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATE = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
+_COMPACT_DATE = re.compile(r"^(19|20)(\d{2})(\d{2})(\d{2})$")
+#: Excel serial day numbers taken as dates when a date cell arrives as a plain number
+#: (1927-05-18 to 2119-01-09); other numbers in a date column are refused.
+_SERIAL_DAYS = (10_000, 80_000)
+#: Rows searched for the header (a title row, merged or not, may stand above it).
+HEADER_SCAN = 10
+_NORMALISED = frozenset(TEXT_LIMITS)
 
 
 @dataclass
@@ -216,14 +234,35 @@ class Sheet:
     title: str
     headers: dict[str, str]
     rows: list[Row]
+    header_row: int = 1
+    ignored: list[str] = field(default_factory=list)
+    #: The header uses the API field names (absent columns are then named so too).
+    api: bool = False
 
     def column(self, name: str) -> str:
-        """The column as the file names it (the field name when the column is absent)."""
-        return self.headers.get(name, name)
+        """The column as the file names it; when absent, the field name in an API-layout
+        sheet and the office label otherwise."""
+        if name in self.headers or self.api:
+            return self.headers.get(name, name)
+        return str(roster_vocab.COLUMN_LABELS[self.kind][name])
 
 
-def _norm(text: Any) -> str:
-    return str(text).strip().lower() if text is not None else ""
+@dataclass
+class Vocab:
+    """What one import accepts: sheet names, headers per sheet and values (key forms)."""
+
+    sheets: dict[str, str]
+    headers: dict[str, dict[str, str]]
+    values: dict[str, dict[str, Any]]
+
+
+def vocabulary() -> Vocab:
+    """The accepted words in both languages (built once per import)."""
+    return Vocab(
+        roster_vocab.sheet_aliases(SHEET_ALIASES),
+        {k: roster_vocab.header_aliases(k, HEADER_LABELS[k]) for k in SHEET_COLUMNS},
+        roster_vocab.value_aliases(ENUM_ALIASES),
+    )
 
 
 # ---------------------------------------------------------------- cell values
@@ -242,7 +281,7 @@ def _text(raw: Any) -> str | None:
     return text or None
 
 
-def convert(kind: str, name: str, raw: Any) -> tuple[Any, str | None]:
+def convert(kind: str, name: str, raw: Any, vocab: Vocab) -> tuple[Any, str | None]:
     """(typed value, error message or None) for a cell of column `name` in sheet `kind`."""
     if name in DATE_FIELDS:
         return _to_date(raw)
@@ -250,29 +289,31 @@ def convert(kind: str, name: str, raw: Any) -> tuple[Any, str | None]:
     if text is None:
         return None, None
     if name in BOOL_FIELDS:
-        key = text.lower()
-        if key in _TRUE:
-            return True, None
-        if key in _FALSE:
-            return False, None
-        return None, _("Not a yes/no value (是/否, true/false, 1/0).")
+        value = vocab.values["is_active" if name == "is_active" else "_bool"].get(key(text))
+        if value is None:
+            return None, (
+                _("Not a value of this column: write 在职 or 离职 (是/否 also work).")
+                if name == "is_active"
+                else _("Not a yes/no value (是/否, Y/N, true/false, 1/0).")
+            )
+        return value, None
     if name in INT_FIELDS:
         try:
-            number = float(text)
+            number = float(unicodedata.normalize("NFKC", text))
         except ValueError:
             number = 0.5
         if not number.is_integer():
             return None, _("Not a whole number.")
         return int(number), None
     if name in ENUM_CODES:
-        codes = ENUM_CODES[name]
-        key = text.lower()
-        value = key if key in codes else ENUM_ALIASES[name].get(key)
+        value = vocab.values[name].get(key(text))
         if value is None:
             return None, _(
-                "Must be one of: %(choices)s (or the Chinese label).", choices=", ".join(codes)
+                "Must be one of: %(choices)s.", choices="、".join(roster_vocab.choices(name))
             )
         return value, None
+    if name in _NORMALISED:
+        text = unicodedata.normalize("NFKC", text).strip()
     limit = TEXT_LIMITS.get(name) or NAME_LIMITS[kind]
     if len(text) > limit:
         return None, _("At most %(n)d characters.", n=limit)
@@ -284,18 +325,39 @@ def _to_date(raw: Any) -> tuple[date | None, str | None]:
         return raw.date(), None
     if isinstance(raw, date):
         return raw, None
-    if isinstance(raw, bool | int | float):
+    if isinstance(raw, bool):
         return None, _("Not a date: use YYYY-MM-DD.")
+    if isinstance(raw, int | float):
+        return _serial_date(raw)
     text = _text(raw)
     if text is None:
         return None, None
-    m = _DATE.match(text)
-    if not m:
+    text = unicodedata.normalize("NFKC", text).strip()
+    m = _DATE.match(text) or _COMPACT_DATE.match(text)
+    if m is None:
         return None, _("Not a date: use YYYY-MM-DD.")
+    y, mo, d = (
+        (int(m[1]), int(m[2]), int(m[3]))
+        if m.re is _DATE
+        else (
+            int(m[1] + m[2]),
+            int(m[3]),
+            int(m[4]),
+        )
+    )
     try:
-        return date(int(m[1]), int(m[2]), int(m[3])), None
+        return date(y, mo, d), None
     except ValueError:
         return None, _("Not a valid date.")
+
+
+def _serial_date(number: float) -> tuple[date | None, str | None]:
+    """A date cell that arrived as its Excel day number (a column formatted as a number)."""
+    if float(number).is_integer() and _SERIAL_DAYS[0] <= number <= _SERIAL_DAYS[1]:
+        return (from_excel(int(number)).date(), None)
+    if float(number).is_integer() and _COMPACT_DATE.match(str(int(number))):
+        return _to_date(str(int(number)))
+    return None, _("Not a date: use YYYY-MM-DD.")
 
 
 # ---------------------------------------------------------------- reading
@@ -310,16 +372,19 @@ def read_upload(
     max_unpacked: int,
 ) -> list[Sheet]:
     """The sheets of an uploaded .xlsx workbook or CSV file (cell errors go to `problems`)."""
+    vocab = vocabulary()
     if upload_kind(filename, data) == "xlsx":
-        return _read_xlsx(data, max_rows, problems, max_unpacked)
+        return _read_xlsx(data, max_rows, problems, max_unpacked, vocab)
     if kind not in SHEET_COLUMNS:
         raise fatal(
             _("A CSV file holds one sheet: choose which (units, people, posts or assignments).")
         )
-    return [_read_csv(data, kind, max_rows, problems)]
+    return [_read_csv(data, kind, max_rows, problems, vocab)]
 
 
-def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int) -> list[Sheet]:
+def _read_xlsx(
+    data: bytes, max_rows: int, problems: Problems, max_unpacked: int, vocab: Vocab
+) -> list[Sheet]:
     from openpyxl import load_workbook
 
     check_unpacked(data, max_unpacked)
@@ -330,7 +395,7 @@ def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
             for ws in wb.worksheets:
-                kind = SHEET_ALIASES.get(_norm(ws.title))
+                kind = vocab.sheets.get(key(ws.title))
                 if kind is None:
                     continue
                 if kind in seen:
@@ -347,9 +412,8 @@ def _read_xlsx(data: bytes, max_rows: int, problems: Problems, max_unpacked: int
                     continue
                 seen[kind] = ws.title
                 ws.reset_dimensions()
-                sheets.append(
-                    _read_rows(kind, ws.title, _xlsx_rows(ws), max_rows, counter, problems)
-                )
+                reader = _Reader(kind, ws.title, vocab, max_rows, counter, problems)
+                sheets.append(reader.read(_xlsx_rows(ws)))
         finally:
             wb.close()
     except Invalid:
@@ -374,77 +438,120 @@ def _xlsx_rows(ws) -> Iterable[tuple[int, list[Any]]]:
         for cell in cells:
             if getattr(cell, "row", None):
                 number = cell.row
-            if cell.data_type == "f":
+            if getattr(cell, "data_type", None) == "f":
                 values.append(FormulaCell(cell.value))
             else:
-                values.append(cell.value)
+                values.append(getattr(cell, "value", None))
         yield number, values
 
 
-def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems) -> Sheet:
+def _read_csv(data: bytes, kind: str, max_rows: int, problems: Problems, vocab: Vocab) -> Sheet:
     text = decode_csv(data)
     first = text.split("\n", 1)[0]
     delimiter = "," if "," in first else ("\t" if "\t" in first else (";" if ";" in first else ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = ((i, [v if v != "" else None for v in r]) for i, r in enumerate(reader, start=1))
     try:
-        return _read_rows(kind, kind, rows, max_rows, [0], problems)
+        return _Reader(kind, None, vocab, max_rows, [0], problems).read(rows)
     except csv.Error as exc:
         raise fatal(_("The CSV file cannot be read: %(error)s", error=str(exc))) from None
 
 
-def _read_rows(
-    kind: str,
-    title: str,
-    rows: Iterable[tuple[int, list[Any]]],
-    max_rows: int,
-    counter: list[int],
-    problems: Problems,
-) -> Sheet:
-    """Map the header, then convert every non-blank row; `counter` counts rows across sheets."""
-    rows = iter(rows)
-    first = next(rows, None)
-    headers: dict[str, str] = {}
-    positions: list[tuple[int, str]] = []
-    labels = HEADER_LABELS[kind]
-    for pos, raw in enumerate(first[1] if first else []):
+def _blank(values: list[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+class _Reader:
+    """Reads one sheet: finds the header below any title rows, then converts every row."""
+
+    def __init__(self, kind, title, vocab: Vocab, max_rows, counter, problems: Problems):
+        self.kind, self.title, self.vocab = kind, title, vocab
+        self.max_rows, self.counter, self.problems = max_rows, counter, problems
+
+    def _field(self, raw: Any) -> str | None:
         text = _text(raw.text if isinstance(raw, FormulaCell) else raw)
-        if text is None:
-            continue
-        name = text.lower() if text.lower() in SHEET_COLUMNS[kind] else labels.get(text)
-        if name is None:
-            problems.add(title, 1, text, _("Unknown column for sheet %(sheet)s.", sheet=kind))
-        elif name in headers:
-            problems.add(title, 1, text, _("Column %(column)s appears twice.", column=name))
-        else:
-            headers[name] = text
-            positions.append((pos, name))
-    sheet = Sheet(kind, title, headers, [])
-    for number, values in rows:
-        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-            continue
-        counter[0] += 1
-        if counter[0] > max_rows:
+        return self.vocab.headers[self.kind].get(key(text)) if text else None
+
+    def _find_header(self, rows) -> tuple[int, list[Any]] | None:
+        """The first row naming two known columns (one, for a narrow sheet) within the first
+        HEADER_SCAN rows; else the first non-blank row (its columns are then reported)."""
+        first = None
+        for number, values in rows:
+            if _blank(values):
+                continue
+            first = first or (number, values)
+            known = {self._field(v) for v in values} - {None}
+            if len(known) >= min(2, len(SHEET_COLUMNS[self.kind])):
+                return number, values
+            if number >= HEADER_SCAN:
+                break
+        return first
+
+    def read(self, rows: Iterable[tuple[int, list[Any]]]) -> Sheet:
+        """The sheet's header and typed rows; problems go to the shared list."""
+        rows = iter(rows)
+        top = list(islice(rows, HEADER_SCAN))
+        head = self._find_header(top)
+        sheet = Sheet(self.kind, self.title, {}, [], head[0] if head else 1)
+        positions: list[tuple[int, str]] = []
+        twice: list[tuple[str, str]] = []
+        for pos, raw in enumerate(head[1] if head else []):
+            text = _text(raw.text if isinstance(raw, FormulaCell) else raw)
+            name = self._field(raw) if text is not None else None
+            if text is None:
+                continue
+            if name is None:
+                sheet.ignored.append(text)
+            elif name in sheet.headers:
+                twice.append((text, sheet.headers[name]))
+            else:
+                sheet.headers[name] = text
+                positions.append((pos, name))
+        sheet.api = bool(sheet.headers) and all(t.lower() == n for n, t in sheet.headers.items())
+        if self.title is None:  # a CSV file: named as its header names the columns
+            sheet.title = self.title = (
+                self.kind if sheet.api else str(roster_vocab.SHEET_LABELS[self.kind])
+            )
+        for text, first in twice:
+            self.problems.add(
+                self.title,
+                sheet.header_row,
+                text,
+                _("Column %(column)s appears twice.", column=first),
+            )
+        for number, values in chain(top, rows):
+            if number > sheet.header_row and not _blank(values):
+                sheet.rows.append(self._row(sheet, number, values, positions))
+        return sheet
+
+    def _row(self, sheet: Sheet, number: int, values: list[Any], positions) -> Row:
+        self.counter[0] += 1
+        if self.counter[0] > self.max_rows:
             raise fatal(
-                _("The file has more than %(n)d rows; split it into smaller files.", n=max_rows)
+                _(
+                    "The file has more than %(n)d rows; split it into smaller files.",
+                    n=self.max_rows,
+                )
             )
         row = Row(number, {})
         for pos, name in positions:
             raw = values[pos] if pos < len(values) else None
             if isinstance(raw, FormulaCell):
                 row.bad.add(name)
-                problems.add(
-                    title, number, headers[name], _("Formulas are not accepted; paste values.")
+                self.problems.add(
+                    self.title,
+                    number,
+                    sheet.headers[name],
+                    _("Formulas are not accepted; paste values."),
                 )
                 continue
-            value, error = convert(kind, name, raw)
+            value, error = convert(self.kind, name, raw, self.vocab)
             if error:
                 row.bad.add(name)
-                problems.add(title, number, headers[name], error)
+                self.problems.add(self.title, number, sheet.headers[name], error)
             else:
                 row.values[name] = value
-        sheet.rows.append(row)
-    return sheet
+        return row
 
 
 # ---------------------------------------------------------------- writing

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from supervision.common import clock
 from supervision.common.permissions import requires
-from supervision.common.spreadsheet import XLSX_MIME
+from supervision.common.spreadsheet import send_xlsx
 from supervision.common.uploads import import_from_page
 from supervision.extensions import db
 from supervision.org import roster, roster_export
 from supervision.org.roster_forms import RosterUploadForm
 from supervision.org.roster_io import HEADER_LABELS, SHEET_COLUMNS
+from supervision.org.roster_vocab import COLUMN_LABELS
 from supervision.org.scope import current_scope
 
 bp = Blueprint("roster", __name__)
@@ -52,39 +51,43 @@ def index():
 
 
 def _header_labels() -> dict[str, dict[str, list[str]]]:
-    """The Chinese header labels accepted for each column."""
+    """The headers accepted for each column besides its field name: the office layout's
+    (in the reader's language) first, then the other Chinese labels."""
     out: dict[str, dict[str, list[str]]] = {
-        k: {c: [] for c in cols} for k, cols in SHEET_COLUMNS.items()
+        k: {c: [str(COLUMN_LABELS[k][c])] for c in cols} for k, cols in SHEET_COLUMNS.items()
     }
     for kind, labels in HEADER_LABELS.items():
         for label, name in labels.items():
-            out[kind][name].append(label)
+            if label not in out[kind][name]:
+                out[kind][name].append(label)
     return out
+
+
+def _layout() -> str:
+    """The layout asked for: the office layout unless `?layout=api`."""
+    return "api" if request.args.get("layout") == "api" else "zh"
 
 
 @bp.get("/org/roster/export.xlsx")
 @login_required
 @requires("org.write")
 def export():
-    """Download the roster in the caller's scope (audited)."""
-    data = roster_export.export_roster(db.session, current_scope())
+    """Download the roster in the caller's scope (audited), in the office layout unless
+    `?layout=api`."""
+    data = roster_export.export_roster(db.session, current_scope(), layout=_layout())
     db.session.commit()
-    return send_file(
-        io.BytesIO(data),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"roster-{clock.today().isoformat()}.xlsx",
-    )
+    day = clock.today().isoformat()
+    return send_xlsx(data, _("roster") + f"-{day}.xlsx", f"roster-{day}.xlsx")
 
 
 @bp.get("/org/roster/template.xlsx")
 @login_required
 @requires("org.write")
 def template():
-    """Download an empty workbook with the four sheets' headers."""
-    return send_file(
-        io.BytesIO(roster_export.template_workbook()),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=_("roster-template") + ".xlsx",
-    )
+    """Download an empty workbook: the office layout (with the scope's units and posts in
+    its dropdowns and an instructions sheet) unless `?layout=api`."""
+    if _layout() == "api":
+        data = roster_export.template_workbook()
+    else:
+        data = roster_export.template_workbook(db.session, current_scope())
+    return send_xlsx(data, _("roster-template") + ".xlsx", "roster-template.xlsx")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -248,6 +249,8 @@ def convert(name: str, raw: Any) -> tuple[Any, str | None]:
     text = _text(raw)
     if text is None:
         return None, None
+    if name in ("likelihood", "impact", "level", "category"):
+        text = unicodedata.normalize("NFKC", text).strip()
     if name in ("likelihood", "impact"):
         try:
             number = float(text)
@@ -427,18 +430,32 @@ def _read_sheet(
 # ---------------------------------------------------------------- writing
 
 
-def template_workbook(instructions: list[tuple[str, str]]) -> bytes:
-    """An empty inventory workbook: the §9 headers (and 可能性/影响程度) with input lists,
-    and a sheet of instructions (column, explanation)."""
+def template_workbook(instructions: list[tuple[str, str]], title: str = "") -> bytes:
+    """An empty inventory workbook laid out for the office: a title row, the §9 headers (and
+    可能性/影响程度) with dropdown lists, a frozen header, print set-up (A4 landscape, fit to
+    width, title and header repeated on every page), and a sheet of instructions (column,
+    explanation). The import finds the header below the title row."""
     from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
     wb = Workbook()
     ws = wb.active
     ws.title = "排查清单"
-    ws.append([LABELS[c] for c in COLUMNS])
-    ws.freeze_panes = "A2"
     letters = {c: chr(ord("A") + i) for i, c in enumerate(COLUMNS)}
+    last = letters[COLUMNS[-1]]
+    ws.append([neutralise(title or "廉政风险点排查清单")])
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 26
+    ws.append([LABELS[c] for c in COLUMNS])
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for cell in ws[2]:
+        cell.font = Font(bold=True, color="C00000" if cell.value in ("单位", "风险点") else None)
+        cell.fill = fill
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    ws.freeze_panes = "A3"
     for col, formula in (
         ("category", '"' + ",".join(CATEGORY_LABELS.values()) + '"'),
         ("level", '"一级,二级,三级"'),
@@ -446,21 +463,36 @@ def template_workbook(instructions: list[tuple[str, str]]) -> bytes:
         ("impact", '"1,2,3,4,5"'),
     ):
         dv = DataValidation(type="list", formula1=formula, allow_blank=True)
-        dv.add(f"{letters[col]}2:{letters[col]}1000")
+        dv.add(f"{letters[col]}3:{letters[col]}5000")
         ws.add_data_validation(dv)
     for col, width in (
+        ("seq", 6),
         ("org_unit", 18),
         ("post", 18),
+        ("category", 10),
         ("title", 28),
         ("manifestation", 40),
+        ("level", 9),
         ("measures", 48),
         ("department_owner", 12),
         ("responsible_leader", 12),
+        ("likelihood", 8),
+        ("impact", 9),
     ):
         ws.column_dimensions[letters[col]].width = width
+    ws.print_title_rows = "1:2"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
     notes = wb.create_sheet("填写说明")
     for row in instructions:
         notes.append([neutralise(v) for v in row])
+    for cell in notes[1]:
+        cell.font = Font(bold=True)
+    for row in notes.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
     notes.column_dimensions["A"].width = 14
     notes.column_dimensions["B"].width = 100
     buf = io.BytesIO()

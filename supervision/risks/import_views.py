@@ -3,9 +3,8 @@ download a template with the SPEC §9 headers."""
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, render_template, send_file
+import sqlalchemy as sa
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -14,9 +13,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField
 
 from supervision.common.permissions import requires
-from supervision.common.spreadsheet import XLSX_MIME
+from supervision.common.spreadsheet import send_xlsx
 from supervision.common.uploads import import_from_page
 from supervision.extensions import db
+from supervision.org.models import OrgUnit
 from supervision.org.scope import current_risk_scope
 from supervision.risks import import_io, importer
 from supervision.risks.settings import get_risk_settings
@@ -114,10 +114,11 @@ def template():
     """Download an empty inventory workbook with the §9 headers and instructions."""
     notes = [(_("Column"), _("How to fill it in"))]
     notes += [(header, explanation) for header, _aliases, explanation in _columns()]
-    data = import_io.template_workbook(notes)
-    return send_file(
-        io.BytesIO(data),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=_("risk-inventory-template") + ".xlsx",
+    top = db.session.scalar(
+        sa.select(OrgUnit.name)
+        .where(current_risk_scope().unit_clause(OrgUnit))
+        .order_by(OrgUnit.depth)
+        .limit(1)
     )
+    data = import_io.template_workbook(notes, f"{top or ''}廉政风险点排查清单")
+    return send_xlsx(data, _("risk-inventory-template") + ".xlsx", "risk-inventory-template.xlsx")

@@ -56,3 +56,36 @@ def risk_label(kind: str, value: str | None) -> object:
     if value is None:
         return ""
     return BY_KIND.get(kind, {}).get(value, value)
+
+
+#: The fields of risk points, measures and campaigns, as the audit log names them.
+RISK_POINT_FIELD_LABELS = {
+    "org_unit_id": _l("Unit"),
+    "post_id": _l("Post"),
+    "title": _l("Risk point"),
+    "manifestation": _l("Manifestation"),
+    "category": _l("Risk category"),
+    "likelihood": _l("Likelihood"),
+    "impact": _l("Impact"),
+    "responsible_leader_id": _l("Responsible leader"),
+    "department_owner_id": _l("Department owner"),
+    "last_reviewed_on": _l("Last reviewed on"),
+    "review_due_on": _l("Review due on"),
+    "status": _l("Status"),
+    "version": _l("Version"),
+    "campaign_id": _l("Screening campaign"),
+    "return_comment": _l("Return comment"),
+    "measures": _l("Control measures"),
+}
+MEASURE_FIELD_LABELS = {
+    "description": _l("Measure"),
+    "owner_id": _l("Owner"),
+    "due_on": _l("Due on"),
+    "status": _l("Status"),
+}
+CAMPAIGN_FIELD_LABELS = {
+    "name": _l("Name"),
+    "year": _l("Year"),
+    "deadline": _l("Deadline"),
+    "status": _l("Status"),
+}

@@ -175,7 +175,10 @@ def test_page_form_template_and_columns(member_client):
     resp = member_client.get(PAGE + "/template.xlsx")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     wb = load_workbook(io.BytesIO(resp.data))
-    assert [c.value for c in next(wb.worksheets[0].iter_rows(max_row=1))] == HEADER + [
+    sheet = wb.worksheets[0]
+    assert sheet["A1"].value.endswith("廉政风险点排查清单") and sheet.freeze_panes == "A3"
+    assert sheet.print_title_rows == "$1:$2" and sheet.page_setup.orientation == "landscape"
+    assert [c.value for c in next(sheet.iter_rows(min_row=2, max_row=2))] == HEADER + [
         "可能性",
         "影响程度",
     ]

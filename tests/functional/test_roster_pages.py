@@ -100,10 +100,12 @@ def test_post_without_csrf_is_refused(hr_client, db):
 
 def test_export_and_template_downloads(hr_client):
     post_file(hr_client, bureau_file())
-    resp = hr_client.get("/org/roster/export.xlsx")
+    resp = hr_client.get("/org/roster/export.xlsx?layout=api")
     assert resp.status_code == 200 and resp.mimetype == XLSX
     assert load_workbook(io.BytesIO(resp.data))["units"].max_row == 4
-    template = hr_client.get("/org/roster/template.xlsx")
+    office = load_workbook(io.BytesIO(hr_client.get("/org/roster/export.xlsx").data))
+    assert office["组织机构"].max_row == 2 + 3  # title, header, three units
+    template = hr_client.get("/org/roster/template.xlsx?layout=api")
     assert template.status_code == 200 and template.mimetype == XLSX
     wb = load_workbook(io.BytesIO(template.data))
     assert all(wb[name].max_row == 1 for name in wb.sheetnames)

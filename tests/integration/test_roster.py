@@ -269,7 +269,7 @@ def test_errors_name_sheet_row_and_column(db):
             人员=[
                 ["工号", "姓名", "人员类别", "单位代码", "出生日期", "bogus"],
                 ["1", "甲", "民警", "U1", "1990-01-01", None],
-                ["2", "乙", "协警", "U1", "1990-13-01", None],
+                ["2", "乙", "文职", "U1", "1990-13-01", None],
                 [None, None, None, None, None, None],
                 ["1", "丙", "police", "U1", None, None],
                 ["3", None, "police", "U1", "1990/1/1", None],
@@ -283,15 +283,25 @@ def test_errors_name_sheet_row_and_column(db):
         ),
     )
     found = {(e["sheet"], e["row"], e["column"]): e["message"] for e in errors}
-    assert found[("人员", 1, "bogus")] == "Unknown column for sheet people."
-    assert found[("人员", 3, "人员类别")].startswith("Must be one of: police, auxiliary")
+    assert ("人员", 1, "bogus") not in found  # an extra column is ignored, not an error
+    assert found[("人员", 3, "人员类别")] == "Must be one of: Police、Auxiliary police."
     assert found[("人员", 3, "出生日期")] == "Not a valid date."
     assert found[("人员", 5, "工号")] == "Duplicate of row 2."
     assert found[("人员", 6, "姓名")] == "This field is required."
     assert found[("units", 2, "parent_code")].startswith("This parent makes a cycle")
     assert found[("units", 3, "parent_code")].startswith("This parent makes a cycle")
-    assert found[("units", 4, "kind")].startswith("Must be one of: bureau")
-    assert len(errors) == 8
+    assert found[("units", 4, "kind")].startswith("Must be one of: Bureau、Branch bureau")
+    assert len(errors) == 7
+    # sorted by sheet (in the file's order) and row
+    assert [(e["sheet"], e["row"]) for e in errors] == [
+        ("人员", 3),
+        ("人员", 3),
+        ("人员", 5),
+        ("人员", 6),
+        ("units", 2),
+        ("units", 3),
+        ("units", 4),
+    ]
 
 
 def test_moving_a_unit_under_its_own_subunit_is_a_cycle(db):
