@@ -67,7 +67,11 @@ class _Errors:
         self.by_field: dict[str, list[str]] = {}
 
     def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
+        """Record `message` for `field`, once (the required-field loops and the per-field
+        checks may both find an empty field)."""
+        messages = self.by_field.setdefault(field, [])
+        if message not in messages:
+            messages.append(message)
 
     def raise_if_any(self, what: str) -> None:
         if self.by_field:

@@ -480,3 +480,19 @@ def test_the_required_message_shows_once_per_field(client, login, make_user, db)
     assert resp.status_code == 422
     for field in ("staff_no", "name"):
         assert _errors(html, field) == ["此项为必填项。"], field
+
+
+def test_the_service_reports_a_required_field_once(db):
+    """The service itself (pages without the macro's de-duplication, the CLI, imports): the
+    required-field loop and the field's own check used to add the same message twice."""
+    from supervision.common.errors import Invalid
+    from supervision.org import services as org
+
+    unit = factories.unit(db.session, "东湖分局", kind="branch")
+    with pytest.raises(Invalid) as refused:
+        org.create_person(
+            db.session,
+            {"staff_no": "", "name": "", "personnel_type": "police", "org_unit_id": unit.id},
+        )
+    for field in ("staff_no", "name"):
+        assert refused.value.errors[field] == ["此项为必填项。"], refused.value.errors
