@@ -11,11 +11,8 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 import subprocess
 import sys
-import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,35 +22,12 @@ from sqlalchemy.orm import Session
 
 from supervision.audit import services as audit
 from supervision.audit.models import AuditEntry, AuditHead
+from tests.integration.test_migrations import empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BEFORE = "b4b4c020ba97"
 REVISION = "4cad0ea120e1"
 KEY = "audit key of the migration test"
-
-
-@contextmanager
-def new_database(folder: Path, template: str | None = None):
-    """A URL of a brand-new database of the same kind as the suite's (as in
-    test_migrations.py), a copy of the database `template` if given."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    name = f"mig_{uuid.uuid4().hex[:10]}"
-    if not url:
-        path = folder / f"{name}.db"
-        if template:
-            shutil.copyfile(sa.make_url(template).database, path)
-        yield f"sqlite:///{path}"
-        return
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    copy = f" TEMPLATE {sa.make_url(template).database}" if template else ""
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}{copy}"))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 def flask_db(url: str, *args: str) -> None:
@@ -127,7 +101,7 @@ def verify(app, engine, monkeypatch, anchors=()) -> audit.VerifyResult:
 @pytest.fixture(scope="module")
 def before_key(tmp_path_factory):
     """A database migrated up to the revision before the key, once for the module."""
-    with new_database(tmp_path_factory.mktemp("rechain")) as url:
+    with empty_database(tmp_path_factory.mktemp("rechain")) as url:
         flask_db(url, "upgrade", BEFORE)
         yield url
 
@@ -135,7 +109,7 @@ def before_key(tmp_path_factory):
 @pytest.fixture
 def old_database(app, before_key, tmp_path):
     """An engine on a new copy of the database at the revision before the key."""
-    with new_database(tmp_path, template=before_key) as url:
+    with empty_database(tmp_path, template=before_key) as url:
         engine = sa.create_engine(url)
         try:
             yield url, engine

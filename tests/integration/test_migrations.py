@@ -1,6 +1,7 @@
 """`flask db upgrade` on an empty database produces exactly the models' schema, and downgrades."""
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -17,16 +18,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def empty_database(tmp_path):
-    """A URL of a brand-new database of the same kind as the suite's."""
+def empty_database(folder, template: str | None = None):
+    """A URL of a brand-new database of the same kind as the suite's (on PostgreSQL a new
+    database beside TEST_DATABASE_URL's, dropped afterwards); a copy of the database
+    `template` if given."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
     name = f"mig_{uuid.uuid4().hex[:10]}"
+    if not url:
+        path = folder / f"{name}.db"
+        if template:
+            shutil.copyfile(sa.make_url(template).database, path)
+        yield f"sqlite:///{path}"
+        return
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    copy = f" TEMPLATE {sa.make_url(template).database}" if template else ""
     with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}{copy}"))
     try:
         yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
