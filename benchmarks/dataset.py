@@ -365,7 +365,8 @@ def ensure(backend: str, people: int, log=print) -> tuple[str, dict]:
         meta = json.loads(meta_path.read_text())
         if meta.get("key") == key:
             log(
-                f"[{backend}] cached dataset reused ({people:,} people, built in {meta['seconds']:.0f} s)"
+                f"[{backend}] cached dataset reused "
+                f"({people:,} people, built in {meta['seconds']:.0f} s)"
             )
             return url, meta
     log(f"[{backend}] building the dataset: {people:,} people ...")
