@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -n auto --maxprocesses=4
 TRANSLATIONS := $(wildcard supervision/i18n/*)
 
-.PHONY: setup system-packages translations run test test-postgres bench lint clean lock wheel
+.PHONY: setup system-packages translations run test test-postgres bench bench-quick lint clean lock wheel
 
 setup: system-packages $(STAMP) translations
 
@@ -42,6 +42,9 @@ test-postgres: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+bench-quick: setup
+	$(BIN)/python -m benchmarks --quick
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,10 +1,12 @@
-"""Run every benchmark: `python -m benchmarks [NAME ...]` (or `make bench`)."""
+"""`python -m benchmarks [--quick] [--people N] [--backend B]` (or `make bench`): issue 14's
+province-scale table (benchmarks.province). `python -m benchmarks NAME ...`: the older
+single-scenario benchmarks below."""
 
 from __future__ import annotations
 
 import sys
 
-from benchmarks import obligations, reminders, risk_pdf, rotation, subtree
+from benchmarks import obligations, province, reminders, risk_pdf, rotation, subtree
 
 SCENARIOS = {
     "subtree": subtree.run,
@@ -16,7 +18,9 @@ SCENARIOS = {
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(SCENARIOS)
+    if not argv or argv[0].startswith("-"):
+        return province.main(argv)
+    names = argv
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
