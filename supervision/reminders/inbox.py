@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.auth.grants import PENDING_GRANTS_PATH
 from supervision.common import clock
+from supervision.common.batches import rows_in
 from supervision.common.pages import PageResult
 from supervision.common.permissions import can
 from supervision.obligations.permissions import obligation_scope
@@ -128,16 +129,15 @@ def _top_units(session: Session, unit_ids: set[int]) -> dict[int, tuple[int, str
     """{unit: (its unit just below the top, that unit's name, its depth)}: two queries."""
     if not unit_ids:
         return {}
-    paths = dict(
-        session.execute(sa.select(OrgUnit.id, OrgUnit.path).where(OrgUnit.id.in_(unit_ids))).all()
-    )
+    paths = dict(rows_in(session, sa.select(OrgUnit.id, OrgUnit.path), OrgUnit.id, unit_ids))
     tops = {uid: (path_ids(path)[:2] or [uid])[-1] for uid, path in paths.items()}
     named = {
         uid: (name, depth)
-        for uid, name, depth in session.execute(
-            sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth).where(
-                OrgUnit.id.in_(set(tops.values()))
-            )
+        for uid, name, depth in rows_in(
+            session,
+            sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth),
+            OrgUnit.id,
+            set(tops.values()),
         )
     }
     return {uid: (top, *named.get(top, ("", 0))) for uid, top in tops.items()}
@@ -248,9 +248,7 @@ def _person_tops(session: Session, rows, units: dict) -> dict[int, int]:
     people = {r.person_id for r in rows if r.person_id}
     if not people or not units:
         return {}
-    own = dict(
-        session.execute(sa.select(Person.id, Person.org_unit_id).where(Person.id.in_(people))).all()
-    )
+    own = dict(rows_in(session, sa.select(Person.id, Person.org_unit_id), Person.id, people))
     tops = _top_units(session, set(own.values()))
     return {pid: tops[uid][0] for pid, uid in own.items() if uid in tops}
 

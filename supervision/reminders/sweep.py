@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
+from supervision.common.batches import rows_in
 from supervision.org.models import Person
 from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
@@ -77,9 +78,7 @@ def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | N
     """{person: e-mail address} of the recipients; none at all when e-mail is switched off."""
     if not settings["email_enabled"] or not person_ids:
         return {}
-    return dict(
-        session.execute(sa.select(Person.id, Person.email).where(Person.id.in_(person_ids))).all()
-    )
+    return dict(rows_in(session, sa.select(Person.id, Person.email), Person.id, person_ids))
 
 
 def sweep(session: Session, now: datetime | None = None, *, dry_run: bool = False) -> SweepResult:

@@ -4,7 +4,7 @@
 The sweep stores them in the application's default language, for the e-mail that carries
 them; the inbox and the API render them again when read (`render`), in the reader's
 language, from the same fields. Names are read in bulk: one query each for people, posts,
-risk points and measures, whatever the number of items.
+risk points and measures per batch of 10,000 ids (supervision.common.batches).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from supervision.common.batches import rows_in
 from supervision.org.models import Person, Post
 from supervision.reminders.ladder import Step
 from supervision.risks.models import Measure, RiskPoint
@@ -47,7 +48,9 @@ def _ref_id(object_ref: str, part: int = 0) -> int | None:
 
 
 def _lookup(session: Session, columns, key, ids: set) -> dict:
-    return dict(session.execute(sa.select(*columns).where(key.in_(ids))).all()) if ids else {}
+    """{key: value} of the rows whose `key` is among `ids` (in batches: ids scale with the
+    bureau)."""
+    return dict(rows_in(session, sa.select(*columns), key, ids))
 
 
 class Names:
@@ -68,14 +71,11 @@ class Names:
         )
         self.measures = {
             mid: (point_id, text)
-            for mid, point_id, text in (
-                session.execute(
-                    sa.select(Measure.id, Measure.risk_point_id, Measure.description).where(
-                        Measure.id.in_(measures - {None})
-                    )
-                ).all()
-                if measures - {None}
-                else []
+            for mid, point_id, text in rows_in(
+                session,
+                sa.select(Measure.id, Measure.risk_point_id, Measure.description),
+                Measure.id,
+                measures - {None},
             )
         }
 
