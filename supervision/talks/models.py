@@ -38,7 +38,9 @@ class Talk(TimestampMixin, db.Model):
     interviewee_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True
     )
-    recorder_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="RESTRICT"))
+    recorder_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="RESTRICT"), index=True
+    )
     #: 谈话事由
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     #: 谈话内容 (confidential)
@@ -57,7 +59,7 @@ class Talk(TimestampMixin, db.Model):
         sa.ForeignKey("talks.id", ondelete="RESTRICT"), index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
 
     interviewee: Mapped[Person | None] = relationship(foreign_keys=[interviewee_id])
