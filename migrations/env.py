@@ -87,6 +87,13 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    def include_object(obj, name, type_, reflected, compare_to):
+        # what the models build only on another database (Index(...).ddl_if(dialect=...))
+        only = getattr(obj, "_ddl_if", None)
+        return only is None or only.dialect in (None, connectable.dialect.name)
+
+    conf_args.setdefault("include_object", include_object)
+
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 

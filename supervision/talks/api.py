@@ -139,7 +139,7 @@ class Talks(MethodView):
             stmt = stmt.where(Talk.held_at >= start)
         if args.get("held_to") and (end := _local_midnight(args["held_to"] + timedelta(days=1))):
             stmt = stmt.where(Talk.held_at < end)
-        return queries.ordered(stmt).options(
+        return queries.ordered(stmt, current_user).options(
             selectinload(Talk.interviewers), selectinload(Talk.signatures)
         )
 

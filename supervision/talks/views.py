@@ -70,7 +70,7 @@ def _filtered(stmt):
         status=filters["status"] if filters["status"] in TALK_STATUS_LABELS else None,
         period=filters["period"],
     )
-    return queries.ordered(stmt), filters
+    return queries.ordered(stmt, current_user), filters
 
 
 @bp.get("/")
