@@ -156,16 +156,8 @@ def decode_csv(data: bytes) -> str:
 
 
 def send_xlsx(data: bytes, name: str, ascii_name: str):
-    """A workbook download named `name` (Chinese, RFC 6266 `filename*`) with `ascii_name` as
-    the fallback for clients that do not read `filename*`."""
-    from urllib.parse import quote
+    """A workbook download named `name` (Chinese) with `ascii_name` as the fallback for
+    clients that do not read `filename*` (common/downloads)."""
+    from supervision.common.downloads import FileName, send_download
 
-    from flask import send_file
-
-    response = send_file(
-        io.BytesIO(data), mimetype=XLSX_MIME, as_attachment=True, download_name=ascii_name
-    )
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
-    )
-    return response
+    return send_download(data, XLSX_MIME, FileName(name, ascii_name))

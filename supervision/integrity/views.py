@@ -6,9 +6,7 @@ page and the PDF render the same sections from one builder (supervision.integrit
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +16,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common import clock, pdf, storage
+from supervision.common.downloads import FileName, send_download
 from supervision.common.errors import ServiceError
 from supervision.common.forms import add_errors, save_form
 from supervision.common.pages import paginate
@@ -191,10 +190,10 @@ def file_pdf(person_id: int):
     integrity_services.record_read(db.session, person.id)
     db.session.commit()
     name = _("Integrity file of %(name)s", name=person.name)
-    return send_file(
-        io.BytesIO(content),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{name}-{today.isoformat()}.pdf",
-        max_age=0,
+    return send_download(
+        content,
+        "application/pdf",
+        FileName(f"{name}-{today.isoformat()}", f"integrity-file-{person.id}-{today}").with_suffix(
+            ".pdf"
+        ),
     )

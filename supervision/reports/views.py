@@ -19,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common import clock
 from supervision.common.downloads import send_download
-from supervision.common.errors import ServiceError
+from supervision.common.errors import Invalid, ServiceError
 from supervision.common.periods import Period
 from supervision.common.permissions import can, requires
 from supervision.extensions import db
@@ -215,24 +215,17 @@ def index():
 def risk_inventory_download():
     """Download the chosen inventory (PDF or .xlsx), or show the form with its errors."""
     form = RiskInventoryForm(request.args)
-    form.fill_choices()
-    if form.validate():
+
+    def export(selection):
         if not form.org_unit_id.data and not form.campaign_id.data:
-            form.org_unit_id.errors = [_("Choose a unit, or a campaign.")]
-        else:
-            try:
-                content, mime, filename = risk_inventory.export(
-                    db.session, current_risk_scope(), form.format.data, **form.selection()
-                )
-            except ServiceError as exc:
-                db.session.rollback()
-                for name, messages in (exc.errors or {"org_unit_id": [exc.message]}).items():
-                    if name in form:
-                        form[name].errors = list(messages)
-            else:
-                db.session.commit()
-                return send_download(content, mime, filename)
-    return _page(422, form=form)
+            message = _("Choose a unit, or a campaign.")
+            raise Invalid(message, {"org_unit_id": [message]})
+        return risk_inventory.export(
+            db.session, current_risk_scope(), form.format.data, **selection
+        )
+
+    done, response = _download(form, export)
+    return response if done else _page(422, form=form)
 
 
 @bp.get("/reports/rotation-candidates")
