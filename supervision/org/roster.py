@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import diff, record, snapshot
+from supervision.common.batches import chunks
 from supervision.common.errors import Conflict, Invalid
 from supervision.common.spreadsheet import max_unpacked
 from supervision.org import roster_io
@@ -102,9 +103,8 @@ def import_roster(
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
-    items = sorted(set(values), key=str)
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+    """The distinct values, sorted, in batches of at most `size` (common/batches)."""
+    return chunks(sorted(set(values), key=str), size)
 
 
 class _Import:

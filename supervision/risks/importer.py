@@ -37,6 +37,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session, selectinload
 
+from supervision.common.batches import chunks
 from supervision.common.errors import Invalid, ServiceError
 from supervision.common.spreadsheet import Problems, max_unpacked
 from supervision.org.models import OrgUnit, Person, Post
@@ -84,9 +85,8 @@ def import_inventory(
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
-    items = sorted({v for v in values if v is not None}, key=str)
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+    """The distinct values other than None, sorted, in batches of at most `size`."""
+    return chunks(sorted({v for v in values if v is not None}, key=str), size)
 
 
 class _Plan:
