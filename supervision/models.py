@@ -6,6 +6,14 @@ from supervision.calendar.models import CalendarDay
 from supervision.integrity.models import IntegrityNote, IntegrityNoteAttachment
 from supervision.obligations.models import ObligationWaiver, TalkConductor
 from supervision.org.models import Assignment, OrgUnit, Person, Post
+from supervision.rectification.models import (
+    Finding,
+    FindingNote,
+    Inspection,
+    MeasureEvidence,
+    RectificationMeasure,
+    RectificationSnapshot,
+)
 from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.rotation.models import (
@@ -18,6 +26,12 @@ from supervision.settings.models import Setting
 from supervision.talks.models import Talk, TalkAttachment, TalkInterviewer, TalkSignature
 
 __all__ = [
+    "Finding",
+    "FindingNote",
+    "Inspection",
+    "MeasureEvidence",
+    "RectificationMeasure",
+    "RectificationSnapshot",
     "ApiToken",
     "Assignment",
     "CalendarFeed",

@@ -1,0 +1,74 @@
+"""The maintained-table mechanism (common/maintained.py): keys marked by a flush are
+refreshed once before the commit, inside the same transaction; a rollback forgets them."""
+
+from __future__ import annotations
+
+import pytest
+
+from supervision.common import maintained
+from supervision.org.models import Person
+from tests import factories as f
+
+
+@pytest.fixture
+def recorder():
+    """A table that watches people and records the keys each refresh was given."""
+    calls: list = []
+
+    def watch(session, objects):
+        return {o.id for o in objects if isinstance(o, Person)}
+
+    def refresh(session, keys):
+        calls.append(keys if keys is maintained.ALL else set(keys))
+
+    maintained.register("test_people", watch, refresh)
+    yield calls
+    maintained.unregister("test_people")
+
+
+def test_keys_marked_by_flushes_are_refreshed_once_at_commit(db, recorder):
+    unit = f.unit(db.session, "局")
+    a = f.person(db.session, unit, "甲")
+    b = f.person(db.session, unit, "乙")
+    assert recorder == []
+    db.session.commit()
+    assert recorder == [{a.id, b.id}]
+    a.name = "甲二"
+    db.session.commit()
+    assert recorder[-1] == {a.id}
+    db.session.commit()
+    assert len(recorder) == 2, "nothing changed, nothing refreshed"
+
+
+def test_mark_all_wins_and_rollback_forgets(db, recorder):
+    unit = f.unit(db.session, "局")
+    a = f.person(db.session, unit, "甲")
+    db.session.commit()
+    recorder.clear()
+    maintained.mark(db.session, "test_people", {a.id})
+    maintained.mark(db.session, "test_people")
+    maintained.mark(db.session, "test_people", {a.id})
+    assert maintained.pending(db.session) == {"test_people": maintained.ALL}
+    db.session.commit()
+    assert recorder == [maintained.ALL]
+    a.name = "改"
+    db.session.flush()
+    assert maintained.pending(db.session) == {"test_people": {a.id}}
+    db.session.rollback()
+    assert maintained.pending(db.session) == {}
+    db.session.commit()
+    assert recorder == [maintained.ALL]
+
+
+def test_settle_refreshes_before_the_commit(db, recorder):
+    unit = f.unit(db.session, "局")
+    a = f.person(db.session, unit, "甲")
+    maintained.settle(db.session)
+    assert recorder == [{a.id}]
+    db.session.commit()
+    assert recorder == [{a.id}]
+
+
+def test_unknown_table_is_refused(db):
+    with pytest.raises(KeyError):
+        maintained.mark(db.session, "no_such_table", {1})
