@@ -199,6 +199,48 @@ def unit_options(scope: Scope) -> list[tuple[int, str]]:
             OrgUnit.id, OrgUnit.path, OrgUnit.depth, OrgUnit.code, OrgUnit.name
         )
     ).all()
+    return unit_options_of(rows)
+
+
+#: A unit filter on a list page lists every unit in scope up to this many; beyond it (a
+#: province has 2,001), the top two levels of the scope, the chosen unit's ancestors and its
+#: children, so that choosing a unit opens the level below it (issue 14: the whole tree was
+#: ~160 KB of every list page).
+FILTER_ALL_UNITS = 300
+
+
+class UnitOptions(list):
+    """(id, indented label) choices of a unit filter; `partial` when not every unit is
+    listed."""
+
+    partial: bool = False
+
+
+def unit_filter_options(scope: Scope, chosen: int | None = None) -> UnitOptions:
+    """The choices of a list page's unit filter: every unit in scope when there are at most
+    FILTER_ALL_UNITS, else the first two levels, the chosen unit's ancestors and children."""
+    columns = (OrgUnit.id, OrgUnit.path, OrgUnit.depth, OrgUnit.code, OrgUnit.name)
+    rows = db.session.execute(
+        units(scope).with_only_columns(*columns).limit(FILTER_ALL_UNITS + 1)
+    ).all()
+    options = UnitOptions()
+    if len(rows) <= FILTER_ALL_UNITS:
+        options.extend(unit_options_of(rows))
+        return options
+    options.partial = True
+    top = db.session.scalar(sa.select(sa.func.min(OrgUnit.depth)).where(scope.unit_clause()))
+    wanted = [OrgUnit.depth <= top + 1]
+    if chosen is not None:
+        path = db.session.scalar(sa.select(OrgUnit.path).where(OrgUnit.id == chosen))
+        if path is not None:
+            wanted += [OrgUnit.id.in_(path_ids(path)), OrgUnit.parent_id == chosen]
+    rows = db.session.execute(units(scope).with_only_columns(*columns).where(sa.or_(*wanted)))
+    options.extend(unit_options_of(rows.all()))
+    return options
+
+
+def unit_options_of(rows) -> list[tuple[int, str]]:
+    """(id, indented label) of unit rows (id, path, depth, code, name) in tree order."""
     stubs = [(_Stub(r.id, r.path, r.depth, r.code, r.name), 0, 0) for r in rows]
     return [
         (n.unit.id, "\u3000" * level + f"{n.unit.name}（{n.unit.code}）")

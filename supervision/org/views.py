@@ -198,7 +198,10 @@ def people():
     }
     page = paginate(queries.people_list(scope, **filters))
     return render_template(
-        "org/people.html", page=page, unit_options=queries.unit_options(scope), **_page_context()
+        "org/people.html",
+        page=page,
+        unit_options=queries.unit_filter_options(scope, filters["org_unit_id"]),
+        **_page_context(),
     )
 
 
@@ -273,7 +276,10 @@ def posts():
     }
     page = paginate(queries.posts_list(scope, clock.today(), **filters), scalars=False)
     return render_template(
-        "org/posts.html", page=page, unit_options=queries.unit_options(scope), **_page_context()
+        "org/posts.html",
+        page=page,
+        unit_options=queries.unit_filter_options(scope, filters["org_unit_id"]),
+        **_page_context(),
     )
 
 
@@ -336,12 +342,13 @@ def post_edit(post_id: int):
 def assignments():
     """Assignments with filters: current only, unit (subtree), sensitive posts only."""
     scope = current_scope()
+    chosen = int_arg("org_unit_id")
     page = paginate(
         queries.assignment_list(
             scope,
             clock.today(),
             current=request.args.get("current") == "1",
-            org_unit_id=int_arg("org_unit_id"),
+            org_unit_id=chosen,
             sensitive=request.args.get("sensitive") == "1",
             q=request.args.get("q", "").strip() or None,
         )
@@ -349,7 +356,7 @@ def assignments():
     return render_template(
         "org/assignments.html",
         page=page,
-        unit_options=queries.unit_options(scope),
+        unit_options=queries.unit_filter_options(scope, chosen),
         **_page_context(),
     )
 

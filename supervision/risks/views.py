@@ -118,7 +118,7 @@ def index():
         unit=unit,
         posts=posts,
         filters=filters,
-        unit_options=org_queries.unit_options(scope),
+        unit_options=org_queries.unit_filter_options(scope, unit.id if unit else None),
         level_of=_level_of(settings),
         open_campaign=_open_campaign(),
     )
@@ -138,7 +138,7 @@ def heat_map():
         counts=counts,
         total=sum(counts.values()),
         level=lambda lk, im: rules.level(lk, im, settings),
-        unit_options=org_queries.unit_options(scope),
+        unit_options=org_queries.unit_filter_options(scope, unit.id if unit else None),
     )
 
 
