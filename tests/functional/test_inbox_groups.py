@@ -268,3 +268,30 @@ def test_my_talks_explains_which_periods_get_no_reminder(app, client, login, db,
     login("head")
     html = client.get("/talks/mine").get_data(as_text=True)
     assert "提醒只覆盖每类谈话的本期及之前 2 期" in html and "第 10 个工作日" in html
+
+
+def test_a_large_group_shows_its_newest_items_and_the_rest_by_count(client, login, db, bureau):
+    """Each group shows its ITEMS_PER_GROUP newest items, read per group from the database,
+    and says how many more there are; the counts stay whole (issue 14)."""
+    from supervision.reminders import inbox
+
+    many = inbox.ITEMS_PER_GROUP + 5
+    ids = []
+    for i in range(many):
+        p = factories.person(
+            db.session, db.session.get(Person, bureau["traffic"]).org_unit, f"警{i}"
+        )
+        db.session.flush()
+        ids.append(_add(db, bureau["sec"], p.id))
+        n = db.session.get(Notification, ids[-1])
+        n.created_at = datetime(2025, 10, 1, tzinfo=UTC).replace(minute=i)
+        db.session.commit()
+    other = _add(db, bureau["sec"], bureau["s1"])  # another group, one item
+    login("secretary")
+    html = client.get("/notifications/").get_data(as_text=True)
+    shown = [int(x) for x in re.findall(r'data-notification="(\d+)"', html)]
+    assert other in shown
+    shown.remove(other)
+    assert shown == ids[::-1][: inbox.ITEMS_PER_GROUP]
+    assert f'data-count="{many}"' in html
+    assert "另有 5 条" in html
