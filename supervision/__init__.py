@@ -92,6 +92,7 @@ CLI_MODULES = (
     "supervision.demo.cli",
     "supervision.backup",
     "supervision.reminders.cli",
+    "supervision.rectification.cli",
     "supervision.scheduler",
 )
 

@@ -12,7 +12,7 @@ them); the snapshots taken every month keep the past ones.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -160,8 +160,9 @@ def monthly_snapshots(session: Session, today: date) -> int:
     first = first_workday_of_month(session, today)
     if today < first:
         return 0
+    following = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
     taken = sa.select(RectificationSnapshot.inspection_id).where(
-        RectificationSnapshot.taken_on >= first
+        RectificationSnapshot.taken_on >= first, RectificationSnapshot.taken_on < following
     )
     due = session.scalars(
         sa.select(Inspection)

@@ -328,3 +328,30 @@ def test_open_measures_for_the_reminders(db, ledger):
     assert [(r[0].id, r.responsible_leader_id, r.due_on) for r in rows] == [
         (first.id, ledger["rows"]["chief"].id, date(2025, 8, 30))
     ]
+
+
+def test_the_snapshot_command_and_the_scheduled_job(app, db, ledger, monkeypatch):
+    from supervision import scheduler
+
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["rectification", "snapshots", "--on", "2026-02-02"])
+    assert done.exit_code == 0 and "1 snapshots taken as of 2026-02-02" in done.output
+    again = runner.invoke(args=["rectification", "snapshots", "--on", "2026-02-03"])
+    assert again.exit_code == 0 and "0 snapshots taken" in again.output
+    assert runner.invoke(args=["rectification", "snapshots", "--on", "2月"]).exit_code == 2
+    spec = {s.id: s for s in scheduler.job_specs({})}["rectification_snapshots"]
+    assert (spec.trigger, spec.trigger_args, spec.at_start) == (
+        "cron",
+        {"hour": 6, "minute": 30},
+        True,
+    )
+    # The job takes the month's snapshot on the scheduler's day (2025-09-20, a Saturday
+    # after the first working day of September), and only once.
+    monkeypatch.setattr(scheduler, "_app", app)
+    spec.func()
+    spec.func()
+    db.session.remove()
+    days = db.session.scalars(
+        sa.select(RectificationSnapshot.taken_on).order_by(RectificationSnapshot.taken_on)
+    ).all()
+    assert days == [date(2025, 9, 20), date(2026, 2, 2)]
