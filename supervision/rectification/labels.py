@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from supervision.risks.labels import MEASURE_STATUS_LABELS as RISK_MEASURE_STATUS_LABELS
+
 INSPECTION_STATUS_LABELS = {
     "rectifying": _l("Being rectified"),
     "reported": _l("Reported"),
@@ -21,7 +23,9 @@ FINDING_STATUS_LABELS = {
     "completion_requested": _l("Sign-off requested"),
     "completed": _l("Signed off"),
 }
-MEASURE_STATUS_LABELS = {"open": _l("Not done"), "done": _l("Done")}
+#: A measure is open or done like a risk point's control measure: one table (the same
+#: values, the same words).
+MEASURE_STATUS_LABELS = RISK_MEASURE_STATUS_LABELS
 EVIDENCE_OBJECT_LABELS = {
     "talk": _l("Talk record"),
     "risk_point": _l("Integrity-risk point"),

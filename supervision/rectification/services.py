@@ -260,6 +260,19 @@ def update_inspection(session: Session, inspection: Inspection, data: dict) -> I
     before = _inspection_state(inspection)
     merged = {f: getattr(inspection, f) for f in INSPECTION_FIELDS} | data
     errors = _validate_inspection(session, merged, inspection.status)
+    feedback = merged.get("feedback_on")
+    if feedback is not None and feedback != inspection.feedback_on and "feedback_on" not in errors:
+        earliest = session.execute(
+            sa.select(sa.func.min(Finding.deadline), sa.func.min(RectificationMeasure.due_on))
+            .select_from(Finding)
+            .outerjoin(RectificationMeasure, RectificationMeasure.finding_id == Finding.id)
+            .where(Finding.inspection_id == inspection.id)
+        ).one()
+        if any(day is not None and day < feedback for day in earliest):
+            errors.add(
+                "feedback_on",
+                _("Some problems or measures of this inspection are due before this date."),
+            )
     errors.raise_if_any(_("inspection"))
     if merged["deadline"] is None:
         merged["deadline"] = merged["feedback_on"] + timedelta(days=DEFAULT_DEADLINE_DAYS)

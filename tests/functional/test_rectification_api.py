@@ -554,3 +554,45 @@ def test_measure_delete_and_evidence_removal(client, db, org, ledger):
     )
     assert db.session.get(RectificationMeasure, second["id"]) is None
     assert date.fromisoformat(first["due_on"]) == date(2025, 8, 30)
+
+
+def test_the_findings_list_and_a_finding_take_a_fixed_number_of_statements(
+    client, org, ledger, count_statements
+):
+    h = org["h"]
+    inspection, finding = ledger["inspection"], ledger["finding"]
+    url = f"{API}/inspections/{inspection['id']}/findings"
+
+    def statements(path, who):
+        with count_statements() as seen:
+            _ok(client.get(path, headers=h[who]))
+        return len(seen)
+
+    for who in ("secretary", "leader", "staff"):  # the token's first use writes its time
+        statements(url, who)
+    few = {who: statements(url, who) for who in ("secretary", "leader", "staff")}
+    one = {who: statements(f"{API}/findings/{finding['id']}", who) for who in ("leader", "staff")}
+    for n in range(6):
+        added = _ok(
+            client.post(
+                url,
+                headers=h["secretary"],
+                json={
+                    "category": "类",
+                    "title": f"问题{n}",
+                    "lead_unit_id": org["rows"]["station"],
+                },
+            ),
+            201,
+        )
+        for _m in range(2):
+            _ok(
+                client.post(
+                    f"{API}/findings/{added['id']}/measures",
+                    headers=h["secretary"],
+                    json={"description": "措施", "owner_person_id": org["officer"]},
+                ),
+                201,
+            )
+    assert {who: statements(url, who) for who in few} == few
+    assert {who: statements(f"{API}/findings/{added['id']}", who) for who in one} == one

@@ -166,6 +166,13 @@ def test_bad_input_is_refused_in_chinese_and_writes_nothing(app, db, ledger):
             Conflict,
             lambda: services.request_completion(s, finding, "都整改了"),
         )
+        # The feedback date moved after the deadlines already set.
+        _refused(
+            s,
+            Invalid,
+            lambda: services.update_inspection(s, inspection, {"feedback_on": date(2025, 8, 1)}),
+            "feedback_on",
+        )
     # With a reason, a later due date is accepted.
     late = services.create_measure(
         s, finding, {"description": "晚", "due_on": date(2025, 9, 30), "due_reason": "需经费"}
