@@ -82,6 +82,7 @@ API_MODULES = (
     "supervision.rotation.api",
     "supervision.reports.rotation_api",
     "supervision.reminders.api",
+    "supervision.rectification.api",
 )
 #: CLI groups/commands: module path -> attribute `commands` (a list of click commands).
 CLI_MODULES = (
@@ -91,6 +92,7 @@ CLI_MODULES = (
     "supervision.demo.cli",
     "supervision.backup",
     "supervision.reminders.cli",
+    "supervision.rectification.cli",
     "supervision.scheduler",
 )
 

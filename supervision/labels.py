@@ -26,6 +26,12 @@ from supervision.org.labels import (
     UNIT_FIELD_LABELS,
     UNIT_KIND_LABELS,
 )
+from supervision.rectification.labels import (
+    EVIDENCE_OBJECT_LABELS,
+    FINDING_STATUS_LABELS,
+    FINDING_TERM_LABELS,
+    INSPECTION_STATUS_LABELS,
+)
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.risks.labels import (
     CAMPAIGN_FIELD_LABELS,
@@ -86,6 +92,11 @@ TABLES: dict[str, dict[str, object]] = {
     "plan_problem": PLAN_PROBLEM_LABELS,
     "tenure_mode": TENURE_MODE_LABELS,
     "completion_list": COMPLETION_LIST_LABELS,
+    # inspection rectification (SPEC §14; a measure's status: "measure_status")
+    "inspection_status": INSPECTION_STATUS_LABELS,
+    "finding_term": FINDING_TERM_LABELS,
+    "finding_status": FINDING_STATUS_LABELS,
+    "evidence_object": EVIDENCE_OBJECT_LABELS,
     # reminders, calendar, audit log
     "step": STEP_LABELS,
     "email_status": EMAIL_STATUS_LABELS,

@@ -29,7 +29,9 @@ anchor runs daily at 23:50 local time and at every start: it verifies the audit 
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
 The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: stored files no
-row refers to, older than a day, are removed.
+row refers to, older than a day, are removed. The rectification snapshots (`rectification
+snapshots`, SPEC §14) run daily at 06:30 local time and at every start: from the first
+working day of a month on, each inspection being rectified gets that month's snapshot once.
 """
 
 from __future__ import annotations
@@ -199,6 +201,21 @@ def orphans_job() -> None:
     _run("stored files cleanup", work)
 
 
+def snapshots_job() -> None:
+    """`rectification snapshots`: the month's snapshot of each inspection being rectified,
+    from the first working day of the month on (once a month; a missed day is caught up)."""
+    from supervision.common import clock
+    from supervision.extensions import db
+    from supervision.rectification import figures
+
+    def work() -> str | None:
+        taken = figures.monthly_snapshots(db.session, clock.today())
+        db.session.commit()
+        return f"{taken} rectification snapshots taken" if taken else None
+
+    _run("rectification snapshots", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -238,6 +255,7 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("calendar_sync", calendar_job, "cron", {"hour": 3, "minute": 30}, True),
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
+        JobSpec("rectification_snapshots", snapshots_job, "cron", {"hour": 6, "minute": 30}, True),
     ]
 
 

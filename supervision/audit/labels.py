@@ -38,6 +38,17 @@ AUDIT_ACTION_LABELS: dict[str, object] = {
     "backup": _l("Backup"),
     "restore": _l("Restore"),
     "rechain": _l("Re-chain"),
+    # the rectification ledger (SPEC §14)
+    "progress": _l("Rectification started"),
+    "request_completion": _l("Request sign-off"),
+    "complete": _l("Sign off"),
+    "done": _l("Mark done"),
+    "reopen": _l("Reopen"),
+    "note": _l("Add a progress note"),
+    "snapshot": _l("Monthly snapshot"),
+    "attach": _l("Attach a file"),
+    "detach": _l("Remove a file"),
+    "link": _l("Link a record"),
 }
 #: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
 AUDIT_OBJECT_LABELS: dict[str, object] = {
@@ -69,6 +80,9 @@ AUDIT_OBJECT_LABELS: dict[str, object] = {
     "report": _l("Report"),
     "database": _l("Database"),
     "audit": _l("Audit log"),
+    "inspection": _l("Inspection"),
+    "finding": _l("Inspection finding"),
+    "rectification_measure": _l("Rectification measure"),
 }
 #: Explanations of verify()'s reasons.
 VERIFY_REASON_LABELS: dict[str, object] = {

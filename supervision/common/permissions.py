@@ -80,6 +80,16 @@ POLICY: dict[str, frozenset[str]] = {
     "rotation.plan": frozenset({HR}),  # deferrals; build, submit, execute plans
     "rotation.decide": frozenset({SECRETARY}),  # the party committee's decision on a plan
     "rotation.hold": _DISCIPLINE,  # place, release and read holds (不得转任)
+    # Inspection rectification (SPEC §14; scope rules: supervision/rectification/permissions.py)
+    #: Create and edit inspections, findings and measures; sign findings off or return them.
+    "rectification.manage": _DISCIPLINE,
+    "rectification.read_all": _DISCIPLINE,  # every inspection, finding and measure
+    #: Read the findings one is responsible for (分管领导), whose lead unit or measures' owner
+    #: units one heads, or of the inspection one leads; act on them (done, notes, evidence,
+    #: request completion).
+    "rectification.lead": frozenset({LEADER}),
+    #: Read and act on the measures one owns (整改责任人).
+    "rectification.take_part": frozenset({LEADER, STAFF}),
     # Reminders (SPEC §8)
     "reminders.settings": frozenset({ADMIN, SECRETARY}),
     "reminders.preview": frozenset({ADMIN, HR, SECRETARY, MEMBER}),

@@ -19,9 +19,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import io
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,8 +39,16 @@ _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
     (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
 )
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Office files (zip packages) and the part that tells each one apart.
+_OFFICE = ((DOCX, "word/document.xml", (".docx",)), (XLSX, "xl/workbook.xml", (".xlsx",)))
 #: File name extensions of each accepted type, the usual one first.
-EXTENSIONS = {content_type: exts for _magic, content_type, exts in _MAGIC}
+EXTENSIONS = {content_type: exts for _magic, content_type, exts in _MAGIC} | {
+    content_type: exts for content_type, _part, exts in _OFFICE
+}
+#: What talk and integrity attachments may be; rectification evidence adds DOCX and XLSX.
+DEFAULT_TYPES = frozenset(content_type for _magic, content_type, _exts in _MAGIC)
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 #: Prefix of the temporary file an upload is written to before its atomic rename.
@@ -57,10 +67,21 @@ def root() -> Path:
 
 
 def sniff(data: bytes) -> str | None:
-    """The content type told by the file's magic bytes (PDF, PNG, JPEG), else None."""
+    """The content type told by the file's magic bytes (PDF, PNG, JPEG), or by the parts of
+    a zip package (DOCX, XLSX: only its directory is read), else None."""
     for magic, content_type, _ext in _MAGIC:
         if data.startswith(magic):
             return content_type
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as package:
+                names = set(package.namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None
+        if "[Content_Types].xml" in names:
+            for content_type, part, _exts in _OFFICE:
+                if part in names:
+                    return content_type
     return None
 
 
@@ -162,8 +183,9 @@ def clean_filename(name: str, content_type: str) -> str:
     return (stem.strip(" .") or "attachment")[: 255 - len(ext)] + ext
 
 
-def accept(filename: str, data: bytes) -> tuple[str, str, str]:
-    """Check an upload (size, not empty, PDF/JPEG/PNG by its bytes) and store it.
+def accept(filename: str, data: bytes, types=DEFAULT_TYPES) -> tuple[str, str, str]:
+    """Check an upload (size, not empty, PDF/JPEG/PNG by its bytes, or one of `types`) and
+    store it.
 
     Returns (content_type, sha256, display filename); raises TooLarge (413) or Invalid.
     """
@@ -174,18 +196,26 @@ def accept(filename: str, data: bytes) -> tuple[str, str, str]:
     if not data:
         raise Invalid(_("The file is empty."), {"file": [_("The file is empty.")]})
     content_type = sniff(data)
-    if content_type is None:
-        message = _(
-            "Only PDF, JPEG or PNG files are accepted (the content is checked, not the name)."
-        )
+    if content_type not in types:
+        if types == DEFAULT_TYPES:
+            message = _(
+                "Only PDF, JPEG or PNG files are accepted (the content is checked, not the name)."
+            )
+        else:
+            message = _(
+                "Only PDF, JPEG, PNG, DOCX or XLSX files are accepted (the content is "
+                "checked, not the name)."
+            )
         raise Invalid(message, {"file": [message]})
     return content_type, store(data), clean_filename(filename, content_type)
 
 
-def stored_fields(filename: str, data: bytes, uploaded_by_id: int | None) -> dict:
+def stored_fields(
+    filename: str, data: bytes, uploaded_by_id: int | None, types=DEFAULT_TYPES
+) -> dict:
     """Check and store an upload (`accept`) and give the columns its row keeps: filename,
     content_type, size, sha256, uploaded_at, uploaded_by_id."""
-    content_type, digest, clean_name = accept(filename, data)
+    content_type, digest, clean_name = accept(filename, data, types)
     return {
         "filename": clean_name,
         "content_type": content_type,

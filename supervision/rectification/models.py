@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.common.clock import utcnow
 from supervision.db import UTCDateTime
@@ -59,6 +59,10 @@ class Inspection(TimestampMixin, db.Model):
     contact: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(sa.String(16), default="rectifying")
 
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="inspection", order_by="Finding.number", passive_deletes=True
+    )
+
     __table_args__ = (
         sa.CheckConstraint(f"status IN ({_in(INSPECTION_STATUSES)})", name="status"),
         sa.CheckConstraint("deadline >= feedback_on", name="deadline"),
@@ -102,6 +106,19 @@ class Finding(TimestampMixin, db.Model):
     #: The sign-off (or the last return's) comment.
     review_comment: Mapped[str] = mapped_column(sa.Text, default="")
 
+    inspection: Mapped[Inspection] = relationship(back_populates="findings")
+    measures: Mapped[list[RectificationMeasure]] = relationship(
+        back_populates="finding",
+        order_by="RectificationMeasure.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    notes: Mapped[list[FindingNote]] = relationship(
+        order_by="(FindingNote.noted_on, FindingNote.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
     __table_args__ = (
         sa.UniqueConstraint("inspection_id", "number", name="uq_findings_inspection_number"),
         sa.CheckConstraint(f"term IN ({_in(FINDING_TERMS)})", name="term"),
@@ -137,6 +154,11 @@ class RectificationMeasure(TimestampMixin, db.Model):
     #: 整改成效, e.g. 共整改出租屋各类安全隐患131处.
     result: Mapped[str] = mapped_column(sa.Text, default="")
 
+    finding: Mapped[Finding] = relationship(back_populates="measures")
+    evidence: Mapped[list[MeasureEvidence]] = relationship(
+        order_by="MeasureEvidence.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     __table_args__ = (
         sa.UniqueConstraint("finding_id", "number", name="uq_rectification_measures_number"),
         sa.CheckConstraint(f"status IN ({_in(MEASURE_STATUSES)})", name="status"),
@@ -158,7 +180,8 @@ class MeasureEvidence(db.Model):
     #: file: filename/content_type/size/sha256 set; link: object_type/object_id set.
     kind: Mapped[str] = mapped_column(sa.String(8))
     filename: Mapped[str | None] = mapped_column(sa.String(255))
-    content_type: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The MIME type read from the content (a DOCX's is 71 characters long).
+    content_type: Mapped[str | None] = mapped_column(sa.String(128))
     size: Mapped[int | None]
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
     object_type: Mapped[str | None] = mapped_column(sa.String(16))

@@ -88,6 +88,36 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/docs":                                       "200 200 200 200 200 200 200 200",
     "GET /api/v1/docs/static/<path:filename>":                "200 200 200 200 200 200 200 200",
     "GET /api/v1/exports/roster.xlsx":                        "200 403 403 200 403 403 403 401",
+    # Rectification (SPEC §14): the leader is the finding's responsible leader and heads its
+    # lead unit; staff owns its measure; the outsider, admin and HR see nothing of it.
+    "GET /api/v1/inspections":                                "403 200 200 403 200 200 200 401",
+    "POST /api/v1/inspections":                               "403 422 422 403 403 403 403 401",
+    "GET /api/v1/inspections/<int:inspection_id>":            "404 200 200 404 200 200 404 401",
+    "PATCH /api/v1/inspections/<int:inspection_id>":          "404 422 422 404 403 403 404 401",
+    "GET /api/v1/inspections/<int:inspection_id>/summary":    "404 200 200 404 403 403 404 401",
+    "GET /api/v1/inspections/<int:inspection_id>/findings":   "404 200 200 404 200 200 404 401",
+    "POST /api/v1/inspections/<int:inspection_id>/findings":  "404 422 422 404 403 403 404 401",
+    "GET /api/v1/findings/<int:finding_id>":                  "404 200 200 404 200 200 404 401",
+    "PATCH /api/v1/findings/<int:finding_id>":                "404 422 422 404 403 403 404 401",
+    "POST /api/v1/findings/<int:finding_id>/complete":        "404 422 422 404 403 403 404 401",
+    "POST /api/v1/findings/<int:finding_id>/measures":        "404 422 422 404 403 403 404 401",
+    "POST /api/v1/findings/<int:finding_id>/notes":           "404 422 422 404 422 403 404 401",
+    "POST /api/v1/findings/<int:finding_id>/request-completion":
+                                                              "404 422 422 404 422 403 404 401",
+    "POST /api/v1/findings/<int:finding_id>/return":          "404 422 422 404 403 403 404 401",
+    "GET /api/v1/rectification-measures/<int:measure_id>":    "404 200 200 404 200 200 404 401",
+    "PATCH /api/v1/rectification-measures/<int:measure_id>":  "404 422 422 404 422 422 404 401",
+    "DELETE /api/v1/rectification-measures/<int:measure_id>": "404 204 204 404 403 403 404 401",
+    "POST /api/v1/rectification-measures/<int:measure_id>/done":
+                                                              "404 200 200 404 200 200 404 401",
+    "POST /api/v1/rectification-measures/<int:measure_id>/reopen":
+                                                              "404 200 200 404 200 200 404 401",
+    "POST /api/v1/rectification-measures/<int:measure_id>/evidence":
+                                                              "404 422 422 404 422 422 404 401",
+    "GET /api/v1/rectification-measures/<int:measure_id>/evidence/<int:evidence_id>":
+                                                              "404 200 200 404 200 200 404 401",
+    "DELETE /api/v1/rectification-measures/<int:measure_id>/evidence/<int:evidence_id>":
+                                                              "404 204 204 404 204 204 404 401",
     "POST /api/v1/imports/risk-inventory":                    "403 422 422 403 422 403 422 401",
     "POST /api/v1/imports/roster":                            "422 403 403 422 403 403 403 401",
     "GET /api/v1/notifications":                              "200 200 200 200 200 200 200 401",
@@ -350,6 +380,8 @@ def bureau(app, db, tmp_path, monkeypatch):
     from supervision.auth.models import ApiToken
     from supervision.auth.services import issue_token
     from supervision.integrity import services as integrity
+    from supervision.rectification import evidence as rectification_evidence
+    from supervision.rectification import services as rectification
     from supervision.reminders.models import MailMessage, Notification
     from supervision.risks import services as risks
     from supervision.rotation import services as rotation
@@ -398,6 +430,40 @@ def bureau(app, db, tmp_path, monkeypatch):
         {"kind": "other", "title": "函询", "body": "", "noted_on": date(2025, 9, 1)},
     )
     note_attachment = integrity.add_attachment(s, note, "reply.pdf", PDF)
+    inspection = rectification.create_inspection(
+        s,
+        {
+            "name": "第五轮巡察",
+            "inspector": "第八巡察组",
+            "org_unit_id": rows["bureau"].id,
+            "feedback_on": date(2025, 6, 1),
+            "leader_person_id": rows["chief"].id,
+        },
+    )
+    finding = rectification.create_finding(
+        s,
+        inspection,
+        {
+            "category": "聚焦全面从严管党治警情况",
+            "title": "强化保密工作",
+            "responsible_leader_id": rows["head"].id,
+            "lead_unit_id": rows["station"].id,
+        },
+    )
+    measure = rectification.create_measure(
+        s,
+        finding,
+        {
+            "description": "开展保密检查",
+            "owner_unit_id": rows["station"].id,
+            "owner_person_id": officer.id,
+        },
+    )
+    # The evidence routes take a second measure: the first one is deleted before them.
+    second_measure = rectification.create_measure(
+        s, finding, {"description": "组织培训", "owner_person_id": officer.id}
+    )
+    measure_evidence = rectification_evidence.add_file(s, second_measure, "检查记录.pdf", PDF)
     notification = Notification(
         recipient_id=officer.id,
         step="upcoming",
@@ -445,6 +511,10 @@ def bureau(app, db, tmp_path, monkeypatch):
         "note_id": note.id,
         "notification_id": notification.id,
         "message_id": message.id,
+        "inspection_id": inspection.id,
+        "finding_id": finding.id,
+        "measure_id": measure.id,
+        "evidence_id": measure_evidence.id,
         "entry_id": s.scalar(sa.select(sa.func.min(AuditEntry.id))),
         "user_id": users["staff"].id,
         "grant_id": change.grant_id,
@@ -464,6 +534,9 @@ def bureau(app, db, tmp_path, monkeypatch):
         },
         "/bootstrap/static/<path:filename>": {"filename": "css/bootstrap.min.css"},
         "/api/v1/docs/static/<path:filename>": {"filename": "swagger-ui.css"},
+        "/api/v1/rectification-measures/<int:measure_id>/evidence/<int:evidence_id>": {
+            "measure_id": second_measure.id
+        },
     }
     return {"params": params, "special": special, "users": users}
 

@@ -80,6 +80,10 @@ SPEC_ENUMS: dict[str, set[str]] = {
     },
     "email_status": {"queued", "sent", "failed", "none"},
     "day_source": {"library", "admin", "fallback"},
+    "inspection_status": {"rectifying", "reported", "closed"},
+    "finding_term": {"immediate", "time_limited", "long_term"},
+    "finding_status": {"open", "in_progress", "completion_requested", "completed"},
+    "evidence_object": {"talk", "risk_point", "risk_campaign", "rotation_plan", "deferral"},
 }
 #: Values the code has besides SPEC's (internal states), allowed in a table.
 EXTRA = {"email_status": {"sending"}, "step": {"account"}}

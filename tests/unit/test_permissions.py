@@ -78,14 +78,23 @@ def test_every_grant_names_known_roles():
         ("talks.write", {SECRETARY, MEMBER, LEADER}),
         ("obligations.read", {SECRETARY, MEMBER, LEADER}),
         ("obligations.waive", {SECRETARY, MEMBER}),
+        # Rectification (SPEC §14): the committee manages and signs off; leaders read the
+        # findings they answer for; owners their own measures; admin and HR nothing.
+        ("rectification.manage", {SECRETARY, MEMBER}),
+        ("rectification.read_all", {SECRETARY, MEMBER}),
+        ("rectification.lead", {LEADER}),
+        ("rectification.take_part", {LEADER, STAFF}),
     ],
 )
 def test_the_table_says_what_spec_section_4_says(grant, allowed):
     assert holders(grant) == allowed
 
 
-def test_staff_hold_no_grant_but_their_own_talks():
-    assert {g for g, roles in POLICY.items() if STAFF in roles} == {"talks.mine"}
+def test_staff_hold_no_grant_but_their_own_talks_and_measures():
+    assert {g for g, roles in POLICY.items() if STAFF in roles} == {
+        "talks.mine",
+        "rectification.take_part",
+    }
 
 
 def test_can_asks_the_table_and_refuses_strangers():
