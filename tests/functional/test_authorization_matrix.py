@@ -88,6 +88,7 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/docs":                                       "200 200 200 200 200 200 200 200",
     "GET /api/v1/docs/static/<path:filename>":                "200 200 200 200 200 200 200 200",
     "GET /api/v1/exports/roster.xlsx":                        "200 403 403 200 403 403 403 401",
+    "POST /api/v1/imports/rectification-ledger":              "403 422 422 403 403 403 403 401",
     "POST /api/v1/imports/risk-inventory":                    "403 422 422 403 422 403 422 401",
     "POST /api/v1/imports/roster":                            "422 403 403 422 403 403 403 401",
     "GET /api/v1/notifications":                              "200 200 200 200 200 200 200 401",
@@ -115,6 +116,9 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/reminders/preview":                          "200 200 200 200 403 403 403 401",
     "GET /api/v1/reminders/settings":                         "200 200 403 403 403 403 403 401",
     "PUT /api/v1/reminders/settings":                         "422 422 403 403 403 403 403 401",
+    "GET /api/v1/reports/rectification-ledger.xlsx":          "403 200 200 403 403 403 403 401",
+    "GET /api/v1/reports/rectification-notice.docx":          "403 200 200 403 403 403 403 401",
+    "GET /api/v1/reports/rectification-notice.pdf":           "403 200 200 403 403 403 403 401",
     "GET /api/v1/reports/risk-inventory.pdf":                 "403 200 200 403 200 403 404 401",
     "GET /api/v1/reports/risk-inventory.xlsx":                "403 200 200 403 200 403 404 401",
     "GET /api/v1/reports/rotation-candidates.pdf":            "200 200 200 200 403 403 403 401",
@@ -350,6 +354,7 @@ def bureau(app, db, tmp_path, monkeypatch):
     from supervision.auth.models import ApiToken
     from supervision.auth.services import issue_token
     from supervision.integrity import services as integrity
+    from supervision.rectification.models import Inspection
     from supervision.reminders.models import MailMessage, Notification
     from supervision.risks import services as risks
     from supervision.rotation import services as rotation
@@ -376,6 +381,14 @@ def bureau(app, db, tmp_path, monkeypatch):
     # A second one for the page that removes an attachment (the API's DELETE runs first).
     second_attachment = talks.add_attachment(s, talk, "other", "second.pdf", PDF + b"2")
     point = factories.risk_point(s, rows["station"], rows["head"])
+    inspection = Inspection(
+        name="十五届市委第五轮巡察",
+        inspector="市委第八巡察组",
+        org_unit_id=rows["bureau"].id,
+        feedback_on=date(2025, 7, 25),
+        deadline=date(2025, 10, 23),
+    )
+    s.add(inspection)
     campaign = risks.open_campaign(
         s, {"name": "2025年度排查", "year": 2025, "deadline": date(2025, 12, 31)}
     )
@@ -439,6 +452,7 @@ def bureau(app, db, tmp_path, monkeypatch):
         "attachment_id": attachment.id,
         "point_id": point.id,
         "campaign_id": campaign.id,
+        "inspection_id": inspection.id,
         "deferral_id": deferral.id,
         "hold_id": hold.id,
         "plan_id": plan.id,
@@ -476,6 +490,10 @@ QUERIES = {
     "/api/v1/calendar/days": "year=2025",
     "/api/v1/obligations": "period=2025Q3",
     "/api/v1/obligations/summary": "period=2025Q3",
+    "/api/v1/imports/rectification-ledger": "inspection_id={inspection_id}",
+    "/api/v1/reports/rectification-ledger.xlsx": "inspection_id={inspection_id}",
+    "/api/v1/reports/rectification-notice.docx": "inspection_id={inspection_id}",
+    "/api/v1/reports/rectification-notice.pdf": "inspection_id={inspection_id}",
     "/api/v1/reports/risk-inventory.pdf": "org_unit_id={unit_id}",
     "/api/v1/reports/risk-inventory.xlsx": "org_unit_id={unit_id}",
     "/api/v1/reports/rotation-completion.pdf": "period=2025",

@@ -78,6 +78,9 @@ def test_every_grant_names_known_roles():
         ("talks.write", {SECRETARY, MEMBER, LEADER}),
         ("obligations.read", {SECRETARY, MEMBER, LEADER}),
         ("obligations.waive", {SECRETARY, MEMBER}),
+        # Rectification documents (SPEC §14, issue 15): the committee's, for now.
+        ("rectification.documents", {SECRETARY, MEMBER}),
+        ("rectification.import", {SECRETARY, MEMBER}),
     ],
 )
 def test_the_table_says_what_spec_section_4_says(grant, allowed):
