@@ -138,6 +138,9 @@ def _block(document, block) -> None:
         p.paragraph_format.keep_with_next = True
     else:
         _run(p, block.label + block.text)
+        if block.kind == "closing":
+            # The contact block ends in long addresses: justified, its lines would gape.
+            p.alignment = WD_ALIGN_PARAGRAPH.LEFT
 
 
 def render_docx(notice, generated_at: datetime | None = None) -> bytes:
@@ -152,11 +155,7 @@ def render_docx(notice, generated_at: datetime | None = None) -> bytes:
     _styles(document)
     _font_table(document)
     _title(document, notice)
-    closing = False
     for block in notice.blocks():
-        if block.kind == "closing" and not closing:
-            document.add_paragraph()
-            closing = True
         _block(document, block)
     _footer(document)
     out = io.BytesIO()
