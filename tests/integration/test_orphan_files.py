@@ -14,6 +14,7 @@ from supervision import scheduler
 from supervision.backup import files
 from supervision.common import storage
 from supervision.integrity.models import IntegrityNoteAttachment
+from supervision.rectification.models import MeasureEvidence
 from supervision.talks.models import TalkAttachment
 from tests import factories
 
@@ -61,6 +62,7 @@ def test_the_tables_of_stored_files_are_found_from_the_schema():
     assert {t.name for t in files.file_tables()} == {
         TalkAttachment.__tablename__,
         IntegrityNoteAttachment.__tablename__,
+        MeasureEvidence.__tablename__,  # a measure's evidence files (SPEC §14)
     }
 
 
