@@ -81,6 +81,7 @@ API_MODULES = (
     "supervision.reports.talks_api",
     "supervision.rotation.api",
     "supervision.reports.rotation_api",
+    "supervision.reports.rectification_api",
     "supervision.reminders.api",
     "supervision.rectification.api",
 )

@@ -102,6 +102,10 @@ POLICY: dict[str, frozenset[str]] = {
     "reminders.receive_rotation": frozenset({HR}),
     #: Every role change of an account, in the inbox and by mail (SPEC §4).
     "reminders.receive_account": frozenset({SECRETARY}),
+    # Rectification documents (SPEC §14): the progress notice and the ledger, and the
+    # ledger's import; the discipline roles, who see every inspection.
+    "rectification.documents": _DISCIPLINE,
+    "rectification.import": _DISCIPLINE,
 }
 #: The reports page (SPEC §9): each reader sees the documents of the grants they hold.
 POLICY["reports.read"] = POLICY["risks.edit"] | POLICY["rotation.read"]

@@ -50,7 +50,9 @@ def load_cmd(if_empty: bool, seed: int):
         f"Loaded demo bureau (seed {seed}) in {elapsed:.1f}s: {counts['org_units']} org units, "
         f"{counts['people']} people, {counts['posts']} posts ({counts['sensitive_posts']} "
         f"sensitive), {counts['assignments']} assignments, {counts.get('risk_points', 0)} risk "
-        f"points with {counts.get('risk_measures', 0)} measures."
+        f"points with {counts.get('risk_measures', 0)} measures, an inspection with "
+        f"{counts.get('rectification_findings', 0)} findings and "
+        f"{counts.get('rectification_measures', 0)} rectification measures."
     )
 
 

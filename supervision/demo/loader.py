@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from supervision.audit.services import record
 from supervision.common import clock
 from supervision.demo import data
+from supervision.demo import rectification as demo_rectification
 from supervision.demo import risks as demo_risks
 from supervision.demo import rotation as demo_rotation
 from supervision.demo import talks as demo_talks
@@ -368,6 +369,7 @@ def load(session: Session, seed: int = DEFAULT_SEED, today: date | None = None) 
     counts.update(demo_risks.load(session, seed, b.today, units, b.posts))
     counts.update(demo_talks.load(session, seed, b.today, units, b.posts))
     counts.update(demo_rotation.load(session, seed, b.today, b.posts))
+    counts.update(demo_rectification.load(session, seed, b.today, units, b.posts))
     record(session, "demo_load", "demo", seed, {k: [0, v] for k, v in counts.items()})
     return counts
 

@@ -170,6 +170,7 @@ def _page(status: int = 200, **forms):
         "candidates_form": None,
         "completion_form": None,
         "talk_completion_form": None,
+        "inspections": None,
     }
     if can(current_user, "obligations.read"):
         context["talk_completion_form"] = forms.get("talk_completion_form") or TalkCompletionForm()
@@ -178,10 +179,25 @@ def _page(status: int = 200, **forms):
     if can(current_user, "rotation.read"):
         context["candidates_form"] = forms.get("candidates_form") or RotationCandidatesForm()
         context["completion_form"] = forms.get("completion_form") or RotationCompletionForm()
+    if can(current_user, "rectification.documents"):
+        context["inspections"] = _inspections()
     for form in context.values():
+        if isinstance(form, list):
+            continue
         if form is not None and form not in forms.values():
             form.fill_choices()
     return render_template("reports/index.html", **context), status
+
+
+def _inspections() -> list:
+    """The latest inspections, whose notice and ledger the page links to (SPEC §9, §14)."""
+    from supervision.rectification.models import Inspection
+
+    return list(
+        db.session.scalars(
+            sa.select(Inspection).order_by(Inspection.feedback_on.desc(), Inspection.id).limit(20)
+        )
+    )
 
 
 def _download(form, export) -> tuple[bool, object]:

@@ -84,6 +84,9 @@ def test_every_grant_names_known_roles():
         ("rectification.read_all", {SECRETARY, MEMBER}),
         ("rectification.lead", {LEADER}),
         ("rectification.take_part", {LEADER, STAFF}),
+        # Rectification documents (SPEC §14, issue 15): the committee's, for now.
+        ("rectification.documents", {SECRETARY, MEMBER}),
+        ("rectification.import", {SECRETARY, MEMBER}),
     ],
 )
 def test_the_table_says_what_spec_section_4_says(grant, allowed):
