@@ -18,7 +18,9 @@ finding workflow. Evidence is in `evidence.py`; figures, overdue and snapshots i
   is requested takes the finding back to `in_progress`.
 
 Services validate, write, audit (every field changed, before and after) and flush; the
-caller commits. Who may call which is the caller's question (permissions.py).
+caller commits. Who may call which is the caller's question (permissions.py). The module is
+longer than most on purpose: every write rule of the ledger is here, in one place, so that
+the API, the pages and the ledger import (which calls these functions) cannot differ.
 """
 
 from __future__ import annotations
