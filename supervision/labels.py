@@ -26,6 +26,11 @@ from supervision.org.labels import (
     UNIT_FIELD_LABELS,
     UNIT_KIND_LABELS,
 )
+from supervision.rectification.labels import (
+    FINDING_FIELD_LABELS,
+    INSPECTION_FIELD_LABELS,
+    RECTIFICATION_MEASURE_FIELD_LABELS,
+)
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.risks.labels import (
     CAMPAIGN_FIELD_LABELS,
@@ -106,5 +111,8 @@ FIELD_TABLES: dict[str, dict[str, object]] = {
     "measure": MEASURE_FIELD_LABELS,
     "risk_campaign": CAMPAIGN_FIELD_LABELS,
     "talk": TALK_FIELD_LABELS,
+    "inspection": INSPECTION_FIELD_LABELS,
+    "finding": FINDING_FIELD_LABELS,
+    "rectification_measure": RECTIFICATION_MEASURE_FIELD_LABELS,
 }
 TABLES.update({f"field:{kind}": table for kind, table in FIELD_TABLES.items()})
