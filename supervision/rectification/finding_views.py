@@ -27,7 +27,12 @@ from supervision.rectification import evidence as evidence_services
 from supervision.rectification import forms as f
 from supervision.rectification import page_queries, services
 from supervision.rectification.blueprint import bp, member, unit_choices
-from supervision.rectification.labels import RECTIFICATION_ACTION_LABELS
+from supervision.rectification.labels import (
+    FINDING_STATUS_LABELS,
+    FINDING_TERM_LABELS,
+    MEASURE_STATUS_LABELS,
+    RECTIFICATION_ACTION_LABELS,
+)
 from supervision.rectification.models import (
     DEFAULT_CATEGORIES,
     Finding,
@@ -69,17 +74,45 @@ def _visible_measures(finding: Finding) -> list[RectificationMeasure]:
     )
 
 
+#: Fields of the history whose recorded ids are shown as names.
+_PERSON_FIELDS = frozenset({"responsible_leader_id", "owner_person_id", "leader_person_id"})
+_UNIT_FIELDS = frozenset({"lead_unit_id", "owner_unit_id", "org_unit_id"})
+
+
 def _history_rows(finding: Finding) -> list[dict]:
-    rows = []
-    for e in page_queries.history(db.session, finding):
-        rows.append(
-            {
-                "entry": e,
-                "action": RECTIFICATION_ACTION_LABELS.get(e.action, e.action),
-                "measure": e.object_type == "rectification_measure",
-                "changes": change_rows(e),
-            }
-        )
+    """The finding's history as the audit pages show it (fields by their Chinese names),
+    with statuses and terms by their labels and people and units by their names."""
+    entries = page_queries.history(db.session, finding)
+    rows = [
+        {
+            "entry": e,
+            "action": RECTIFICATION_ACTION_LABELS.get(e.action, e.action),
+            "measure": e.object_type == "rectification_measure",
+            "changes": change_rows(e),
+        }
+        for e in entries
+    ]
+    ids = {"person": set(), "unit": set()}
+    for row in rows:
+        for c in row["changes"]:
+            kind = "person" if c["name"] in _PERSON_FIELDS else "unit"
+            if c["name"] in _PERSON_FIELDS | _UNIT_FIELDS:
+                ids[kind] |= {int(v) for v in (c["before"], c["after"]) if v.isdigit()}
+    units, people = page_queries.names(db.session, ids["unit"], ids["person"])
+    for row in rows:
+        statuses = MEASURE_STATUS_LABELS if row["measure"] else FINDING_STATUS_LABELS
+        for c in row["changes"]:
+            table = {
+                "status": statuses,
+                "term": FINDING_TERM_LABELS,
+            }.get(c["name"])
+            if c["name"] in _PERSON_FIELDS:
+                table = {str(k): v for k, v in people.items()}
+            elif c["name"] in _UNIT_FIELDS:
+                table = {str(k): v for k, v in units.items()}
+            if table:
+                c["before"] = table.get(c["before"], c["before"])
+                c["after"] = table.get(c["after"], c["after"])
     return rows
 
 

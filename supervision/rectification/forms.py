@@ -266,7 +266,7 @@ class MeasureForm(_WithPeople, FlaskForm):
     description = _text(_l("Measure"), "description", required=True, rows=3, cls=TextAreaField)
     owner_unit_id = SelectField(_l("Owner unit"), coerce=_int_or_none)
     owner = _person_field(_l("Owner"))
-    due_on = DateField(_l("Due"), validators=[Optional()])
+    due_on = DateField(_l("Due date"), validators=[Optional()])
     due_reason = _text(_l("Reason for the later due date"), "due_reason")
 
     def set_choices(self, units: list[tuple[int, str]]) -> None:
@@ -290,7 +290,7 @@ class DoneForm(FlaskForm):
     """Mark a measure done, with its result."""
 
     done_on = DateField(_l("Done on"), validators=[Optional()])
-    result = _text(_l("Result"), "result", rows=2, cls=TextAreaField)
+    result = _text(_l("Rectification result"), "result", rows=2, cls=TextAreaField)
 
 
 class ActionForm(FlaskForm):
@@ -308,7 +308,7 @@ class SummaryForm(FlaskForm):
 class CommentForm(FlaskForm):
     """Sign off or return with a comment."""
 
-    comment = _text(_l("Comment"), "comment", required=True, rows=2, cls=TextAreaField)
+    comment = _text(_l("Review comment"), "comment", required=True, rows=2, cls=TextAreaField)
 
 
 class NoteForm(FlaskForm):

@@ -14,7 +14,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from supervision.audit.models import AuditEntry
 from supervision.common.permissions import can
@@ -195,7 +195,7 @@ def ledger_counts(session: Session, user, inspection: Inspection, as_of: date) -
 
 def ledger_select(user, inspection: Inspection, filters: dict, as_of: date) -> sa.Select:
     """SELECT of (Finding, overdue, measures done, measures) of the inspection the user may
-    know about, filtered (category, lead_unit_id, status, overdue), in number order. The
+    know about, filtered (category, lead_unit_id, status, overdue), by category and theme. The
     measure counts are of the measures the user sees."""
     m = RectificationMeasure
     counts = (
@@ -209,6 +209,14 @@ def ledger_select(user, inspection: Inspection, filters: dict, as_of: date) -> s
         .subquery()
     )
     overdue = finding_overdue_clause(as_of)
+    # Grouped as the notice reads: the categories, and the themes within each, in the order
+    # of their first problem; the problems by number within a theme.
+    other = aliased(Finding)
+    first_of = sa.select(sa.func.min(other.number)).where(
+        other.inspection_id == Finding.inspection_id, other.category == Finding.category
+    )
+    category_rank = first_of.scalar_subquery()
+    theme_rank = first_of.where(other.theme == Finding.theme).scalar_subquery()
     stmt = (
         sa.select(
             Finding,
@@ -218,7 +226,7 @@ def ledger_select(user, inspection: Inspection, filters: dict, as_of: date) -> s
         )
         .outerjoin(counts, counts.c.finding_id == Finding.id)
         .where(Finding.inspection_id == inspection.id, finding_clause(user))
-        .order_by(Finding.number)
+        .order_by(category_rank, theme_rank, Finding.number)
     )
     if filters.get("category"):
         stmt = stmt.where(Finding.category == filters["category"])
