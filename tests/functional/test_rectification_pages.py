@@ -546,3 +546,75 @@ def test_evidence_remove_and_delete_measure(app, ledger, db, login, tmp_path):
         f"/rectification/measures/{m1_id}/delete", data={"csrf_token": _csrf(leader)}
     )
     assert resp.status_code == 403
+
+
+# ------------------------------------------------------------------ history, statements
+
+
+def test_the_history_names_fields_and_values_in_chinese(app, ledger, db, login):
+    first = ledger["findings"][0]
+    services.update_finding(db.session, db.session.get(Finding, first.id), {"term": "immediate"})
+    db.session.commit()
+    html = _as(app, login, "secretary").get(f"/rectification/findings/{first.id}")
+    text = html.get_data(as_text=True)
+    history = text[text.index('id="history"') :]
+    assert '<span title="term">整改类型</span>' in history
+    assert "限期整改 → 立行立改" in history
+    assert '<span title="owner_person_id">责任人</span>：张三' in history
+    assert "time_limited" not in history
+
+
+def _grow(db, ledger, n: int) -> None:
+    """n more findings, each with two measures (one owned by the officer, done, with a
+    file); every other one with both done and its sign-off requested."""
+    s = db.session
+    inspection = s.get(Inspection, ledger["inspection"].id)
+    for i in range(n):
+        found = services.create_finding(
+            s,
+            inspection,
+            {
+                "category": f"类别{i % 3}",
+                "theme": f"主题{i % 2}",
+                "title": f"问题{i}",
+                "responsible_leader_id": ledger["rows"]["chief"].id,
+                "lead_unit_id": ledger["rows"]["station"].id,
+            },
+        )
+        done = services.create_measure(
+            s, found, {"description": "措施", "owner_person_id": ledger["officer"].id}
+        )
+        other = services.create_measure(s, found, {"description": "措施二"})
+        services.mark_done(s, done, date(2025, 9, 1), "完成")
+        evidence.add_file(s, done, f"f{i}.pdf", PDF + str(i).encode())
+        if i % 2 == 0:  # every other one waits for sign-off
+            services.mark_done(s, other, date(2025, 9, 2), "完成")
+            services.request_completion(s, found, "已整改")
+    s.commit()
+
+
+def test_pages_take_the_same_statements_with_more_findings(
+    app, ledger, db, login, count_statements
+):
+    pages = [
+        "/rectification/",
+        f"/rectification/{ledger['inspection'].id}",
+        "/rectification/mine",
+        "/rectification/sign-off",
+    ]
+    clients = {name: _as(app, login, name) for name in ("secretary", "chief", "staff")}
+
+    def counts() -> dict:
+        out = {}
+        for name, client in clients.items():
+            for url in pages:
+                with count_statements() as statements:
+                    status = client.get(url).status_code
+                out[(name, url)] = (status, len(statements))
+        return out
+
+    counts()  # caches read once per process
+    _grow(db, ledger, 3)
+    small = counts()
+    _grow(db, ledger, 20)
+    assert counts() == small
