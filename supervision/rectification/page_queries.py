@@ -433,3 +433,40 @@ def picker(session: Session, user) -> dict[str, list[tuple[int, str]]]:
         ).all()
         out["deferral"] = [(d.id, f"#{d.id} {d.name} {d.minutes_no}") for d in deferrals]
     return {k: v for k, v in out.items() if v}
+
+
+# ------------------------------------------------------------------ the start page
+
+
+def desk(session: Session, user, today: date) -> dict:
+    """The start page's rectification figures (counts only, at most three statements): the
+    findings waiting for sign-off (the discipline roles), the open findings a leader answers
+    for and the measures one owns, with how many of each are overdue. Zeros where a figure
+    is not the user's."""
+    out = {"sign_off": 0, "findings": 0, "overdue_findings": 0, "measures": 0}
+    out["overdue_measures"] = 0
+    if can(user, "rectification.manage"):
+        out["sign_off"] = session.scalar(
+            sa.select(sa.func.count()).where(Finding.status == "completion_requested")
+        )
+    me = getattr(user, "person_id", None)
+    if me is None:
+        return out
+    if can(user, "rectification.lead"):
+        row = session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.sum(sa.case((finding_overdue_clause(today), 1), else_=0)),
+            ).where(_mine_clause(me), full_finding_clause(user), Finding.status != "completed")
+        ).one()
+        out["findings"], out["overdue_findings"] = row[0], int(row[1] or 0)
+    if can(user, "rectification.take_part"):
+        m = RectificationMeasure
+        row = session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.sum(sa.case((measure_overdue_clause(today), 1), else_=0)),
+            ).where(m.owner_person_id == me, m.status == "open")
+        ).one()
+        out["measures"], out["overdue_measures"] = row[0], int(row[1] or 0)
+    return out

@@ -618,3 +618,20 @@ def test_pages_take_the_same_statements_with_more_findings(
     small = counts()
     _grow(db, ledger, 20)
     assert counts() == small
+
+
+def test_the_start_page_names_the_tasks(app, ledger, db, login):
+    first = ledger["findings"][0]
+    found = db.session.get(Finding, first.id)
+    _all_done(db, found)
+    services.request_completion(db.session, found, "好了")
+    db.session.commit()
+    html = _as(app, login, "secretary").get("/").get_data(as_text=True)
+    assert 'data-count="sign_off">1<' in html
+    html = _as(app, login, "chief").get("/").get_data(as_text=True)
+    assert 'data-count="findings">2<' in html and 'data-count="overdue_findings"' in html
+    html = _as(app, login, "staff").get("/").get_data(as_text=True)
+    assert 'id="home-rectification"' not in html  # the officer's measure is done
+    for name in ("admin", "hr", "outsider"):
+        html = _as(app, login, name).get("/").get_data(as_text=True)
+        assert 'id="home-rectification"' not in html
