@@ -261,6 +261,7 @@ def _finding_form(inspection, finding: Finding | None):
         inspection=inspection,
         finding=finding,
         categories=categories,
+        people=page_queries.leader_suggestions(db.session),
     ), status
 
 
@@ -415,7 +416,11 @@ def edit_measure(measure_id: int):
     if saved is not None:
         return _back(found.id)
     return render_template(
-        "rectification/measure_form.html", form=form, measure=measure, finding=found
+        "rectification/measure_form.html",
+        form=form,
+        measure=measure,
+        finding=found,
+        people=page_queries.leader_suggestions(db.session),
     ), status
 
 

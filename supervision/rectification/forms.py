@@ -230,7 +230,9 @@ class FindingForm(_WithPeople, FlaskForm):
     description = _text(_l("Problem as fed back"), "description", rows=5, cls=TextAreaField)
     responsible_leader = _person_field(_l("Responsible leader"))
     lead_unit_id = SelectField(_l("Lead unit"), coerce=_int_or_none)
-    term = SelectField(_l("Term"), choices=options(FINDING_TERM_LABELS.items()))
+    term = SelectField(
+        _l("Term"), choices=options(FINDING_TERM_LABELS.items()), default="time_limited"
+    )
     deadline = DateField(_l("Deadline"), validators=[Optional()])
 
     def set_choices(self, units: list[tuple[int, str]]) -> None:

@@ -156,6 +156,17 @@ def names(session: Session, unit_ids=(), person_ids=()) -> tuple[dict, dict]:
     return unit_names, person_names
 
 
+def leader_suggestions(session: Session, limit: int = 300) -> list[str]:
+    """Suggestions for the forms' people inputs: the active leaders and heads, 姓名（警号）."""
+    rows = session.execute(
+        sa.select(Person.name, Person.staff_no)
+        .where(Person.leadership != "none", Person.is_active.is_(True))
+        .order_by(Person.name)
+        .limit(limit)
+    ).all()
+    return [f"{r.name}（{r.staff_no}）" for r in rows]
+
+
 # ------------------------------------------------------------------ the ledger
 
 

@@ -11,7 +11,6 @@ none of its grants (admin, HR).
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -80,20 +79,9 @@ def _inspection_form(inspection: Inspection | None):
         "rectification/inspection_form.html",
         form=form,
         inspection=inspection,
-        people=_leaders(),
+        people=page_queries.leader_suggestions(db.session),
         default_days=services.DEFAULT_DEADLINE_DAYS,
     ), status
-
-
-def _leaders() -> list[str]:
-    """Suggestions for the people inputs: the bureau's leaders and heads, as 姓名（警号）."""
-    rows = db.session.execute(
-        sa.select(Person.name, Person.staff_no)
-        .where(Person.leadership != "none", Person.is_active.is_(True))
-        .order_by(Person.name)
-        .limit(300)
-    ).all()
-    return [f"{r.name}（{r.staff_no}）" for r in rows]
 
 
 @bp.route("/new", methods=["GET", "POST"])
