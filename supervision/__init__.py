@@ -66,6 +66,8 @@ VIEW_MODULES = (
     "supervision.reminders.views",
     "supervision.reminders.admin_views",
     "supervision.reminders.settings_views",
+    "supervision.rectification.views",
+    "supervision.rectification.finding_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (

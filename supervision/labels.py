@@ -28,9 +28,12 @@ from supervision.org.labels import (
 )
 from supervision.rectification.labels import (
     EVIDENCE_OBJECT_LABELS,
+    FINDING_FIELD_LABELS,
     FINDING_STATUS_LABELS,
     FINDING_TERM_LABELS,
+    INSPECTION_FIELD_LABELS,
     INSPECTION_STATUS_LABELS,
+    RECTIFICATION_MEASURE_FIELD_LABELS,
 )
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.risks.labels import (
@@ -117,5 +120,8 @@ FIELD_TABLES: dict[str, dict[str, object]] = {
     "measure": MEASURE_FIELD_LABELS,
     "risk_campaign": CAMPAIGN_FIELD_LABELS,
     "talk": TALK_FIELD_LABELS,
+    "inspection": INSPECTION_FIELD_LABELS,
+    "finding": FINDING_FIELD_LABELS,
+    "rectification_measure": RECTIFICATION_MEASURE_FIELD_LABELS,
 }
 TABLES.update({f"field:{kind}": table for kind, table in FIELD_TABLES.items()})

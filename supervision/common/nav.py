@@ -36,6 +36,7 @@ class NavGroup:
 _ORG = _l("Organisation")
 _TALKS = _l("Talks")
 _ADMIN = _l("Administration")
+_RECT = _l("Inspection rectification")
 
 ITEMS = (
     NavItem("home.index", _l("Home")),
@@ -50,6 +51,16 @@ ITEMS = (
     NavItem("integrity.index", _l("Integrity files"), ("integrity.read",), _TALKS),
     NavItem("risks.index", _l("Risk inventories"), ("risks.edit",)),
     NavItem("rotation.index", _l("Rotation"), ("rotation.read",)),
+    NavItem(
+        "rectification.index",
+        _l("Inspections"),
+        ("rectification.read_all", "rectification.lead"),
+        _RECT,
+    ),
+    NavItem(
+        "rectification.mine", _l("My rectification tasks"), ("rectification.take_part",), _RECT
+    ),
+    NavItem("rectification.sign_off", _l("Sign-off queue"), ("rectification.manage",), _RECT),
     NavItem("reports.index", _l("Reports"), ("reports.read",)),
     NavItem("audit.index", _l("Audit log"), ("audit.read",), _ADMIN),
     NavItem("reminder_settings.settings", _l("Reminder settings"), ("reminders.settings",), _ADMIN),

@@ -7,7 +7,8 @@ Sections, each behind a grant of supervision.common.permissions:
 - `home.leader`: talks they owe, their units' completion, risk points due for review;
 - `talks.mine` with a person: talks waiting for their signature;
 - `home.rotation` (HR): rotations due and upcoming, plans by state, deferrals expiring;
-- `home.system` (admin): calendar, scheduler, mail; `home.org_counts`: the organisation.
+- `home.system` (admin): calendar, scheduler, mail; `home.org_counts`: the organisation;
+- the rectification tasks (findings to sign off, answer for, measures owned), when any.
 The calendar warning (SPEC §2) stays at the top for `calendar.warnings`.
 """
 
@@ -25,6 +26,7 @@ from supervision.home import desks, figures
 from supervision.obligations.mine_views import owed_by
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.scope import EVERYTHING, current_scope, led_scope, risk_scope
+from supervision.rectification.page_queries import desk as rectification_desk
 from supervision.talks import queries as talk_queries
 
 bp = Blueprint("home", __name__)
@@ -93,6 +95,9 @@ def sections(today) -> dict:
         out["to_sign"] = desks.to_sign(current_user.person_id)
     if can(current_user, "home.rotation"):
         out["rotation"] = _rotation(today)
+    rectification = rectification_desk(db.session, current_user, today)
+    if any(rectification.values()):
+        out["rectification"] = rectification
     if can(current_user, "home.org_counts"):
         out["org"] = desks.org_counts(db.session, current_scope())
     return out

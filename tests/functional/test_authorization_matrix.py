@@ -270,6 +270,34 @@ EXPECTED: dict[str, str] = {
     "GET /profile":                                           "200 200 200 200 200 200 200 302",
     "POST /profile":                                          "422 422 422 422 422 422 422 302",
     "POST /profile/tokens/<int:token_id>/revoke":             "404 404 404 404 404 302 404 302",
+    "GET /rectification/":                                    "403 200 200 403 200 200 200 302",
+    "GET /rectification/mine":                                "403 200 200 403 200 200 200 302",
+    "GET /rectification/sign-off":                            "403 200 200 403 403 403 403 302",
+    "GET /rectification/new":                                 "403 200 200 403 403 403 403 302",
+    "POST /rectification/new":                                "403 422 422 403 403 403 403 302",
+    "GET /rectification/<int:inspection_id>":                 "403 200 200 403 200 200 404 302",
+    "GET /rectification/<int:inspection_id>/edit":            "403 200 200 403 403 403 404 302",
+    "POST /rectification/<int:inspection_id>/edit":           "403 303 303 403 403 403 404 302",
+    "POST /rectification/<int:inspection_id>/status":         "403 422 422 403 403 403 404 302",
+    "GET /rectification/<int:inspection_id>/findings/new":    "403 200 200 403 403 403 404 302",
+    "POST /rectification/<int:inspection_id>/findings/new":   "403 422 422 403 403 403 404 302",
+    "GET /rectification/findings/<int:finding_id>":           "403 200 200 403 200 200 404 302",
+    "GET /rectification/findings/<int:finding_id>/edit":      "403 200 200 403 403 403 404 302",
+    "POST /rectification/findings/<int:finding_id>/edit":     "403 303 303 403 403 403 404 302",
+    "POST /rectification/findings/<int:finding_id>/request-completion": "403 422 422 403 422 403 404 302",  # noqa: E501
+    "POST /rectification/findings/<int:finding_id>/complete": "403 409 409 403 403 403 404 302",
+    "POST /rectification/findings/<int:finding_id>/return":   "403 409 409 403 403 403 404 302",
+    "POST /rectification/findings/<int:finding_id>/notes":    "403 422 422 403 422 403 404 302",
+    "POST /rectification/findings/<int:finding_id>/measures": "403 422 422 403 403 403 404 302",
+    "GET /rectification/measures/<int:measure_id>/edit":      "403 200 200 403 403 403 404 302",
+    "POST /rectification/measures/<int:measure_id>/edit":     "403 303 303 403 403 403 404 302",
+    "POST /rectification/measures/<int:measure_id>/delete":   "403 303 303 403 403 403 404 302",
+    "POST /rectification/measures/<int:measure_id>/done":     "403 303 303 403 303 303 404 302",
+    "POST /rectification/measures/<int:measure_id>/reopen":   "403 303 303 403 303 303 404 302",
+    "POST /rectification/measures/<int:measure_id>/evidence/file": "403 422 422 403 422 422 404 302",  # noqa: E501
+    "POST /rectification/measures/<int:measure_id>/evidence/link": "403 422 422 403 422 422 404 302",  # noqa: E501
+    "GET /rectification/measures/<int:measure_id>/evidence/<int:evidence_id>": "403 200 200 403 200 200 404 302",  # noqa: E501
+    "POST /rectification/measures/<int:measure_id>/evidence/<int:evidence_id>/remove": "403 303 303 403 303 303 404 302",  # noqa: E501
     "GET /reports":                                           "200 200 200 200 200 403 200 302",
     "GET /reports/risk-inventory":                            "403 200 200 403 200 403 422 302",
     "GET /reports/rotation-candidates":                       "200 200 200 200 403 403 403 302",
@@ -384,8 +412,6 @@ def bureau(app, db, tmp_path, monkeypatch):
     from supervision.auth.models import ApiToken
     from supervision.auth.services import issue_token
     from supervision.integrity import services as integrity
-    from supervision.rectification import evidence as rectification_evidence
-    from supervision.rectification import services as rectification
     from supervision.reminders.models import MailMessage, Notification
     from supervision.risks import services as risks
     from supervision.rotation import services as rotation
@@ -434,40 +460,6 @@ def bureau(app, db, tmp_path, monkeypatch):
         {"kind": "other", "title": "函询", "body": "", "noted_on": date(2025, 9, 1)},
     )
     note_attachment = integrity.add_attachment(s, note, "reply.pdf", PDF)
-    inspection = rectification.create_inspection(
-        s,
-        {
-            "name": "第五轮巡察",
-            "inspector": "第八巡察组",
-            "org_unit_id": rows["bureau"].id,
-            "feedback_on": date(2025, 6, 1),
-            "leader_person_id": rows["chief"].id,
-        },
-    )
-    finding = rectification.create_finding(
-        s,
-        inspection,
-        {
-            "category": "聚焦全面从严管党治警情况",
-            "title": "强化保密工作",
-            "responsible_leader_id": rows["head"].id,
-            "lead_unit_id": rows["station"].id,
-        },
-    )
-    measure = rectification.create_measure(
-        s,
-        finding,
-        {
-            "description": "开展保密检查",
-            "owner_unit_id": rows["station"].id,
-            "owner_person_id": officer.id,
-        },
-    )
-    # The evidence routes take a second measure: the first one is deleted before them.
-    second_measure = rectification.create_measure(
-        s, finding, {"description": "组织培训", "owner_person_id": officer.id}
-    )
-    measure_evidence = rectification_evidence.add_file(s, second_measure, "检查记录.pdf", PDF)
     notification = Notification(
         recipient_id=officer.id,
         step="upcoming",
@@ -497,6 +489,7 @@ def bureau(app, db, tmp_path, monkeypatch):
         s, users["hr"], ["hr", "discipline_member"], acting_user=users["admin"]
     )
     issue_token(s, users["staff"], "matrix")
+    rect = _rectification(s, rows, officer)
     s.commit()
     token_id = s.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == users["staff"].id))
 
@@ -515,10 +508,6 @@ def bureau(app, db, tmp_path, monkeypatch):
         "note_id": note.id,
         "notification_id": notification.id,
         "message_id": message.id,
-        "inspection_id": inspection.id,
-        "finding_id": finding.id,
-        "measure_id": measure.id,
-        "evidence_id": measure_evidence.id,
         "entry_id": s.scalar(sa.select(sa.func.min(AuditEntry.id))),
         "user_id": users["staff"].id,
         "grant_id": change.grant_id,
@@ -527,6 +516,10 @@ def bureau(app, db, tmp_path, monkeypatch):
         "code": "en",
         "token": "no-such-feed",
         "filename": "favicon.svg",
+        "inspection_id": rect["inspection"].id,
+        "finding_id": rect["finding"].id,
+        "measure_id": rect["measure"].id,
+        "evidence_id": rect["evidence"].id,
     }
     special = {
         # The note's attachment, not the talk's: both are called attachment_id.
@@ -537,12 +530,65 @@ def bureau(app, db, tmp_path, monkeypatch):
             "attachment_id": second_attachment.id
         },
         "/bootstrap/static/<path:filename>": {"filename": "css/bootstrap.min.css"},
+        # A measure of its own for the page that deletes one (the evidence removal runs after).
+        "/rectification/measures/<int:measure_id>/delete": {"measure_id": rect["spare"].id},
         "/api/v1/docs/static/<path:filename>": {"filename": "swagger-ui.css"},
-        "/api/v1/rectification-measures/<int:measure_id>/evidence/<int:evidence_id>": {
-            "measure_id": second_measure.id
+        # The API's DELETE of a measure takes a third one (it runs before the evidence routes).
+        "/api/v1/rectification-measures/<int:measure_id>": {"measure_id": rect["api_spare"].id},
+        "/rectification/measures/<int:measure_id>/evidence/<int:evidence_id>/remove": {
+            "evidence_id": rect["second_evidence"].id
         },
     }
     return {"params": params, "special": special, "users": users}
+
+
+def _rectification(s, rows, officer) -> dict:
+    """An inspection of the bureau with one finding led by the station (the leader heads
+    it): its measure, owned by the officer (staff), has a file of evidence; a second and a
+    third measure for the page and the API that delete one. The outsider has no seat in it."""
+    from supervision.rectification import evidence, services
+
+    inspection = services.create_inspection(
+        s,
+        {
+            "name": "第五轮巡察",
+            "inspector": "第八巡察组",
+            "org_unit_id": rows["bureau"].id,
+            "feedback_on": date(2025, 6, 1),
+            "leader_person_id": rows["chief"].id,
+        },
+    )
+    finding = services.create_finding(
+        s,
+        inspection,
+        {
+            "category": "聚焦全面从严管党治警情况",
+            "title": "强化保密工作",
+            "responsible_leader_id": rows["chief"].id,
+            "lead_unit_id": rows["station"].id,
+        },
+    )
+    measure = services.create_measure(
+        s, finding, {"description": "开展保密检查", "owner_person_id": officer.id}
+    )
+    spare = services.create_measure(
+        s, finding, {"description": "组织保密培训", "owner_person_id": officer.id}
+    )
+    api_spare = services.create_measure(
+        s, finding, {"description": "修订保密制度", "owner_person_id": officer.id}
+    )
+    item = evidence.add_file(s, measure, "检查记录.pdf", PDF)
+    # The page that removes evidence runs after the API's DELETE of the first file.
+    second = evidence.add_file(s, measure, "整改报告.pdf", PDF + b"2")
+    return {
+        "inspection": inspection,
+        "finding": finding,
+        "measure": measure,
+        "spare": spare,
+        "api_spare": api_spare,
+        "evidence": item,
+        "second_evidence": second,
+    }
 
 
 # ------------------------------------------------------------------ the requests
