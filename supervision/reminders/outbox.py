@@ -21,11 +21,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
+from supervision.common.batches import chunks
 from supervision.common.errors import Conflict, NotFound
 from supervision.reminders.models import MailMessage, Notification
 
@@ -45,39 +46,105 @@ class Inserted(list):
     messages: int = 0
 
 
+#: The uniqueness key of a notification (its constraint: two sweeps racing insert it once).
+KEY = ("recipient_id", "object_type", "object_ref", "period", "step")
+#: Rows per statement of an array insert on PostgreSQL: one array of this many values per
+#: column (arrays are one parameter each, so the 65,535-parameter limit is far away).
+ARRAY_ROWS = 10_000
+_RETURNED = ("id", "recipient_id", "email_status", "email_to", "created_at")
+
+
 def insert_new(session: Session, rows: list[dict]) -> Inserted:
     """Insert notification rows, skipping any the unique constraint refuses (a racing run
     got there first), and queue one message per recipient for those inserted with an
-    e-mail; the e-mail status of each row inserted. One statement executed over all rows
-    (SQLAlchemy batches them into multi-row INSERTs with RETURNING, which lists only the
-    rows inserted)."""
+    e-mail; the e-mail status of each row inserted.
+
+    On PostgreSQL, `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`:
+    one short statement per ARRAY_ROWS rows, each column's values bound as one array, so
+    the server parses a few hundred bytes instead of a 1,000-row VALUES list per batch. On
+    SQLite (in process, nothing to parse twice) one executemany with "on conflict do
+    nothing" and RETURNING. Either way RETURNING lists only the rows inserted."""
     if not rows:
         return Inserted()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Notification)
-        .on_conflict_do_nothing(
-            index_elements=["recipient_id", "object_type", "object_ref", "period", "step"]
+    if _dialect(session) == "postgresql":
+        inserted = _insert_arrays(session, rows)
+    else:
+        stmt = (
+            sqlite.insert(Notification)
+            .on_conflict_do_nothing(index_elements=list(KEY))
+            .returning(*(Notification.__table__.c[c] for c in _RETURNED))
         )
-        .returning(
-            Notification.id,
-            Notification.recipient_id,
-            Notification.email_status,
-            Notification.email_to,
-            Notification.created_at,
-        )
-    )
-    inserted = session.connection().execute(stmt, rows).all()
+        inserted = session.connection().execute(stmt, rows).all()
     result = Inserted(row.email_status for row in inserted)
     result.messages = queue_messages(session, inserted)
     return result
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _arrays(session: Session, table: sa.Table, columns: list[str], rows: list[dict]) -> dict:
+    """{column: [its value in each row]} with the columns' bind processing applied (an
+    instant becomes naive UTC), ready to bind as one array per column."""
+    dialect = session.get_bind().dialect
+    out = {}
+    for name in columns:
+        process = table.c[name].type.bind_processor(dialect)
+        values = [r.get(name) for r in rows]
+        out[name] = [process(v) for v in values] if process else values
+    return out
+
+
+def _unnest(session: Session, table: sa.Table, columns: list[str]) -> str:
+    """`SELECT * FROM unnest(CAST(:a AS type[]), ...)` over `columns` of `table`."""
+    dialect = session.get_bind().dialect
+    casts = ", ".join(
+        f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
+    )
+    return f"SELECT * FROM unnest({casts})"
+
+
+def _insert_arrays(session: Session, rows: list[dict]) -> list:
+    """PostgreSQL: insert notification rows from arrays, skipping conflicts; the rows
+    inserted (_RETURNED columns)."""
+    table = Notification.__table__
+    columns = [c.name for c in table.columns if c.name != "id" and c.name in rows[0]]
+    columns += [
+        c.name
+        for c in table.columns
+        if c.name not in columns and c.name != "id" and c.default is not None
+    ]
+    names = ", ".join(f'"{c}"' for c in columns)
+    stmt = sa.text(
+        f"INSERT INTO {table.name} ({names}) {_unnest(session, table, columns)} "
+        f"ON CONFLICT ({', '.join(KEY)}) DO NOTHING RETURNING {', '.join(_RETURNED)}"
+    ).columns(*(table.c[c] for c in _RETURNED))
+    defaults = _defaults(table, columns, rows[0])
+    inserted = []
+    for batch in chunks(rows, ARRAY_ROWS):
+        full = [{**defaults, **r} for r in batch] if defaults else batch
+        inserted += session.execute(stmt, _arrays(session, table, columns, full)).all()
+    return inserted
+
+
+def _defaults(table: sa.Table, columns: list[str], row: dict) -> dict:
+    """The Python-side defaults of the `columns` that `row` leaves out."""
+    out = {}
+    for name in columns:
+        default = table.c[name].default
+        if name in row or default is None:
+            continue
+        out[name] = default.arg(None) if default.is_callable else default.arg
+    return out
+
+
 def queue_messages(session: Session, inserted) -> int:
     """One queued message per recipient (and address) for the queued notifications among
     `inserted` (rows with id, recipient_id, email_status, email_to, created_at); the number
-    of messages. A handful of statements whatever the number of notifications."""
+    of messages. A handful of statements whatever the number of notifications: the
+    messages are inserted in bulk with their ids returned, then the notifications point at
+    theirs (on PostgreSQL one UPDATE ... FROM unnest per ARRAY_ROWS notifications)."""
     groups: dict[tuple[int, str], list] = defaultdict(list)
     for row in inserted:
         if row.email_status == "queued" and row.email_to:
@@ -88,26 +155,61 @@ def queue_messages(session: Session, inserted) -> int:
     for (recipient_id, address), members in groups.items():
         created = min(r.created_at for r in members)
         messages.append(
-            MailMessage(
-                recipient_id=recipient_id,
-                address=address,
-                status="queued",
-                count=len(members),
-                created_at=created,
-                next_at=created,
-                attempts=0,
-                error="",
-            )
+            {
+                "recipient_id": recipient_id,
+                "address": address,
+                "status": "queued",
+                "count": len(members),
+                "created_at": created,
+                "next_at": created,
+                "attempts": 0,
+                "error": "",
+            }
         )
-    session.add_all(messages)
-    session.flush()
-    links = [
-        {"id": row.id, "message_id": message.id}
-        for message, members in zip(messages, groups.values(), strict=True)
-        for row in members
-    ]
-    session.execute(sa.update(Notification), links)
+    ids = _insert_messages(session, messages)
+    links = [(row.id, ids[key]) for key, members in groups.items() for row in members]
+    if _dialect(session) == "postgresql":
+        stmt = sa.text(
+            "UPDATE notifications SET message_id = m.message_id "
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:message_ids AS INTEGER[])) "
+            "AS m(id, message_id) WHERE notifications.id = m.id"
+        )
+        for batch in chunks(links, ARRAY_ROWS):
+            session.execute(
+                stmt, {"ids": [i for i, _m in batch], "message_ids": [m for _i, m in batch]}
+            )
+    else:
+        session.execute(
+            sa.update(Notification.__table__)
+            .where(Notification.__table__.c.id == sa.bindparam("nid"))
+            .values(message_id=sa.bindparam("mid")),
+            [{"nid": i, "mid": m} for i, m in links],
+        )
     return len(messages)
+
+
+def _insert_messages(session: Session, messages: list[dict]) -> dict[tuple[int, str], int]:
+    """Insert message rows; {(recipient, address): id} (a pair is unique in one batch)."""
+    table = MailMessage.__table__
+    returning = (table.c.id, table.c.recipient_id, table.c.address)
+    out = {}
+    if _dialect(session) == "postgresql":
+        columns = list(messages[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        stmt = sa.text(
+            f"INSERT INTO {table.name} ({names}) {_unnest(session, table, columns)} "
+            "RETURNING id, recipient_id, address"
+        ).columns(*returning)
+        for batch in chunks(messages, ARRAY_ROWS):
+            for mid, recipient_id, address in session.execute(
+                stmt, _arrays(session, table, columns, batch)
+            ):
+                out[(recipient_id, address)] = mid
+    else:
+        rows = session.connection().execute(sa.insert(table).returning(*returning), messages)
+        for mid, recipient_id, address in rows:
+            out[(recipient_id, address)] = mid
+    return out
 
 
 def set_status(session: Session, message_id: int, status: str) -> None:
