@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
-from supervision.common.batches import chunks
 from supervision.common.errors import Conflict, NotFound
 from supervision.reminders.models import MailMessage, Notification
 
@@ -48,9 +47,6 @@ class Inserted(list):
 
 #: The uniqueness key of a notification (its constraint: two sweeps racing insert it once).
 KEY = ("recipient_id", "object_type", "object_ref", "period", "step")
-#: Rows per statement of an array insert on PostgreSQL: one array of this many values per
-#: column (arrays are one parameter each, so the 65,535-parameter limit is far away).
-ARRAY_ROWS = 10_000
 _RETURNED = ("id", "recipient_id", "email_status", "email_to", "created_at")
 
 
@@ -59,20 +55,23 @@ def insert_new(session: Session, rows: list[dict]) -> Inserted:
     got there first), and queue one message per recipient for those inserted with an
     e-mail; the e-mail status of each row inserted.
 
-    On PostgreSQL, `INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`:
-    one short statement per ARRAY_ROWS rows, each column's values bound as one array, so
-    the server parses a few hundred bytes instead of a 1,000-row VALUES list per batch. On
+    On PostgreSQL the rows are streamed with COPY into a temporary table, then moved with
+    one `INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`: no statement grows with
+    the rows, so the server parses nothing per batch (a 1,000-row VALUES statement per
+    batch cost most of a first sweep at 100,000 people) and no parameter limit applies. On
     SQLite (in process, nothing to parse twice) one executemany with "on conflict do
     nothing" and RETURNING. Either way RETURNING lists only the rows inserted."""
     if not rows:
         return Inserted()
+    table = Notification.__table__
     if _dialect(session) == "postgresql":
-        inserted = _insert_arrays(session, rows)
+        conflict = f"ON CONFLICT ({', '.join(KEY)}) DO NOTHING"
+        inserted = _copy_insert(session, table, rows, _RETURNED, conflict)
     else:
         stmt = (
             sqlite.insert(Notification)
             .on_conflict_do_nothing(index_elements=list(KEY))
-            .returning(*(Notification.__table__.c[c] for c in _RETURNED))
+            .returning(*(table.c[c] for c in _RETURNED))
         )
         inserted = session.connection().execute(stmt, rows).all()
     result = Inserted(row.email_status for row in inserted)
@@ -84,59 +83,47 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _arrays(session: Session, table: sa.Table, columns: list[str], rows: list[dict]) -> dict:
-    """{column: [its value in each row]} with the columns' bind processing applied (an
-    instant becomes naive UTC), ready to bind as one array per column."""
-    dialect = session.get_bind().dialect
-    out = {}
-    for name in columns:
-        process = table.c[name].type.bind_processor(dialect)
-        values = [r.get(name) for r in rows]
-        out[name] = [process(v) for v in values] if process else values
-    return out
-
-
-def _unnest(session: Session, table: sa.Table, columns: list[str]) -> str:
-    """`SELECT * FROM unnest(CAST(:a AS type[]), ...)` over `columns` of `table`."""
-    dialect = session.get_bind().dialect
-    casts = ", ".join(
-        f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns
-    )
-    return f"SELECT * FROM unnest({casts})"
-
-
-def _insert_arrays(session: Session, rows: list[dict]) -> list:
-    """PostgreSQL: insert notification rows from arrays, skipping conflicts; the rows
-    inserted (_RETURNED columns)."""
-    table = Notification.__table__
-    columns = [c.name for c in table.columns if c.name != "id" and c.name in rows[0]]
-    columns += [
-        c.name
+def _copy_insert(
+    session: Session, table: sa.Table, rows: list[dict], returning: tuple, suffix: str = ""
+) -> list:
+    """PostgreSQL: insert `rows` into `table` through COPY into a temporary table and one
+    INSERT ... SELECT (`suffix`: its ON CONFLICT clause); the `returning` columns of the
+    rows inserted. The columns are those of the first row and the Python-side defaults of
+    the others (as an executemany of SQLAlchemy would fill them)."""
+    given = [c.name for c in table.columns if c.name in rows[0]]
+    defaults = {
+        c.name: c.default.arg(None) if c.default.is_callable else c.default.arg
         for c in table.columns
-        if c.name not in columns and c.name != "id" and c.default is not None
-    ]
+        if c.name not in rows[0] and c.default is not None and not c.primary_key
+    }
+    columns = given + list(defaults)
+    dialect = session.get_bind().dialect
+    processors = [table.c[c].type.bind_processor(dialect) for c in columns]
     names = ", ".join(f'"{c}"' for c in columns)
+    scratch = f"new_{table.name}"
+    session.execute(
+        sa.text(
+            f"CREATE TEMPORARY TABLE {scratch} ON COMMIT DROP AS "
+            f"SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+    )
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            values = (row[c] if c in row else defaults[c] for c in columns)
+            copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
     stmt = sa.text(
-        f"INSERT INTO {table.name} ({names}) {_unnest(session, table, columns)} "
-        f"ON CONFLICT ({', '.join(KEY)}) DO NOTHING RETURNING {', '.join(_RETURNED)}"
-    ).columns(*(table.c[c] for c in _RETURNED))
-    defaults = _defaults(table, columns, rows[0])
-    inserted = []
-    for batch in chunks(rows, ARRAY_ROWS):
-        full = [{**defaults, **r} for r in batch] if defaults else batch
-        inserted += session.execute(stmt, _arrays(session, table, columns, full)).all()
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {scratch} {suffix} "
+        f"RETURNING {', '.join(returning)}"
+    ).columns(*(table.c[c] for c in returning))
+    inserted = session.execute(stmt).all()
+    session.execute(sa.text(f"DROP TABLE {scratch}"))
     return inserted
 
 
-def _defaults(table: sa.Table, columns: list[str], row: dict) -> dict:
-    """The Python-side defaults of the `columns` that `row` leaves out."""
-    out = {}
-    for name in columns:
-        default = table.c[name].default
-        if name in row or default is None:
-            continue
-        out[name] = default.arg(None) if default.is_callable else default.arg
-    return out
+def _int_array(values) -> str:
+    """A PostgreSQL integer array literal ("{1,2,3}"), to bind as one text parameter."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
 
 
 def queue_messages(session: Session, inserted) -> int:
@@ -144,7 +131,7 @@ def queue_messages(session: Session, inserted) -> int:
     `inserted` (rows with id, recipient_id, email_status, email_to, created_at); the number
     of messages. A handful of statements whatever the number of notifications: the
     messages are inserted in bulk with their ids returned, then the notifications point at
-    theirs (on PostgreSQL one UPDATE ... FROM unnest per ARRAY_ROWS notifications)."""
+    theirs (on PostgreSQL one UPDATE ... FROM unnest of two arrays)."""
     groups: dict[tuple[int, str], list] = defaultdict(list)
     for row in inserted:
         if row.email_status == "queued" and row.email_to:
@@ -169,15 +156,17 @@ def queue_messages(session: Session, inserted) -> int:
     ids = _insert_messages(session, messages)
     links = [(row.id, ids[key]) for key, members in groups.items() for row in members]
     if _dialect(session) == "postgresql":
-        stmt = sa.text(
-            "UPDATE notifications SET message_id = m.message_id "
-            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:message_ids AS INTEGER[])) "
-            "AS m(id, message_id) WHERE notifications.id = m.id"
+        session.execute(
+            sa.text(
+                "UPDATE notifications SET message_id = m.message_id "
+                "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:message_ids AS INTEGER[])) "
+                "AS m(id, message_id) WHERE notifications.id = m.id"
+            ),
+            {
+                "ids": _int_array(i for i, _m in links),
+                "message_ids": _int_array(m for _i, m in links),
+            },
         )
-        for batch in chunks(links, ARRAY_ROWS):
-            session.execute(
-                stmt, {"ids": [i for i, _m in batch], "message_ids": [m for _i, m in batch]}
-            )
     else:
         session.execute(
             sa.update(Notification.__table__)
@@ -191,25 +180,13 @@ def queue_messages(session: Session, inserted) -> int:
 def _insert_messages(session: Session, messages: list[dict]) -> dict[tuple[int, str], int]:
     """Insert message rows; {(recipient, address): id} (a pair is unique in one batch)."""
     table = MailMessage.__table__
-    returning = (table.c.id, table.c.recipient_id, table.c.address)
-    out = {}
+    returning = ("id", "recipient_id", "address")
     if _dialect(session) == "postgresql":
-        columns = list(messages[0])
-        names = ", ".join(f'"{c}"' for c in columns)
-        stmt = sa.text(
-            f"INSERT INTO {table.name} ({names}) {_unnest(session, table, columns)} "
-            "RETURNING id, recipient_id, address"
-        ).columns(*returning)
-        for batch in chunks(messages, ARRAY_ROWS):
-            for mid, recipient_id, address in session.execute(
-                stmt, _arrays(session, table, columns, batch)
-            ):
-                out[(recipient_id, address)] = mid
+        rows = _copy_insert(session, table, messages, returning)
     else:
-        rows = session.connection().execute(sa.insert(table).returning(*returning), messages)
-        for mid, recipient_id, address in rows:
-            out[(recipient_id, address)] = mid
-    return out
+        stmt = sa.insert(table).returning(*(table.c[c] for c in returning))
+        rows = session.connection().execute(stmt, messages).all()
+    return {(recipient_id, address): mid for mid, recipient_id, address in rows}
 
 
 def set_status(session: Session, message_id: int, status: str) -> None:
