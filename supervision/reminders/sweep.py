@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
-from supervision.common.batches import BATCH, rows_in
+from supervision.common.batches import BATCH, ids_in, rows_in
 from supervision.org.models import Person
 from supervision.reminders import ladder, rules, texts
 from supervision.reminders.ladder import Step
@@ -131,7 +131,7 @@ def addresses(session: Session, person_ids, settings: dict) -> dict[int, str | N
     """{person: e-mail address} of the recipients; none at all when e-mail is switched off."""
     if not settings["email_enabled"] or not person_ids:
         return {}
-    return dict(rows_in(session, sa.select(Person.id, Person.email), Person.id, person_ids))
+    return dict(ids_in(session, sa.select(Person.id, Person.email), Person.id, person_ids))
 
 
 def sweep(

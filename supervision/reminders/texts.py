@@ -4,7 +4,8 @@
 The sweep stores them in the application's default language, for the e-mail that carries
 them; the inbox and the API render them again when read (`render`), in the reader's
 language, from the same fields. Names are read in bulk: one query each for people, posts,
-risk points and measures per batch of 10,000 ids (supervision.common.batches).
+risk points and measures (on PostgreSQL the ids bound as one array; elsewhere per batch of
+10,000 ids: supervision.common.batches).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from supervision.common.batches import rows_in
+from supervision.common.batches import ids_in
 from supervision.org.models import Person, Post
 from supervision.reminders.ladder import Step
 from supervision.risks.models import Measure, RiskPoint
@@ -49,9 +50,9 @@ def _ref_id(object_ref: str, part: int = 0) -> int | None:
 
 
 def _lookup(session: Session, columns, key, ids: set) -> dict:
-    """{key: value} of the rows whose `key` is among `ids` (in batches: ids scale with the
-    bureau)."""
-    return dict(rows_in(session, sa.select(*columns), key, ids))
+    """{key: value} of the rows whose `key` is among `ids` (ids scale with the bureau: one
+    array on PostgreSQL, batches elsewhere)."""
+    return dict(ids_in(session, sa.select(*columns), key, ids))
 
 
 class Names:
@@ -74,7 +75,7 @@ class Names:
         )
         self.measures = {
             mid: (point_id, text)
-            for mid, point_id, text in rows_in(
+            for mid, point_id, text in ids_in(
                 session,
                 sa.select(Measure.id, Measure.risk_point_id, Measure.description),
                 Measure.id,
