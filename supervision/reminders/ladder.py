@@ -392,7 +392,9 @@ def inputs(session: Session, today: date) -> str:
     the recipients by role and the units' supervising leaders. A sweep after one with other
     inputs evaluates everything (a moved holiday moves steps into the past; a new discipline
     member receives the open `overdue` steps). A fixed number of statements."""
-    first, last = today - timedelta(days=800), today + timedelta(days=400)
+    # Whole years around the span `collect` reads, so that the digest changes with a day
+    # of the calendar, not with the date of the sweep.
+    first, last = date(today.year - 3, 1, 1), date(today.year + 1, 12, 31)
     days = session.execute(
         sa.select(CalendarDay.date, CalendarDay.is_workday)
         .where(CalendarDay.date.between(first, last))
