@@ -39,6 +39,9 @@ class WorkCalendar:
     def __init__(self, days: Mapping[date, bool] | None = None, covered_years: Iterable[int] = ()):
         self._days = dict(days or {})
         self.covered_years = frozenset(covered_years)
+        #: The index over the days given (built on first use), and the shifts computed.
+        self._index: _Index | None = None
+        self._shifts: dict[tuple[date, int], Shift] = {}
 
     @classmethod
     def fallback(cls) -> WorkCalendar:
@@ -56,11 +59,31 @@ class WorkCalendar:
             return bool(known)
         return weekday_fallback(day)
 
+    def _indexed(self) -> _Index:
+        if self._index is None:
+            self._index = _Index(self)
+        return self._index
+
     def shift(self, day: date, n: int) -> Shift:
         """The n-th working day strictly after `day` (n > 0) or before it (n < 0); n = 0 is
-        `day`."""
+        `day`.
+
+        Within the days given, read from an index (the working days in order, and the rank
+        of each day among them) and remembered per (day, n): a sweep asks the same few due
+        dates over and over. Outside them, counted a day at a time."""
         if not isinstance(n, int):
             raise ValueError(f"The number of working days must be an integer, not {n!r}.")
+        key = (day, n)
+        found = self._shifts.get(key)
+        if found is None:
+            found = self._indexed().shift(day, n)
+            if found is None:
+                found = self._walk(day, n)
+            self._shifts[key] = found
+        return found
+
+    def _walk(self, day: date, n: int) -> Shift:
+        """`shift` a day at a time."""
         step = ONE_DAY if n > 0 else -ONE_DAY
         remaining = abs(n)
         current = day
@@ -100,6 +123,11 @@ class WorkCalendar:
 
     def count_workdays(self, first: date, last: date) -> int:
         """The number of working days from `first` to `last`, both included (0 if last < first)."""
+        if last < first:
+            return 0
+        counted = self._indexed().count(first, last)
+        if counted is not None:
+            return counted
         count = 0
         current = first
         while current <= last:
@@ -113,6 +141,65 @@ class WorkCalendar:
         """The years from `first` to `last` that the data does not cover."""
         lo, hi = min(first, last), max(first, last)
         return frozenset(y for y in range(lo.year, hi.year + 1) if y not in self.covered_years)
+
+
+class _Index:
+    """The working days of a calendar's data in order, and for each day from the first to
+    the last given, how many working days come up to it (its rank): the n-th working day
+    before or after a day is then one subtraction and one list read."""
+
+    def __init__(self, calendar: WorkCalendar):
+        self.calendar = calendar
+        known = calendar._days
+        self.first = min(known) if known else None
+        self.last = max(known) if known else None
+        #: rank[i]: the number of working days from `first` to first + i, both included.
+        self.rank: list[int] = []
+        #: The working days from `first` to `last`, in order.
+        self.workdays: list[date] = []
+        if self.first is None:
+            return
+        day = self.first
+        for _i in range((self.last - self.first).days + 1):
+            if calendar.is_workday(day):
+                self.workdays.append(day)
+            self.rank.append(len(self.workdays))
+            day += ONE_DAY
+
+    def _rank(self, day: date) -> int:
+        return self.rank[(day - self.first).days]
+
+    def _inside(self, day: date) -> bool:
+        return self.first is not None and self.first <= day <= self.last
+
+    def shift(self, day: date, n: int) -> Shift | None:
+        """`WorkCalendar.shift` when the answer lies within the data, else None."""
+        if not self._inside(day):
+            return None
+        if n == 0:
+            return Shift(day)
+        if n > 0:
+            position = self._rank(day) + n - 1  # workdays[rank] is the first one after day
+            if position >= len(self.workdays):
+                return None
+            on = self.workdays[position]
+            years = range((day + ONE_DAY).year, on.year + 1)  # the days counted: day+1 .. on
+        else:
+            before = self._rank(day) - self.calendar.is_workday(day)  # working days < day
+            position = before + n
+            if position < 0:
+                return None
+            on = self.workdays[position]
+            years = range(on.year, (day - ONE_DAY).year + 1)  # the days counted: on .. day-1
+        covered = self.calendar.covered_years
+        return Shift(on, frozenset(y for y in years if y not in covered))
+
+    def count(self, first: date, last: date) -> int | None:
+        """The number of working days from `first` to `last` (first ≤ last), or None when
+        they are not both within the data."""
+        if not (self._inside(first) and self._inside(last)):
+            return None
+        return self._rank(last) - self._rank(first) + self.calendar.is_workday(first)
 
 
 def _check_positive(n: int) -> None:

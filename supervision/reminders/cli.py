@@ -40,11 +40,21 @@ def reminders_group():
     help="Sweep as of this instant (default: now); without an offset, local time.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be created; write nothing.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Evaluate every open item, not only what changed since the last sweep.",
+)
 @with_appcontext
-def sweep_command(now, dry_run):
-    """Create the notifications of every ladder step due by now (idempotent)."""
+def sweep_command(now, dry_run, full):
+    """Create the notifications of every ladder step due by now (idempotent). A sweep after
+    an earlier one evaluates only what changed since (use --full for everything)."""
     instant = _instant(now)
-    result = sweeping.sweep(db.session, instant, dry_run=dry_run)
+    result = sweeping.sweep(db.session, instant, dry_run=dry_run, full=full)
+    if result.full:
+        scope = "full evaluation"
+    else:
+        scope = f"changes since the sweep as of {clock.local(result.since).isoformat()}"
     if dry_run:
         db.session.rollback()
         for s in result.new_steps:
@@ -53,13 +63,13 @@ def sweep_command(now, dry_run):
                 f"{s.object_type}={s.object_ref} period={s.period}"
             )
         click.echo(
-            f"Dry run as of {instant.isoformat()}: {result.due} steps due, "
+            f"Dry run as of {instant.isoformat()} ({scope}): {result.due} steps due, "
             f"{len(result.new_steps)} would be created, {result.existing} exist already."
         )
         return
     db.session.commit()
     click.echo(
-        f"Sweep as of {instant.isoformat()}: {result.due} steps due, {result.created} "
+        f"Sweep as of {instant.isoformat()} ({scope}): {result.due} steps due, {result.created} "
         f"notifications created ({result.queued} to e-mail in {result.messages} messages, "
         f"{result.backlog} older than the backlog window without e-mail), "
         f"{result.due - result.created} existed already."

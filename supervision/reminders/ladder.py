@@ -20,6 +20,8 @@ the units: a fixed number whatever the number of people.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from supervision.auth.queries import people_holding
+from supervision.calendar.models import CalendarDay
 from supervision.calendar.services import load_calendar
 from supervision.common import clock
 from supervision.common.periods import KINDS, Period
@@ -69,6 +72,33 @@ class Step:
     def key(self) -> tuple:
         """The uniqueness key of the notification it becomes."""
         return (self.recipient_id, self.object_type, self.object_ref, self.period, self.step)
+
+
+@dataclass(frozen=True)
+class Increment:
+    """What a sweep after an earlier one must look at (see sweep.py): the steps whose
+    instant lies in (`since`, `until`] — the last run's instant and this one's — and every
+    step of the objects changed since `changed_since` (shortly before the last run started,
+    for transactions that committed after it had read the data)."""
+
+    since: datetime
+    until: datetime
+    changed_since: datetime
+
+    def days(self, at, zone) -> tuple[date, date] | None:
+        """The local dates whose steps (at the local time `at`) fall in (since, until], as
+        (first, last); None when no step can."""
+        first = self.since.astimezone(zone).date()
+        if rules.instant(first, at, zone) <= self.since:
+            first += timedelta(days=1)
+        last = self.until.astimezone(zone).date()
+        if rules.instant(last, at, zone) > self.until:
+            last -= timedelta(days=1)
+        return (first, last) if first <= last else None
+
+    def keeps(self, step: Step) -> bool:
+        """Whether a step of an unchanged object is the increment's to evaluate."""
+        return step.on > self.since
 
 
 def role_people(session: Session, grant: str) -> list[int]:
@@ -119,10 +149,18 @@ def periods_between(first: date, last: date, settings: dict) -> list[tuple[Perio
 
 
 def collect(
-    session: Session, *, today: date | None = None, window: tuple[date, date] | None = None
+    session: Session,
+    *,
+    today: date | None = None,
+    window: tuple[date, date] | None = None,
+    increment: Increment | None = None,
 ) -> list[Step]:
     """Every step of every item open as of `today`: of the covered periods, or of the periods
-    whose steps may fall in `window` (local dates, inclusive) — then only those steps."""
+    whose steps may fall in `window` (local dates, inclusive) — then only those steps.
+
+    With an `increment` (a sweep after an earlier one), only the steps it must evaluate:
+    those whose instant lies after `increment.since`, and every step of the objects changed
+    since `increment.changed_since`. Each source receives it."""
     today = today or clock.today()
     settings = get_reminder_settings(session)
     obligation_rules = get_obligation_settings(session)
@@ -137,15 +175,61 @@ def collect(
         span = (today - timedelta(days=800), today + timedelta(days=400))
     calendar = load_calendar(session, *span)
     at, zone = rules.send_time(settings), clock.zone()
-    steps = list(
-        _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone)
+    # The obligations and rotation sources compute every open item (their engines), and the
+    # increment is applied to their output here. When they read the maintained tables
+    # (obligation_rows, tenure_rows), whose `changed_at` tells what changed, the increment
+    # goes into their SQL like the reviews' below: the due dates whose steps fall in the
+    # increment's days (`due_range`) or the rows changed since `changed_since`.
+    steps = _incremented(
+        _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone),
+        increment,
     )
-    steps += _rotation_steps(session, today, calendar, at, zone)
-    steps += _review_steps(session, calendar, settings, at, zone)
+    steps += _incremented(_rotation_steps(session, today, calendar, at, zone), increment)
+    steps += _review_steps(session, calendar, settings, at, zone, increment)
     if window is not None:
         steps = [s for s in steps if window[0] <= s.on.date() <= window[1]]
     steps.sort(key=lambda s: (s.on, s.step, s.object_type, s.object_ref, s.recipient_id))
     return steps
+
+
+def _incremented(steps, increment: Increment | None) -> list[Step]:
+    """The steps an increment evaluates among a source's (all without one)."""
+    if increment is None:
+        return list(steps)
+    return [s for s in steps if increment.keeps(s)]
+
+
+def due_range(step_day, first: date, last: date) -> tuple[date, date] | None:
+    """The due dates whose step falls on a day from `first` to `last`, as (earliest,
+    latest), or None; `step_day(due)` is the step's day, non-decreasing in the due date (the
+    k-th working day before or after a date moves forward with it), so both ends are found
+    by bisection over a year either side (a ladder spans a few months at most)."""
+    lo, hi = first.toordinal() - 400, last.toordinal() + 400
+
+    def day(ordinal: int) -> date:
+        return step_day(date.fromordinal(ordinal))
+
+    if day(hi) < first or day(lo) > last:
+        return None
+    a, b = lo, hi  # the first due whose step is on or after `first`
+    while a < b:
+        mid = (a + b) // 2
+        if day(mid) >= first:
+            b = mid
+        else:
+            a = mid + 1
+    earliest = a
+    a, b = lo, hi  # the last due whose step is on or before `last`
+    while a < b:
+        mid = (a + b + 1) // 2
+        if day(mid) <= last:
+            a = mid
+        else:
+            b = mid - 1
+    latest = a
+    if earliest > latest:
+        return None
+    return date.fromordinal(earliest), date.fromordinal(latest)
 
 
 def _obligation_steps(
@@ -209,18 +293,21 @@ def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
                 )
 
 
-def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, int, date]]:
-    """(object type, id, owner, due date) of what has a review or due date to chase: risk
-    points not retired with a department owner and a `review_due_on`, and their open
-    measures with an owner and a due date; only `owner_id`'s when given."""
+def _review_selects(owner_id: int | None = None):
+    """The selects of `open_reviews`: risk points, then measures (id, owner, due date, and
+    when the row and its point were last written)."""
     point_owner = RiskPoint.department_owner_id
-    points = sa.select(RiskPoint.id, point_owner, RiskPoint.review_due_on).where(
+    points = sa.select(
+        RiskPoint.id, point_owner, RiskPoint.review_due_on, RiskPoint.updated_at
+    ).where(
         RiskPoint.status != "retired",
         RiskPoint.review_due_on.is_not(None),
         point_owner.is_not(None),
     )
     measures = (
-        sa.select(Measure.id, Measure.owner_id, Measure.due_on)
+        sa.select(
+            Measure.id, Measure.owner_id, Measure.due_on, Measure.updated_at, RiskPoint.updated_at
+        )
         .join(RiskPoint, RiskPoint.id == Measure.risk_point_id)
         .where(
             Measure.status == "open",
@@ -232,15 +319,58 @@ def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, i
     if owner_id is not None:
         points = points.where(point_owner == owner_id)
         measures = measures.where(Measure.owner_id == owner_id)
-    return [("risk_point", *r) for r in session.execute(points).all()] + [
-        ("measure", *r) for r in session.execute(measures).all()
+    return points, measures
+
+
+def open_reviews(session, owner_id: int | None = None) -> list[tuple[str, int, int, date]]:
+    """(object type, id, owner, due date) of what has a review or due date to chase: risk
+    points not retired with a department owner and a `review_due_on`, and their open
+    measures with an owner and a due date; only `owner_id`'s when given."""
+    points, measures = _review_selects(owner_id)
+    return [("risk_point", *r[:3]) for r in session.execute(points).all()] + [
+        ("measure", *r[:3]) for r in session.execute(measures).all()
     ]
 
 
-def _review_steps(session, calendar, settings, at, zone) -> Iterator[Step]:
-    for object_type, oid, owner, due in open_reviews(session):
+def _review_steps(session, calendar, settings, at, zone, increment=None) -> list[Step]:
+    points, measures = _review_selects()
+    changed: set[tuple[str, int]] = set()
+    if increment is not None:
+        # In SQL: the due dates whose steps fall in the increment's days, or changed rows.
+        days = increment.days(at, zone)
+        ranges = []
+        if days is not None:
+            for step_day in (
+                lambda d: calendar.working_days_before(d, settings["review_upcoming_working_days"]),
+                lambda d: calendar.working_days_after(d, settings["review_overdue_working_days"]),
+            ):
+                found = due_range(step_day, *days)
+                if found:
+                    ranges.append(found)
+        since = increment.changed_since
+        point_changed = RiskPoint.updated_at >= since
+        measure_changed = sa.or_(Measure.updated_at >= since, point_changed)
+        points = points.where(
+            sa.or_(point_changed, *(RiskPoint.review_due_on.between(*r) for r in ranges))
+        )
+        measures = measures.where(
+            sa.or_(measure_changed, *(Measure.due_on.between(*r) for r in ranges))
+        )
+    rows = []
+    for oid, owner, due, updated in session.execute(points).all():
+        rows.append(("risk_point", oid, owner, due))
+        if increment is not None and updated is not None and updated >= since:
+            changed.add(("risk_point", oid))
+    for oid, owner, due, updated, point_updated in session.execute(measures).all():
+        rows.append(("measure", oid, owner, due))
+        if increment is not None and any(
+            u is not None and u >= since for u in (updated, point_updated)
+        ):
+            changed.add(("measure", oid))
+    out = []
+    for object_type, oid, owner, due in rows:
         for step, day in rules.review_steps(due, calendar, settings):
-            yield Step(
+            s = Step(
                 rules.instant(day, at, zone),
                 step,
                 owner,
@@ -251,6 +381,44 @@ def _review_steps(session, calendar, settings, at, zone) -> Iterator[Step]:
                 due.isoformat(),
                 due,
             )
+            if increment is None or (object_type, oid) in changed or increment.keeps(s):
+                out.append(s)
+    return out
+
+
+def inputs(session: Session, today: date) -> str:
+    """A digest of the inputs every step depends on, beyond the objects themselves: the
+    reminder, obligation and rotation settings, the working-day calendar around `today`,
+    the recipients by role and the units' supervising leaders. A sweep after one with other
+    inputs evaluates everything (a moved holiday moves steps into the past; a new discipline
+    member receives the open `overdue` steps). A fixed number of statements."""
+    # Whole years around the span `collect` reads, so that the digest changes with a day
+    # of the calendar, not with the date of the sweep.
+    first, last = date(today.year - 3, 1, 1), date(today.year + 1, 12, 31)
+    days = session.execute(
+        sa.select(CalendarDay.date, CalendarDay.is_workday)
+        .where(CalendarDay.date.between(first, last))
+        .order_by(CalendarDay.date)
+    ).all()
+    document = {
+        "reminders": get_reminder_settings(session),
+        "obligations": get_obligation_settings(session),
+        "rotation": get_rotation_settings(session),
+        "calendar": [(d.isoformat(), bool(w)) for d, w in days],
+        "roles": {
+            grant: role_people(session, grant)
+            for grant in (
+                "reminders.receive_overdue",
+                "reminders.receive_escalated",
+                "reminders.receive_rotation",
+            )
+        },
+        "leaders": sorted(_supervising_leaders(session).items()),
+        "zone": str(clock.zone()),
+        "periods_back": PERIODS_BACK,
+    }
+    text = json.dumps(document, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def due_now(steps: list[Step], now: datetime) -> list[Step]:

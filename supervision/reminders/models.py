@@ -169,3 +169,31 @@ class SchedulerJob(db.Model):
     id: Mapped[str] = mapped_column(sa.Unicode(191), primary_key=True)
     next_run_time: Mapped[float | None] = mapped_column(sa.Float(25), index=True)
     job_state: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class SweepRun(db.Model):
+    """One reminder sweep that wrote its notifications (SPEC §8), written in the sweep's
+    own transaction: what the next sweep starts from.
+
+    A sweep as of an instant later than the last run's evaluates only what may have changed
+    since (see sweep.py): the ladder steps whose instant lies after the last run's `as_of`,
+    and the objects changed since shortly before it started.
+    """
+
+    __tablename__ = "reminder_sweep_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: When it started (the clock): its reading of the data is no older than this.
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The instant it swept as of (every step due by then was evaluated).
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Whether it evaluated every open item (or only what changed since the run before).
+    full: Mapped[bool]
+    #: The `as_of` of the last full evaluation it builds on (its own when `full`).
+    full_as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Digest of the inputs every step depends on (settings, calendar, recipients by role,
+    #: supervising leaders): when they differ, the next sweep evaluates everything.
+    inputs: Mapped[str] = mapped_column(sa.String(64))
+    due: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)

@@ -4,7 +4,8 @@
 The sweep stores them in the application's default language, for the e-mail that carries
 them; the inbox and the API render them again when read (`render`), in the reader's
 language, from the same fields. Names are read in bulk: one query each for people, posts,
-risk points and measures per batch of 10,000 ids (supervision.common.batches).
+risk points and measures (on PostgreSQL the ids bound as one array; elsewhere per batch of
+10,000 ids: supervision.common.batches).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from supervision.common.batches import rows_in
+from supervision.common.batches import ids_in
 from supervision.org.models import Person, Post
 from supervision.reminders.ladder import Step
 from supervision.risks.models import Measure, RiskPoint
@@ -48,9 +50,9 @@ def _ref_id(object_ref: str, part: int = 0) -> int | None:
 
 
 def _lookup(session: Session, columns, key, ids: set) -> dict:
-    """{key: value} of the rows whose `key` is among `ids` (in batches: ids scale with the
-    bureau)."""
-    return dict(rows_in(session, sa.select(*columns), key, ids))
+    """{key: value} of the rows whose `key` is among `ids` (ids scale with the bureau: one
+    array on PostgreSQL, batches elsewhere)."""
+    return dict(ids_in(session, sa.select(*columns), key, ids))
 
 
 class Names:
@@ -58,6 +60,8 @@ class Names:
     steps or stored notifications (anything with their fields)."""
 
     def __init__(self, session: Session, items: Iterable):
+        self._templates: dict[tuple, tuple[str, str]] = {}
+        self._labels: dict[tuple, str] = {}
         items = list(items)
         people = {i.person_id for i in items if i.person_id} | {i.recipient_id for i in items}
         people |= {c for i in items if (c := getattr(i, "conductor_id", None))}
@@ -71,13 +75,30 @@ class Names:
         )
         self.measures = {
             mid: (point_id, text)
-            for mid, point_id, text in rows_in(
+            for mid, point_id, text in ids_in(
                 session,
                 sa.select(Measure.id, Measure.risk_point_id, Measure.description),
                 Measure.id,
                 measures - {None},
             )
         }
+
+    def templates(self, object_type: str, step: str, late: bool) -> tuple[str, str]:
+        """The (subject, body) format strings of a kind of notification in the current
+        locale, translated once per kind and locale."""
+        key = (str(get_locale()), object_type, step, late)
+        found = self._templates.get(key)
+        if found is None:
+            found = self._templates[key] = _templates(object_type, step, late)
+        return found
+
+    def label(self, talk_type: str | None) -> str:
+        """A talk type's label in the current locale (the type itself when unknown)."""
+        key = (str(get_locale()), talk_type)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = str(TALK_TYPE_LABELS.get(talk_type, talk_type))
+        return found
 
     def knows(self, item) -> bool:
         """Whether the names of `item` were found (its texts can be composed)."""
@@ -113,125 +134,122 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _templates(object_type: str, step: str, late: bool) -> tuple[str, str]:
+    """The (subject, body) format strings of a notification of `object_type` at `step`, in
+    the current locale; `late`: an escalation that names the conductor (督办)."""
+    if object_type == "obligation":
+        if step == "upcoming":
+            return (
+                _("Reminder: %(type)s with %(name)s for %(period)s is due on %(date)s"),
+                _(
+                    "The %(type)s with %(name)s for %(period)s must be held and recorded by "
+                    "%(date)s."
+                ),
+            )
+        if step == "overdue":
+            return (
+                _("Overdue: %(type)s with %(name)s for %(period)s was due on %(date)s"),
+                _(
+                    "The %(type)s with %(name)s for %(period)s was due on %(date)s and has not "
+                    "been recorded. Please hold it and record it as a make-up talk."
+                ),
+            )
+        if late:
+            return (
+                _(
+                    "Supervision: %(conductor)s has not held the %(type)s with %(name)s for "
+                    "%(period)s (due %(date)s)"
+                ),
+                _(
+                    "%(conductor)s was to hold the %(type)s with %(name)s for %(period)s by "
+                    "%(date)s and has not recorded it. It is listed in the period's completion "
+                    "report."
+                ),
+            )
+        return (
+            _("Escalated: %(type)s with %(name)s for %(period)s is still not held (due %(date)s)"),
+            _(
+                "The %(type)s with %(name)s for %(period)s is still not recorded although it was "
+                "due on %(date)s. It is listed in the period's completion report."
+            ),
+        )
+    if object_type == "rotation":
+        if step == "rotation_upcoming":
+            return (
+                _("Rotation upcoming: %(name)s (%(post)s) reaches the tenure limit on %(date)s"),
+                _(
+                    "%(name)s reaches the tenure limit in %(post)s on %(date)s. Consider the "
+                    "person for the next rotation plan."
+                ),
+            )
+        return (
+            _("Rotation due: %(name)s (%(post)s) reached the tenure limit on %(date)s"),
+            _("%(name)s reached the tenure limit in %(post)s on %(date)s and is due for rotation."),
+        )
+    if object_type == "risk_point":
+        if step == "review_upcoming":
+            return (
+                _(
+                    "Review upcoming: integrity-risk point \u201c%(title)s\u201d is due for review "
+                    "on %(date)s"
+                ),
+                _(
+                    "The integrity-risk point \u201c%(title)s\u201d and its measures must be "
+                    "reviewed by %(date)s."
+                ),
+            )
+        return (
+            _(
+                "Review overdue: integrity-risk point \u201c%(title)s\u201d was due for review "
+                "on %(date)s"
+            ),
+            _(
+                "The review of the integrity-risk point \u201c%(title)s\u201d was due on "
+                "%(date)s and has not been recorded."
+            ),
+        )
+    if step == "review_upcoming":
+        return (
+            _("Measure due soon: \u201c%(title)s\u201d is due on %(date)s"),
+            _("The control measure \u201c%(title)s\u201d you own is due on %(date)s."),
+        )
+    return (
+        _("Measure overdue: \u201c%(title)s\u201d was due on %(date)s"),
+        _(
+            "The control measure \u201c%(title)s\u201d you own was due on %(date)s and is "
+            "still open."
+        ),
+    )
+
+
 def compose(step: Step, names: Names) -> tuple[str, str, str]:
-    """(subject, body, link) of the notification a step (or a stored notification) is."""
+    """(subject, body, link) of the notification a step (or a stored notification) is.
+
+    The format strings are translated once per kind of notification and locale (cached on
+    `names`, which serves one batch), so a sweep of 100,000 notifications formats strings
+    instead of asking the catalog twice for each."""
     name = names.people.get(step.person_id, "")
     due = step.due_on.isoformat()
+    late = False
     if step.object_type == "obligation":
-        kind = str(TALK_TYPE_LABELS.get(step.type, step.type))
-        values = {"type": kind, "name": name, "period": step.period, "date": due}
-        subject = {
-            "upcoming": _(
-                "Reminder: %(type)s with %(name)s for %(period)s is due on %(date)s", **values
-            ),
-            "overdue": _(
-                "Overdue: %(type)s with %(name)s for %(period)s was due on %(date)s", **values
-            ),
-            "escalated": _(
-                "Escalated: %(type)s with %(name)s for %(period)s is still not held (due %(date)s)",
-                **values,
-            ),
-        }[step.step]
-        body = {
-            "upcoming": _(
-                "The %(type)s with %(name)s for %(period)s must be held and recorded by %(date)s.",
-                **values,
-            ),
-            "overdue": _(
-                "The %(type)s with %(name)s for %(period)s was due on %(date)s and has not been "
-                "recorded. Please hold it and record it as a make-up talk.",
-                **values,
-            ),
-            "escalated": _(
-                "The %(type)s with %(name)s for %(period)s is still not recorded although it was "
-                "due on %(date)s. It is listed in the period's completion report.",
-                **values,
-            ),
-        }[step.step]
-        if step.step == "escalated" and names.people.get(step.conductor_id):
-            subject, body = _late_conductor(values, names.people[step.conductor_id])
+        values = {"type": names.label(step.type), "name": name, "period": step.period, "date": due}
+        conductor = names.people.get(step.conductor_id) if step.step == "escalated" else None
+        if conductor:
+            late, values["conductor"] = True, conductor
         link = f"/talks/new?type={step.type}&interviewee_id={step.person_id}&period={step.period}"
     elif step.object_type == "rotation":
         post = names.posts.get(int(step.object_ref.split(":")[1]), "")
         values = {"name": name, "post": post, "date": due}
-        if step.step == "rotation_upcoming":
-            subject = _(
-                "Rotation upcoming: %(name)s (%(post)s) reaches the tenure limit on %(date)s",
-                **values,
-            )
-            body = _(
-                "%(name)s reaches the tenure limit in %(post)s on %(date)s. Consider the person "
-                "for the next rotation plan.",
-                **values,
-            )
-        else:
-            subject = _(
-                "Rotation due: %(name)s (%(post)s) reached the tenure limit on %(date)s", **values
-            )
-            body = _(
-                "%(name)s reached the tenure limit in %(post)s on %(date)s and is due for "
-                "rotation.",
-                **values,
-            )
         link = f"/rotation/people/{step.person_id}"
     elif step.object_type == "risk_point":
         values = {"title": _short(names.points.get(int(step.object_ref), "")), "date": due}
-        if step.step == "review_upcoming":
-            subject = _(
-                "Review upcoming: integrity-risk point \u201c%(title)s\u201d is due for review "
-                "on %(date)s",
-                **values,
-            )
-            body = _(
-                "The integrity-risk point \u201c%(title)s\u201d and its measures must be "
-                "reviewed by %(date)s.",
-                **values,
-            )
-        else:
-            subject = _(
-                "Review overdue: integrity-risk point \u201c%(title)s\u201d was due for review "
-                "on %(date)s",
-                **values,
-            )
-            body = _(
-                "The review of the integrity-risk point \u201c%(title)s\u201d was due on "
-                "%(date)s and has not been recorded.",
-                **values,
-            )
         link = f"/risks/points/{step.object_ref}"
     else:
         point_id, text = names.measures.get(int(step.object_ref), (0, ""))
         values = {"title": _short(text), "date": due}
-        if step.step == "review_upcoming":
-            subject = _("Measure due soon: \u201c%(title)s\u201d is due on %(date)s", **values)
-            body = _(
-                "The control measure \u201c%(title)s\u201d you own is due on %(date)s.", **values
-            )
-        else:
-            subject = _("Measure overdue: \u201c%(title)s\u201d was due on %(date)s", **values)
-            body = _(
-                "The control measure \u201c%(title)s\u201d you own was due on %(date)s and is "
-                "still open.",
-                **values,
-            )
         link = f"/risks/points/{point_id}"
-    return subject[:MAX_SUBJECT], body, link
-
-
-def _late_conductor(values: dict, conductor: str) -> tuple[str, str]:
-    """(subject, body) of an escalation that names the conductor who is late (督办)."""
-    values = {**values, "conductor": conductor}
-    subject = _(
-        "Supervision: %(conductor)s has not held the %(type)s with %(name)s for %(period)s "
-        "(due %(date)s)",
-        **values,
-    )
-    body = _(
-        "%(conductor)s was to hold the %(type)s with %(name)s for %(period)s by %(date)s and "
-        "has not recorded it. It is listed in the period's completion report.",
-        **values,
-    )
-    return subject, body
+    subject, body = names.templates(step.object_type, step.step, late)
+    return (subject % values)[:MAX_SUBJECT], body % values, link
 
 
 def group_title(step: str, object_type: str, kind: str, period: str, unit: str, count: int):

@@ -111,6 +111,11 @@ class Measure(db.Model):
     due_on: Mapped[date | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(sa.String(8), default="open")
     done_on: Mapped[date | None]
+    #: When it was last written (the reminder sweep looks again at measures changed since
+    #: its last run); null for measures from before the column existed.
+    updated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
 
     risk_point: Mapped[RiskPoint] = relationship(back_populates="measures")
     owner: Mapped[Person | None] = relationship()

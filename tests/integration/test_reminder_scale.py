@@ -7,7 +7,9 @@ each own an open control measure coming due: one sweep must give each of them ex
 notification (and an e-mail to the tenth with an address), no statement may bind more
 than 65,535 parameters (on SQLite too, where the statements are the same), and a rerun
 creates nothing. The data is written with two INSERT ... SELECT statements (a recursive
-CTE, on both databases), not row by row.
+CTE, on both databases), not row by row. On PostgreSQL the notifications go in through
+arrays (INSERT ... SELECT FROM unnest, 10,000 rows a statement): 70,000 rows of 16 values,
+far more values than one statement could bind as parameters.
 """
 
 from __future__ import annotations
@@ -106,27 +108,30 @@ def _measures(session, point_id: int, unit: OrgUnit) -> None:
         Person.id,
         sa.literal(DUE, Measure.due_on.type),
         sa.literal("open"),
+        sa.literal(clock.now(), Measure.updated_at.type),
     ).where(Person.org_unit_id == unit.id)
-    columns = ["risk_point_id", "description", "owner_id", "due_on", "status"]
+    columns = ["risk_point_id", "description", "owner_id", "due_on", "status", "updated_at"]
     session.execute(sa.insert(Measure).from_select(columns, select))
 
 
 @pytest.fixture
 def province(db):
     """70,000 people of one unit, each owning an open measure due on DUE (a draft risk
-    point without a review date holds them); the holidays of 2025 and 2026."""
+    point without a review date holds them); the holidays of 2025 and 2026. Written the day
+    before NOW (the sweep's rerun looks again at what was written since the first run)."""
     s = db.session
-    calendar.sync(s, [2025, 2026])
-    unit = factories.unit(s, "户籍管理大队")
-    owner = factories.person(s, unit, "负责人")
-    s.flush()
-    point = factories.risk_point(s, unit, owner, measure=None)
-    s.flush()
-    started = time.perf_counter()
-    _people(s, unit, PEOPLE)
-    _measures(s, point.id, unit)
-    s.query(Measure).filter(Measure.owner_id == owner.id).delete()
-    s.commit()
+    with clock.frozen(NOW - timedelta(days=1)):
+        calendar.sync(s, [2025, 2026])
+        unit = factories.unit(s, "户籍管理大队")
+        owner = factories.person(s, unit, "负责人")
+        s.flush()
+        point = factories.risk_point(s, unit, owner, measure=None)
+        s.flush()
+        started = time.perf_counter()
+        _people(s, unit, PEOPLE)
+        _measures(s, point.id, unit)
+        s.query(Measure).filter(Measure.owner_id == owner.id).delete()
+        s.commit()
     return SimpleNamespace(unit=unit, owner=owner, built=time.perf_counter() - started)
 
 
@@ -170,7 +175,8 @@ def test_a_sweep_over_70000_people_gives_each_one_notification_and_one_mail(db, 
         again = sweep.sweep(db.session, NOW + timedelta(minutes=15))
         db.session.commit()
         rerun = time.perf_counter() - started
-    assert (again.due, again.created, again.existing) == (PEOPLE, 0, PEOPLE)
+    # Nothing changed and no step came due since: the rerun is an increment of nothing.
+    assert (again.full, again.due, again.created) == (False, 0, 0)
     assert _count(db, Notification) == PEOPLE
     print(
         f"\n{engine.dialect.name}: {PEOPLE} people built in {province.built:.1f} s, "
