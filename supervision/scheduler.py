@@ -29,7 +29,9 @@ anchor runs daily at 23:50 local time and at every start: it verifies the audit 
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
 The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: stored files no
-row refers to, older than a day, are removed.
+row refers to, older than a day, are removed. The maintained table of obligations is
+rebuilt (`obligations rebuild`) at every start and daily at 00:05 local time: a new quarter
+or year moves it to the new open periods, and anything written around it is caught up.
 """
 
 from __future__ import annotations
@@ -186,6 +188,14 @@ def anchor_job() -> None:
     _run("audit chain check", work)
 
 
+def obligations_job() -> None:
+    """`obligations rebuild`: the maintained table of obligations recomputed (a safety net,
+    and the move to a new period)."""
+    from supervision.obligations import cli
+
+    _run("obligations rebuild", lambda: cli.describe(cli.rebuild()))
+
+
 def orphans_job() -> None:
     """`files clean-orphans`: remove stored files that no row refers to (after a day)."""
     from supervision.backup import files
@@ -238,6 +248,7 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("calendar_sync", calendar_job, "cron", {"hour": 3, "minute": 30}, True),
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
+        JobSpec("obligations_rebuild", obligations_job, "cron", {"hour": 0, "minute": 5}, True),
     ]
 
 
