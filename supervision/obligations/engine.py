@@ -14,6 +14,7 @@ period. Only active people owe talks; leadership and activity are today's values
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -201,20 +202,26 @@ def _people_filter(column, unit_path, person_id, scope, clause, person_ids=None)
     )
 
 
-def _counting_talks(session, period: Period, types, as_of: date | None, who) -> dict:
-    """{(interviewee, type): (talk id, local date)}: the earliest counting talk of each (held
-    on or before `as_of`; whatever its date when `as_of` is None)."""
+@functools.cache
+def _superseded() -> sa.Select:
+    """SELECT of the ids of talks a final revision supersedes (built once: statements are
+    immutable, and building an alias's columns is costly when the engine runs often)."""
     revision = aliased(Talk)
     # An uncorrelated NOT IN: a correlated NOT EXISTS is planned as a scan per talk by
     # SQLite once ANALYZE has run (minutes at 100,000 people).
-    superseded = sa.select(revision.revision_of_id).where(
+    return sa.select(revision.revision_of_id).where(
         revision.revision_of_id.is_not(None), revision.status == "final"
     )
+
+
+def _counting_talks(session, period: Period, types, as_of: date | None, who) -> dict:
+    """{(interviewee, type): (talk id, local date)}: the earliest counting talk of each (held
+    on or before `as_of`; whatever its date when `as_of` is None)."""
     stmt = sa.select(Talk.interviewee_id, Talk.type, Talk.id, Talk.held_at).where(
         Talk.type.in_(types),
         Talk.period == str(period),
         Talk.status == "final",
-        Talk.id.not_in(superseded),
+        Talk.id.not_in(_superseded()),
         who,
     )
     best: dict[tuple[int, str], tuple] = {}
@@ -256,13 +263,16 @@ def party_secretary_id(session: Session, settings: dict) -> int | None:
 
 def _unit_heads(session) -> dict[int, int]:
     """{unit id: head person id} of units with an active head (one query; units are few)."""
+    return dict(session.execute(_unit_heads_select()).all())
+
+
+@functools.cache
+def _unit_heads_select() -> sa.Select:
     head = aliased(Person)
-    return dict(
-        session.execute(
-            sa.select(OrgUnit.id, OrgUnit.head_person_id)
-            .join(head, head.id == OrgUnit.head_person_id)
-            .where(head.is_active.is_(True))
-        ).all()
+    return (
+        sa.select(OrgUnit.id, OrgUnit.head_person_id)
+        .join(head, head.id == OrgUnit.head_person_id)
+        .where(head.is_active.is_(True))
     )
 
 
