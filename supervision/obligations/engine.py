@@ -10,6 +10,11 @@ Counting talks: status `final` and not superseded (no final talk names it in
 `revision_of_id`), of the obligation's type, interviewee and `period` column, held (local
 date) on or before `as_of`. Waivers count whatever their date: they are decisions about a
 period. Only active people owe talks; leadership and activity are today's values.
+
+As of today and for the open periods, `compute` and `summary` answer from the maintained
+table that this engine fills (obligations.table reads it, obligations.maintained keeps it);
+`recompute` is the engine itself. The module is long because it holds the whole engine:
+the subjects, the counting talks, the conductors and the two readers' dispatch.
 """
 
 from __future__ import annotations
