@@ -56,14 +56,22 @@ def schema_revision() -> str:
 
 def make_app(url: str):
     """The app on `url`, with the test configuration's cheap password hashing."""
+    from benchmarks.province import NOW
     from config import TestConfig
     from supervision import create_app
 
+    # The clock of the served app (BENCH_NOW): "today" is the same in-process and over HTTP,
+    # so that the obligations table built here holds the periods the pages ask for.
     return create_app(
         type(
             "BenchConfig",
             (TestConfig,),
-            {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "TESTING": False},
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "RATELIMIT_ENABLED": False,
+                "TESTING": False,
+                "SUPERVISION_FAKE_NOW": NOW.isoformat(),
+            },
         )
     )
 
@@ -321,6 +329,11 @@ def _fill(app, size: dict) -> None:
         )
         create_user(db.session, "hr", PASSWORD, ["hr"], staff_no="S000001")
         db.session.commit()
+        # The rows above were written around the ORM: fill the table the obligation pages
+        # read, as `flask obligations rebuild` would.
+        from supervision.obligations import cli as obligations_cli
+
+        print(f"  obligations table: {obligations_cli.describe(obligations_cli.rebuild())}")
     with db.engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
 

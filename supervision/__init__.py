@@ -93,6 +93,7 @@ CLI_MODULES = (
     "supervision.audit.cli",
     "supervision.calendar.cli",
     "supervision.demo.cli",
+    "supervision.obligations.cli",
     "supervision.backup",
     "supervision.reminders.cli",
     "supervision.rectification.cli",

@@ -32,6 +32,9 @@ The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: store
 row refers to, older than a day, are removed. The rectification snapshots (`rectification
 snapshots`, SPEC §14) run daily at 06:30 local time and at every start: from the first
 working day of a month on, each inspection being rectified gets that month's snapshot once.
+The maintained table of obligations is
+rebuilt (`obligations rebuild`) at every start and daily at 00:05 local time: a new quarter
+or year moves it to the new open periods, and anything written around it is caught up.
 """
 
 from __future__ import annotations
@@ -188,6 +191,14 @@ def anchor_job() -> None:
     _run("audit chain check", work)
 
 
+def obligations_job() -> None:
+    """`obligations rebuild`: the maintained table of obligations recomputed (a safety net,
+    and the move to a new period)."""
+    from supervision.obligations import cli
+
+    _run("obligations rebuild", lambda: cli.describe(cli.rebuild()))
+
+
 def orphans_job() -> None:
     """`files clean-orphans`: remove stored files that no row refers to (after a day)."""
     from supervision.backup import files
@@ -256,6 +267,7 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
         JobSpec("rectification_snapshots", snapshots_job, "cron", {"hour": 6, "minute": 30}, True),
+        JobSpec("obligations_rebuild", obligations_job, "cron", {"hour": 0, "minute": 5}, True),
     ]
 
 

@@ -13,8 +13,11 @@ An area registers a table with two functions:
 
 Before a transaction commits, each table's refresher runs once with every key marked
 during the transaction; the rows commit, or roll back, with the change that made them
-stale. Writes that bypass the ORM's unit of work (bulk INSERT/UPDATE statements, imports
-written with `session.execute`) call `mark()` themselves. A reader that must see its own
+stale. Writes that bypass the ORM's unit of work (bulk INSERT/UPDATE/DELETE statements on
+a mapped class, imports written with `session.execute(sa.insert(Model), rows)`) are shown
+to a table's optional `bulk(session, model, statement, parameters)`, which answers keys or
+`ALL` likewise (it cannot see the rows: ALL unless it knows better); code writing through
+plain Core tables calls `mark()` itself. A reader that must see its own
 uncommitted writes calls `settle()` first. A bulk rebuild (CLI, scheduler) is the area's
 refresher called with `ALL`.
 """
@@ -47,6 +50,7 @@ class Table:
     name: str
     watch: Callable[[Session, list[object]], Iterable | _All | None]
     refresh: Callable[[Session, set | _All], None]
+    bulk: Callable[[Session, type, object, object], Iterable | _All | None] | None = None
 
 
 _tables: dict[str, Table] = {}
@@ -56,9 +60,10 @@ def register(
     name: str,
     watch: Callable[[Session, list[object]], Iterable | _All | None],
     refresh: Callable[[Session, set | _All], None],
+    bulk: Callable[[Session, type, object, object], Iterable | _All | None] | None = None,
 ) -> None:
     """Register a maintained table (once, at import of the area's module)."""
-    _tables[name] = Table(name, watch, refresh)
+    _tables[name] = Table(name, watch, refresh, bulk)
 
 
 def unregister(name: str) -> None:
@@ -128,6 +133,25 @@ def _watch(session: Session, flush_context) -> None:
             mark(session, table.name, ALL)
         elif keys:
             mark(session, table.name, keys)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _watch_bulk(state) -> None:
+    # A bulk INSERT/UPDATE/DELETE on a mapped class: no unit of work to look at, only the
+    # statement (its parameters included). Core statements on plain tables have no mapper.
+    if not _tables or not (state.is_insert or state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is None:
+        return
+    for table in _tables.values():
+        if table.bulk is None:
+            continue
+        keys = table.bulk(state.session, mapper.class_, state.statement, state.parameters)
+        if keys is ALL:
+            mark(state.session, table.name, ALL)
+        elif keys:
+            mark(state.session, table.name, keys)
 
 
 @event.listens_for(Session, "before_commit")

@@ -10,14 +10,21 @@ Counting talks: status `final` and not superseded (no final talk names it in
 `revision_of_id`), of the obligation's type, interviewee and `period` column, held (local
 date) on or before `as_of`. Waivers count whatever their date: they are decisions about a
 period. Only active people owe talks; leadership and activity are today's values.
+
+As of today and for the open periods, `compute` and `summary` answer from the maintained
+table that this engine fills (obligations.table reads it, obligations.maintained keeps it);
+`recompute` is the engine itself. The module is long because it holds the whole engine:
+the subjects, the counting talks, the conductors and the two readers' dispatch.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -28,7 +35,7 @@ from supervision.common import clock
 from supervision.common.errors import Invalid
 from supervision.common.periods import Period
 from supervision.common.permissions import SECRETARY
-from supervision.obligations import rules
+from supervision.obligations import rules, table
 from supervision.obligations.models import ObligationWaiver, TalkConductor
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, OrgUnit, Person, Post, in_subtree
@@ -95,14 +102,17 @@ def _rows(session: Session, stmt) -> list:
     return session.connection().execute(stmt).all()
 
 
-def _people_clause(unit_path, person_id, scope, viewer_id, party_secretary_id):
-    """Who may appear: active, in the unit's subtree, the one person, in scope (or, for a
-    viewer with a partial scope, possibly conducted by the viewer: filtered again later)."""
+def _people_clause(unit_path, person_id, scope, viewer_id, party_secretary_id, person_ids=None):
+    """Who may appear: active, in the unit's subtree, the one person (or those of
+    `person_ids`, a batch), in scope (or, for a viewer with a partial scope, possibly
+    conducted by the viewer: filtered again later)."""
     conds = [Person.is_active.is_(True)]
     if unit_path is not None:
         conds.append(in_subtree(OrgUnit.path, unit_path))
     if person_id is not None:
         conds.append(Person.id == person_id)
+    if person_ids is not None:
+        conds.append(Person.id.in_(person_ids))
     if scope is not None and not scope.everything:
         visible = [scope.person_clause()]
         if viewer_id is not None:
@@ -184,10 +194,12 @@ def _leader_subjects(session, types: Sequence[str], clause, settings: dict):
     ]
 
 
-def _people_filter(column, unit_path, person_id, scope, clause):
+def _people_filter(column, unit_path, person_id, scope, clause, person_ids=None):
     """Restrict talks/waivers to the people concerned (nothing to add for a whole-org run)."""
     if person_id is not None:
         return column == person_id
+    if person_ids is not None:
+        return column.in_(person_ids)
     if unit_path is None and (scope is None or scope.everything):
         return sa.true()
     return column.in_(
@@ -195,19 +207,26 @@ def _people_filter(column, unit_path, person_id, scope, clause):
     )
 
 
-def _counting_talks(session, period: Period, types, as_of: date, who) -> dict:
-    """{(interviewee, type): (talk id, local date)}: the earliest counting talk of each."""
+@functools.cache
+def _superseded() -> sa.Select:
+    """SELECT of the ids of talks a final revision supersedes (built once: statements are
+    immutable, and building an alias's columns is costly when the engine runs often)."""
     revision = aliased(Talk)
     # An uncorrelated NOT IN: a correlated NOT EXISTS is planned as a scan per talk by
     # SQLite once ANALYZE has run (minutes at 100,000 people).
-    superseded = sa.select(revision.revision_of_id).where(
+    return sa.select(revision.revision_of_id).where(
         revision.revision_of_id.is_not(None), revision.status == "final"
     )
+
+
+def _counting_talks(session, period: Period, types, as_of: date | None, who) -> dict:
+    """{(interviewee, type): (talk id, local date)}: the earliest counting talk of each (held
+    on or before `as_of`; whatever its date when `as_of` is None)."""
     stmt = sa.select(Talk.interviewee_id, Talk.type, Talk.id, Talk.held_at).where(
         Talk.type.in_(types),
         Talk.period == str(period),
         Talk.status == "final",
-        Talk.id.not_in(superseded),
+        Talk.id.not_in(_superseded()),
         who,
     )
     best: dict[tuple[int, str], tuple] = {}
@@ -215,7 +234,7 @@ def _counting_talks(session, period: Period, types, as_of: date, who) -> dict:
     for pid, type_, talk_id, held_at in _rows(session, stmt):
         # A final talk always has held_at; one without is taken as held in time.
         day = held_at.astimezone(zone).date() if held_at is not None else None
-        if day is not None and day > as_of:
+        if day is not None and as_of is not None and day > as_of:
             continue
         key = (pid, type_)
         candidate = (day or date.min, talk_id)
@@ -249,13 +268,16 @@ def party_secretary_id(session: Session, settings: dict) -> int | None:
 
 def _unit_heads(session) -> dict[int, int]:
     """{unit id: head person id} of units with an active head (one query; units are few)."""
+    return dict(session.execute(_unit_heads_select()).all())
+
+
+@functools.cache
+def _unit_heads_select() -> sa.Select:
     head = aliased(Person)
-    return dict(
-        session.execute(
-            sa.select(OrgUnit.id, OrgUnit.head_person_id)
-            .join(head, head.id == OrgUnit.head_person_id)
-            .where(head.is_active.is_(True))
-        ).all()
+    return (
+        sa.select(OrgUnit.id, OrgUnit.head_person_id)
+        .join(head, head.id == OrgUnit.head_person_id)
+        .where(head.is_active.is_(True))
     )
 
 
@@ -277,50 +299,38 @@ def _reason(req: rules.Requirement | None, period: Period, min_days: int) -> str
     )
 
 
-def compute(
-    session: Session,
-    period: Period,
-    types: Iterable[str],
-    *,
-    as_of: date,
-    unit_path: str | None = None,
-    person_id: int | None = None,
-    scope: Scope | None = None,
-    viewer_id: int | None = None,
-    settings: dict | None = None,
-) -> list[Obligation]:
-    """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
-    subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
-    obligations the viewer conducts. Sorted by person and type."""
-    settings = settings or get_obligation_settings(session)
-    types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
-    if not types:
-        return []
+class Fact(NamedTuple):
+    """What an obligation's status is made of, before the date is applied."""
+
+    type: str
+    person_id: int
+    org_unit_id: int
+    path: str
+    leadership: str
+    #: The integrity reminder's requirement (None for the leadership rules).
+    requirement: rules.Requirement | None
+    #: (talk id, local date or None) of the earliest counting talk, or None.
+    talk: tuple[int, date | None] | None
+    #: The waiver's reason, or None.
+    waiver: str | None
+    conductor_id: int | None
+
+
+@dataclass(frozen=True)
+class Conductors:
+    """What the conductor rules read besides the person: unit heads, committee assignments,
+    the discipline secretary and the party secretary (read once for many runs)."""
+
+    heads: dict[int, int]
+    assigned: dict[tuple[int, str], int]
+    secretary: int | None
+    party_id: int | None
+
+
+def conductors(session: Session, types: Sequence[str], settings: dict) -> Conductors:
+    """The conductor inputs that `types` need (a handful of statements)."""
     modes = {settings[t]["conductor"] for t in types}
     party_id = party_secretary_id(session, settings) if "party_secretary" in modes else None
-    clause = _people_clause(unit_path, person_id, scope, viewer_id, party_id)
-    min_days = settings["integrity_reminder"]["min_days_in_period"]
-    subjects = []
-    if "integrity_reminder" in types:
-        subjects += _integrity_subjects(session, period, clause, min_days)
-    lead_types = [t for t in types if t != "integrity_reminder"]
-    if lead_types:
-        subjects += _leader_subjects(session, lead_types, clause, settings)
-    if not subjects:
-        return []
-    talks = _counting_talks(
-        session,
-        period,
-        types,
-        as_of,
-        _people_filter(Talk.interviewee_id, unit_path, person_id, scope, clause),
-    )
-    waivers = _waivers(
-        session,
-        period,
-        types,
-        _people_filter(ObligationWaiver.person_id, unit_path, person_id, scope, clause),
-    )
     heads = _unit_heads(session) if modes - {"committee"} else {}
     assigned: dict[tuple[int, str], int] = {}
     secretary = None
@@ -335,36 +345,130 @@ def compute(
             )
         }
         secretary = discipline_secretary_id(session)
+    return Conductors(heads, assigned, secretary, party_id)
 
-    due, label = period.due_date, str(period)
-    order = {t: i for i, t in enumerate(rules.OBLIGATION_TYPES)}
-    reasons: dict[rules.Requirement, str | None] = {}
+
+def facts(
+    session: Session,
+    period: Period,
+    types: Iterable[str],
+    *,
+    as_of: date | None,
+    settings: dict,
+    unit_path: str | None = None,
+    person_id: int | None = None,
+    person_ids: Sequence[int] | None = None,
+    scope: Scope | None = None,
+    viewer_id: int | None = None,
+    context: Conductors | None = None,
+) -> list[Fact]:
+    """The inputs of every obligation of `types` for `period`, for the people `compute`
+    would consider (before the viewer's filter); talks held after `as_of` do not count
+    (any talk counts when `as_of` is None: the earliest one is kept). `person_ids` is one
+    batch of people (the maintained table's refresh)."""
+    types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
+    if not types:
+        return []
+    context = context or conductors(session, types, settings)
+    clause = _people_clause(unit_path, person_id, scope, viewer_id, context.party_id, person_ids)
+    min_days = settings["integrity_reminder"]["min_days_in_period"]
+    subjects = []
+    if "integrity_reminder" in types:
+        subjects += _integrity_subjects(session, period, clause, min_days)
+    lead_types = [t for t in types if t != "integrity_reminder"]
+    if lead_types:
+        subjects += _leader_subjects(session, lead_types, clause, settings)
+    if not subjects:
+        return []
+    talks = _counting_talks(
+        session,
+        period,
+        types,
+        as_of,
+        _people_filter(Talk.interviewee_id, unit_path, person_id, scope, clause, person_ids),
+    )
+    waivers = _waivers(
+        session,
+        period,
+        types,
+        _people_filter(ObligationWaiver.person_id, unit_path, person_id, scope, clause, person_ids),
+    )
     chains: dict[str, tuple[int, ...]] = {}
-    out: list[Obligation] = []
+    out: list[Fact] = []
     for type_, pid, unit_id, path, leadership, req in subjects:
         chain = chains.get(path)
         if chain is None:
-            chain = chains[path] = rules.head_chain(path, heads)
+            chain = chains[path] = rules.head_chain(path, context.heads)
         who = rules.conductor(
             settings[type_]["conductor"],
             pid,
             leadership,
             head=rules.responsible_head(pid, chain),
-            assigned=assigned.get((pid, type_)),
-            secretary=secretary,
-            party_secretary=party_id,
+            assigned=context.assigned.get((pid, type_)),
+            secretary=context.secretary,
+            party_secretary=context.party_id,
         )
-        if viewer_id is not None and who != viewer_id and not _visible(scope, pid, unit_id, path):
+        out.append(
+            Fact(
+                type_,
+                pid,
+                unit_id,
+                path,
+                leadership,
+                req,
+                talks.get((pid, type_)),
+                waivers.get((pid, type_)),
+                who,
+            )
+        )
+    return out
+
+
+def recompute(
+    session: Session,
+    period: Period,
+    types: Iterable[str],
+    *,
+    as_of: date,
+    unit_path: str | None = None,
+    person_id: int | None = None,
+    scope: Scope | None = None,
+    viewer_id: int | None = None,
+    settings: dict | None = None,
+) -> list[Obligation]:
+    """`compute` by the engine itself, from the history (never from the maintained table)."""
+    settings = settings or get_obligation_settings(session)
+    found = facts(
+        session,
+        period,
+        types,
+        as_of=as_of,
+        settings=settings,
+        unit_path=unit_path,
+        person_id=person_id,
+        scope=scope,
+        viewer_id=viewer_id,
+    )
+    min_days = settings["integrity_reminder"]["min_days_in_period"]
+    due, label = period.due_date, str(period)
+    order = {t: i for i, t in enumerate(rules.OBLIGATION_TYPES)}
+    reasons: dict[rules.Requirement, str | None] = {}
+    out: list[Obligation] = []
+    for f in found:
+        if (
+            viewer_id is not None
+            and f.conductor_id != viewer_id
+            and not _visible(scope, f.person_id, f.org_unit_id, f.path)
+        ):
             continue
-        talk = talks.get((pid, type_))
-        waiver = waivers.get((pid, type_))
+        talk, req = f.talk, f.requirement
         not_required = req is not None and not req.required
         status = rules.status(
             due,
             as_of,
             talk_on=talk[1] if talk else None,
             has_talk=talk is not None,
-            waived=waiver is not None,
+            waived=f.waiver is not None,
             not_required=not_required,
         )
         if not_required:
@@ -372,23 +476,97 @@ def compute(
                 reasons[req] = _reason(req, period, min_days)
             reason = reasons[req]
         else:
-            reason = waiver if status == "waived" else None
+            reason = f.waiver if status == "waived" else None
         out.append(
             Obligation(
-                pid,
-                type_,
+                f.person_id,
+                f.type,
                 label,
                 due,
                 status,
                 talk[0] if talk else None,
-                who,
+                f.conductor_id,
                 reason,
-                unit_id,
-                path,
+                f.org_unit_id,
+                f.path,
             )
         )
     out.sort(key=lambda o: (o.person_id, order[o.type]))
     return out
+
+
+def from_row(row: table.Row, period: Period, min_days: int, reasons: dict) -> Obligation:
+    """An Obligation of a maintained-table row (the reason text made as the engine makes it;
+    `reasons` caches them across rows)."""
+    if row.status == "not_required":
+        req = rules.Requirement(False, row.exempt, row.run_days, row.last_held_on)
+        if req not in reasons:
+            reasons[req] = _reason(req, period, min_days)
+        reason = reasons[req]
+    else:
+        reason = row.waiver_reason if row.status == "waived" else None
+    return Obligation(
+        row.person_id,
+        row.type,
+        row.period,
+        row.due_on,
+        row.status,
+        row.talk_id,
+        row.conductor_id,
+        reason,
+        row.org_unit_id,
+        row.path,
+    )
+
+
+def compute(
+    session: Session,
+    period: Period,
+    types: Iterable[str],
+    *,
+    as_of: date,
+    unit_path: str | None = None,
+    person_id: int | None = None,
+    scope: Scope | None = None,
+    viewer_id: int | None = None,
+    settings: dict | None = None,
+) -> list[Obligation]:
+    """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
+    subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
+    obligations the viewer conducts. Sorted by person and type.
+
+    As of today and for an open period, read from the maintained table (issue 14), which
+    the engine keeps; any other date or period is computed by the engine."""
+    settings = settings or get_obligation_settings(session)
+    types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
+    if not types:
+        return []
+    if as_of == clock.today():
+        rows = table.read(
+            session,
+            [(t, period) for t in types],
+            as_of,
+            settings,
+            unit_path=unit_path,
+            person_id=person_id,
+            scope=scope,
+            viewer_id=viewer_id,
+        )
+        if rows is not None:
+            min_days = settings["integrity_reminder"]["min_days_in_period"]
+            reasons: dict = {}
+            return [from_row(r, period, min_days, reasons) for r in rows]
+    return recompute(
+        session,
+        period,
+        types,
+        as_of=as_of,
+        unit_path=unit_path,
+        person_id=person_id,
+        scope=scope,
+        viewer_id=viewer_id,
+        settings=settings,
+    )
 
 
 # ------------------------------------------------------------------ summary
@@ -421,26 +599,36 @@ def summary(
     scope: Scope | None = None,
 ) -> dict:
     """Completion counts for the unit's subtree (or the scope) and per direct child unit (or
-    per top unit of the scope): one engine run, aggregated by unit path."""
-    rows = compute(
-        session,
-        period,
-        types,
-        as_of=as_of,
-        scope=scope,
-        unit_path=unit.path if unit is not None else None,
-    )
+    per top unit of the scope): counts by unit path and status, from the maintained table
+    (a GROUP BY) as of today for an open period, else from one engine run."""
+    types = list(types)
+    unit_path = unit.path if unit is not None else None
+    by_path = None
+    if as_of == clock.today():
+        settings = get_obligation_settings(session)
+        by_path = table.counts(
+            session,
+            [(t, period) for t in types if t in rules.OBLIGATION_TYPES],
+            as_of,
+            settings,
+            unit_path=unit_path,
+            scope=scope,
+        )
+    if by_path is None:
+        by_path = defaultdict(int)
+        for row in recompute(session, period, types, as_of=as_of, scope=scope, unit_path=unit_path):
+            by_path[(row.path, row.status)] += 1
     children = _top_units(session, scope, unit)
     counts = {u.id: rules.empty_counts() for u in children}
     total = rules.empty_counts()
     child_of: dict[str, int | None] = {}
-    for row in rows:
-        total[row.status] += 1
-        if row.path not in child_of:
-            child_of[row.path] = next((u for u in path_ids(row.path) if u in counts), None)
-        uid = child_of[row.path]
+    for (path, status), n in by_path.items():
+        total[status] += n
+        if path not in child_of:
+            child_of[path] = next((u for u in path_ids(path) if u in counts), None)
+        uid = child_of[path]
         if uid is not None:
-            counts[uid][row.status] += 1
+            counts[uid][status] += n
     return {
         "total": _row(unit.id if unit else None, unit.name if unit else None, total),
         "units": [_row(u.id, u.name, counts[u.id]) for u in children],

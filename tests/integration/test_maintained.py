@@ -72,3 +72,32 @@ def test_settle_refreshes_before_the_commit(db, recorder):
 def test_unknown_table_is_refused(db):
     with pytest.raises(KeyError):
         maintained.mark(db.session, "no_such_table", {1})
+
+
+def test_bulk_statements_on_a_mapped_class_are_shown_to_the_table(db):
+    """An INSERT written around the unit of work reaches `bulk`; a Core statement on a plain
+    table does not (its writer marks what it changes itself)."""
+    import sqlalchemy as sa
+
+    seen: list = []
+    calls: list = []
+
+    def bulk(session, model, statement, parameters):
+        seen.append(model)
+        return maintained.ALL if model is Person else None
+
+    maintained.register("test_bulk", lambda s, objs: None, lambda s, keys: calls.append(keys), bulk)
+    try:
+        unit = f.unit(db.session, "局")
+        db.session.commit()
+        calls.clear()
+        row = {"staff_no": "B1", "name": "批量", "personnel_type": "police"}
+        db.session.execute(sa.insert(Person), [{**row, "org_unit_id": unit.id}])
+        assert maintained.pending(db.session)["test_bulk"] is maintained.ALL
+        db.session.commit()
+        assert calls == [maintained.ALL]
+        db.session.execute(sa.update(Person.__table__).values(name="改"))
+        db.session.commit()
+        assert seen.count(Person) == 1 and calls == [maintained.ALL]
+    finally:
+        maintained.unregister("test_bulk")

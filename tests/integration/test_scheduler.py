@@ -253,6 +253,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
     assert "reminders sweep: " in err and "12 notifications created" in err, err
     assert "supervision.audit: audit anchor: " in err, err  # the anchor job ran at start
     assert "calendar sync: " in err, err  # so did the calendar sync
+    assert "obligations rebuild: " in err, err  # and the obligations table's rebuild
     with db.engine.connect() as conn:
         jobs = set(conn.scalars(sa.select(SchedulerJob.id)))
     assert jobs == {
@@ -263,6 +264,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
         "audit_anchor",
         "orphan_files",
         "rectification_snapshots",
+        "obligations_rebuild",
     }
 
 
@@ -365,6 +367,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "audit_anchor",
         "orphan_files",
         "rectification_snapshots",
+        "obligations_rebuild",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
@@ -386,7 +389,11 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "calendar_sync",
         "audit_anchor",
         "rectification_snapshots",
+        "obligations_rebuild",
     }
+    # The obligations table: rebuilt at every start and daily just after midnight, when a
+    # new quarter or year changes the open periods.
+    assert specs["obligations_rebuild"].trigger_args == {"hour": 0, "minute": 5}
     # Picklable references for the database job store.
     assert obj_to_ref(specs["reminders_sweep"].func) == "supervision.scheduler:sweep_job"
     # The app config wins over the environment, which wins over the default.
