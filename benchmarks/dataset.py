@@ -321,8 +321,22 @@ def _fill(app, size: dict) -> None:
         )
         create_user(db.session, "hr", PASSWORD, ["hr"], staff_no="S000001")
         db.session.commit()
+    _rebuild_tenure(app)
     with db.engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
+
+
+def _rebuild_tenure(app) -> None:
+    """Fill the rotation tenure table (the rows above bypassed the ORM that maintains it),
+    as of the benchmarks' day (`flask rotation rebuild` does the same)."""
+    from benchmarks.province import NOW
+    from supervision.common import clock
+    from supervision.extensions import db
+    from supervision.rotation import maintained
+
+    with app.app_context(), clock.frozen(NOW):
+        maintained.rebuild(db.session)
+        db.session.commit()
 
 
 # -- cache -------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ CLI_MODULES = (
     "supervision.demo.cli",
     "supervision.backup",
     "supervision.reminders.cli",
+    "supervision.rotation.cli",
     "supervision.scheduler",
 )
 

@@ -29,7 +29,9 @@ anchor runs daily at 23:50 local time and at every start: it verifies the audit 
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
 The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: stored files no
-row refers to, older than a day, are removed.
+row refers to, older than a day, are removed. The tenure table is rebuilt (`rotation
+rebuild`) daily at 00:05 local time and at every start, so today's statuses are read from
+it from the first minutes of the day.
 """
 
 from __future__ import annotations
@@ -199,6 +201,20 @@ def orphans_job() -> None:
     _run("stored files cleanup", work)
 
 
+def tenure_job() -> None:
+    """`rotation rebuild`: the tenure table recomputed for everyone (the safety net of the
+    refreshes made with each change; writes only the rows that differ)."""
+    from supervision.extensions import db
+    from supervision.rotation import maintained
+
+    def work() -> str:
+        counts = maintained.rebuild(db.session)
+        db.session.commit()
+        return str(counts)
+
+    _run("tenure rebuild", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -238,6 +254,7 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("calendar_sync", calendar_job, "cron", {"hour": 3, "minute": 30}, True),
         JobSpec("audit_anchor", anchor_job, "cron", {"hour": 23, "minute": 50}, True),
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
+        JobSpec("tenure_rebuild", tenure_job, "cron", {"hour": 0, "minute": 5}, True),
     ]
 
 

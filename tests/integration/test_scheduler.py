@@ -262,6 +262,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
         "calendar_sync",
         "audit_anchor",
         "orphan_files",
+        "tenure_rebuild",
     }
 
 
@@ -363,6 +364,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "calendar_sync",
         "audit_anchor",
         "orphan_files",
+        "tenure_rebuild",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
@@ -383,6 +385,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "reminders_digest",
         "calendar_sync",
         "audit_anchor",
+        "tenure_rebuild",
     }
     # Picklable references for the database job store.
     assert obj_to_ref(specs["reminders_sweep"].func) == "supervision.scheduler:sweep_job"
