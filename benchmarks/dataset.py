@@ -334,8 +334,22 @@ def _fill(app, size: dict) -> None:
         from supervision.obligations import cli as obligations_cli
 
         print(f"  obligations table: {obligations_cli.describe(obligations_cli.rebuild())}")
+    _rebuild_tenure(app)
     with db.engine.begin() as conn:
         conn.execute(sa.text("ANALYZE"))
+
+
+def _rebuild_tenure(app) -> None:
+    """Fill the rotation tenure table (the rows above bypassed the ORM that maintains it),
+    as of the benchmarks' day (`flask rotation rebuild` does the same)."""
+    from benchmarks.province import NOW
+    from supervision.common import clock
+    from supervision.extensions import db
+    from supervision.rotation import maintained
+
+    with app.app_context(), clock.frozen(NOW):
+        maintained.rebuild(db.session)
+        db.session.commit()
 
 
 # -- cache -------------------------------------------------------------------------------

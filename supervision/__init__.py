@@ -97,6 +97,7 @@ CLI_MODULES = (
     "supervision.backup",
     "supervision.reminders.cli",
     "supervision.rectification.cli",
+    "supervision.rotation.cli",
     "supervision.scheduler",
 )
 

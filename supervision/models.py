@@ -21,6 +21,8 @@ from supervision.rotation.models import (
     RotationHold,
     RotationPlan,
     RotationPlanItem,
+    TenureRow,
+    TenureState,
 )
 from supervision.settings.models import Setting
 from supervision.talks.models import Talk, TalkAttachment, TalkInterviewer, TalkSignature
@@ -54,6 +56,8 @@ __all__ = [
     "RotationHold",
     "RotationPlan",
     "RotationPlanItem",
+    "TenureRow",
+    "TenureState",
     "Setting",
     "Talk",
     "TalkAttachment",

@@ -35,6 +35,9 @@ working day of a month on, each inspection being rectified gets that month's sna
 The maintained table of obligations is
 rebuilt (`obligations rebuild`) at every start and daily at 00:05 local time: a new quarter
 or year moves it to the new open periods, and anything written around it is caught up.
+The tenure table is rebuilt (`rotation
+rebuild`) daily at 00:05 local time and at every start, so today's statuses are read from
+it from the first minutes of the day.
 """
 
 from __future__ import annotations
@@ -227,6 +230,20 @@ def snapshots_job() -> None:
     _run("rectification snapshots", work)
 
 
+def tenure_job() -> None:
+    """`rotation rebuild`: the tenure table recomputed for everyone (the safety net of the
+    refreshes made with each change; writes only the rows that differ)."""
+    from supervision.extensions import db
+    from supervision.rotation import maintained
+
+    def work() -> str:
+        counts = maintained.rebuild(db.session)
+        db.session.commit()
+        return str(counts)
+
+    _run("tenure rebuild", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -268,6 +285,7 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("orphan_files", orphans_job, "cron", {"hour": 4, "minute": 15}, False),
         JobSpec("rectification_snapshots", snapshots_job, "cron", {"hour": 6, "minute": 30}, True),
         JobSpec("obligations_rebuild", obligations_job, "cron", {"hour": 0, "minute": 5}, True),
+        JobSpec("tenure_rebuild", tenure_job, "cron", {"hour": 0, "minute": 5}, True),
     ]
 
 

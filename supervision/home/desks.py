@@ -139,17 +139,12 @@ def reviews_due(session: Session, scope: Scope, person_id: int | None, today: da
 
 
 def rotations(session: Session, scope: Scope, today: date) -> dict:
-    """People per eligibility status (one eligibility run), and the first due or upcoming."""
-    rows = eligibility.compute(session, today, scope=scope)
-    people: dict[str, set[int]] = {s: set() for s in ROTATION_STATUSES}
-    for row in rows:
-        if row.status in people:
-            people[row.status].add(row.person_id)
-    soon = [r for r in rows if r.status in ("due", "upcoming")]
-    soon.sort(key=lambda r: (r.due_on, r.staff_no))
+    """People per eligibility status, and the first due or upcoming (read from the tenure
+    table for today: a grouped COUNT and a short SELECT)."""
+    people = eligibility.people_per_status(session, today, scope=scope)
     return {
-        "counts": [(s, len(people[s])) for s in ROTATION_STATUSES],
-        "soon": soon[:SHORT_LIST],
+        "counts": [(s, people[s]) for s in ROTATION_STATUSES],
+        "soon": eligibility.soonest(session, today, ("due", "upcoming"), SHORT_LIST, scope=scope),
     }
 
 

@@ -211,12 +211,14 @@ class Eligibility(MethodView):
             post_category=args.get("post_category"),
             personnel_type=args.get("personnel_type"),
         )
-        rows = eligibility.compute(
-            db.session, args.get("as_of") or clock.today(), scope=scope, filters=filters
+        # Counted and sliced in SQL for today (the maintained table), else by the engine.
+        return eligibility.listing(
+            db.session,
+            args.get("as_of") or clock.today(),
+            scope=scope,
+            filters=filters,
+            status=args.get("status"),
         )
-        if args.get("status"):
-            rows = [r for r in rows if r.status == args["status"]]
-        return rows
 
 
 # ------------------------------------------------------------------ deferrals

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from supervision.common.clock import utcnow
 from supervision.db import UTCDateTime
 from supervision.extensions import db
-from supervision.org.models import Assignment, Person, Post, TimestampMixin
+from supervision.org.models import PATH_TYPE, Assignment, Person, Post, TimestampMixin
 
 PLAN_STATUSES = ("draft", "submitted", "approved", "rejected", "executed")
 
@@ -150,3 +150,67 @@ class RotationPlanItem(db.Model):
         #: The same person twice in one plan is refused (SPEC §7).
         sa.UniqueConstraint("plan_id", "person_id", name="uq_rotation_plan_items_plan_person"),
     )
+
+
+class TenureRow(db.Model):
+    """One person in one sensitive or leadership post they hold, as the eligibility engine
+    (supervision.rotation.eligibility) computed it: a maintained table (issue 14), written
+    only by supervision.rotation.maintained, in the transaction that changes its inputs.
+
+    Its content does not depend on the day within the period it is valid for: everything that
+    changes with the date is stored as the date at which it changes (`upcoming_from`,
+    `due_on`, `near_retirement_from`, `probation_until`, `deferred_until`), so the status and
+    reasons of *today* are computed in SQL (`maintained.status_sql`) and Python alike.
+    `changed_at` moves only when a row is inserted or its content changes.
+    """
+
+    __tablename__ = "tenure_rows"
+
+    person_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    post_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: The person's unit and its path (the list's scope, filter and order), staff number and
+    #: personnel type; the post's code and category.
+    org_unit_id: Mapped[int]
+    path: Mapped[str] = mapped_column(PATH_TYPE, index=True)
+    staff_no: Mapped[str] = mapped_column(sa.String(32))
+    personnel_type: Mapped[str] = mapped_column(sa.String(20))
+    post_code: Mapped[str] = mapped_column(sa.String(64))
+    post_category: Mapped[str] = mapped_column(sa.String(32))
+    tenure_start: Mapped[date]
+    #: Whole days in the post before a day d are d - tenure_anchor.
+    tenure_anchor: Mapped[date]
+    threshold_years: Mapped[int]
+    due_on: Mapped[date]
+    #: From this day on the row is `upcoming` (due_on - the policy's upcoming_days).
+    upcoming_from: Mapped[date]
+    #: From this day on the person is near retirement (deferred, reason near_retirement).
+    near_retirement_from: Mapped[date | None]
+    #: Through this day the person is on probation (reason probation).
+    probation_until: Mapped[date | None]
+    technical_post: Mapped[bool]
+    leader_term: Mapped[bool]
+    #: An unreleased hold (blocked, under_review); an approved plan naming the person
+    #: (planned); the deferral in force and its last day (deferred).
+    blocked: Mapped[bool]
+    plan_id: Mapped[int | None]
+    deferral_id: Mapped[int | None]
+    deferred_until: Mapped[date | None]
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TenureState(db.Model):
+    """The one row saying for which day and policy `tenure_rows` was last rebuilt whole:
+    readers use the table for a later day only when no assignment began or ended and no
+    deferral was decided since (supervision.rotation.maintained.answers)."""
+
+    __tablename__ = "tenure_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]
+    #: The policy (JSON, sorted keys) the rows were computed with.
+    policy: Mapped[str] = mapped_column(sa.Text)
+    rebuilt_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,6 +21,7 @@ from supervision.common.errors import Conflict, Invalid, NotFound, ServiceError
 from supervision.org import services as org
 from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.scope import Scope
+from supervision.rotation import maintained as tenure_table
 from supervision.rotation.models import RotationHold, RotationPlan, RotationPlanItem
 
 ITEM_FIELDS = ("person_id", "from_post_id", "to_post_id", "effective_date")
@@ -407,6 +408,9 @@ def _transition(session: Session, plan: RotationPlan, expected: str, new: str, *
     if done != 1:
         session.refresh(plan)
         raise Conflict(_("This step is not possible: the plan's status has changed meanwhile."))
+    # The statement bypasses the unit of work: the tenure rows of the plan's people (planned
+    # or not) are marked stale here.
+    tenure_table.mark_plans(session, [plan.id])
     session.refresh(plan)
 
 

@@ -140,7 +140,7 @@ def index():
         "post_category": choice_arg("post_category", POST_CATEGORY_LABELS),
         "personnel_type": choice_arg("personnel_type", PERSONNEL_TYPE_LABELS),
     }
-    rows = eligibility.compute(
+    rows = eligibility.listing(
         db.session,
         as_of,
         scope=scope,
@@ -149,12 +149,9 @@ def index():
             post_category=chosen["post_category"],
             personnel_type=chosen["personnel_type"],
         ),
+        status=chosen["status"],
     )
-    counts = {s: 0 for s in rules.STATUSES}
-    for row in rows:
-        counts[row.status] += 1
-    if chosen["status"]:
-        rows = [r for r in rows if r.status == chosen["status"]]
+    counts = rows.counts
     checked = session.get(SELECTION_KEY, []) if form is not None else []
     return render_template(
         "rotation/index.html",

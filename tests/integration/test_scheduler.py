@@ -265,6 +265,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
         "orphan_files",
         "rectification_snapshots",
         "obligations_rebuild",
+        "tenure_rebuild",
     }
 
 
@@ -368,6 +369,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "orphan_files",
         "rectification_snapshots",
         "obligations_rebuild",
+        "tenure_rebuild",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
@@ -390,6 +392,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "audit_anchor",
         "rectification_snapshots",
         "obligations_rebuild",
+        "tenure_rebuild",
     }
     # The obligations table: rebuilt at every start and daily just after midnight, when a
     # new quarter or year changes the open periods.
