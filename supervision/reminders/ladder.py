@@ -37,7 +37,7 @@ from supervision.obligations.rules import OBLIGATION_TYPES
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit
 from supervision.org.paths import path_ids
-from supervision.reminders import rules
+from supervision.reminders import rectification, rules
 from supervision.reminders.settings import get_reminder_settings
 from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
@@ -142,6 +142,11 @@ def collect(
     )
     steps += _rotation_steps(session, today, calendar, at, zone)
     steps += _review_steps(session, calendar, settings, at, zone)
+    # Rectification measures and the weekly summaries (SPEC §14): reminders/rectification.py.
+    steps += [
+        Step(**f)
+        for f in rectification.step_fields(session, today, calendar, settings, at, zone, window)
+    ]
     if window is not None:
         steps = [s for s in steps if window[0] <= s.on.date() <= window[1]]
     steps.sort(key=lambda s: (s.on, s.step, s.object_type, s.object_ref, s.recipient_id))
