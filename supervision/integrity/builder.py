@@ -11,7 +11,11 @@ What a reader sees follows the rules of the rest of the product, decided here on
   an index (what was said belongs to the interviewee's record; a head holds dozens a year);
 - discipline holds: their reasons only for `rotation.hold` (HR learns that a hold exists);
 - obligations: those of the leader (talks owed to them) and those they conduct (talks they
-  owe), for the recent periods of each type.
+  owe), for the recent periods of each type;
+- rectification (SPEC §14): the findings they answer for as the responsible leader (分管局
+  领导) and the rectification measures they own, of every inspection, overdue as of today;
+  only for readers who read the whole ledger (`rectification.read_all`: the discipline
+  roles, who are the readers of integrity files), so the file never widens its scope.
 
 gather() reads a fixed number of statements whatever the size of the file.
 """
@@ -33,6 +37,8 @@ from supervision.obligations import engine, rules
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import Assignment, Person
 from supervision.org.scope import leader_scope
+from supervision.rectification.figures import finding_overdue_clause, measure_overdue_clause
+from supervision.rectification.models import Finding, Inspection, RectificationMeasure
 from supervision.risks import rules as risk_rules
 from supervision.risks.models import Measure, RiskPoint
 from supervision.risks.settings import get_risk_settings
@@ -52,6 +58,7 @@ SECTIONS = (
     "posts",
     "risks",
     "measures",
+    "rectification",
     "talks",
     "obligations",
     "rotation",
@@ -95,6 +102,10 @@ class IntegrityFile:
     #: "department_owner").
     risk_points: list[tuple[RiskPoint, str, list[str]]] = field(default_factory=list)
     measures: list[Measure] = field(default_factory=list)
+    #: (finding, overdue today) of the findings they are the responsible leader of.
+    findings: list[tuple[Finding, bool]] = field(default_factory=list)
+    #: (rectification measure, overdue today) of the measures they own.
+    rectification_measures: list[tuple[RectificationMeasure, bool]] = field(default_factory=list)
     talks: list[Talk] = field(default_factory=list)
     conducted: list[Talk] = field(default_factory=list)
     #: Ids of the talks received whose contents the reader may read.
@@ -144,6 +155,7 @@ def gather(session: Session, person: Person, today: date, viewer) -> IntegrityFi
         )
     )
     _gather_risks(session, file)
+    _gather_rectification(session, file, today, viewer)
     _gather_talks(session, file, today, viewer)
     _gather_obligations(session, file, today)
     _gather_rotation(session, file, today)
@@ -192,6 +204,38 @@ def _gather_risks(session: Session, file: IntegrityFile) -> None:
             .order_by(Measure.status.desc(), Measure.due_on, Measure.id)
         )
     )
+
+
+def _gather_rectification(session: Session, file: IntegrityFile, today: date, viewer) -> None:
+    """Findings the leader answers for and rectification measures they own (a fixed number of
+    statements),
+    for a reader of the whole ledger."""
+    if not can(viewer, "rectification.read_all"):
+        return
+    pid = file.person.id
+    order = (Inspection.feedback_on.desc(), Inspection.id.desc(), Finding.number)
+    file.findings = [
+        (f, bool(late))
+        for f, late in session.execute(
+            sa.select(Finding, finding_overdue_clause(today))
+            .join(Inspection, Inspection.id == Finding.inspection_id)
+            .where(Finding.responsible_leader_id == pid)
+            .options(selectinload(Finding.inspection))
+            .order_by(*order)
+        )
+    ]
+    m = RectificationMeasure
+    file.rectification_measures = [
+        (measure, bool(late))
+        for measure, late in session.execute(
+            sa.select(m, measure_overdue_clause(today))
+            .join(Finding, Finding.id == m.finding_id)
+            .join(Inspection, Inspection.id == Finding.inspection_id)
+            .where(m.owner_person_id == pid)
+            .options(selectinload(m.finding).selectinload(Finding.inspection))
+            .order_by(*order, m.number)
+        )
+    ]
 
 
 def _gather_talks(session: Session, file: IntegrityFile, today: date, viewer) -> None:

@@ -30,6 +30,7 @@ from supervision.obligations.labels import OBLIGATION_STATUS_LABELS
 from supervision.org.forms import options
 from supervision.org.labels import LEADERSHIP_LABELS
 from supervision.org.scope import current_scope
+from supervision.rectification import labels as rectification_labels
 from supervision.risks.labels import MEASURE_STATUS_LABELS, RISK_LEVEL_LABELS, RISK_STATUS_LABELS
 from supervision.rotation import labels as rotation_labels
 from supervision.talks.labels import TALK_STATUS_LABELS, TALK_TYPE_LABELS
@@ -70,6 +71,8 @@ def _labels() -> dict:
         "risk_role_labels": RISK_ROLE_LABELS,
         "risk_level_labels": RISK_LEVEL_LABELS,
         "measure_status_labels": MEASURE_STATUS_LABELS,
+        "finding_status_labels": rectification_labels.FINDING_STATUS_LABELS,
+        "rectification_status_labels": rectification_labels.MEASURE_STATUS_LABELS,
         "can_write": can(current_user, "integrity.write"),
     }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +22,7 @@ from supervision.common.permissions import requires
 from supervision.extensions import db
 from supervision.org.models import Person
 from supervision.reminders import delivery, outbox, texts
+from supervision.reminders import rectification as rectification_reminders
 from supervision.reminders.labels import EMAIL_STATUS_LABELS
 from supervision.reminders.models import MailMessage, Notification
 
@@ -54,6 +55,10 @@ def _helpers():
         "shown_items": SHOWN_ITEMS,
         # A subject links to its page only when the admin may open it (issue 13, item 8).
         "link_grants": texts.LINK_GRANTS,
+        # Rectification texts are for the discipline roles only (SPEC §14).
+        "hidden_from": lambda object_type: rectification_reminders.hidden_from(
+            current_user, object_type
+        ),
     }
 
 
@@ -71,6 +76,10 @@ def index():
         about = sa.select(Notification.id).where(
             Notification.message_id == m.id, Notification.subject.like(like)
         )
+        if rectification_reminders.hidden_from(current_user, "inspection"):  # SPEC §14
+            about = about.where(
+                Notification.object_type.not_in(rectification_reminders.OBJECT_TYPES)
+            )
         stmt = stmt.join(Person, Person.id == m.recipient_id).where(
             sa.or_(
                 m.address.ilike(like),

@@ -32,7 +32,7 @@ from supervision.common.api import ApiBlueprint, BaseSchema, LocalDateTime, Sele
 from supervision.common.permissions import require
 from supervision.extensions import db
 from supervision.obligations.rules import OBLIGATION_TYPES
-from supervision.reminders import context, ladder, rules, texts
+from supervision.reminders import context, ladder, rectification, rules, texts
 from supervision.reminders.labels import EMAIL_STATUS_LABELS, STEP_LABELS
 from supervision.reminders.models import OBJECT_TYPES, STEPS
 from supervision.reminders.settings import get_reminder_settings, update_reminder_settings
@@ -248,7 +248,10 @@ class Preview(MethodView):
             )
         if last is None:
             last = first + timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-        return ladder.collect(db.session, window=(first, last))
+        steps = ladder.collect(db.session, window=(first, last))
+        # Rectification reminders: only for the discipline roles; their weekly summaries are
+        # digests, not ladder steps (SPEC §14).
+        return [s for s in steps if rectification.in_preview(current_user, s)]
 
 
 @blp.route("/reminders/settings")

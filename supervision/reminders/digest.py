@@ -95,6 +95,8 @@ def open_items(steps: list[Step], people: set[int], horizon: datetime) -> dict[i
     for s in steps:
         if s.recipient_id not in people or s.on >= horizon:
             continue
+        if s.step == "digest":  # a rectification summary (SPEC §14) is no open item
+            continue
         key = (s.recipient_id, s.object_type, s.object_ref, s.period)
         known = latest.get(key)
         if known is None or (s.on, _ORDER[s.step]) > (known.on, _ORDER[known.step]):
@@ -166,7 +168,9 @@ def run(session: Session, now: datetime | None = None) -> DigestResult:
     done = set(
         session.scalars(
             sa.select(Notification.recipient_id).where(
-                Notification.step == "digest", Notification.period == week
+                Notification.step == "digest",
+                Notification.period == week,
+                Notification.object_type == "",  # not the rectification summaries (SPEC §14)
             )
         )
     )

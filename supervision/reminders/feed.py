@@ -34,7 +34,7 @@ from supervision.common.permissions import can
 from supervision.obligations import engine
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.scope import Scope, leader_scope
-from supervision.reminders import ladder, rules, texts
+from supervision.reminders import ladder, rectification, rectification_texts, rules, texts
 from supervision.reminders.ladder import Step
 from supervision.reminders.models import CalendarFeed
 from supervision.reminders.settings import get_reminder_settings
@@ -248,6 +248,8 @@ def items_for(session: Session, user: User, today: date) -> list[Item]:
         _obligation_items(session, user, today)
         + _rotation_items(session, user, today)
         + _review_items(session, user.person_id, today)
+        # The rectification measures the user owns (SPEC §14): reminders/rectification.py.
+        + [Item(_step(*f), late) for f, late in rectification.feed_fields(session, user, today)]
     )
     items.sort(key=lambda i: (i.step.due_on, i.uid))
     return items
@@ -272,6 +274,8 @@ def _summary(item: Item, names: texts.Names) -> str:
     elif s.object_type == "risk_point":
         title = texts._short(names.points.get(int(s.object_ref), ""))
         text = _("Review of the integrity-risk point \u201c%(title)s\u201d", title=title)
+    elif s.object_type == "rectification_measure":  # rectification (SPEC §14)
+        text = rectification_texts.feed_title(s, names)
     else:
         title = texts._short(names.measures.get(int(s.object_ref), (0, ""))[1])
         text = _("Control measure due: \u201c%(title)s\u201d", title=title)

@@ -35,7 +35,7 @@ from supervision.common.permissions import can
 from supervision.obligations.permissions import obligation_scope
 from supervision.org.models import OrgUnit, Person, in_subtree
 from supervision.org.paths import path_ids
-from supervision.reminders import texts
+from supervision.reminders import rectification, texts
 from supervision.reminders.models import Notification
 
 #: Groups on one page of the inbox.
@@ -360,6 +360,8 @@ def _link(user, g: Group, visible: set[int]) -> str | None:
         return url_for("risks.index", org_unit_id=k.unit_id)
     if g.object_type == "user" and can(user, "users.confirm_grants"):
         return PENDING_GRANTS_PATH
+    if g.object_type in rectification.OBJECT_TYPES:  # rectification (SPEC §14)
+        return rectification.group_link(user)
     return None
 
 

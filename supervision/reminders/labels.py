@@ -29,4 +29,6 @@ KIND_LABELS = {
     "risk_point": _l("Integrity-risk point"),
     "measure": _l("Control measure"),
     "user": _l("Account change"),
+    "rectification_measure": _l("Rectification measure"),
+    "inspection": _l("Rectification summary"),
 }

@@ -36,14 +36,17 @@ from supervision.common import clock
 from supervision.common.periods import KINDS, Period
 from supervision.common.permissions import holders
 from supervision.obligations import engine
+from supervision.obligations import table as obligation_table
+from supervision.obligations.models import ObligationRow
 from supervision.obligations.rules import OBLIGATION_TYPES
 from supervision.obligations.settings import get_obligation_settings
 from supervision.org.models import OrgUnit
 from supervision.org.paths import path_ids
-from supervision.reminders import rules
+from supervision.reminders import rectification, rules
 from supervision.reminders.settings import get_reminder_settings
 from supervision.risks.models import Measure, RiskPoint
 from supervision.rotation import eligibility
+from supervision.rotation.models import TenureRow
 from supervision.rotation.settings import get_rotation_settings
 
 #: How many periods of each frequency the ladder covers: the current one and those before.
@@ -175,28 +178,82 @@ def collect(
         span = (today - timedelta(days=800), today + timedelta(days=400))
     calendar = load_calendar(session, *span)
     at, zone = rules.send_time(settings), clock.zone()
-    # The obligations and rotation sources compute every open item (their engines), and the
-    # increment is applied to their output here. When they read the maintained tables
-    # (obligation_rows, tenure_rows), whose `changed_at` tells what changed, the increment
-    # goes into their SQL like the reviews' below: the due dates whose steps fall in the
-    # increment's days (`due_range`) or the rows changed since `changed_since`.
+    # The obligations and rotation sources read their maintained tables (obligation_rows,
+    # tenure_rows) through their engines; the increment is applied to their output here:
+    # the steps after `since`, and every step of the rows whose `changed_at` is after
+    # `changed_since`. While a table cannot tell (not built for today's periods), its
+    # source is evaluated in full.
     steps = _incremented(
         _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone),
         increment,
+        _changed_obligations(session, increment, today, obligation_rules),
     )
-    steps += _incremented(_rotation_steps(session, today, calendar, at, zone), increment)
+    steps += _incremented(
+        _rotation_steps(session, today, calendar, at, zone),
+        increment,
+        _changed_tenures(session, increment),
+    )
     steps += _review_steps(session, calendar, settings, at, zone, increment)
+    # Rectification measures and the weekly summaries (SPEC §14): reminders/rectification.py
+    # (a few hundred open measures: evaluated in full, the increment applied to the steps).
+    steps += _incremented(
+        [
+            Step(**f)
+            for f in rectification.step_fields(session, today, calendar, settings, at, zone, window)
+        ],
+        increment,
+        set(),
+    )
     if window is not None:
         steps = [s for s in steps if window[0] <= s.on.date() <= window[1]]
     steps.sort(key=lambda s: (s.on, s.step, s.object_type, s.object_ref, s.recipient_id))
     return steps
 
 
-def _incremented(steps, increment: Increment | None) -> list[Step]:
-    """The steps an increment evaluates among a source's (all without one)."""
-    if increment is None:
+def _incremented(steps, increment: Increment | None, changed: set | None) -> list[Step]:
+    """The steps an increment evaluates among a source's: those after its `since`, and
+    every step of a changed object — `changed` holds (object_ref, period) pairs or bare
+    object_refs; None when the source cannot tell, so all of them (all without an
+    increment too)."""
+    if increment is None or changed is None:
         return list(steps)
-    return [s for s in steps if increment.keeps(s)]
+    return [
+        s
+        for s in steps
+        if increment.keeps(s) or (s.object_ref, s.period) in changed or s.object_ref in changed
+    ]
+
+
+def _changed_obligations(session, increment, today, obligation_rules) -> set | None:
+    """(object_ref, period) of the obligation rows changed since the increment's
+    `changed_since`; None when the table is not built for today's open periods."""
+    if increment is None:
+        return None
+    current = obligation_table.state(session)
+    expected = obligation_table.periods_key(obligation_table.open_periods(today, obligation_rules))
+    if current is None or current.periods != expected:
+        return None
+    rows = session.execute(
+        sa.select(ObligationRow.person_id, ObligationRow.type, ObligationRow.period).where(
+            ObligationRow.changed_at > increment.changed_since
+        )
+    )
+    return {(f"{pid}:{type_}", period) for pid, type_, period in rows}
+
+
+def _changed_tenures(session, increment) -> set | None:
+    """object_refs (person:post) of the tenure rows changed since the increment's
+    `changed_since`; None while the table is empty (never built)."""
+    if increment is None:
+        return None
+    if session.scalar(sa.select(TenureRow.person_id).limit(1)) is None:
+        return None
+    rows = session.execute(
+        sa.select(TenureRow.person_id, TenureRow.post_id).where(
+            TenureRow.changed_at > increment.changed_since
+        )
+    )
+    return {f"{pid}:{post_id}" for pid, post_id in rows}
 
 
 def due_range(step_day, first: date, last: date) -> tuple[date, date] | None:

@@ -34,8 +34,18 @@ STEPS = (
     "digest",
     "account",
 )
-#: `user`: a notice about an account (a role changed, a grant waits for confirmation).
-OBJECT_TYPES = ("obligation", "rotation", "risk_point", "measure", "user")
+#: `user`: a notice about an account (a role changed, a grant waits for confirmation);
+#: `rectification_measure`: a measure's ladder (SPEC §14); `inspection`: the weekly summary
+#: of an inspection being rectified (step `digest`, period the ISO week).
+OBJECT_TYPES = (
+    "obligation",
+    "rotation",
+    "risk_point",
+    "measure",
+    "user",
+    "rectification_measure",
+    "inspection",
+)
 EMAIL_STATUSES = ("queued", "sending", "sent", "failed", "none")
 MESSAGE_STATUSES = ("queued", "sending", "sent", "failed")
 
@@ -52,8 +62,9 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(sa.String(20))
-    #: `obligation`, `rotation`, `risk_point`, `measure`; "" for a digest (about no one object).
-    object_type: Mapped[str] = mapped_column(sa.String(20), default="")
+    #: `obligation`, `rotation`, `risk_point`, `measure`, ... (OBJECT_TYPES); "" for a digest
+    #: (about no one object).
+    object_type: Mapped[str] = mapped_column(sa.String(24), default="")
     #: Identifies the object within its type: an obligation "person:type", a rotation
     #: "person:post", a risk point or measure its id, a digest the recipient's id.
     object_ref: Mapped[str] = mapped_column(sa.String(64))

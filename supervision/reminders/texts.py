@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from supervision.common.batches import ids_in
 from supervision.org.models import Person, Post
+from supervision.reminders import rectification_texts  # rectification (SPEC §14)
 from supervision.reminders.ladder import Step
 from supervision.risks.models import Measure, RiskPoint
 from supervision.talks.labels import TALK_TYPE_LABELS
@@ -34,11 +35,13 @@ LINK_GRANTS = {
     "risk_point": "risks.edit",
     "measure": "risks.edit",
     "user": "users.confirm_grants",
+    "rectification_measure": "rectification.read_all",  # rectification (SPEC §14)
+    "inspection": "rectification.read_all",  # rectification (SPEC §14)
     "": None,
 }
 #: Steps whose texts are composed from the structured fields (digests and account notices
 #: are snapshots of a moment: their stored text is shown as written).
-COMPOSED = ("obligation", "rotation", "risk_point", "measure")
+COMPOSED = ("obligation", "rotation", "risk_point", "measure", "rectification_measure")
 
 
 def _ref_id(object_ref: str, part: int = 0) -> int | None:
@@ -82,6 +85,7 @@ class Names:
                 measures - {None},
             )
         }
+        self.rectification = rectification_texts.Names(session, items)  # rectification
 
     def templates(self, object_type: str, step: str, late: bool) -> tuple[str, str]:
         """The (subject, body) format strings of a kind of notification in the current
@@ -110,6 +114,8 @@ class Names:
             return item.person_id in self.people and _ref_id(item.object_ref, 1) in self.posts
         if item.object_type == "risk_point":
             return _ref_id(item.object_ref) in self.points
+        if item.object_type == "rectification_measure":  # rectification (SPEC §14)
+            return self.rectification.knows(item)
         return _ref_id(item.object_ref) in self.measures
 
 
@@ -228,6 +234,9 @@ def compose(step: Step, names: Names) -> tuple[str, str, str]:
     The format strings are translated once per kind of notification and locale (cached on
     `names`, which serves one batch), so a sweep of 100,000 notifications formats strings
     instead of asking the catalog twice for each."""
+    if step.object_type in rectification_texts.OBJECT_TYPES:  # rectification (SPEC §14)
+        subject, body, link = rectification_texts.compose(step, names)
+        return subject[:MAX_SUBJECT], body, link
     name = names.people.get(step.person_id, "")
     due = step.due_on.isoformat()
     late = False
@@ -269,6 +278,8 @@ def group_title(step: str, object_type: str, kind: str, period: str, unit: str, 
             "%(unit)s: %(count)s people overdue for the %(type)s of %(period)s, under supervision",
             **values,
         )
+    if object_type in rectification_texts.OBJECT_TYPES:  # rectification (SPEC §14)
+        return rectification_texts.group_title(step, object_type, unit, count)
     values = {"unit": unit, "count": count}
     titles = {
         ("rotation", "rotation_upcoming"): _(

@@ -97,6 +97,7 @@ def test_page_and_pdf_show_every_section_in_the_same_order(client, org, login):
         "posts",
         "risks",
         "measures",
+        "rectification",
         "talks",
         "obligations",
         "rotation",
