@@ -38,6 +38,12 @@ AUDIT_ACTION_LABELS: dict[str, object] = {
     "backup": _l("Backup"),
     "restore": _l("Restore"),
     "rechain": _l("Re-chain"),
+    # report jobs (supervision.reports.jobs)
+    "request": _l("Report requested"),
+    "download": _l("Report downloaded"),
+    "fail": _l("Report failed"),
+    "recover": _l("Report jobs taken back"),
+    "expire": _l("Report files expired"),
 }
 #: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
 AUDIT_OBJECT_LABELS: dict[str, object] = {
@@ -67,6 +73,7 @@ AUDIT_OBJECT_LABELS: dict[str, object] = {
     "settings": _l("Settings"),
     "demo": _l("Demo data"),
     "report": _l("Report"),
+    "report_job": _l("Report job"),
     "database": _l("Database"),
     "audit": _l("Audit log"),
 }

@@ -9,12 +9,14 @@ its Chinese name, never cached; each download is audited.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from supervision.common import storage
 from supervision.common.downloads import FileName, content_disposition
 from supervision.common.permissions import requires
+from supervision.common.templating import localtime
 from supervision.extensions import db
 from supervision.org.models import OrgUnit
 from supervision.reports import jobs, runner
@@ -37,12 +39,22 @@ PARAMETER_LABELS = {
 }
 
 
+def size_label(size: int | None) -> str:
+    """A file size as people read it: 395 KB, 2.4 MB."""
+    if size is None:
+        return ""
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def _context(**extra) -> dict:
     """What both job pages show besides the jobs."""
     return {
         "status_labels": JOB_STATUS_LABELS,
         "format_labels": FORMAT_LABELS,
         "stages": jobs.STAGES,
+        "size_label": size_label,
         "retention_days": int(
             current_app.config.get("REPORT_RETENTION_DAYS") or jobs.RETENTION_DAYS
         ),
@@ -135,6 +147,9 @@ def status(job_id: int):
     body = status_of(job)
     for key in ("created_at", "started_at", "finished_at", "expires_at"):
         body[key] = body[key].isoformat() if body[key] else None
+    body["size_label"] = size_label(job.size)
+    if job.expires_at is not None:
+        body["kept_until"] = _("Kept until %(time)s.", time=localtime(job.expires_at))
     return jsonify(body)
 
 

@@ -10,13 +10,15 @@
 
 A job is its requester's alone (404 for anyone else). The direct GET /reports/….{pdf,xlsx}
 keep answering the file itself (SPEC §10); for a large branch this path is the one that no
-proxy or worker timeout can cut.
+proxy or worker timeout can cut. A client of the direct addresses may take it without
+changing them: with `Prefer: respond-async` (RFC 7240) they answer 202 with the queued job
+instead of the file (`respond_async`).
 """
 
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import current_app, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 
@@ -99,6 +101,29 @@ def _body(job) -> dict:
     if "file_url" in body:
         body["file_url"] = url_for("report_jobs_api.file", job_id=job.id)
     return body
+
+
+#: OpenAPI answer of the direct report addresses asked with `Prefer: respond-async`.
+ASYNC_DOC = {
+    "description": "With the header `Prefer: respond-async`: the report queued as a job "
+    "(body as GET /report-jobs/{id}, `Location` its address); follow it and fetch its file"
+}
+
+
+def respond_async(kind: str, fmt: str, query: dict):
+    """The 202 answer of a direct report address asked with `Prefer: respond-async`: the
+    report queued as a job (checked as the direct download is); None without the header."""
+    preferences = request.headers.get("Prefer", "").lower().replace(" ", "").split(",")
+    if "respond-async" not in preferences:
+        return None
+    job = jobs.request_report(db.session, current_user, kind, fmt, query)
+    db.session.commit()
+    runner.notify(current_app._get_current_object())
+    response = jsonify(ReportJobSchema().dump(_body(job)))
+    response.status_code = 202
+    response.headers["Location"] = url_for("report_jobs_api.job", job_id=job.id)
+    response.headers["Preference-Applied"] = "respond-async"
+    return response
 
 
 @blp.route("/report-jobs")

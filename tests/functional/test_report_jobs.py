@@ -252,3 +252,38 @@ def test_every_report_of_the_page_runs_as_a_job(
     assert expected in job["filename"] and job["filename"].endswith(f".{fmt}")
     resp = client.get(job["file_url"], headers=headers)
     assert resp.status_code == 200 and len(resp.data) == job["size"]
+
+
+def test_the_direct_addresses_keep_answering_the_file_or_queue_it_when_asked(
+    client, db, org, make_user, token_for
+):
+    headers = token_for(make_user("secretary", roles=("discipline_secretary",)))
+    url = f"/api/v1/reports/risk-inventory.xlsx?org_unit_id={org['station'].id}"
+    resp = client.get(url, headers=headers)
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")  # SPEC §10
+    assert db.session.scalars(sa.select(ReportJob)).all() == []
+
+    resp = client.get(url, headers={**headers, "Prefer": "respond-async, wait=0"})
+    assert resp.status_code == 202 and resp.headers["Preference-Applied"] == "respond-async"
+    job = resp.get_json()
+    assert resp.headers["Location"].endswith(f"/api/v1/report-jobs/{job['id']}")
+    assert (job["kind"], job["format"], job["status"]) == ("risk-inventory", "xlsx", "queued")
+    resp = client.get(
+        "/api/v1/reports/talk-completion.pdf?period=2025Q9",
+        headers={**headers, "Prefer": "respond-async"},
+    )
+    assert resp.status_code == 422  # checked as the direct download is: nothing queued
+    jobs.run_pending(db.session)
+    resp = client.get(f"/api/v1/report-jobs/{job['id']}/file", headers=headers)
+    assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
+
+
+def test_the_api_documents_the_background_path(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert {"/report-jobs", "/report-jobs/{job_id}", "/report-jobs/{job_id}/file"} <= set(
+        p.removeprefix("/api/v1") for p in spec["paths"]
+    )
+    direct = next(v for k, v in spec["paths"].items() if k.endswith("risk-inventory.pdf"))
+    assert "respond-async" in direct["get"]["responses"]["202"]["description"]
+    docs = client.get("/api/v1/docs").get_data(as_text=True)
+    assert 'id="report-jobs-api"' in docs and "POST /api/v1/report-jobs" in docs

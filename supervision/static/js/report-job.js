@@ -40,6 +40,10 @@
       var name = document.getElementById("report-filename");
       if (job.file_url && link) { link.href = job.file_url; }
       if (name && job.filename) { name.textContent = job.filename; }
+      var size = document.getElementById("report-size");
+      if (size && job.size_label) { size.textContent = job.size_label; }
+      var kept = document.getElementById("report-kept");
+      if (kept && job.kept_until) { kept.textContent = job.kept_until; }
       if (ready) { ready.hidden = false; }
       if (link) {
         link.focus();
