@@ -70,6 +70,8 @@ STUCK_MINUTES = 15
 MAX_ATTEMPTS = 2
 #: Job rows (whatever their state) are deleted this long after they were requested.
 HISTORY_DAYS = 90
+#: Reports one user may have waiting or being made at once (one user cannot fill the queue).
+MAX_ACTIVE_PER_USER = 5
 
 #: What each stage is called on the job page (the English text is stored, translated when shown).
 STAGES = {
@@ -210,17 +212,35 @@ def request_report(
     session: Session, user: User, kind_name: str, fmt: str, params: dict
 ) -> ReportJob:
     """Queue a report for `user` after the checks its direct download makes (403 without the
-    grant, 404 for a unit outside the scope, 422 for a bad period or format); audited."""
+    grant, 404 for a unit outside the scope, 422 for a bad period or format; 409 when the
+    user already has MAX_ACTIVE_PER_USER under way); audited. The same report asked again
+    while it is under way is the job already queued."""
     kind = kind_of(kind_name)
     if not can(user, kind.permission):
         raise Forbidden(_("You may not produce this report."))
     export_.check_format(fmt)
     plain = _plain({k: params.get(k) for k in kind.params})
     kind.check(session, kind.scope(user), plain)
+    parameters = json.dumps(plain, sort_keys=True, ensure_ascii=False)
+    active = session.scalars(
+        sa.select(ReportJob).where(
+            ReportJob.requested_by_id == user.id, ReportJob.status.in_(("queued", "running"))
+        )
+    ).all()
+    for job in active:  # the same report asked again (a second click) is the same job
+        if (job.kind, job.format, job.parameters) == (kind.name, fmt, parameters):
+            return job
+    if len(active) >= MAX_ACTIVE_PER_USER:
+        raise Conflict(
+            _(
+                "You already have %(count)s reports being generated: wait until one is ready.",
+                count=len(active),
+            )
+        )
     job = ReportJob(
         kind=kind.name,
         format=fmt,
-        parameters=json.dumps(plain, sort_keys=True, ensure_ascii=False),
+        parameters=parameters,
         requested_by_id=user.id,
         status="queued",
         progress=0,

@@ -287,3 +287,28 @@ def test_the_api_documents_the_background_path(client):
     assert "respond-async" in direct["get"]["responses"]["202"]["description"]
     docs = client.get("/api/v1/docs").get_data(as_text=True)
     assert 'id="report-jobs-api"' in docs and "POST /api/v1/report-jobs" in docs
+
+
+def test_asking_again_is_the_same_job_and_one_user_cannot_fill_the_queue(
+    client, db, org, make_user, token_for
+):
+    headers = token_for(make_user("secretary", roles=("discipline_secretary",)))
+
+    def ask(as_of: str, fmt: str = "pdf"):
+        body = {
+            "kind": "risk-inventory",
+            "format": fmt,
+            "parameters": {"org_unit_id": org["station"].id, "as_of": as_of},
+        }
+        return client.post("/api/v1/report-jobs", json=body, headers=headers)
+
+    first = ask("2026-01-01").get_json()["id"]
+    assert ask("2026-01-01").get_json()["id"] == first  # a second click: the same job
+    assert ask("2026-01-01", "xlsx").get_json()["id"] != first
+    for day in range(2, 5):
+        assert ask(f"2026-01-0{day}").status_code == 202
+    refused = ask("2026-01-09")
+    assert refused.status_code == 409 and "5" in refused.get_json()["message"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportJob)) == 5
+    jobs.run_pending(db.session)
+    assert ask("2026-01-09").status_code == 202  # the queue has room again

@@ -73,6 +73,8 @@
         if (stage && job.stage) { stage.textContent = job.stage; }
         badge(job.status);
         box.setAttribute("data-status", job.status);
+        var hint = document.getElementById("report-waiting-hint");
+        if (hint) { hint.hidden = !(job.status === "queued" && polls > 60); }
         if (job.status === "queued" || job.status === "running") {
           window.setTimeout(poll, polls < 30 ? 1000 : 3000);
         } else {
