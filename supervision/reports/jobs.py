@@ -296,45 +296,83 @@ def claim(session: Session, runner: str | None = None) -> int | None:
     return job_id
 
 
-def _progress(session: Session, job: ReportJob, progress: int, stage: str) -> None:
-    """Record how far the job got, and commit so that the job page sees it."""
-    job.progress, job.stage, job.heartbeat_at = progress, stage, clock.now()
+def _update(session: Session, job_id: int, runner: str, **values) -> bool:
+    """Change the job while `runner` still holds it, and commit: False once another runner
+    took it over (this one was silent for too long, `recover`)."""
+    held = session.execute(
+        sa.update(ReportJob)
+        .where(
+            ReportJob.id == job_id,
+            ReportJob.status == "running",
+            ReportJob.claimed_by == runner,
+        )
+        .values(heartbeat_at=clock.now(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.commit()
+    return held == 1
 
 
-def run(session: Session, job_id: int) -> str:
-    """Generate a claimed job's report for its requester and store it: the job's status."""
+class _TakenOver(Exception):
+    """Another runner holds the job now: this one stops."""
+
+
+def run(session: Session, job_id: int, runner: str | None = None) -> str:
+    """Generate a job claimed by `runner` for its requester and store the file: the job's
+    status (every change is conditional on `runner` still holding the job)."""
+    runner = runner or runner_name()
     job = session.get(ReportJob, job_id)
-    if job is None or job.status != "running":
+    if job is None or job.status != "running" or job.claimed_by != runner:
         return job.status if job is not None else "missing"
-    kind = KINDS.get(job.kind)
-    user = job.requested_by
+    kind, user, fmt, params = KINDS.get(job.kind), job.requested_by, job.format, job.params
+
+    def progress(percent: int, stage: str) -> None:
+        if not _update(session, job_id, runner, progress=percent, stage=stage):
+            raise _TakenOver
+
     try:
         if kind is None or not user.is_active or not can(user, kind.permission):
             raise Forbidden(_("You no longer have the right to produce this report."))
-        _progress(session, job, 10, "gathering")
+        progress(10, "gathering")
         with export_.on_behalf_of(
-            user.id, user.username, lambda fmt: _progress(session, job, 40, f"rendering-{fmt}")
+            user.id, user.username, lambda fmt_: progress(40, f"rendering-{fmt_}")
         ):
             content, mime, name = kind.export(
-                session, kind.scope(user), job.format, **_arguments(kind, job.params)
+                session, kind.scope(user), fmt, **_arguments(kind, params)
             )
-        job.progress, job.stage, job.heartbeat_at = 90, "storing", clock.now()
+        progress(90, "storing")
         digest = storage.store(content)
         now = clock.now()
-        job.sha256, job.content_type, job.size = digest, mime, len(content)
-        job.filename, job.fallback_filename = name.name[:255], name.fallback[:255]
-        job.status, job.progress, job.stage, job.finished_at = "done", 100, "done", now
-        job.expires_at = now + timedelta(days=_setting("REPORT_RETENTION_DAYS", RETENTION_DAYS))
-        session.commit()
+        retention = timedelta(days=_setting("REPORT_RETENTION_DAYS", RETENTION_DAYS))
+        if not _update(
+            session,
+            job_id,
+            runner,
+            sha256=digest,
+            content_type=mime,
+            size=len(content),
+            filename=name.name[:255],
+            fallback_filename=name.fallback[:255],
+            status="done",
+            progress=100,
+            stage="done",
+            finished_at=now,
+            expires_at=now + retention,
+        ):
+            raise _TakenOver
         return "done"
+    except _TakenOver:
+        session.rollback()
+        log.warning("report job %s was taken over by another runner; %s stops", job_id, runner)
+        return "taken over"
     except ServiceError as exc:
-        return _fail(session, job_id, exc.message, f"{type(exc).__name__}: {exc.message}")
+        return _fail(session, job_id, runner, exc.message, f"{type(exc).__name__}: {exc.message}")
     except Exception as exc:  # noqa: BLE001 - the job fails; the runner goes on
         log.exception("report job %s failed", job_id)
         return _fail(
             session,
             job_id,
+            runner,
             _(
                 "The report could not be generated. Try again; if it fails again, tell the "
                 "administrator (report job %(id)s).",
@@ -344,15 +382,31 @@ def run(session: Session, job_id: int) -> str:
         )
 
 
-def _fail(session: Session, job_id: int, message: str, error: str) -> str:
+def _fail(session: Session, job_id: int, runner: str, message: str, error: str) -> str:
     """Mark a job failed with what the requester is told and what the admin may read."""
     session.rollback()
-    job = session.get(ReportJob, job_id)
-    job.status, job.stage, job.finished_at = "failed", "failed", clock.now()
-    job.message, job.error = str(message), error
-    record(session, "fail", "report_job", job_id, {"kind": job.kind, "message": str(message)})
+    failed = session.execute(
+        sa.update(ReportJob)
+        .where(
+            ReportJob.id == job_id,
+            ReportJob.status == "running",
+            ReportJob.claimed_by == runner,
+        )
+        .values(
+            status="failed",
+            stage="failed",
+            finished_at=clock.now(),
+            heartbeat_at=clock.now(),
+            message=str(message),
+            error=error,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if failed:
+        kind = session.scalar(sa.select(ReportJob.kind).where(ReportJob.id == job_id))
+        record(session, "fail", "report_job", job_id, {"kind": kind, "message": str(message)})
     session.commit()
-    return "failed"
+    return "failed" if failed else "taken over"
 
 
 def recover(session: Session) -> int:
@@ -396,10 +450,11 @@ def run_pending(session: Session, limit: int | None = None) -> int:
     recover(session)
     done = 0
     while limit is None or done < limit:
-        job_id = claim(session)
+        runner = runner_name()
+        job_id = claim(session, runner)
         if job_id is None:
             break
-        run(session, job_id)
+        run(session, job_id, runner)
         done += 1
     return done
 

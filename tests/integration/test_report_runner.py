@@ -133,3 +133,31 @@ def test_the_scheduler_runs_the_report_jobs_every_few_seconds():
     spec = {s.id: s for s in scheduler.job_specs({})}["report_jobs"]
     assert spec.func is scheduler.reports_job and spec.at_start
     assert spec.trigger == "interval" and spec.trigger_args == {"seconds": 5}
+
+
+def test_a_runner_whose_job_was_taken_over_stops_and_writes_nothing(app, db, monkeypatch):
+    from supervision.reports import rotation_candidates
+
+    user = factories.user(db.session, "hr", ("hr",))
+    (job_id,) = _queued(db, user, 1)
+    build = rotation_candidates.build
+
+    def slow_build(session, *args, **kwargs):
+        # Meanwhile the job was declared stuck and another runner claimed it.
+        session.execute(
+            sa.update(ReportJob).where(ReportJob.id == job_id).values(claimed_by="other-runner")
+        )
+        session.commit()
+        return build(session, *args, **kwargs)
+
+    monkeypatch.setattr(rotation_candidates, "build", slow_build)
+    assert jobs.claim(db.session, runner="slow-runner") == job_id
+    assert jobs.run(db.session, job_id, "slow-runner") == "taken over"
+    db.session.expire_all()
+    job = db.session.get(ReportJob, job_id)
+    assert (job.status, job.claimed_by, job.sha256, job.progress) == (
+        "running",
+        "other-runner",
+        None,
+        10,
+    )
