@@ -415,6 +415,9 @@ def recover(session: Session) -> int:
     now = clock.now()
     cutoff = now - timedelta(minutes=_setting("REPORT_STUCK_MINUTES", STUCK_MINUTES))
     stuck = sa.and_(ReportJob.status == "running", ReportJob.heartbeat_at < cutoff)
+    if not session.scalar(sa.select(sa.exists().where(stuck))):
+        session.rollback()  # the usual case: a read, no write lock taken every few seconds
+        return 0
     failed_message = _(
         "The report runner stopped while making this report. Try again with a smaller unit, "
         "or tell the administrator."
