@@ -258,7 +258,7 @@ def job_specs(config) -> list[JobSpec]:
             reports_job,
             "interval",
             {"seconds": seconds(config, "SCHEDULER_REPORTS_SECONDS")},
-            True,
+            False,  # its interval is seconds: no need to crowd the start-up catch-up
         ),
     ]
 

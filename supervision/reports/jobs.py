@@ -261,12 +261,17 @@ def runner_name() -> str:
 def claim(session: Session, runner: str | None = None) -> int | None:
     """Take the oldest queued job for `runner` and commit: its id, or None when none is left.
 
-    One conditional UPDATE ... RETURNING, the first statement of its transaction: on
+    When a job is queued (a read finds out first), one conditional UPDATE ... RETURNING,
+    the first statement of its transaction: on
     PostgreSQL the job is picked FOR UPDATE SKIP LOCKED, so racing runners take different
     jobs; on SQLite writes run one at a time and the UPDATE takes its write lock before it
     reads (no read-then-write deadlock); on both the `status = 'queued'` condition means a
     job is changed by one runner only."""
     runner = runner or runner_name()
+    session.rollback()
+    if not session.scalar(sa.select(sa.exists().where(ReportJob.status == "queued"))):
+        session.rollback()  # the usual case: a read, no write lock taken every few seconds
+        return None
     session.rollback()
     now = clock.now()
     oldest = (

@@ -386,7 +386,6 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "reminders_digest",
         "calendar_sync",
         "audit_anchor",
-        "report_jobs",
     }
     # Picklable references for the database job store.
     assert obj_to_ref(specs["reminders_sweep"].func) == "supervision.scheduler:sweep_job"
@@ -422,7 +421,8 @@ def test_the_scheduler_process_generates_the_queued_reports(db, launcher):
             )
 
     wait_for(done, launcher, "the report job")
-    assert launcher.stop(proc) == 0, launcher.logs()
+    # The start-up catch-up (calendar sync, sweep) may still run: stopping waits for it.
+    assert launcher.stop(proc, timeout=WAIT) == 0, launcher.logs()
     db.session.expire_all()
     job = db.session.get(ReportJob, job_id)
     assert (job.status, job.attempts, job.message) == ("done", 1, ""), job.error
