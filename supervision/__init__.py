@@ -56,6 +56,7 @@ VIEW_MODULES = (
     "supervision.risks.views",
     "supervision.risks.import_views",
     "supervision.reports.views",
+    "supervision.reports.job_views",
     "supervision.talks.views",
     "supervision.obligations.views",
     "supervision.obligations.mine_views",
@@ -84,6 +85,7 @@ API_MODULES = (
     "supervision.rotation.api",
     "supervision.reports.rotation_api",
     "supervision.reports.rectification_api",
+    "supervision.reports.jobs_api",
     "supervision.reminders.api",
     "supervision.rectification.api",
 )

@@ -15,6 +15,7 @@ from supervision.rectification.models import (
     RectificationSnapshot,
 )
 from supervision.reminders.models import CalendarFeed, Notification, SchedulerJob
+from supervision.reports.models import ReportJob
 from supervision.risks.models import Measure, RiskApproval, RiskCampaign, RiskPoint
 from supervision.rotation.models import (
     RotationDeferral,
@@ -39,6 +40,7 @@ __all__ = [
     "CalendarFeed",
     "Notification",
     "SchedulerJob",
+    "ReportJob",
     "AuditEntry",
     "AuditHead",
     "CalendarDay",

@@ -28,8 +28,11 @@ year, or from 1 November the next one, has only the fallback calendar). The audi
 anchor runs daily at 23:50 local time and at every start: it verifies the audit chain and
 logs its head as `audit anchor: ID:HASH` (logger "supervision.audit"), a copy outside the
 database that `audit verify --anchor` checks later (SPEC §4); repeating it changes nothing.
-The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: stored files no
-row refers to, older than a day, are removed. The rectification snapshots (`rectification
+The orphan cleanup (`files clean-orphans`) runs daily at 04:15 local time: report files past
+their retention are let go, then stored files no row refers to, older than a day, are removed.
+Report jobs (`report_jobs`, every SCHEDULER_REPORTS_SECONDS, 5) run the reports queued from
+the pages and the API, one at a time, outside the web workers (supervision.reports.jobs).
+The rectification snapshots (`rectification
 snapshots`, SPEC §14) run daily at 06:30 local time and at every start: from the first
 working day of a month on, each inspection being rectified gets that month's snapshot once.
 The maintained table of obligations is
@@ -61,6 +64,7 @@ DEFAULT_SECONDS = {
     "SCHEDULER_SWEEP_SECONDS": 15 * 60,
     "SCHEDULER_DELIVER_SECONDS": 60,
     "SCHEDULER_DIGEST_SECONDS": 15 * 60,
+    "SCHEDULER_REPORTS_SECONDS": 5,
 }
 #: A run this late (seconds) still happens (coalesced into one); later ones are skipped.
 MISFIRE_GRACE_SECONDS = 3600
@@ -244,6 +248,18 @@ def tenure_job() -> None:
     _run("tenure rebuild", work)
 
 
+def reports_job() -> None:
+    """Run the queued report jobs (and take back those whose runner died)."""
+    from supervision.extensions import db
+    from supervision.reports import jobs
+
+    def work() -> str | None:
+        ran = jobs.run_pending(db.session)
+        return f"{ran} reports generated" if ran else None
+
+    _run("report jobs", work)
+
+
 @dataclass(frozen=True)
 class JobSpec:
     """One scheduled job: a fixed id, a module-level function and its trigger."""
@@ -286,6 +302,13 @@ def job_specs(config) -> list[JobSpec]:
         JobSpec("rectification_snapshots", snapshots_job, "cron", {"hour": 6, "minute": 30}, True),
         JobSpec("obligations_rebuild", obligations_job, "cron", {"hour": 0, "minute": 5}, True),
         JobSpec("tenure_rebuild", tenure_job, "cron", {"hour": 0, "minute": 5}, True),
+        JobSpec(
+            "report_jobs",
+            reports_job,
+            "interval",
+            {"seconds": seconds(config, "SCHEDULER_REPORTS_SECONDS")},
+            False,  # its interval is seconds: no need to crowd the start-up catch-up
+        ),
     ]
 
 

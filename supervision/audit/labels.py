@@ -49,6 +49,12 @@ AUDIT_ACTION_LABELS: dict[str, object] = {
     "attach": _l("Attach a file"),
     "detach": _l("Remove a file"),
     "link": _l("Link a record"),
+    # report jobs (supervision.reports.jobs)
+    "request": _l("Report requested"),
+    "download": _l("Report downloaded"),
+    "fail": _l("Report failed"),
+    "recover": _l("Report jobs taken back"),
+    "expire": _l("Report files expired"),
 }
 #: Labels of the object types (SPEC §1 vocabulary); unknown types are shown as recorded.
 AUDIT_OBJECT_LABELS: dict[str, object] = {
@@ -78,6 +84,7 @@ AUDIT_OBJECT_LABELS: dict[str, object] = {
     "settings": _l("Settings"),
     "demo": _l("Demo data"),
     "report": _l("Report"),
+    "report_job": _l("Report job"),
     "database": _l("Database"),
     "audit": _l("Audit log"),
     "inspection": _l("Inspection"),

@@ -6,6 +6,12 @@ schema instead of a list means a new kind of attachment is backed up and kept fr
 cleanup without anyone remembering to add it here. Both mistakes this could make are safe:
 an unrelated table with those columns only makes a backup look for files that do not
 exist (and say so), and keeps files from the cleanup.
+
+Report files (table report_jobs) are stored files like any other: referenced while their
+job is done, so a backup includes them (a restored database's done reports still download;
+they are at most a week's worth, and are never the only copy of anything). The cleanup
+first lets go of the files of jobs past their retention (`reports.jobs.expire`), so those
+are removed at once (their files are as old as the retention).
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ def referenced(conn: sa.Connection) -> set[str]:
     selects = [sa.select(t.c.sha256) for t in file_tables() if t.name in present]
     if not selects:
         return set()
-    return set(conn.execute(sa.union(*selects)).scalars())
+    # A row may hold no file (a report job not done yet, or expired): NULL is no reference.
+    return set(conn.execute(sa.union(*selects)).scalars()) - {None}
 
 
 @dataclass(frozen=True)
@@ -50,8 +57,13 @@ class Cleanup:
 
 def clean_orphans(grace_hours: float = DEFAULT_GRACE_HOURS, *, dry_run: bool = False) -> Cleanup:
     """Remove stored files that no row refers to and that are older than `grace_hours`
-    (and uploads' temporary files as old: left by a crash). Holds the store's lock
+    (and uploads' temporary files as old: left by a crash), after expiring the report
+    files past their retention. Holds the store's lock
     exclusively, and reads the references under it, so no upload or backup is in between."""
+    from supervision.reports import jobs
+
+    if not dry_run:
+        jobs.expire(db.session)
     cutoff = time.time() - grace_hours * 3600
     removed = removed_bytes = young = 0
     with storage.lock(exclusive=True):

@@ -12,6 +12,7 @@ from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
 from supervision.org.scope import current_risk_scope
 from supervision.reports import risk_inventory
+from supervision.reports.jobs_api import ASYNC_DOC, respond_async
 
 blp = ApiBlueprint("reports_api", __name__, description="Reports (PDF and Excel)")
 
@@ -41,6 +42,9 @@ class RiskInventoryQuery(BaseSchema):
 
 def _send(fmt: str, query: dict):
     require("risks.edit")
+    queued = respond_async("risk-inventory", fmt, query)
+    if queued is not None:
+        return queued
     content, mime, filename = risk_inventory.export(db.session, current_risk_scope(), fmt, **query)
     db.session.commit()
     return send_download(content, mime, filename)
@@ -49,6 +53,7 @@ def _send(fmt: str, query: dict):
 @blp.route("/reports/risk-inventory.pdf", methods=["GET"])
 @blp.arguments(RiskInventoryQuery, location="query")
 @blp.response(200, content_type=PDF_MIME, description="The inventory as PDF")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
 @blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
 @blp.doc(**binary_response_doc(PDF_MIME, "The inventory (排查清单) as a landscape A4 PDF"))
@@ -60,6 +65,7 @@ def risk_inventory_pdf(query):
 @blp.route("/reports/risk-inventory.xlsx", methods=["GET"])
 @blp.arguments(RiskInventoryQuery, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="The inventory as .xlsx")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit or campaign not found or outside the caller's scope")
 @blp.alt_response(422, description="Neither org_unit_id nor campaign_id given, or a bad value")
 @blp.doc(**binary_response_doc(XLSX_MIME, "The inventory (排查清单) as an Excel workbook"))

@@ -20,6 +20,7 @@ from supervision.common.spreadsheet import XLSX_MIME
 from supervision.extensions import db
 from supervision.org.scope import current_scope
 from supervision.reports import rotation_candidates, rotation_completion
+from supervision.reports.jobs_api import ASYNC_DOC, respond_async
 from supervision.rotation import rules
 from supervision.rotation.schemas import CompletionQuery
 
@@ -51,7 +52,11 @@ def _scope():
 
 
 def _candidates(fmt: str, query: dict):
-    content, mime, filename = rotation_candidates.export(db.session, _scope(), fmt, **query)
+    scope = _scope()
+    queued = respond_async("rotation-candidates", fmt, query)
+    if queued is not None:
+        return queued
+    content, mime, filename = rotation_candidates.export(db.session, scope, fmt, **query)
     db.session.commit()
     return send_download(content, mime, filename)
 
@@ -59,6 +64,7 @@ def _candidates(fmt: str, query: dict):
 @blp.route("/reports/rotation-candidates.pdf", methods=["GET"])
 @blp.arguments(CandidatesQuery, location="query")
 @blp.response(200, content_type=PDF_MIME, description="The candidates list as PDF")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Bad date, status or unit id")
 @blp.doc(**binary_response_doc(PDF_MIME, "轮岗交流人选名单 as a landscape A4 PDF"))
@@ -70,6 +76,7 @@ def rotation_candidates_pdf(query):
 @blp.route("/reports/rotation-candidates.xlsx", methods=["GET"])
 @blp.arguments(CandidatesQuery, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="The candidates list as .xlsx")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Bad date, status or unit id")
 @blp.doc(**binary_response_doc(XLSX_MIME, "轮岗交流人选名单 as an Excel workbook"))
@@ -79,7 +86,11 @@ def rotation_candidates_xlsx(query):
 
 
 def _completion(fmt: str, query: dict):
-    content, mime, filename = rotation_completion.export(db.session, _scope(), fmt, **query)
+    scope = _scope()
+    queued = respond_async("rotation-completion", fmt, query)
+    if queued is not None:
+        return queued
+    content, mime, filename = rotation_completion.export(db.session, scope, fmt, **query)
     db.session.commit()
     return send_download(content, mime, filename)
 
@@ -87,6 +98,7 @@ def _completion(fmt: str, query: dict):
 @blp.route("/reports/rotation-completion.pdf", methods=["GET"])
 @blp.arguments(CompletionQuery, location="query")
 @blp.response(200, content_type=PDF_MIME, description="The 应轮尽轮 report as PDF")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or malformed period")
 @blp.doc(**binary_response_doc(PDF_MIME, "The 应轮尽轮 report as a portrait A4 PDF"))
@@ -98,6 +110,7 @@ def rotation_completion_pdf(query):
 @blp.route("/reports/rotation-completion.xlsx", methods=["GET"])
 @blp.arguments(CompletionQuery, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="The 应轮尽轮 report as .xlsx")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or malformed period")
 @blp.doc(**binary_response_doc(XLSX_MIME, "The 应轮尽轮 report as an Excel workbook"))

@@ -22,6 +22,7 @@ from supervision.obligations import rules
 from supervision.obligations.permissions import readable_obligations
 from supervision.org.scope import Scope
 from supervision.reports import talk_completion, talk_record
+from supervision.reports.jobs_api import ASYNC_DOC, respond_async
 from supervision.reports.talk_record_docx import DOCX_MIME
 
 blp = ApiBlueprint(
@@ -81,6 +82,9 @@ def _record(talk_id: int, fmt: str):
 
 def _completion(fmt: str, query: dict):
     scope = _report_scope()
+    queued = respond_async("talk-completion", fmt, query)
+    if queued is not None:
+        return queued
     content, mime, filename = talk_completion.export(
         db.session,
         scope,
@@ -97,6 +101,7 @@ def _completion(fmt: str, query: dict):
 @blp.route("/reports/talk-completion.pdf", methods=["GET"])
 @blp.arguments(CompletionQuery, location="query")
 @blp.response(200, content_type=PDF_MIME, description="The completion report as PDF")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
 @blp.doc(**binary_response_doc(PDF_MIME, "The talk completion report (通报) as PDF"))
@@ -108,6 +113,7 @@ def talk_completion_pdf(query):
 @blp.route("/reports/talk-completion.xlsx", methods=["GET"])
 @blp.arguments(CompletionQuery, location="query")
 @blp.response(200, content_type=XLSX_MIME, description="The completion report as .xlsx")
+@blp.alt_response(202, **ASYNC_DOC)
 @blp.alt_response(404, description="Unit not found or outside the caller's scope")
 @blp.alt_response(422, description="Missing or bad period, type of another frequency, bad value")
 @blp.doc(**binary_response_doc(XLSX_MIME, "The talk completion report (通报) as an Excel workbook"))

@@ -3,23 +3,26 @@
 Each role sees the sections it may read: the talk completion report (通报) for the roles that
 read obligations, the risk inventory for the risk roles (leaders and
 the discipline roles), the rotation reports (candidates list, 应轮尽轮) for the roles that
-read rotation (admin, hr, the discipline roles). Downloads are GET forms: they change
-nothing but the audit log, and a bad choice re-renders the page with the errors inline.
+read rotation (admin, hr, the discipline roles).
+
+A report scales with the branch, so it is never made in the request (issue 14): the form
+(a POST with its CSRF token) or a link from a dashboard (a GET with the same fields) queues
+a report job after the checks a download would make, and goes to the job's page, which
+shows the progress and offers the file (supervision.reports.job_views). A bad choice
+re-renders the page with the errors inline and queues nothing.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import DateField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from supervision.common import clock
-from supervision.common.downloads import send_download
-from supervision.common.errors import Invalid, ServiceError
+from supervision.common.errors import ServiceError
 from supervision.common.periods import Period
 from supervision.common.permissions import can, requires
 from supervision.extensions import db
@@ -27,12 +30,7 @@ from supervision.obligations import rules as obligation_rules
 from supervision.obligations.permissions import readable_obligations
 from supervision.org import queries as org_queries
 from supervision.org.scope import Scope, current_risk_scope, current_scope
-from supervision.reports import (
-    risk_inventory,
-    rotation_candidates,
-    rotation_completion,
-    talk_completion,
-)
+from supervision.reports import jobs, runner
 from supervision.risks.models import RiskCampaign
 from supervision.rotation import rules as rotation_rules
 from supervision.rotation.labels import ROTATION_STATUS_LABELS
@@ -76,7 +74,7 @@ class RiskInventoryForm(Form):
         ]
 
     def selection(self) -> dict:
-        """The validated choice as arguments of risk_inventory.export()."""
+        """The validated choice: the report job's parameters."""
         return {
             "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
             "campaign_id": int(self.campaign_id.data) if self.campaign_id.data else None,
@@ -100,7 +98,7 @@ class RotationCandidatesForm(Form):
         ]
 
     def selection(self) -> dict:
-        """The validated choice as arguments of rotation_candidates.export()."""
+        """The validated choice: the report job's parameters."""
         return {
             "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
             "as_of": self.as_of.data,
@@ -124,7 +122,7 @@ class RotationCompletionForm(Form):
         self.org_unit_id.choices = _unit_choices(current_scope(), _l("Whole organisation"))
 
     def selection(self) -> dict:
-        """The validated choice as arguments of rotation_completion.export()."""
+        """The validated choice: the report job's parameters."""
         return {
             "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
             "period": self.period.data.strip(),
@@ -154,10 +152,10 @@ class TalkCompletionForm(Form):
         )
 
     def selection(self) -> dict:
-        """The validated choice as arguments of talk_completion.export()."""
+        """The validated choice: the report job's parameters."""
         return {
             "period": self.period.data.strip(),
-            "type_": self.type.data or None,
+            "type": self.type.data or None,
             "org_unit_id": int(self.org_unit_id.data) if self.org_unit_id.data else None,
             "as_of": self.as_of.data,
         }
@@ -166,6 +164,9 @@ class TalkCompletionForm(Form):
 def _page(status: int = 200, **forms):
     """The reports page with the sections the user may read (forms given keep their input)."""
     context = {
+        "retention_days": int(
+            current_app.config.get("REPORT_RETENTION_DAYS") or jobs.RETENTION_DAYS
+        ),
         "form": None,
         "candidates_form": None,
         "completion_form": None,
@@ -181,10 +182,8 @@ def _page(status: int = 200, **forms):
         context["completion_form"] = forms.get("completion_form") or RotationCompletionForm()
     if can(current_user, "rectification.documents"):
         context["inspections"] = _inspections()
-    for form in context.values():
-        if isinstance(form, list):
-            continue
-        if form is not None and form not in forms.values():
+    for key, form in context.items():
+        if key.endswith("form") and form is not None and form not in forms.values():
             form.fill_choices()
     return render_template("reports/index.html", **context), status
 
@@ -200,90 +199,67 @@ def _inspections() -> list:
     )
 
 
-def _download(form, export) -> tuple[bool, object]:
-    """Validate a download form and run `export` on its selection: (done, response)."""
+def _queue(form, kind: str, page_key: str):
+    """Validate a report form (POSTed, or a dashboard's GET link) and queue its report job:
+    to the job's page, or the reports page with the errors inline (nothing queued)."""
     form.fill_choices()
-    if not form.validate():
-        return False, None
-    try:
-        content, mime, filename = export(form.selection())
-    except ServiceError as exc:
-        db.session.rollback()
-        for name, messages in (exc.errors or {"org_unit_id": [exc.message]}).items():
-            if name in form:
-                form[name].errors = list(messages)
-        return False, None
-    db.session.commit()
-    return True, send_download(content, mime, filename)
+    if form.validate():
+        try:
+            job = jobs.request_report(
+                db.session, current_user, kind, form.format.data, form.selection()
+            )
+        except ServiceError as exc:
+            db.session.rollback()
+            for name, messages in (exc.errors or {"org_unit_id": [exc.message]}).items():
+                if name in form:
+                    form[name].errors = list(messages)
+        else:
+            db.session.commit()
+            runner.notify(current_app._get_current_object())
+            return redirect(url_for("report_jobs.show", job_id=job.id), 303)
+    return _page(422, **{page_key: form})
+
+
+def _input():
+    """The form's fields: the POSTed form, or the query of a GET link."""
+    return request.form if request.method == "POST" else request.args
 
 
 @bp.get("/reports")
 @login_required
 @requires("reports.read")
 def index():
-    """The available reports, with their download forms."""
+    """The available reports, with their forms."""
     return _page()
 
 
-@bp.get("/reports/risk-inventory")
+@bp.route("/reports/risk-inventory", methods=["GET", "POST"])
 @login_required
 @requires("risks.edit")
 def risk_inventory_download():
-    """Download the chosen inventory (PDF or .xlsx), or show the form with its errors."""
-    form = RiskInventoryForm(request.args)
-
-    def export(selection):
-        if not form.org_unit_id.data and not form.campaign_id.data:
-            message = _("Choose a unit, or a campaign.")
-            raise Invalid(message, {"org_unit_id": [message]})
-        return risk_inventory.export(
-            db.session, current_risk_scope(), form.format.data, **selection
-        )
-
-    done, response = _download(form, export)
-    return response if done else _page(422, form=form)
+    """Queue the chosen inventory (PDF or .xlsx), or show the form with its errors."""
+    return _queue(RiskInventoryForm(_input()), "risk-inventory", "form")
 
 
-@bp.get("/reports/rotation-candidates")
+@bp.route("/reports/rotation-candidates", methods=["GET", "POST"])
 @login_required
 @requires("rotation.read")
 def rotation_candidates_download():
-    """Download the rotation candidates list, or show the form with its errors."""
-    form = RotationCandidatesForm(request.args)
-    done, response = _download(
-        form,
-        lambda sel: rotation_candidates.export(
-            db.session, current_scope(), form.format.data, **sel
-        ),
-    )
-    return response if done else _page(422, candidates_form=form)
+    """Queue the rotation candidates list, or show the form with its errors."""
+    return _queue(RotationCandidatesForm(_input()), "rotation-candidates", "candidates_form")
 
 
-@bp.get("/reports/rotation-completion")
+@bp.route("/reports/rotation-completion", methods=["GET", "POST"])
 @login_required
 @requires("rotation.read")
 def rotation_completion_download():
-    """Download the 应轮尽轮 report, or show the form with its errors."""
-    form = RotationCompletionForm(request.args)
-    done, response = _download(
-        form,
-        lambda sel: rotation_completion.export(
-            db.session, current_scope(), form.format.data, **sel
-        ),
-    )
-    return response if done else _page(422, completion_form=form)
+    """Queue the 应轮尽轮 report, or show the form with its errors."""
+    return _queue(RotationCompletionForm(_input()), "rotation-completion", "completion_form")
 
 
-@bp.get("/reports/talk-completion")
+@bp.route("/reports/talk-completion", methods=["GET", "POST"])
 @login_required
 @requires("obligations.read")
 def talk_completion_download():
-    """Download the talk completion report (通报), or show the form with its errors."""
-    form = TalkCompletionForm(request.args)
-    done, response = _download(
-        form,
-        lambda sel: talk_completion.export(
-            db.session, readable_obligations()[0], form.format.data, **sel
-        ),
-    )
-    return response if done else _page(422, talk_completion_form=form)
+    """Queue the talk completion report (通报), or show the form with its errors."""
+    return _queue(TalkCompletionForm(_input()), "talk-completion", "talk_completion_form")

@@ -1,6 +1,8 @@
 """The secretary in a real browser downloads the 通报 from the reports page and from the
-completion dashboard, and the 谈话记录表 (PDF and Word) from the talk page: one click each,
-the button says 正在生成… while the file is made, and the files have Chinese names."""
+completion dashboard, and the 谈话记录表 (PDF and Word) from the talk page, and the files
+have Chinese names. The 通报 is a report job (issue 14): the button leads to the job's page,
+which shows it waiting and generating, then downloads the file by itself; the talk form is
+one click, the link saying 正在生成… while the file is made."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from docx import Document
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from supervision.reports import jobs, runner
 from tests import factories
 from tests.e2e.conftest import log_in
 from tests.functional import test_talk_reports as talk_reports
@@ -54,25 +57,52 @@ def _download(page, selector, tmp_path):
     return download.suggested_filename, target
 
 
+def _saved(info, tmp_path):
+    download = info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    return download.suggested_filename, target
+
+
 def test_the_secretary_downloads_the_report_and_the_talk_form(
-    page, live_server, org, make_user, tmp_path
+    app, db, page, live_server, org, make_user, tmp_path, monkeypatch
 ):
     make_user("secretary", ["discipline_secretary"])
     log_in(page, live_server, "secretary", factories.PASSWORD)
 
+    # The report runner is another process (the scheduler): this test plays it.
+    monkeypatch.setitem(app.config, "REPORT_RUNNER", "scheduler")
     page.goto(f"{live_server}/reports")
     page.fill("#report-talk-completion #period", "2025Q3")
     page.fill("#report-talk-completion #as_of", "2025-10-25")
-    name, path = _download(page, "#download-talk-completion", tmp_path)
+    page.click("#download-talk-completion")
+    page.wait_for_url(re.compile(r".*/reports/jobs/\d+$"))
+    assert page.inner_text("#report-stage") == "等待生成"
+    assert page.is_visible("#report-progress") and page.is_hidden("#report-download")
+    with page.expect_download() as info:
+        assert jobs.run_pending(db.session) == 1  # the page sees it done and downloads it
+    name, path = _saved(info, tmp_path)
     assert re.fullmatch(r".+2025Q3谈话完成情况通报-2025-10-25\.pdf", name), name
     text = _pdf_text(path)
     assert "2025Q3谈话完成情况通报" in text and "乙警官" in text and "丙警官" in text
+    page.wait_for_selector("#report-download", state="visible")
+    assert page.is_hidden("#report-progress") and name in page.inner_text("#report-ready")
+    page.goto(f"{live_server}/reports/jobs")
+    assert name in page.inner_text("#report-jobs") and "已生成" in page.inner_text("#report-jobs")
 
+    # In development the web process runs the jobs itself, in a thread.
+    monkeypatch.setitem(app.config, "REPORT_RUNNER", "thread")
     page.goto(
         f"{live_server}/obligations/?type=integrity_reminder&period=2025Q3"
         f"&org_unit_id={org['station']}"
     )
-    name, path = _download(page, "#download-talk-completion-xlsx", tmp_path)
+    try:
+        with page.expect_download() as info:
+            page.click("#download-talk-completion-xlsx")
+        name, path = _saved(info, tmp_path)
+    finally:
+        runner.stop(app)
+    assert re.search(r"/reports/jobs/\d+$", page.url), page.url
     assert re.fullmatch(r".+2025Q3谈话完成情况通报-\d{4}-\d\d-\d\d\.xlsx", name), name
     sheet = load_workbook(io.BytesIO(path.read_bytes())).worksheets[0]
     assert sheet.page_setup.orientation == "landscape" and sheet["A3"].value == "单位"

@@ -22,7 +22,7 @@ How the requests are made:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -157,6 +157,9 @@ EXPECTED: dict[str, str] = {
     "GET /api/v1/reports/rotation-completion.xlsx":           "200 200 200 200 403 403 403 401",
     "GET /api/v1/reports/talk-completion.pdf":                "403 200 200 403 200 403 200 401",
     "GET /api/v1/reports/talk-completion.xlsx":               "403 200 200 403 200 403 200 401",
+    "GET /api/v1/report-jobs/<int:job_id>":                   "404 200 404 404 404 403 404 401",
+    "GET /api/v1/report-jobs/<int:job_id>/file":              "404 200 404 404 404 403 404 401",
+    "POST /api/v1/report-jobs":                               "422 422 422 422 422 403 422 401",
     "GET /api/v1/risk-campaigns":                             "403 200 200 403 200 403 200 401",
     "POST /api/v1/risk-campaigns":                            "403 422 422 403 403 403 403 401",
     "GET /api/v1/risk-campaigns/<int:campaign_id>":           "403 200 200 403 200 403 200 401",
@@ -299,10 +302,18 @@ EXPECTED: dict[str, str] = {
     "GET /rectification/measures/<int:measure_id>/evidence/<int:evidence_id>": "403 200 200 403 200 200 404 302",  # noqa: E501
     "POST /rectification/measures/<int:measure_id>/evidence/<int:evidence_id>/remove": "403 303 303 403 303 303 404 302",  # noqa: E501
     "GET /reports":                                           "200 200 200 200 200 403 200 302",
-    "GET /reports/risk-inventory":                            "403 200 200 403 200 403 422 302",
-    "GET /reports/rotation-candidates":                       "200 200 200 200 403 403 403 302",
-    "GET /reports/rotation-completion":                       "200 200 200 200 403 403 403 302",
-    "GET /reports/talk-completion":                           "403 200 200 403 200 403 200 302",
+    "GET /reports/jobs":                                      "200 200 200 200 200 403 200 302",
+    "GET /reports/jobs/<int:job_id>":                         "404 200 404 404 404 403 404 302",
+    "GET /reports/jobs/<int:job_id>/file":                    "404 200 404 404 404 403 404 302",
+    "GET /reports/jobs/<int:job_id>/status":                  "404 200 404 404 404 403 404 302",
+    "GET /reports/risk-inventory":                            "403 303 303 403 303 403 422 302",
+    "POST /reports/risk-inventory":                           "403 422 422 403 422 403 422 302",
+    "GET /reports/rotation-candidates":                       "303 303 303 303 403 403 403 302",
+    "POST /reports/rotation-candidates":                      "303 303 303 303 403 403 403 302",
+    "GET /reports/rotation-completion":                       "303 303 303 303 403 403 403 302",
+    "POST /reports/rotation-completion":                      "422 422 422 422 403 403 403 302",
+    "GET /reports/talk-completion":                           "403 303 303 403 303 403 303 302",
+    "POST /reports/talk-completion":                          "403 422 422 403 422 403 422 302",
     "GET /risks/":                                            "403 200 200 403 200 403 200 302",
     "GET /risks/campaigns":                                   "403 200 200 403 200 403 200 302",
     "POST /risks/campaigns":                                  "403 422 422 403 403 403 403 302",
@@ -490,6 +501,7 @@ def bureau(app, db, tmp_path, monkeypatch):
     )
     issue_token(s, users["staff"], "matrix")
     rect = _rectification(s, rows, officer)
+    report_job = _done_report_job(s, users["discipline_secretary"], rows["station"])
     s.commit()
     token_id = s.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == users["staff"].id))
 
@@ -520,6 +532,7 @@ def bureau(app, db, tmp_path, monkeypatch):
         "finding_id": rect["finding"].id,
         "measure_id": rect["measure"].id,
         "evidence_id": rect["evidence"].id,
+        "job_id": report_job.id,
     }
     special = {
         # The note's attachment, not the talk's: both are called attachment_id.
@@ -589,6 +602,33 @@ def _rectification(s, rows, officer) -> dict:
         "evidence": item,
         "second_evidence": second,
     }
+
+
+def _done_report_job(s, user, unit):
+    """A finished report job of the secretary (its file in the store): hers alone."""
+    from supervision.common import clock, storage
+    from supervision.reports.models import ReportJob
+
+    job = ReportJob(
+        kind="risk-inventory",
+        format="pdf",
+        parameters=f'{{"org_unit_id": {unit.id}}}',
+        requested_by_id=user.id,
+        status="done",
+        progress=100,
+        stage="done",
+        created_at=clock.now(),
+        finished_at=clock.now(),
+        expires_at=clock.now() + timedelta(days=7),
+        sha256=storage.store(PDF),
+        content_type="application/pdf",
+        size=len(PDF),
+        filename="排查清单.pdf",
+        fallback_filename="risk-inventory.pdf",
+    )
+    s.add(job)
+    s.flush()
+    return job
 
 
 # ------------------------------------------------------------------ the requests

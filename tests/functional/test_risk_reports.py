@@ -15,6 +15,7 @@ from supervision.audit.models import AuditEntry
 from supervision.common import clock
 from supervision.risks import services
 from tests import factories
+from tests.report_jobs import through_the_job
 
 PDF_URL = "/api/v1/reports/risk-inventory.pdf"
 XLSX_URL = "/api/v1/reports/risk-inventory.xlsx"
@@ -342,14 +343,20 @@ def test_reports_page_form_errors_and_download(client, org, make_user, login):
     assert resp.status_code == 422
     body = resp.get_data(as_text=True)
     assert "请选择单位或排查" in body and 'value="2026-01-05"' in body
-    resp = client.get(
-        "/reports/risk-inventory",
-        query_string={"org_unit_id": org["station"].id, "campaign_id": "", "format": "xlsx"},
+    resp = through_the_job(
+        client,
+        client.get(
+            "/reports/risk-inventory",
+            query_string={"org_unit_id": org["station"].id, "campaign_id": "", "format": "xlsx"},
+        ),
     )
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
-    resp = client.get(
-        "/reports/risk-inventory",
-        query_string={"campaign_id": org["campaign"].id, "org_unit_id": "", "format": "pdf"},
+    resp = through_the_job(
+        client,
+        client.get(
+            "/reports/risk-inventory",
+            query_string={"campaign_id": org["campaign"].id, "org_unit_id": "", "format": "pdf"},
+        ),
     )
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
 

@@ -16,6 +16,7 @@ from supervision.audit.services import parsed_changes
 from supervision.org.models import Person
 from supervision.rotation import services
 from tests import factories
+from tests.report_jobs import through_the_job
 
 FIGURES = "/api/v1/rotation/completion"
 CANDIDATES = "/api/v1/reports/rotation-candidates"
@@ -393,14 +394,20 @@ def test_hr_sees_only_the_rotation_reports_and_downloads_from_the_page(
     assert page.status_code == 200
     assert "轮岗交流人选名单" in html and "应轮尽轮情况" in html
     assert "廉政风险点排查清单" not in html and "risk-inventory" not in html
-    resp = client.get(
-        "/reports/rotation-candidates",
-        query_string={"org_unit_id": "", "as_of": "2025-12-31", "status": "", "format": "xlsx"},
+    resp = through_the_job(
+        client,
+        client.get(
+            "/reports/rotation-candidates",
+            query_string={"org_unit_id": "", "as_of": "2025-12-31", "status": "", "format": "xlsx"},
+        ),
     )
     assert resp.status_code == 200 and resp.mimetype.endswith("spreadsheetml.sheet")
-    resp = client.get(
-        "/reports/rotation-completion",
-        query_string={"period": "2025", "org_unit_id": org["station"], "format": "pdf"},
+    resp = through_the_job(
+        client,
+        client.get(
+            "/reports/rotation-completion",
+            query_string={"period": "2025", "org_unit_id": org["station"], "format": "pdf"},
+        ),
     )
     assert resp.status_code == 200 and "城关派出所" in _text(resp.data)
     bad = client.get(

@@ -62,7 +62,8 @@ def test_the_tables_of_stored_files_are_found_from_the_schema():
     assert {t.name for t in files.file_tables()} == {
         TalkAttachment.__tablename__,
         IntegrityNoteAttachment.__tablename__,
-        MeasureEvidence.__tablename__,
+        MeasureEvidence.__tablename__,  # rectification evidence (SPEC §14)
+        "report_jobs",  # the files of finished reports, while they are kept
     }
 
 

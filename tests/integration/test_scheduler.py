@@ -37,6 +37,7 @@ INTERVALS = {
     "SCHEDULER_SWEEP_SECONDS": "1",
     "SCHEDULER_DELIVER_SECONDS": "0.5",
     "SCHEDULER_DIGEST_SECONDS": "2",
+    "SCHEDULER_REPORTS_SECONDS": "0.5",
 }
 WAIT = 60  # seconds: generous for a loaded 2-core machine; the usual run takes a few
 
@@ -266,6 +267,7 @@ def test_runs_the_jobs_and_stops_cleanly_letting_the_running_job_finish(
         "rectification_snapshots",
         "obligations_rebuild",
         "tenure_rebuild",
+        "report_jobs",
     }
 
 
@@ -370,6 +372,7 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
         "rectification_snapshots",
         "obligations_rebuild",
         "tenure_rebuild",
+        "report_jobs",
     }
     assert specs["reminders_sweep"].trigger_args == {"seconds": 900}
     assert specs["reminders_deliver"].trigger_args == {"seconds": 60}
@@ -403,6 +406,41 @@ def test_the_job_list_has_fixed_ids_and_spec_intervals(monkeypatch):
     monkeypatch.setenv("SCHEDULER_SWEEP_SECONDS", "30")
     assert scheduler.seconds({}, "SCHEDULER_SWEEP_SECONDS") == 30
     assert scheduler.seconds({"SCHEDULER_SWEEP_SECONDS": 5}, "SCHEDULER_SWEEP_SECONDS") == 5
+
+
+def test_the_scheduler_process_generates_the_queued_reports(db, launcher):
+    from supervision.common import clock
+    from supervision.reports.models import ReportJob
+
+    user = factories.user(db.session, "hr", ("hr",))
+    job = ReportJob(
+        kind="rotation-candidates",
+        format="xlsx",
+        parameters="{}",
+        requested_by_id=user.id,
+        status="queued",
+        created_at=clock.now(),
+    )
+    db.session.add(job)
+    db.session.commit()
+    job_id = job.id
+    proc = launcher.start()
+
+    def done() -> bool:
+        with db.engine.connect() as conn:
+            return conn.scalar(sa.select(ReportJob.status).where(ReportJob.id == job_id)) in (
+                "done",
+                "failed",
+            )
+
+    wait_for(done, launcher, "the report job")
+    # The start-up catch-up (calendar sync, sweep) may still run: stopping waits for it.
+    assert launcher.stop(proc, timeout=WAIT) == 0, launcher.logs()
+    db.session.expire_all()
+    job = db.session.get(ReportJob, job_id)
+    assert (job.status, job.attempts, job.message) == ("done", 1, ""), job.error
+    assert job.claimed_by.split(":")[1] == str(proc.pid) and job.size > 0
+    assert "report jobs: 1 reports generated" in launcher.output(proc)[1]
 
 
 def test_a_failing_job_is_logged_not_fatal(app, monkeypatch, caplog):

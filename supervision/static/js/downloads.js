@@ -2,8 +2,9 @@
 // link marked data-generating="正在生成…" fetches the file itself: its button is disabled and
 // shows the label with a spinner until the file arrives, then the file is saved under the
 // name the server gave (Content-Disposition filename*). When the answer is not a file (a form
-// error, a 404), the browser goes to the address so the page shows why. Without JavaScript
-// the same form or link downloads the file directly.
+// error, a 404), the browser goes to the address so the page shows why. A link that queues a
+// report job (supervision.reports) is redirected to the job's page, which the browser then
+// shows. Without JavaScript the same form or link downloads the file (or opens the job page).
 (function () {
   "use strict";
 
@@ -55,6 +56,12 @@
     fetch(url, { credentials: "same-origin" })
       .then(function (response) {
         var disposition = response.headers.get("Content-Disposition") || "";
+        if (response.redirected) {
+          // The address queued a report job and sent us to its page: go there (asking the
+          // address again would queue a second job).
+          window.location.assign(response.url);
+          return null;
+        }
         if (!response.ok || disposition.indexOf("attachment") !== 0) {
           window.location.assign(url);
           return null;
