@@ -282,9 +282,8 @@ def _notes(session: Session, findings, today: date) -> int:
 
 
 def figures_as_of(inspection: Inspection, findings, day: date) -> dict:
-    """The figures of the summary as of `day` (states rebuilt from the dates).
-
-    TODO(lead): use rectification.services' summary/snapshot (SPEC §14) once landed."""
+    """The figures of the summary as of `day` (states rebuilt from the dates): the demo's
+    snapshots lie in the past, which figures.summary (today's statuses) cannot answer."""
     statuses = {"open": 0, "in_progress": 0, "completion_requested": 0, "completed": 0}
     overdue_findings = overdue_measures = done_measures = open_measures = 0
     for finding, measures in findings:

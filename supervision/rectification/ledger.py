@@ -50,6 +50,7 @@ from supervision.common.spreadsheet import (
     upload_kind,
 )
 from supervision.org.models import OrgUnit, Person
+from supervision.rectification import services
 from supervision.rectification.models import (
     Finding,
     Inspection,
@@ -852,8 +853,7 @@ def _apply(session, inspection, finding, measures, plan: Planned, summary, dry_r
                 measure.id,
                 diff(before, snapshot(measure, MEASURE_FIELDS)),
             )
-    # TODO(lead): use rectification.services' workflow (a measure done starts the finding).
-    if not dry_run and any_done and finding.status == "open":
-        finding.status = "in_progress"
+    if not dry_run and any_done:
+        services.started(session, finding)  # the workflow's rule: a measure done starts it
     if not dry_run:
         session.flush()

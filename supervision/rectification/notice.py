@@ -35,6 +35,7 @@ from supervision.rectification.models import (
     Inspection,
     RectificationMeasure,
 )
+from supervision.rectification.permissions import inspection_clause
 
 SECTION_DUTY = "党委履行巡察整改主体责任情况"
 SECTION_FINDINGS = "巡察反馈重点问题整改落实情况"
@@ -179,12 +180,11 @@ def _finding_blocks(finding: FindingBlock) -> list[Block]:
 
 
 def readable_inspection(session: Session, user, inspection_id: int) -> Inspection:
-    """The inspection `user` may read, else 404.
-
-    TODO(lead): use rectification.services.readable_inspection (or its scope query) once
-    landed. Until then the documents are served to the discipline roles only (the route
-    requires "rectification.documents"), who see every inspection (SPEC §14)."""
-    inspection = session.get(Inspection, inspection_id)
+    """The inspection `user` may read, else 404 (the area's scope, permissions.
+    inspection_clause; the routes also require "rectification.documents")."""
+    inspection = session.scalar(
+        sa.select(Inspection).where(Inspection.id == inspection_id, inspection_clause(user))
+    )
     if inspection is None:
         raise NotFound(_("No %(what)s with id %(id)s.", what=_("inspection"), id=inspection_id))
     return inspection
@@ -292,7 +292,8 @@ def load_ledger(session: Session, inspection_id: int) -> tuple[list[Finding], di
 def counts_as_of(findings: list[Finding], as_of: date) -> dict:
     """Findings in all, signed off by the day, long-term, and the rest (being rectified).
 
-    TODO(lead): use rectification.services' summary (SPEC §14) once landed."""
+    By the dates rather than figures.summary's current statuses: a notice "as of" a past day
+    counts what had been signed off by then."""
     completed = sum(
         1
         for f in findings

@@ -412,8 +412,9 @@ def _move(session: Session, finding: Finding, status: str, action: str, **extra)
     record(session, action, "finding", finding.id, diff(before, _finding_state(finding)))
 
 
-def _started(session: Session, finding: Finding) -> None:
-    """A measure done or a note added: an open finding is in progress."""
+def started(session: Session, finding: Finding) -> None:
+    """A measure done or a note added: an open finding is in progress (audited; the ledger
+    import calls it too)."""
     if finding.status == "open":
         _move(session, finding, "in_progress", "progress")
 
@@ -448,7 +449,7 @@ def add_note(
         finding.id,
         {"note": [None, snapshot(note, ("id", "noted_on", "text"))]},
     )
-    _started(session, finding)
+    started(session, finding)
     return note
 
 
@@ -695,7 +696,7 @@ def mark_done(
     record(
         session, "done", "rectification_measure", measure.id, diff(before, _measure_state(measure))
     )
-    _started(session, finding)
+    started(session, finding)
     return measure
 
 
