@@ -164,7 +164,7 @@ def index():
         form=form,
         checked=set(checked),
         ticked_people=rotation_queries.names_of(f.parse_candidates(checked)),
-        unit_options=queries.unit_options(scope),
+        unit_options=queries.unit_filter_options(scope, unit.id if unit else None),
         categories=list(POST_CATEGORY_LABELS.items()),
         personnel_types=list(PERSONNEL_TYPE_LABELS.items()),
     ), status

@@ -28,13 +28,18 @@ def _filter_options(html: str) -> list[int]:
 
 @pytest.fixture
 def viewer(request, app, make_user, login):
-    """A client of whoever reads the page: the administrator, or a secretary for risks."""
-    role = "discipline_secretary" if request.getfixturevalue("path") == "/risks/" else "admin"
+    """A client of whoever reads the page: the administrator, a secretary for risks, HR for
+    rotation."""
+    role = {"/risks/": "discipline_secretary", "/rotation/": "hr"}.get(
+        request.getfixturevalue("path"), "admin"
+    )
     make_user("viewer", [role])
     return login("viewer", c=app.test_client())
 
 
-@pytest.mark.parametrize("path", ["/org/people", "/org/posts", "/org/assignments", "/risks/"])
+@pytest.mark.parametrize(
+    "path", ["/org/people", "/org/posts", "/org/assignments", "/risks/", "/rotation/"]
+)
 def test_a_small_organisation_lists_every_unit(tree, viewer, path):
     html = viewer.get(path).get_data(as_text=True)
     every = [tree["bureau"], tree["station"], tree["team"], *tree["squads"], tree["traffic"]]
@@ -42,7 +47,9 @@ def test_a_small_organisation_lists_every_unit(tree, viewer, path):
     assert "单位较多" not in html
 
 
-@pytest.mark.parametrize("path", ["/org/people", "/org/posts", "/org/assignments", "/risks/"])
+@pytest.mark.parametrize(
+    "path", ["/org/people", "/org/posts", "/org/assignments", "/risks/", "/rotation/"]
+)
 def test_a_large_organisation_lists_two_levels_and_opens_the_chosen_unit(
     tree, viewer, monkeypatch, path
 ):
