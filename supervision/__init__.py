@@ -69,6 +69,7 @@ VIEW_MODULES = (
     "supervision.reminders.settings_views",
     "supervision.rectification.views",
     "supervision.rectification.finding_views",
+    "supervision.rectification.evidence_views",
 )
 #: API blueprints (flask-smorest): module path -> attribute `blp`, mounted under /api/v1.
 API_MODULES = (

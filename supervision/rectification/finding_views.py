@@ -16,14 +16,11 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from supervision.audit.views import change_rows
-from supervision.common import storage
 from supervision.common.errors import ServiceError
 from supervision.common.forms import put_errors, save_form
 from supervision.common.permissions import can, require
-from supervision.common.uploads import uploaded_file
 from supervision.extensions import db
 from supervision.org.models import Person
-from supervision.rectification import evidence as evidence_services
 from supervision.rectification import forms as f
 from supervision.rectification import page_queries, services
 from supervision.rectification.blueprint import bp, member, unit_choices
@@ -189,11 +186,12 @@ def finding(finding_id: int):
     return _finding_page(_finding(finding_id))
 
 
-def _back(finding_id: int):
+def back_to(finding_id: int):
+    """Redirect to the finding's page after an action."""
     return redirect(url_for("rectification.finding", finding_id=finding_id), 303)
 
 
-def _refused(finding_id: int, exc: ServiceError, form=None, key=None):
+def refused(finding_id: int, exc: ServiceError, form=None, key=None):
     """Roll back and show the page again with the refusal: its message above, its errors
     next to the form's inputs (the input kept)."""
     db.session.rollback()
@@ -203,7 +201,7 @@ def _refused(finding_id: int, exc: ServiceError, form=None, key=None):
     return _finding_page(found, exc.status, str(exc.message), {key: form} if form else None)
 
 
-def _form_action(finding_id: int, form, key, call, success: str, lock_measure=None):
+def form_action(finding_id: int, form, key, call, success: str):
     """Validate `form`, run `call()` and commit (redirect), or show the page again with the
     refused input (422 or the service's status)."""
     if not form.validate():
@@ -212,10 +210,10 @@ def _form_action(finding_id: int, form, key, call, success: str, lock_measure=No
     try:
         call()
     except ServiceError as exc:
-        return _refused(finding_id, exc, form, key)
+        return refused(finding_id, exc, form, key)
     db.session.commit()
     flash(success, "success")
-    return _back(finding_id)
+    return back_to(finding_id)
 
 
 # ------------------------------------------------------------------ the finding's form
@@ -282,7 +280,7 @@ def edit_finding(finding_id: int):
     require("rectification.manage")
     if found.status == "completed":
         flash(_("This problem has been signed off; it is not changed any more."), "warning")
-        return _back(finding_id)
+        return back_to(finding_id)
     return _finding_form(found.inspection, found)
 
 
@@ -301,7 +299,7 @@ def request_completion(finding_id: int):
     ):
         abort(403)
     form = f.SummaryForm()
-    return _form_action(
+    return form_action(
         finding_id,
         form,
         "summary",
@@ -314,7 +312,7 @@ def _review(finding_id: int, action, success: str):
     found = _finding(finding_id, lock=True)
     require("rectification.manage")
     form = f.CommentForm()
-    response = _form_action(
+    response = form_action(
         finding_id, form, "comment", lambda: action(found, form.comment.data), success
     )
     if request.form.get("next") == "sign-off" and getattr(response, "status_code", 0) == 303:
@@ -353,7 +351,7 @@ def add_note(finding_id: int):
         abort(403)
     form = f.NoteForm()
     data = {"noted_on": form.noted_on.data, "text": form.text.data}
-    return _form_action(
+    return form_action(
         finding_id,
         form,
         "note",
@@ -374,7 +372,7 @@ def add_measure(finding_id: int):
     form = f.MeasureForm()
     form.set_choices(unit_choices())
     data, errors = form.values()
-    return _form_action(
+    return form_action(
         finding_id,
         form,
         "measure",
@@ -383,11 +381,13 @@ def add_measure(finding_id: int):
     )
 
 
-def _measure(measure_id: int, lock: bool = False) -> RectificationMeasure:
+def measure_in_scope(measure_id: int, lock: bool = False) -> RectificationMeasure:
+    """The measure if the caller may see it (404 otherwise)."""
     return page_queries.get_measure(db.session, current_user, measure_id, lock=lock)
 
 
-def _acting(measure: RectificationMeasure) -> None:
+def require_acting(measure: RectificationMeasure) -> None:
+    """403 unless the caller may mark the measure done, reopen it and add its evidence."""
     if not may_act_on_measure(db.session, current_user, measure):
         abort(403)
 
@@ -396,12 +396,12 @@ def _acting(measure: RectificationMeasure) -> None:
 @member
 def edit_measure(measure_id: int):
     """Edit a measure (the discipline roles)."""
-    measure = _measure(measure_id, lock=request.method == "POST")
+    measure = measure_in_scope(measure_id, lock=request.method == "POST")
     require("rectification.manage")
     found = measure.finding
     if found.status == "completed":
         flash(_("This problem has been signed off; it is not changed any more."), "warning")
-        return _back(found.id)
+        return back_to(found.id)
     form = f.MeasureForm(obj=measure)
     form.set_choices(unit_choices())
     if not form.is_submitted() and measure.owner_person_id:
@@ -414,7 +414,7 @@ def edit_measure(measure_id: int):
         together=True,
     )
     if saved is not None:
-        return _back(found.id)
+        return back_to(found.id)
     return render_template(
         "rectification/measure_form.html",
         form=form,
@@ -428,7 +428,7 @@ def edit_measure(measure_id: int):
 @member
 def delete_measure(measure_id: int):
     """Remove a measure entered by mistake (the discipline roles)."""
-    measure = _measure(measure_id, lock=True)
+    measure = measure_in_scope(measure_id, lock=True)
     require("rectification.manage")
     finding_id = measure.finding_id
     if not f.ActionForm().validate():
@@ -436,20 +436,20 @@ def delete_measure(measure_id: int):
     try:
         services.delete_measure(db.session, measure)
     except ServiceError as exc:
-        return _refused(finding_id, exc)
+        return refused(finding_id, exc)
     db.session.commit()
     flash(_("The measure was removed."), "success")
-    return _back(finding_id)
+    return back_to(finding_id)
 
 
 @bp.post("/measures/<int:measure_id>/done")
 @member
 def mark_done(measure_id: int):
     """Mark a measure done with its result and date."""
-    measure = _measure(measure_id, lock=True)
-    _acting(measure)
+    measure = measure_in_scope(measure_id, lock=True)
+    require_acting(measure)
     form = f.DoneForm(prefix=f"done{measure.id}")
-    return _form_action(
+    return form_action(
         measure.finding_id,
         form,
         ("done", measure.id),
@@ -462,97 +462,15 @@ def mark_done(measure_id: int):
 @member
 def reopen(measure_id: int):
     """Open a done measure again."""
-    measure = _measure(measure_id, lock=True)
-    _acting(measure)
+    measure = measure_in_scope(measure_id, lock=True)
+    require_acting(measure)
     finding_id = measure.finding_id
     if not f.ActionForm().validate():
         abort(400)
     try:
         services.reopen(db.session, measure)
     except ServiceError as exc:
-        return _refused(finding_id, exc)
+        return refused(finding_id, exc)
     db.session.commit()
     flash(_("The measure is open again."), "success")
-    return _back(finding_id)
-
-
-# ------------------------------------------------------------------ evidence
-
-
-@bp.post("/measures/<int:measure_id>/evidence/file")
-@member
-def add_file(measure_id: int):
-    """Attach a file of evidence (PDF, JPEG, PNG, DOCX, XLSX)."""
-    measure = _measure(measure_id, lock=True)
-    _acting(measure)
-    form = f.EvidenceFileForm(prefix=f"file{measure.id}")
-
-    def call():
-        name, data = uploaded_file(f"file{measure.id}-file")
-        return evidence_services.add_file(
-            db.session, measure, name, data, form.note.data, current_user.id
-        )
-
-    form.FIELD_MAP = {f"file{measure.id}-file": "file"}
-    return _form_action(
-        measure.finding_id, form, ("file", measure.id), call, _("The file was attached.")
-    )
-
-
-@bp.post("/measures/<int:measure_id>/evidence/link")
-@member
-def add_link(measure_id: int):
-    """Link a record (a talk, risk point, campaign, rotation plan or deferral) as evidence."""
-    measure = _measure(measure_id, lock=True)
-    _acting(measure)
-    form = f.EvidenceLinkForm(prefix=f"link{measure.id}")
-    form.set_choices(page_queries.picker(db.session, current_user))
-
-    def call():
-        kind, object_id = form.target()
-        return evidence_services.add_link(
-            db.session, measure, current_user, kind, object_id, form.note.data
-        )
-
-    return _form_action(
-        measure.finding_id, form, ("link", measure.id), call, _("The record was linked.")
-    )
-
-
-def _evidence(measure: RectificationMeasure, evidence_id: int) -> MeasureEvidence:
-    found = next((e for e in measure.evidence if e.id == evidence_id), None)
-    if found is None:
-        abort(404)
-    return found
-
-
-@bp.post("/measures/<int:measure_id>/evidence/<int:evidence_id>/remove")
-@member
-def remove_evidence(measure_id: int, evidence_id: int):
-    """Remove a piece of evidence."""
-    measure = _measure(measure_id, lock=True)
-    item = _evidence(measure, evidence_id)
-    _acting(measure)
-    finding_id = measure.finding_id
-    if not f.ActionForm().validate():
-        abort(400)
-    try:
-        evidence_services.remove(db.session, measure, item)
-    except ServiceError as exc:
-        return _refused(finding_id, exc)
-    db.session.commit()
-    flash(_("The evidence was removed."), "success")
-    return _back(finding_id)
-
-
-@bp.get("/measures/<int:measure_id>/evidence/<int:evidence_id>")
-@member
-def download_evidence(measure_id: int, evidence_id: int):
-    """Download an evidence file (audited)."""
-    measure = _measure(measure_id)
-    item = _evidence(measure, evidence_id)
-    if item.kind != "file" or not storage.exists(item.sha256):
-        abort(404)
-    evidence_services.record_download(db.session, measure, item)
-    db.session.commit()
-    return storage.send_stored(item)
+    return back_to(finding_id)

@@ -107,8 +107,8 @@ def _copy_insert(
             f"SELECT {names} FROM {table.name} WITH NO DATA"
         )
     )
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
         for row in rows:
             values = (row[c] if c in row else defaults[c] for c in columns)
             copy.write_row([p(v) if p else v for p, v in zip(processors, values, strict=True)])
