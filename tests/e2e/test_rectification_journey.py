@@ -112,7 +112,7 @@ def test_secretary_records_leader_rectifies_secretary_signs_off(
     assert "保密问题已全部整改到位" in card.inner_text()
     assert "检查涉密计算机52台" in card.inner_text()
     card.locator("textarea").fill("整改到位，同意销号。")
-    card.locator("button:has-text('同意销号')").click()
+    card.locator("button:has-text('销号')").click()
     page.wait_for_selector("#queue-empty")
     page.goto(inspection_url)
     assert page.inner_text("#count-completed") == "1"
