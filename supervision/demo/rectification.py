@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from supervision.demo import data
 from supervision.demo import rectification_data as texts
 from supervision.org.models import Assignment, OrgUnit, Post
+from supervision.rectification.figures import empty_row
 from supervision.rectification.models import (
     Finding,
     FindingNote,
@@ -281,11 +282,11 @@ def _notes(session: Session, findings, today: date) -> int:
     return len(rows)
 
 
-def figures_as_of(inspection: Inspection, findings, day: date) -> dict:
-    """The figures of the summary as of `day` (states rebuilt from the dates): the demo's
-    snapshots lie in the past, which figures.summary (today's statuses) cannot answer."""
-    statuses = {"open": 0, "in_progress": 0, "completion_requested": 0, "completed": 0}
-    overdue_findings = overdue_measures = done_measures = open_measures = 0
+def figures_as_of(session: Session, inspection: Inspection, findings, day: date) -> dict:
+    """The figures of figures.summary's shape as of `day`, the states rebuilt from the
+    dates: the demo's snapshots lie in the past, which figures.summary (today's statuses)
+    cannot answer."""
+    total, rows = empty_row(), {}
     for finding, measures in findings:
         done = [m for m, _no in measures if m.done_on is not None and m.done_on <= day]
         if finding.completed_on is not None and finding.completed_on <= day:
@@ -299,21 +300,28 @@ def figures_as_of(inspection: Inspection, findings, day: date) -> dict:
             status = "in_progress"
         else:
             status = "open"
-        statuses[status] += 1
-        if status != "completed" and finding.deadline is not None and finding.deadline < day:
-            overdue_findings += 1
-        for m, _no in measures:
-            is_done = m.done_on is not None and m.done_on <= day
-            done_measures += is_done
-            open_measures += not is_done
-            overdue_measures += not is_done and m.due_on is not None and m.due_on < day
-    return {
-        "as_of": day.isoformat(),
-        "findings": statuses,
-        "measures": {"done": done_measures, "open": open_measures},
-        "overdue_findings": overdue_findings,
-        "overdue_measures": overdue_measures,
-    }
+        unit = finding.lead_unit_id
+        if unit not in rows:
+            name = session.get(OrgUnit, unit).name if unit is not None else None
+            rows[unit] = empty_row(unit, name)
+        for target in (total, rows[unit]):
+            target["findings"] += 1
+            target["by_status"][status] += 1
+            target["long_term"] += finding.term == "long_term"
+            target["overdue_findings"] += (
+                status != "completed" and finding.deadline is not None and finding.deadline < day
+            )
+            for m, _no in measures:
+                is_done = m.done_on is not None and m.done_on <= day
+                target["measures"] += 1
+                target["measures_done"] += is_done
+                target["overdue_measures"] += (
+                    not is_done and m.due_on is not None and m.due_on < day
+                )
+    del total["lead_unit_id"], total["lead_unit_name"]
+    units = [r for key, r in rows.items() if key is not None]
+    units += [rows[None]] if None in rows else []
+    return {"inspection_id": inspection.id, "as_of": day.isoformat(), **total, "units": units}
 
 
 def _snapshots(session: Session, inspection: Inspection, findings, feedback, today) -> int:
@@ -326,7 +334,7 @@ def _snapshots(session: Session, inspection: Inspection, findings, feedback, tod
         RectificationSnapshot(
             inspection_id=inspection.id,
             taken_on=day,
-            figures=figures_as_of(inspection, findings, day),
+            figures=figures_as_of(session, inspection, findings, day),
         )
         for day in days
     )

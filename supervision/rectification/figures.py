@@ -49,7 +49,7 @@ def finding_overdue_clause(as_of: date):
     )
 
 
-def _row(lead_unit_id=None, name=None) -> dict:
+def empty_row(lead_unit_id=None, name=None) -> dict:
     return {
         "lead_unit_id": lead_unit_id,
         "lead_unit_name": name,
@@ -95,11 +95,11 @@ def summary(session: Session, inspection: Inspection, as_of: date) -> dict:
         if unit_ids
         else []
     )
-    rows = {u.id: _row(u.id, u.name) for u in sorted(units, key=lambda u: (u.path, u.id))}
-    total = _row()
+    rows = {u.id: empty_row(u.id, u.name) for u in sorted(units, key=lambda u: (u.path, u.id))}
+    total = empty_row()
     unit_of = {}
     for f in findings:
-        row = rows.get(f.lead_unit_id) or rows.setdefault(None, _row())
+        row = rows.get(f.lead_unit_id) or rows.setdefault(None, empty_row())
         unit_of[f.id] = row
         for target in (total, row):
             target["findings"] += 1

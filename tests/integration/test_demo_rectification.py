@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from supervision.demo import loader
-from supervision.rectification import ledger, notice
+from supervision.rectification import figures, ledger, notice
 from supervision.rectification.models import (
     DEFAULT_CATEGORIES,
     Finding,
@@ -71,9 +71,21 @@ def test_the_demo_inspection_holds_the_seeds_41_items(db, demo):
         model = {"talk": Talk, "risk_point": RiskPoint}.get(e.object_type)
         if model:
             assert s.get(model, e.object_id) is not None
-    snapshots = s.scalars(sa.select(RectificationSnapshot).order_by(RectificationSnapshot.taken_on))
+    snapshots = s.scalars(
+        sa.select(RectificationSnapshot).order_by(RectificationSnapshot.taken_on)
+    ).all()
     days = [x.taken_on for x in snapshots]
     assert len(days) == 2 and days[0].month != days[1].month and days[1] <= TODAY
+    # Frozen in the summary's shape (the ledger page charts them), rebuilt from the dates:
+    # the later one counts at least as many signed-off findings.
+    inspection = s.scalars(sa.select(Inspection)).one()
+    shape = figures.summary(s, inspection, TODAY)
+    for snap in snapshots:
+        assert set(snap.figures) == set(shape)
+        assert snap.figures["findings"] == shape["findings"] == 41
+        assert sum(snap.figures["by_status"].values()) == 41
+    done = [x.figures["by_status"]["completed"] for x in snapshots]
+    assert done[0] <= done[1] <= shape["by_status"]["completed"]
 
 
 def test_the_notice_of_the_demo_reads_like_the_seed(db, demo):
