@@ -49,7 +49,7 @@ def finding_link(finding_id: int) -> str:
 
 def inspection_link(inspection_id: int) -> str:
     """The path of an inspection's ledger page."""
-    return f"/rectification/inspections/{inspection_id}"
+    return f"/rectification/{inspection_id}"
 
 
 def chinese_number(n: int) -> str:

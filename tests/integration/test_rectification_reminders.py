@@ -160,6 +160,7 @@ def test_a_measure_climbs_the_ladder_on_working_days_to_the_right_people(db, led
     assert n.on == at(2025, 12, 24, 9, 0) and n.due_on == date(2025, 12, 31)
     assert n.period == "2025-12-31" and n.person_id == L["officer"]
     assert n.link == f"/rectification/findings/{L['first'].id}"
+    assert _page_of(db, n.link) == "rectification.finding"
     assert "强化保密工作" in n.subject and "一是" in n.subject and "2025-12-31" in n.subject
 
     _sweep(db, at(2026, 1, 3, 23, 0))  # Saturday: still inside the holiday
@@ -250,7 +251,8 @@ def test_the_weekly_summary_once_per_week_to_the_leader_and_the_secretary(db, le
     }
     n = summaries[0]
     assert n.on == at(2026, 1, 5, 9, 0) and n.object_ref == str(L["inspection"].id)
-    assert n.link == f"/rectification/inspections/{L['inspection'].id}"
+    assert n.link == f"/rectification/{L['inspection'].id}"
+    assert _page_of(db, n.link) == "rectification.ledger"
     # As of 2026-01-05: 2 findings (1 in progress, 1 not started), 3 measures, 1 done, the
     # two due 2025-12-31 overdue; per lead unit the station first, then "no lead unit".
     assert "反馈问题2个" in n.body and "整改中1个" in n.body and "未开始1个" in n.body
@@ -328,3 +330,11 @@ def test_the_digest_is_not_taken_for_a_summary(db, ledger):
     [own] = _rows(db, recipient_id=L["sec"], object_type="", step="digest")
     assert own.period == "2026-W04" and "强化保密工作" in own.body
     assert "整改情况周报" not in own.body
+
+
+def _page_of(db, path: str) -> str:
+    """The endpoint a notification's link opens (a link to no page fails here)."""
+    from flask import current_app
+
+    endpoint, _args = current_app.url_map.bind("localhost").match(path)
+    return endpoint
