@@ -30,5 +30,5 @@ KIND_LABELS = {
     "measure": _l("Control measure"),
     "user": _l("Account change"),
     "rectification_measure": _l("Rectification measure"),
-    "inspection": _l("Rectification summary"),
+    "inspection": _l("Weekly rectification summary"),
 }

@@ -318,6 +318,8 @@ def _statement(state) -> None:
     `updated_at` (a row lock) nothing; any other UPDATE or DELETE of an input marks ALL."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
+    if NAME not in mechanism.tables():  # set aside (a test of the mechanism alone)
+        return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)
     if name not in _BY_PERSON and name not in _OTHERS:

@@ -10,6 +10,13 @@ from supervision.org.models import Person
 from tests import factories as f
 
 
+@pytest.fixture(autouse=True)
+def alone(monkeypatch):
+    """Each test's tables alone: the areas' own (obligations, tenure) are set aside, so that
+    what the mechanism does is what the test's table sees."""
+    monkeypatch.setattr(maintained, "_tables", {})
+
+
 @pytest.fixture
 def recorder():
     """A table that watches people and records the keys each refresh was given."""

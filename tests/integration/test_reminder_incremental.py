@@ -36,30 +36,37 @@ FRIDAY = at(2025, 10, 17, 10, 0)
 PER_OFFICER = 5
 
 
+#: When the people and their posts are written: the maintained obligation and tenure rows
+#: then carry this instant as their `changed_at` and the open periods of FRIDAY (in the
+#: bureau, both are today's), so that only what a test changes later counts as changed.
+WRITTEN = at(2025, 10, 17, 8, 0)
+
+
 @pytest.fixture
 def bureau(db, make_user):
     """A station whose head conducts the integrity reminders of the officers in a sensitive
     post (`add_officers`), a secretary and a discipline member with accounts, and the owner
     of a risk point (review due in 2026) with a measure (due in 2026)."""
     s = db.session
-    calendar.sync(s, [2025, 2026])
-    branch = factories.unit(s, "分局", kind="branch")
-    station = factories.unit(s, "派出所", kind="station", parent=branch)
-    head = factories.person(s, station, "所长", email="head@example.test")
-    owner = factories.person(s, station, "负责人", email="owner@example.test")
-    s.flush()
-    station.head_person_id = head.id
-    post = factories.post(s, station, "户籍岗", is_sensitive=True)
-    rows = {"station": station, "head": head, "owner": owner, "post": post, "officers": []}
-    for name, role in (("sec", "discipline_secretary"), ("m1", "discipline_member")):
-        rows[name] = factories.person(s, branch, name, email=f"{name}@example.test")
+    with clock.frozen(WRITTEN):  # the maintained tables are built for FRIDAY's periods
+        calendar.sync(s, [2025, 2026])
+        branch = factories.unit(s, "分局", kind="branch")
+        station = factories.unit(s, "派出所", kind="station", parent=branch)
+        head = factories.person(s, station, "所长", email="head@example.test")
+        owner = factories.person(s, station, "负责人", email="owner@example.test")
         s.flush()
-        make_user(name, (role,), person=rows[name])
-    with clock.frozen(at(2025, 9, 1, 9, 0)):
-        point = factories.risk_point(s, station, owner, due_on=date(2026, 6, 30))
-        s.flush()
-        point.review_due_on = date(2026, 6, 30)
-        s.commit()
+        station.head_person_id = head.id
+        post = factories.post(s, station, "户籍岗", is_sensitive=True)
+        rows = {"station": station, "head": head, "owner": owner, "post": post, "officers": []}
+        for name, role in (("sec", "discipline_secretary"), ("m1", "discipline_member")):
+            rows[name] = factories.person(s, branch, name, email=f"{name}@example.test")
+            s.flush()
+            make_user(name, (role,), person=rows[name])
+        with clock.frozen(at(2025, 9, 1, 9, 0)):
+            point = factories.risk_point(s, station, owner, due_on=date(2026, 6, 30))
+            s.flush()
+            point.review_due_on = date(2026, 6, 30)
+            s.commit()
     rows["point"], rows["measure"] = point, point.measures[0]
     add_officers(db, rows, 2)
     return rows
@@ -68,9 +75,10 @@ def bureau(db, make_user):
 def add_officers(db, rows, count: int) -> None:
     s = db.session
     start = len(rows["officers"])
-    for i in range(start, start + count):
-        rows["officers"].append(factories.holder(s, rows["post"], f"民警{i}", date(2025, 1, 1)))
-    s.commit()
+    with clock.frozen(WRITTEN):
+        for i in range(start, start + count):
+            rows["officers"].append(factories.holder(s, rows["post"], f"民警{i}", date(2025, 1, 1)))
+        s.commit()
 
 
 def _sweep(db, instant, **kw):
@@ -253,3 +261,18 @@ def test_due_range_finds_the_due_dates_whose_step_falls_in_a_span():
     # The first working day after the holiday is Thu 9 October: due from 30 September.
     assert ladder.due_range(after, first, first) == (date(2025, 9, 30), date(2025, 10, 8))
     assert ladder.due_range(before, date(2025, 10, 4), date(2025, 10, 5)) is None
+
+
+def test_an_obligation_that_appears_between_runs_gets_its_past_steps_from_an_increment(db, bureau):
+    """An officer posted after a sweep owes Q3's talk, whose `overdue` step lies before that
+    sweep: the next (incremental) sweep creates it, because the officer's obligation rows
+    changed since (obligation_rows.changed_at), not because the step is new."""
+    first = _sweep(db, FRIDAY)
+    assert first.full
+    with clock.frozen(FRIDAY + timedelta(minutes=5)):
+        late = factories.holder(db.session, bureau["post"], "新调入民警", date(2025, 1, 1))
+        db.session.commit()
+    again = _sweep(db, FRIDAY + timedelta(minutes=15))
+    assert not again.full
+    assert again.created == PER_OFFICER
+    assert _count(db, Notification.person_id == late.id) == PER_OFFICER
