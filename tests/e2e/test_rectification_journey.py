@@ -11,6 +11,7 @@ from supervision.org import services as org_services
 from supervision.rectification.models import Finding, Inspection
 from tests import factories
 from tests.e2e.conftest import log_in, new_page
+from tests.functional.test_documents import libreoffice_pdfs, pdftotext
 
 
 def _accept_confirmations(page):
@@ -19,7 +20,7 @@ def _accept_confirmations(page):
 
 
 def test_secretary_records_leader_rectifies_secretary_signs_off(
-    page, browser, live_server, make_user, db
+    page, browser, live_server, make_user, db, tmp_path
 ):
     s = db.session
     bureau = factories.unit(s, "东湖分局", kind="branch", code="DH")
@@ -57,7 +58,7 @@ def test_secretary_records_leader_rectifies_secretary_signs_off(
     inspection_url = page.url
 
     # Two problems, each with a measure.
-    def add_finding(category, title, leader, unit_id, measure, owner):
+    def add_finding(category, title, leader, unit_id, measures, owner):
         page.goto(inspection_url)
         page.click("#new-finding")
         page.fill("#category", category)
@@ -66,20 +67,20 @@ def test_secretary_records_leader_rectifies_secretary_signs_off(
         page.select_option("#lead_unit_id", str(unit_id))
         page.click("#save-finding")
         page.wait_for_selector("#finding-fields")
-        page.click("#add-measure summary")
-        page.fill("#measure-form #description", measure)
-        page.fill("#measure-form #owner", owner)
-        page.click("#measure-form button[type=submit]")
-        page.wait_for_selector(".measure")
-        assert measure in page.inner_text("main")
+        for measure in measures:
+            page.click("#add-measure summary")
+            page.fill("#measure-form #description", measure)
+            page.fill("#measure-form #owner", owner)
+            page.click("#measure-form button[type=submit]")
+            page.wait_for_selector(f".measure >> text={measure}")
 
     add_finding(
         "聚焦全面从严管党治警情况", "强化保密工作", "李所长（HA01）", station_id,
-        "开展保密专项检查", "李所长",
+        ["开展保密专项检查", "组织保密教育培训"], "李所长",
     )  # fmt: skip
     add_finding(
         "聚焦党中央决策部署在基层贯彻落实情况", "规范执法办案", "王局长", traffic_id,
-        "开展案件评查", "王局长",
+        ["开展案件评查"], "王局长",
     )  # fmt: skip
     first_id = db.session.scalar(sa.select(Finding.id).where(Finding.title == "强化保密工作"))
 
@@ -91,10 +92,13 @@ def test_secretary_records_leader_rectifies_secretary_signs_off(
     leader.click("nav >> text=我的整改任务")
     assert "规范执法办案" not in leader.inner_text("main")
     leader.click("#my-findings >> text=强化保密工作")
-    leader.click(".measure .done-details summary")
-    leader.fill(".done-form textarea", "检查涉密计算机52台，整改问题3处")
-    leader.click(".done-form button[type=submit]")
-    leader.wait_for_selector(".measure.border-success")
+    for n, result in enumerate(("检查涉密计算机52台，整改问题3处", "培训民警120人次"), 1):
+        leader.click(".measure .done-details summary >> nth=0")  # the first still open
+        leader.fill(".done-form textarea >> nth=0", result)
+        leader.click(".done-form button[type=submit] >> nth=0")
+        leader.wait_for_function(
+            "n => document.querySelectorAll('.measure.border-success').length === n", arg=n
+        )
     leader.click(".measure .evidence-details summary")
     leader.select_option(".evidence-link-form select >> nth=0", f"talk:{talk_id}")
     leader.click(".evidence-link-form button[type=submit]")
@@ -120,7 +124,26 @@ def test_secretary_records_leader_rectifies_secretary_signs_off(
     assert "已销号" in row.inner_text()
     assert db.session.scalar(sa.select(Inspection.name)) == "十五届市委第五轮巡察"
 
-    # The notice's content (sections 一 to 四, the narrative written above) is checked here
-    # once the documents (GET /api/v1/reports/rectification-notice.{docx,pdf}) are merged.
+    # The progress notice, as PDF and as Word opened by LibreOffice: the finding under its
+    # category, its measures written 一是…二是… with their results, the narrative.
+    texts = []
+    for selector in ("#notice-pdf", "#notice-docx"):
+        with page.expect_download() as info:
+            page.click(selector)
+        target = tmp_path / info.value.suggested_filename
+        info.value.save_as(target)
+        assert target.name.startswith("中共东湖分局")  # the factory numbers unit names
+        assert "委员会关于十五届市委第五轮巡察整改进展情况的通报" in target.name
+        if target.suffix == ".docx":
+            (target,) = libreoffice_pdfs(tmp_path, target)
+        texts.append(pdftotext(target))
+    for text in texts:
+        assert "二、巡察反馈重点问题整改落实情况" in text
+        category = text.index("聚焦全面从严管党治警情况")
+        finding = text.index("强化保密工作", category)
+        first = text.index("一是开展保密专项检查", finding)
+        assert text.index("检查涉密计算机52台", first) < text.index("二是组织保密教育培训", first)
+        assert "培训民警120人次" in text[first:]
+        assert "党委召开专题会议研究部署整改工作" in text
 
     assert page.js_errors == []
