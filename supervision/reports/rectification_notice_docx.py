@@ -20,13 +20,18 @@ from datetime import datetime
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from supervision.common import clock
-from supervision.reports.talk_record_docx import DOCX_MIME, _field, _set_fonts
+from supervision.reports.talk_record_docx import (
+    DOCX_MIME,
+    _field,
+    _set_fonts,
+    chinese_normal,
+    declare_fonts,
+    official_page,
+)
 
 __all__ = ["DOCX_MIME", "render_docx"]
 
@@ -57,39 +62,18 @@ def _run(paragraph, text: str, font=BODY_FONT, size=BODY_SIZE, bold=False):
 
 
 def _font_table(document) -> None:
-    """Declare the Chinese faces with their alternative names and the GB2312 charset (86)."""
-    from lxml import etree
-
-    part = document.part.part_related_by(RT.FONT_TABLE)
-    root = etree.fromstring(part.blob)
-    for name, alt in (TITLE_FONT, BODY_FONT, HEI_FONT, KAI_FONT, PAGE_FONT):
-        font = etree.SubElement(root, qn("w:font"))
-        font.set(qn("w:name"), name)
-        for tag, value in (("w:altName", alt), ("w:charset", "86"), ("w:family", "roman")):
-            etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
-    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    """Declare the notice's Chinese faces."""
+    declare_fonts(document, (TITLE_FONT, BODY_FONT, HEI_FONT, KAI_FONT, PAGE_FONT), "roman")
 
 
 def _page(document) -> None:
-    """A4 portrait with the margins of 公文 (top 37 mm, bottom 35, left 28, right 26)."""
-    section = document.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    section.footer_distance = Cm(2.5)
+    """A4 with the margins of 公文."""
+    official_page(document, Cm(2.5))
 
 
 def _styles(document) -> None:
     """Normal: 仿宋_GB2312 三号, simplified Chinese, fixed line pitch, justified."""
-    normal = document.styles["Normal"]
-    _set_fonts(normal, BODY_FONT[0])
-    normal.font.size = BODY_SIZE
-    rpr = normal.element.get_or_add_rPr()
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    rpr.append(lang)
-    fmt = normal.paragraph_format
+    fmt = chinese_normal(document, BODY_FONT[0], BODY_SIZE)
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     fmt.line_spacing = LINE_PITCH

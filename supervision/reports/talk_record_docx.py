@@ -65,42 +65,61 @@ def _run(paragraph, text: str, *, font=BODY_FONT, size=BODY_SIZE, bold=False, co
     return run
 
 
-def _font_table(document) -> None:
-    """Declare the Chinese fonts with their alternative names and the GB2312 charset (86)."""
+def declare_fonts(document, faces, family: str) -> None:
+    """Declare Chinese faces, (name, alternative name) pairs, in the font table with the
+    GB2312 charset (86), so that a machine without one picks a Chinese substitute."""
     from lxml import etree
 
     part = document.part.part_related_by(RT.FONT_TABLE)
     root = etree.fromstring(part.blob)
-    for name, alt in (BODY_FONT, TITLE_FONT):
+    for name, alt in faces:
         font = etree.SubElement(root, qn("w:font"))
         font.set(qn("w:name"), name)
-        for tag, value in (("w:altName", alt), ("w:charset", "86"), ("w:family", "modern")):
+        for tag, value in (("w:altName", alt), ("w:charset", "86"), ("w:family", family)):
             etree.SubElement(font, qn(tag)).set(qn("w:val"), value)
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _page(document) -> None:
-    """A4 portrait with the margins of official documents (GB/T 9704)."""
+def _font_table(document) -> None:
+    """Declare the form's Chinese fonts (body, title)."""
+    declare_fonts(document, (BODY_FONT, TITLE_FONT), "modern")
+
+
+def official_page(document, footer_distance) -> None:
+    """A4 with the margins of official documents (GB/T 9704: top 37 mm, bottom 35, left 28,
+    right 26)."""
     section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    section.footer_distance = Cm(2.0)
+    section.footer_distance = footer_distance
 
 
-def _styles(document) -> None:
-    """The Normal style: 仿宋 12 pt, simplified Chinese, single spacing."""
+def chinese_normal(document, east_asia: str, size):
+    """Set the Normal style's fonts (Latin Times New Roman, Chinese `east_asia`), size and
+    language (simplified Chinese); its paragraph format, for the caller's spacing."""
     normal = document.styles["Normal"]
-    _set_fonts(normal, BODY_FONT[0])
-    normal.font.size = BODY_SIZE
+    _set_fonts(normal, east_asia)
+    normal.font.size = size
     rpr = normal.element.get_or_add_rPr()
     lang = OxmlElement("w:lang")
     lang.set(qn("w:val"), "en-US")
     lang.set(qn("w:eastAsia"), "zh-CN")
     rpr.append(lang)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.line_spacing = 1.15
+    return normal.paragraph_format
+
+
+def _page(document) -> None:
+    """A4 portrait with the margins of official documents."""
+    document.sections[0].orientation = WD_ORIENT.PORTRAIT
+    official_page(document, Cm(2.0))
+
+
+def _styles(document) -> None:
+    """The Normal style: 仿宋 12 pt, simplified Chinese, single spacing."""
+    fmt = chinese_normal(document, BODY_FONT[0], BODY_SIZE)
+    fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.15
 
 
 def _field(paragraph, instruction: str) -> None:
