@@ -38,6 +38,13 @@ class Config:
     #: None means SQLite in the instance folder (filled in by create_app).
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: Settings of every PostgreSQL session the app opens (libpq `options`). The app's
+    #: statements are short and many run at once: PostgreSQL's JIT compiler spent 0.9 s
+    #: compiling the inbox's 20-branch UNION for a 30 ms query, and parallel workers cost more
+    #: to start than the index walks they split (issue 14, benchmarks/). Empty: the server's.
+    POSTGRES_SESSION_OPTIONS = os.environ.get(
+        "POSTGRES_SESSION_OPTIONS", "-c jit=off -c max_parallel_workers_per_gather=0"
+    )
     SUPERVISION_TIMEZONE = os.environ.get("SUPERVISION_TIMEZONE", "Asia/Shanghai")
 
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_CN")

@@ -176,6 +176,12 @@ def _check_config(app: Flask) -> None:
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = app.config.get("POSTGRES_SESSION_OPTIONS")
+    if uri.startswith("postgresql") and options:
+        engine_options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(engine_options.get("connect_args") or {})
+        connect_args["options"] = " ".join(filter(None, (connect_args.get("options"), options)))
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options | {"connect_args": connect_args}
     from supervision.common import links
 
     links.check_config(app)

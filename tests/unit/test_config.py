@@ -33,6 +33,31 @@ def test_production_cookies_are_secure_and_postgres_urls_use_psycopg(tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
 
 
+def test_postgres_sessions_run_without_jit_and_parallel_workers(tmp_path):
+    """The app's PostgreSQL sessions switch off JIT compilation and parallel workers (issue
+    14: JIT spent 0.9 s compiling a 30 ms inbox query), kept beside any options of the
+    engine's own; SQLite is left alone; an empty setting leaves the server's."""
+
+    class Prod(ProductionConfig):
+        SECRET_KEY = "x" * 32
+        SQLALCHEMY_DATABASE_URI = "postgresql://user@127.0.0.1:5432/db"
+        SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "connect_args": {"options": "-c a=b"}}
+
+    options = create_app(Prod).config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_pre_ping"] is True
+    assert options["connect_args"]["options"] == (
+        "-c a=b -c jit=off -c max_parallel_workers_per_gather=0"
+    )
+    lite = type("Lite", (Prod,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'l.db'}"})
+    assert create_app(lite).config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "options": "-c a=b"
+    }
+    plain = type("Plain", (Prod,), {"POSTGRES_SESSION_OPTIONS": ""})
+    assert create_app(plain).config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "options": "-c a=b"
+    }
+
+
 # --- Safe defaults (SPEC §12, issue 11): production unless told otherwise ----------------
 
 ROOT = Path(__file__).resolve().parents[2]
