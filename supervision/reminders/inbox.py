@@ -7,13 +7,15 @@ A group is the notifications of one recipient with the same
   `risk_point`, `measure`; `""` for digests, `user` for account notices);
 - period: the obligation period; none for the others, whose `period` is a due date or a
   week and would make a group of each item;
-- unit: the unit just below the top of the organisation that holds the person the item is
-  about (a 中队's people count with their 大队 or 派出所, which is what the drill-down of
-  that unit lists); none for digests and account notices.
+- unit: the unit just below the top of the organisation that held the person the item is
+  about when it was created (a 中队's people count with their 大队 or 派出所, which is what
+  the drill-down of that unit lists; stored on the notification, `unit_id`); none for
+  digests and account notices.
 
-Statements: one GROUP BY over the reader's notifications (a row per key and the person's
-own unit), one for the units, one for the items of the groups on the page, and the names
-their texts need (texts.render): a fixed number whatever the size of the inbox.
+Statements: one GROUP BY over the reader's notifications (a row per group), one for the
+units' names, one for the items of the groups on the page (each group's newest read from an
+index), and the names their texts need (texts.render): a fixed number whatever the size of
+the inbox.
 """
 
 from __future__ import annotations
@@ -33,10 +35,10 @@ from supervision.common.batches import rows_in
 from supervision.common.pages import PageResult
 from supervision.common.permissions import can
 from supervision.obligations.permissions import obligation_scope
-from supervision.org.models import OrgUnit, Person, in_subtree
-from supervision.org.paths import path_ids
+from supervision.org.models import OrgUnit
 from supervision.reminders import rectification, texts
 from supervision.reminders.models import Notification
+from supervision.reminders.outbox import kind_of
 
 #: Groups on one page of the inbox.
 GROUPS_PER_PAGE = 20
@@ -44,8 +46,6 @@ GROUPS_PER_PAGE = 20
 #: from the database per group (a group of a province's HR holds thousands).
 ITEMS_PER_GROUP = 10
 READ_STATES = ("all", "unread", "read")
-#: Kinds that are about no unit (grouped by step alone).
-UNITLESS = ("", "user")
 #: Among groups of the same moment, the most pressing first.
 _SEVERITY = {"escalated": 0, "overdue": 1, "rotation_due": 2, "review_overdue": 3}
 _LIT_OBLIGATION = sa.literal_column("'obligation'")
@@ -126,65 +126,50 @@ def _where(stmt: sa.Select, person_id: int, filters: Filters) -> sa.Select:
     return stmt
 
 
-def _top_units(session: Session, unit_ids: set[int]) -> dict[int, tuple[int, str, int]]:
-    """{unit: (its unit just below the top, that unit's name, its depth)}: two queries."""
-    if not unit_ids:
-        return {}
-    paths = dict(rows_in(session, sa.select(OrgUnit.id, OrgUnit.path), OrgUnit.id, unit_ids))
-    tops = {uid: (path_ids(path)[:2] or [uid])[-1] for uid, path in paths.items()}
-    named = {
-        uid: (name, depth)
-        for uid, name, depth in rows_in(
-            session,
-            sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth),
-            OrgUnit.id,
-            set(tops.values()),
-        )
-    }
-    return {uid: (top, *named.get(top, ("", 0))) for uid, top in tops.items()}
-
-
 def groups(session: Session, person_id: int | None, filters: Filters) -> list[Group]:
     """Every group of the person's notifications that `filters` keep: unread groups first,
-    then the newest; counts, unread counts and due dates (without items or texts)."""
+    then the newest; counts, unread counts and due dates (without items or texts). One
+    GROUP BY over the notifications (a row per group) and one query for the units' names."""
     if person_id is None:
         return []
     n = Notification
     kind, period = _kind().label("kind"), _period().label("gperiod")
-    stmt = (
-        sa.select(
-            n.step,
-            n.object_type,
-            kind,
-            period,
-            Person.org_unit_id,
-            sa.func.count(),
-            sa.func.sum(sa.case((n.read_at.is_(None), 1), else_=0)),
-            sa.func.max(n.created_at),
-            sa.func.min(n.due_on),
-            sa.func.max(n.due_on),
-        )
-        .outerjoin(Person, Person.id == n.person_id)
-        .group_by(n.step, n.object_type, kind, period, Person.org_unit_id)
-    )
+    stmt = sa.select(
+        n.step,
+        n.object_type,
+        kind,
+        period,
+        n.unit_id,
+        sa.func.count(),
+        sa.func.sum(sa.case((n.read_at.is_(None), 1), else_=0)),
+        sa.func.max(n.created_at),
+        sa.func.min(n.due_on),
+        sa.func.max(n.due_on),
+    ).group_by(n.step, n.object_type, kind, period, n.unit_id)
+    if filters.unit_id is not None:
+        stmt = stmt.where(n.unit_id == filters.unit_id)
     rows = session.execute(_where(stmt, person_id, filters)).all()
-    units = _top_units(session, {r[4] for r in rows if r[4] and r[2] not in UNITLESS})
+    units = _named_units(session, {r[4] for r in rows if r[4] is not None})
     found: dict[GroupKey, Group] = {}
     for step, object_type, kind_, period_, unit_id, *counts in rows:
-        top = units.get(unit_id) if kind_ not in UNITLESS else None
-        key = GroupKey(step, kind_, period_, top[0] if top else None)
-        if filters.unit_id is not None and key.unit_id != filters.unit_id:
-            continue
+        key = GroupKey(step, kind_, period_, unit_id)
         group = found.get(key)
         if group is None:
             group = found[key] = Group(key, object_type)
-            if top:
-                group.unit_name, group.unit_depth = top[1], top[2]
+            if unit_id is not None:
+                group.unit_name, group.unit_depth = units.get(unit_id, ("", 0))
         group.add(*counts)
-    out = sorted(found.values(), key=lambda g: g.unit_name or "")
+    out = list(found.values())
+    out.sort(key=lambda g: g.unit_name or "")
     out.sort(key=lambda g: g.key.period, reverse=True)
     out.sort(key=lambda g: (g.unread == 0, -_stamp(g.latest), _SEVERITY.get(g.key.step, 9)))
     return out
+
+
+def _named_units(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, int]]:
+    """{unit: (name, depth)}."""
+    stmt = sa.select(OrgUnit.id, OrgUnit.name, OrgUnit.depth)
+    return {uid: (name, depth) for uid, name, depth in rows_in(session, stmt, OrgUnit.id, unit_ids)}
 
 
 def _stamp(value: datetime | None) -> float:
@@ -198,34 +183,24 @@ def page_of(items: list, page: int, per_page: int = GROUPS_PER_PAGE) -> PageResu
     return PageResult(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
 
 
-def _unit_clause(unit_id: int | None, depth: int):
-    """The notifications about people of a group's unit (its subtree, or the top unit's own
-    people for a group of the top itself)."""
-    if unit_id is None:
-        return Notification.person_id.is_(None) | (Notification.object_type.in_(UNITLESS))
-    if depth == 0:
-        units = sa.select(OrgUnit.id).where(OrgUnit.id == unit_id)
-    else:
-        path = sa.select(OrgUnit.path).where(OrgUnit.id == unit_id).scalar_subquery()
-        units = sa.select(OrgUnit.id).where(in_subtree(OrgUnit.path, path))
-    people = sa.select(Person.id).where(Person.org_unit_id.in_(units))
-    return Notification.person_id.in_(people) & Notification.object_type.not_in(UNITLESS)
-
-
 def _group_clause(group: Group):
-    k = group.key
-    return sa.and_(
-        Notification.step == k.step,
-        _kind() == k.kind,
-        _period() == k.period,
-        _unit_clause(k.unit_id, group.unit_depth),
-    )
+    """The notifications of a group, in plain column conditions that an index answers (not
+    the CASE of `_kind` and `_period`, which the planners cannot estimate)."""
+    k, n = group.key, Notification
+    if group.object_type == "obligation":
+        kind = n.type.is_(None) | (n.type == "") if k.kind == "" else n.type == k.kind
+        what = sa.and_(n.object_type == "obligation", kind, n.period == k.period)
+    else:
+        what = n.object_type == group.object_type
+    unit = n.unit_id.is_(None) if k.unit_id is None else n.unit_id == k.unit_id
+    return sa.and_(n.step == k.step, unit, what)
 
 
 def load_items(session: Session, person_id: int, shown: list[Group], filters: Filters) -> None:
     """Fill the items of the groups shown (newest first, at most ITEMS_PER_GROUP each) with
-    one query: a UNION ALL of each group's newest ids, so that the rows read do not grow
-    with the size of the groups."""
+    one query: a UNION ALL of each group's newest ids, each read newest first from the index
+    on (recipient, step, unit, created_at, id), so that the rows read do not grow with the
+    size of the groups."""
     if not shown:
         return
     order = (Notification.created_at.desc(), Notification.id.desc())
@@ -239,27 +214,13 @@ def load_items(session: Session, person_id: int, shown: list[Group], filters: Fi
     ]
     ids = sa.union_all(*(sa.select(q.c.id) for q in newest)).subquery()
     stmt = sa.select(Notification).where(Notification.id.in_(sa.select(ids.c.id)))
-    rows = session.scalars(stmt.order_by(*order)).all()
     by_key = {g.key: g for g in shown}
-    units = {g.key.unit_id: g for g in shown}
-    person_units = _person_tops(session, rows, units)
-    for item in rows:
-        kind = item.type or "" if item.object_type == "obligation" else item.object_type
+    for item in session.scalars(stmt.order_by(*order)):
+        kind = kind_of(item.object_type, item.type)
         period = item.period if item.object_type == "obligation" else ""
-        unit = None if kind in UNITLESS else person_units.get(item.person_id)
-        group = by_key.get(GroupKey(item.step, kind, period, unit))
+        group = by_key.get(GroupKey(item.step, kind, period, item.unit_id))
         if group is not None and len(group.items) < ITEMS_PER_GROUP:
             group.items.append(item)
-
-
-def _person_tops(session: Session, rows, units: dict) -> dict[int, int]:
-    """{person: the group unit they count in} for the people of `rows`."""
-    people = {r.person_id for r in rows if r.person_id}
-    if not people or not units:
-        return {}
-    own = dict(rows_in(session, sa.select(Person.id, Person.org_unit_id), Person.id, people))
-    tops = _top_units(session, set(own.values()))
-    return {pid: tops[uid][0] for pid, uid in own.items() if uid in tops}
 
 
 def mark_group_read(session: Session, person_id: int | None, group: Group) -> int:

@@ -76,6 +76,12 @@ class Notification(db.Model):
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
     #: The talk type, for obligations.
     type: Mapped[str | None] = mapped_column(sa.String(24))
+    #: The inbox's group unit: the unit just below the top that held `person` when the
+    #: notification was created (outbox.insert_new fills it); null for the notices about no
+    #: unit (digests, account notices). Stored, so that the inbox groups and pages a province
+    #: HR's tens of thousands of reminders from an index instead of joining every one to its
+    #: person's unit path (issue 14).
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_units.id", ondelete="SET NULL"))
     #: Who was to hold the talk (an obligation's conductor when the step was reached): an
     #: escalation names the person who is late, in the reader's language when read.
     conductor_id: Mapped[int | None] = mapped_column(
@@ -118,6 +124,7 @@ class Notification(db.Model):
         sa.CheckConstraint(f"object_type IN ({_in(OBJECT_TYPES)},'')", name="object_type"),
         sa.CheckConstraint(f"email_status IN ({_in(EMAIL_STATUSES)})", name="email_status"),
         sa.Index("ix_notifications_inbox", "recipient_id", "read_at", "id"),
+        sa.Index("ix_notifications_groups", "recipient_id", "step", "unit_id", "created_at", "id"),
     )
 
 

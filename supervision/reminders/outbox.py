@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 
 from supervision.audit.services import record
 from supervision.common import clock
+from supervision.common.batches import ids_in
 from supervision.common.errors import Conflict, NotFound
+from supervision.org.models import OrgUnit, Person, second_id_sql
 from supervision.reminders.models import MailMessage, Notification
 
 #: Message states that still wait for the deliverer.
@@ -63,6 +65,7 @@ def insert_new(session: Session, rows: list[dict]) -> Inserted:
     nothing" and RETURNING. Either way RETURNING lists only the rows inserted."""
     if not rows:
         return Inserted()
+    _add_units(session, rows)
     table = Notification.__table__
     if _dialect(session) == "postgresql":
         conflict = f"ON CONFLICT ({', '.join(KEY)}) DO NOTHING"
@@ -77,6 +80,45 @@ def insert_new(session: Session, rows: list[dict]) -> Inserted:
     result = Inserted(row.email_status for row in inserted)
     result.messages = queue_messages(session, inserted)
     return result
+
+
+#: Kinds of notification about no unit (inbox.UNITLESS): digests and account notices.
+UNITLESS = ("", "user")
+
+
+def kind_of(object_type: str, type_: str | None) -> str:
+    """The inbox's kind of a notification: the talk type for obligations, else the object
+    type."""
+    return (type_ or "") if object_type == "obligation" else object_type
+
+
+def _add_units(session: Session, rows: list[dict]) -> None:
+    """Set each row's `unit_id` (the inbox's group unit) from its person's unit: one query
+    (in batches) for the people concerned."""
+    people = {
+        r["person_id"]
+        for r in rows
+        if r.get("person_id") and kind_of(r["object_type"], r.get("type")) not in UNITLESS
+    }
+    units = {}
+    if people:
+        top = second_id_sql(OrgUnit.path, OrgUnit.depth, OrgUnit.id)
+        stmt = sa.select(Person.id, top).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
+        units = dict(ids_in(session, stmt, Person.id, people))
+    for r in rows:
+        unitless = kind_of(r["object_type"], r.get("type")) in UNITLESS
+        r["unit_id"] = None if unitless else units.get(r.get("person_id"))
+
+
+@sa.event.listens_for(Notification, "before_insert")
+def _unit_of_one(mapper, connection, target: Notification) -> None:
+    """A notification added through the ORM (the app inserts them with insert_new) gets its
+    group unit too."""
+    kind = kind_of(target.object_type or "", target.type)
+    if target.unit_id is None and target.person_id and kind not in UNITLESS:
+        top = second_id_sql(OrgUnit.path, OrgUnit.depth, OrgUnit.id)
+        stmt = sa.select(top).join(Person, Person.org_unit_id == OrgUnit.id)
+        target.unit_id = connection.scalar(stmt.where(Person.id == target.person_id))
 
 
 def _dialect(session: Session) -> str:

@@ -295,3 +295,63 @@ def test_a_large_group_shows_its_newest_items_and_the_rest_by_count(client, logi
     assert shown == ids[::-1][: inbox.ITEMS_PER_GROUP]
     assert f'data-count="{many}"' in html
     assert "另有 5 条" in html
+
+
+def test_the_group_unit_is_the_one_the_person_was_in_when_reminded(client, login, db, bureau):
+    """A notification keeps the unit its person was in when it was created (stored, so that
+    the inbox reads groups from an index): moving 丙 to the station later leaves the old
+    reminder under the traffic department and puts a new one under the station; a notice
+    about no unit (a digest) has none (issue 14)."""
+    from supervision.reminders.outbox import insert_new
+
+    before = _add(db, bureau["sec"], bureau["t3"])  # 丙, of the traffic department's team
+    db.session.get(Person, bureau["t3"]).org_unit_id = bureau["station"]
+    db.session.commit()
+    rows = [
+        dict(
+            recipient_id=bureau["sec"],
+            step="overdue",
+            object_type="obligation",
+            object_ref=f"{bureau['t3']}:integrity_reminder",
+            period="2025Q2",
+            person_id=bureau["t3"],
+            type="integrity_reminder",
+            due_on=date(2025, 6, 30),
+            on=WHEN,
+            subject="主题",
+            body="正文",
+            link="/",
+            created_at=WHEN,
+            email_status="none",
+            email_to=None,
+        ),
+        dict(
+            recipient_id=bureau["sec"],
+            step="digest",
+            object_type="",
+            object_ref=str(bureau["sec"]),
+            period="2025-W42",
+            person_id=bureau["t3"],
+            type=None,
+            due_on=None,
+            on=WHEN,
+            subject="周报",
+            body="正文",
+            link="/",
+            created_at=WHEN,
+            email_status="none",
+            email_to=None,
+        ),
+    ]
+    insert_new(db.session, rows)
+    db.session.commit()
+    units = dict(db.session.execute(sa.select(Notification.period, Notification.unit_id)).all())
+    assert db.session.get(Notification, before).unit_id == bureau["traffic"]
+    assert units == {"2025Q3": bureau["traffic"], "2025Q2": bureau["station"], "2025-W42": None}
+    login("secretary")
+    html = client.get("/notifications/?step=overdue").get_data(as_text=True)
+    titles = [title for _count, _unread, title in _groups(html)]
+    assert titles == [
+        "交通管理大队 1 人逾期未谈（2025Q3廉政提醒谈话）",
+        "城关派出所 1 人逾期未谈（2025Q2廉政提醒谈话）",
+    ]
