@@ -128,22 +128,35 @@ def _env(url: str) -> dict:
     }
 
 
+#: When the sweeps run, after the dataset's rows were written (at NOW): the first half an
+#: hour later, the rerun one scheduler interval (SCHEDULER_SWEEP_SECONDS, 15 minutes) after
+#: it. With the clock frozen at NOW for both, every row would look written "since the last
+#: sweep" (within its CHANGE_MARGIN) and the rerun would be a full evaluation that no real
+#: deployment sees.
+SWEEP_FIRST = NOW + timedelta(minutes=30)
+SWEEP_RERUN = SWEEP_FIRST + timedelta(minutes=15)
+
+
 def sweep(url: str) -> dict:
     """`flask reminders sweep` first run and rerun; baseline: the same command's --help."""
     flask = [PY, "-m", "flask", "--app", "benchmarks.wsgi_app"]
 
-    def run(*args):
+    def run(*args, at: datetime = NOW):
         start = time.perf_counter()
         done = subprocess.run(
-            [*flask, *args], env=_env(url), capture_output=True, text=True, cwd=dataset.ROOT
+            [*flask, *args],
+            env=_env(url) | {"BENCH_NOW": at.isoformat()},
+            capture_output=True,
+            text=True,
+            cwd=dataset.ROOT,
         )
         if done.returncode:
             return None, done.stderr.strip().splitlines()[-1:]
         return time.perf_counter() - start, done.stdout.strip().splitlines()[-1:]
 
     t_start, _ = run("reminders", "sweep", "--help")
-    first, out1 = run("reminders", "sweep", "--now", NOW.isoformat())
-    rerun, out2 = run("reminders", "sweep", "--now", NOW.isoformat())
+    first, out1 = run("reminders", "sweep", "--now", SWEEP_FIRST.isoformat(), at=SWEEP_FIRST)
+    rerun, out2 = run("reminders", "sweep", "--now", SWEEP_RERUN.isoformat(), at=SWEEP_RERUN)
     return {
         "sweep_first": {"value": first, "baseline": t_start, "unit": "s", "output": out1},
         "sweep_rerun": {"value": rerun, "baseline": t_start, "unit": "s", "output": out2},

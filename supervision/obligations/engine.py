@@ -23,7 +23,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -530,13 +530,16 @@ def compute(
     scope: Scope | None = None,
     viewer_id: int | None = None,
     settings: dict | None = None,
+    changed_since: datetime | None = None,
 ) -> list[Obligation]:
     """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
     subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
     obligations the viewer conducts. Sorted by person and type.
 
     As of today and for an open period, read from the maintained table (issue 14), which
-    the engine keeps; any other date or period is computed by the engine."""
+    the engine keeps; any other date or period is computed by the engine. `changed_since`
+    (the reminder sweep's increments) keeps only the table's rows changed after that
+    instant; the engine's computation ignores it, so the caller gets a superset to filter."""
     settings = settings or get_obligation_settings(session)
     types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
     if not types:
@@ -551,6 +554,7 @@ def compute(
             person_id=person_id,
             scope=scope,
             viewer_id=viewer_id,
+            changed_since=changed_since,
         )
         if rows is not None:
             min_days = settings["integrity_reminder"]["min_days_in_period"]

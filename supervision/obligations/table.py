@@ -11,7 +11,7 @@ run yet), or a period that is not open. The caller then asks the engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -200,9 +200,11 @@ def read(
     person_id: int | None = None,
     scope: Scope | None = None,
     viewer_id: int | None = None,
+    changed_since: datetime | None = None,
 ) -> list[Row] | None:
     """The rows `engine.compute` would return for `pairs` (one run of its types) as of
-    `as_of` (today), sorted by person and type; None when the table cannot answer."""
+    `as_of` (today), sorted by person and type (only those changed after `changed_since`
+    when given); None when the table cannot answer."""
     current = _usable(session, pairs, as_of, settings)
     if current is None:
         return None
@@ -218,6 +220,8 @@ def read(
             current.party_secretary_id,
         ),
     )
+    if changed_since is not None:
+        stmt = stmt.where(R.changed_at > changed_since)
     rows = [Row(*r) for r in session.execute(stmt)]
     rows.sort(key=lambda r: (r.person_id, _ORDER[r.type]))
     return rows

@@ -183,15 +183,33 @@ def collect(
     # the steps after `since`, and every step of the rows whose `changed_at` is after
     # `changed_since`. While a table cannot tell (not built for today's periods), its
     # source is evaluated in full.
+    # An increment is also pushed into the reads where the table can tell: a period none of
+    # whose steps falls after `since` reads only its rows changed since `changed_since`; the
+    # rotation source reads the rows whose due date puts a step in the increment's days, or
+    # changed ones.
+    changed = _changed_obligations(session, increment, today, obligation_rules)
     steps = _incremented(
-        _obligation_steps(session, periods, today, calendar, settings, obligation_rules, at, zone),
+        _obligation_steps(
+            session,
+            periods,
+            today,
+            calendar,
+            settings,
+            obligation_rules,
+            at,
+            zone,
+            increment if changed is not None else None,
+        ),
         increment,
-        _changed_obligations(session, increment, today, obligation_rules),
+        changed,
     )
+    changed = _changed_tenures(session, increment)
     steps += _incremented(
-        _rotation_steps(session, today, calendar, at, zone),
+        _rotation_steps(
+            session, today, calendar, at, zone, increment if changed is not None else None
+        ),
         increment,
-        _changed_tenures(session, increment),
+        changed,
     )
     steps += _review_steps(session, calendar, settings, at, zone, increment)
     # Rectification measures and the weekly summaries (SPEC §14): reminders/rectification.py
@@ -290,7 +308,7 @@ def due_range(step_day, first: date, last: date) -> tuple[date, date] | None:
 
 
 def _obligation_steps(
-    session, periods, today, calendar, settings, obligation_rules, at, zone
+    session, periods, today, calendar, settings, obligation_rules, at, zone, increment=None
 ) -> Iterator[Step]:
     members = role_people(session, "reminders.receive_overdue")
     secretaries = role_people(session, "reminders.receive_escalated")
@@ -300,8 +318,23 @@ def _obligation_steps(
         by_type.setdefault(type_, []).append(period)
     for type_, type_periods in by_type.items():
         for period in type_periods:
-            rows = engine.compute(session, period, [type_], as_of=today, settings=obligation_rules)
             ladder = rules.obligation_steps(period.due_date, calendar, settings)
+            changed_since = None
+            if increment is not None and not any(
+                increment.since < rules.instant(day, at, zone) <= increment.until
+                for _step, day in ladder
+            ):
+                # No step of the period falls in the increment (a later one is not due yet):
+                # only its changed rows can have a step to evaluate.
+                changed_since = increment.changed_since
+            rows = engine.compute(
+                session,
+                period,
+                [type_],
+                as_of=today,
+                settings=obligation_rules,
+                changed_since=changed_since,
+            )
             for row in rows:
                 if row.status not in OPEN_OBLIGATIONS:
                     continue
@@ -327,12 +360,29 @@ def _obligation_steps(
                         )
 
 
-def _rotation_steps(session, today, calendar, at, zone) -> Iterator[Step]:
+def _rotation_steps(session, today, calendar, at, zone, increment=None) -> Iterator[Step]:
     hr = role_people(session, "reminders.receive_rotation")
     if not hr:
         return
     policy = get_rotation_settings(session)
-    for row in eligibility.compute(session, today, policy=policy):
+    only = None
+    if increment is not None:
+        ranges = []
+        days = increment.days(at, zone)
+        if days is not None:
+            upcoming = timedelta(days=policy["upcoming_days"])
+            for step_day in (
+                lambda d: calendar.next_workday(d - upcoming),
+                calendar.next_workday,
+            ):
+                found = due_range(step_day, *days)
+                if found:
+                    ranges.append(found)
+        only = sa.or_(
+            TenureRow.changed_at > increment.changed_since,
+            *(TenureRow.due_on.between(*r) for r in ranges),
+        )
+    for row in eligibility.compute(session, today, policy=policy, only=only):
         if row.status not in CHASED_ROTATION:
             continue
         for step, day in rules.rotation_steps(row.due_on, policy["upcoming_days"], calendar):

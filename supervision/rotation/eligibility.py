@@ -44,11 +44,16 @@ def compute(
     scope: Scope | None = None,
     filters: Filters | None = None,
     policy: dict | None = None,
+    only=None,
 ) -> list[Row]:
-    """Eligibility rows as of a date, sorted: most urgent status first, then due date."""
+    """Eligibility rows as of a date, sorted: most urgent status first, then due date.
+
+    `only` (a SQL condition on the tenure table, for the reminder sweep's increments) narrows
+    the rows read when the maintained table answers; the engine's computation ignores it,
+    so the caller gets a superset to filter."""
     filters = filters or Filters()
     if tenure_table.answers(session, as_of, policy):
-        return tenure_table.rows(session, as_of, scope=scope, filters=filters)
+        return tenure_table.rows(session, as_of, scope=scope, filters=filters, only=only)
     return engine.compute(session, as_of, scope, filters, policy or get_rotation_settings(session))
 
 

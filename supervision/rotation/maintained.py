@@ -453,9 +453,10 @@ def rows(
     offset: int = 0,
     limit: int | None = None,
     by_due: bool = False,
+    only=None,
 ) -> list[engine.Row]:
     """The engine's rows of `day` read from the table, in the engine's order (or, `by_due`,
-    soonest due first, then by staff number)."""
+    soonest due first, then by staff number); `only`: a further SQL condition."""
     filters = filters or engine.Filters()
     stmt = (
         sa.select(
@@ -472,6 +473,8 @@ def rows(
         .join(Post, Post.id == T.c.post_id)
         .where(*_where(day, scope, filters, status))
     )
+    if only is not None:
+        stmt = stmt.where(only)
     order = [status_order_sql(day), T.c.due_on, T.c.path, T.c.staff_no, T.c.post_code]
     if by_due:
         order = [T.c.due_on, T.c.staff_no, *order]

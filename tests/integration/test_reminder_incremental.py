@@ -276,3 +276,35 @@ def test_an_obligation_that_appears_between_runs_gets_its_past_steps_from_an_inc
     assert not again.full
     assert again.created == PER_OFFICER
     assert _count(db, Notification.person_id == late.id) == PER_OFFICER
+
+
+def test_an_unchanged_tenure_whose_step_comes_due_is_found_by_its_due_date(db, bureau, make_user):
+    """An officer whose tenure in the sensitive post falls due on Mon 27 October 2025: the
+    increment after the step's instant reads the tenure rows by the due dates whose steps
+    fall in its days (the row itself did not change) and creates HR's `rotation_due`."""
+    from supervision.rotation.models import TenureRow
+
+    s = db.session
+    with clock.frozen(WRITTEN):
+        hr = factories.person(s, bureau["station"], "人事", email="hr@example.test")
+        s.flush()
+        make_user("hr", ("hr",), person=hr)
+        s.commit()
+    due = date(2025, 10, 27)
+    with clock.frozen(WRITTEN):
+        officer = factories.holder(s, bureau["post"], "到期民警", due.replace(year=2020))
+        s.commit()
+        row = s.scalar(sa.select(TenureRow).where(TenureRow.person_id == officer.id))
+        shift = due - row.due_on  # whatever the policy's threshold, move the start to hit `due`
+        if shift:
+            officer.assignments[0].start_date += shift
+            s.commit()
+    assert s.scalar(sa.select(TenureRow.due_on).where(TenureRow.person_id == officer.id)) == due
+    step = at(2025, 10, 27, 9, 0)
+    rotation_due = (Notification.step == "rotation_due", Notification.person_id == officer.id)
+    first = _sweep(db, step - timedelta(hours=1))
+    assert first.full and not _count(db, *rotation_due)
+    second = _sweep(db, step + timedelta(minutes=5))
+    assert not second.full
+    assert _count(db, *rotation_due) == 1
+    assert s.scalar(sa.select(Notification.recipient_id).where(*rotation_due)) == hr.id
