@@ -21,15 +21,22 @@ from supervision.org.scope import Scope
 from supervision.talks.models import Talk, TalkInterviewer
 
 
+def taking_part(person_id: int, *, recorder: bool = True) -> list[sa.Select]:
+    """Selects of the ids of the talks the person takes part in: as interviewee, as an
+    interviewer and (with `recorder`) as recorder — one indexed lookup each, to combine in
+    `Talk.id IN (… UNION …)` (see `visible_clause`)."""
+    ways = [
+        sa.select(Talk.id).where(Talk.interviewee_id == person_id),
+        sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id),
+    ]
+    if recorder:
+        ways.append(sa.select(Talk.id).where(Talk.recorder_id == person_id))
+    return ways
+
+
 def participant_clause(person_id: int):
     """SQL condition: the person is the interviewee, an interviewer or the recorder."""
-    return sa.or_(
-        Talk.interviewee_id == person_id,
-        Talk.recorder_id == person_id,
-        Talk.id.in_(
-            sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id)
-        ),
-    )
+    return Talk.id.in_(sa.union(*taking_part(person_id)))
 
 
 def visible_clause(user):
@@ -45,11 +52,7 @@ def visible_clause(user):
         return sa.true()
     ways = []
     if user.person_id is not None:
-        ways += [
-            sa.select(Talk.id).where(Talk.interviewee_id == user.person_id),
-            sa.select(Talk.id).where(Talk.recorder_id == user.person_id),
-            sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == user.person_id),
-        ]
+        ways += taking_part(user.person_id)
     if can(user, "talks.see_logged"):
         ways.append(sa.select(Talk.id).where(Talk.created_by_id == user.id))
     return Talk.id.in_(sa.union(*ways)) if ways else sa.false()

@@ -13,7 +13,7 @@ from supervision.common.permissions import can
 from supervision.extensions import db
 from supervision.org.models import Person
 from supervision.talks.models import Talk, TalkInterviewer, TalkSignature
-from supervision.talks.permissions import can_edit, participant_clause, visible_clause
+from supervision.talks.permissions import can_edit, taking_part, visible_clause
 
 #: What a talk page shows: participants with their names, signatures and attachments.
 PAGE_LOADS = (
@@ -83,16 +83,18 @@ def visible_select(user, loads=PAGE_LOADS) -> sa.Select:
 
 def awaiting_signature(person_id: int) -> list[Talk]:
     """Drafts where the person is interviewee or interviewer and has not signed yet."""
-    signed = sa.select(TalkSignature.talk_id).where(TalkSignature.person_id == person_id)
-    seated = sa.select(TalkInterviewer.talk_id).where(TalkInterviewer.person_id == person_id)
+    # Per candidate one lookup of the signatures' key (talk, person); `NOT IN (their
+    # signatures)` read every signature, there being no index by person.
+    signed = sa.exists().where(
+        TalkSignature.talk_id == Talk.id, TalkSignature.person_id == person_id
+    )
+    # Their talks by index lookups (`Talk.id IN (… UNION …)`): with an OR the planners walk
+    # every talk newest first (324 ms at a million talks on PostgreSQL).
+    theirs = sa.union(*taking_part(person_id, recorder=False))
     return list(
         db.session.scalars(
             sa.select(Talk)
-            .where(
-                Talk.status == "draft",
-                Talk.id.not_in(signed),
-                sa.or_(Talk.interviewee_id == person_id, Talk.id.in_(seated)),
-            )
+            .where(Talk.status == "draft", ~signed, Talk.id.in_(theirs))
             .order_by(Talk.id.desc())
             .limit(MY_LIST_LIMIT)
             .options(*PAGE_LOADS)
@@ -102,11 +104,14 @@ def awaiting_signature(person_id: int) -> list[Talk]:
 
 def editable_drafts(user) -> list[Talk]:
     """The drafts `user` wrote or takes part in and may still edit."""
+    mine = [sa.select(Talk.id).where(Talk.created_by_id == user.id)]
+    if user.person_id is not None:
+        mine += taking_part(user.person_id)
     drafts = db.session.scalars(
         sa.select(Talk)
         .where(
             Talk.status == "draft",
-            sa.or_(Talk.created_by_id == user.id, participant_clause(user.person_id)),
+            Talk.id.in_(sa.union(*mine)),
         )
         .order_by(Talk.id.desc())
         .limit(MY_LIST_LIMIT)
