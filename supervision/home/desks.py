@@ -96,7 +96,7 @@ def measures_past_due(session: Session, scope: Scope, today: date):
 def rotation_year(session: Session, scope: Scope, today: date) -> dict:
     """应轮尽轮 of the current year so far (SPEC §7): the total row of the rotation report."""
     period = Period("year", today.year)
-    total = rotation_completion.compute(session, period, scope=scope, today=today)["total"]
+    total = rotation_completion.totals(session, period, scope=scope, today=today)
     return {**total, "period": str(period), "rate_text": percent(total["rate"])}
 
 

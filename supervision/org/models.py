@@ -210,5 +210,10 @@ class Assignment(TimestampMixin, db.Model):
 
     __table_args__ = (
         sa.Index("ix_assignments_person_post", "person_id", "post_id", "start_date"),
+        # The stints that began or ended in a span of days (应轮尽轮's departures on the start
+        # page; the tenure table's "did an assignment begin or end since its rebuild"): a
+        # range of these indexes rather than a scan of every assignment.
+        sa.Index("ix_assignments_start_date", "start_date"),
+        sa.Index("ix_assignments_end_date", "end_date"),
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
     )

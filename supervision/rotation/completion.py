@@ -51,6 +51,7 @@ from supervision.org.models import Assignment, OrgUnit, Person, Post
 from supervision.org.paths import path_ids
 from supervision.org.scope import Scope
 from supervision.rotation import eligibility, rules
+from supervision.rotation import maintained as tenure_table
 from supervision.rotation.settings import get_rotation_settings
 
 CATEGORIES = ("rotated", "due", "deferred", "blocked")
@@ -211,14 +212,17 @@ def left_reached(
     return None
 
 
+#: The eligibility statuses each category counts (for rows due by the cutoff).
+CATEGORY_STATUSES = {"due": ("due", "planned"), **{s: (s,) for s in EXCEPTIONS}}
+
+
 def category(row: eligibility.Row, cutoff: date) -> str | None:
     """Where an eligibility row as of the cutoff counts: due, deferred, blocked or nowhere."""
     if row.due_on > cutoff:
         return None
-    if row.status in ("due", "planned"):
-        return "due"
-    if row.status in EXCEPTIONS:
-        return row.status
+    for name, statuses in CATEGORY_STATUSES.items():
+        if row.status in statuses:
+            return name
     return None
 
 
@@ -259,6 +263,29 @@ def rate(counts: dict[str, int]) -> float | None:
 
 def _row(unit_id, name, counts: dict[str, int]) -> dict:
     return {"org_unit_id": unit_id, "org_unit_name": name, **counts, "rate": rate(counts)}
+
+
+def totals(
+    session: Session,
+    period: Period,
+    *,
+    scope: Scope | None = None,
+    today: date | None = None,
+) -> dict:
+    """The total row of `compute` (the start page's 应轮尽轮 figure) under the saved
+    policy. When the cutoff is today and the maintained tenure table answers for it, the
+    due, deferred and blocked people are counted in SQL (a grouped COUNT DISTINCT) instead
+    of reading every eligibility row of the bureau; otherwise `compute`'s."""
+    cutoff = min(period.end, today or clock.today())
+    if not tenure_table.answers(session, cutoff):
+        return compute(session, period, scope=scope, today=today)["total"]
+    policy = get_rotation_settings(session)
+    counts = _counts()
+    counts |= tenure_table.people_per_category(session, cutoff, scope, CATEGORY_STATUSES)
+    counts["rotated"] = len(
+        departures(session, period, cutoff, scope=scope, unit_path=None, policy=policy)
+    )
+    return _row(None, None, counts)
 
 
 def compute(

@@ -364,3 +364,47 @@ def test_the_figures_take_as_many_statements_for_2000_people_as_for_200(db, coun
         assert sum(u["due"] for u in out["units"]) == out["total"]["due"]
         _truncate(db)
     assert counts[200] == counts[2000] <= 8, counts
+
+
+def test_the_start_pages_total_read_from_the_tenure_table_equals_the_computed_one(db, org_):
+    """`totals` (the start page's figure) counts the due, deferred and blocked people on the
+    maintained tenure table when it answers for today: the same figures as `compute`, for
+    the bureau and for a scope, a person in two due posts counted once (issue 14)."""
+    from datetime import UTC, datetime
+
+    from supervision.common import clock
+    from supervision.rotation import maintained
+
+    today = date(2025, 12, 1)
+    _person(
+        db, org_, ("hukou", date(2019, 3, 1), date(2025, 5, 31)), ("desk", date(2025, 6, 1), None)
+    )
+    _person(db, org_, ("hukou", date(2019, 3, 1), None), ("cases", date(2019, 5, 1), None))
+    _person(db, org_, ("hukou", date(2019, 4, 1), None))
+    deferred = _person(db, org_, ("hukou", date(2018, 1, 1), None))
+    blocked = _person(db, org_, ("accident", date(2017, 1, 1), None), unit="traffic")
+    _person(db, org_, ("accident", date(2018, 6, 1), None), unit="traffic")
+    _person(db, org_, ("hukou", date(2022, 1, 1), None))
+    services.create_deferral(
+        db.session,
+        {
+            "person_id": deferred.id,
+            "reason": "重点案件承办中",
+            "meeting_date": date(2025, 3, 1),
+            "minutes_no": "党委会〔2025〕3号",
+            "expires_on": date(2026, 12, 31),
+        },
+        None,
+    )
+    services.create_hold(db.session, {"person_id": blocked.id, "reason": "信访举报核查中"}, None)
+    db.session.commit()
+    with clock.frozen(datetime(2025, 12, 1, 2, tzinfo=UTC)):
+        maintained.rebuild(db.session)
+        db.session.commit()
+        assert maintained.answers(db.session, today)
+        for scope in (None, Scope(subtree_paths=(org_["traffic"].path,))):
+            expected = completion.compute(db.session, Y2025, scope=scope)["total"]
+            assert completion.totals(db.session, Y2025, scope=scope) == expected
+        got = completion.totals(db.session, Y2025)
+    assert (got["rotated"], got["due"], got["deferred"], got["blocked"]) == (1, 3, 1, 1)
+    assert got["rate"] == 0.25
