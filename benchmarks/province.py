@@ -157,6 +157,15 @@ def sweep(url: str) -> dict:
     t_start, _ = run("reminders", "sweep", "--help")
     first, out1 = run("reminders", "sweep", "--now", SWEEP_FIRST.isoformat(), at=SWEEP_FIRST)
     rerun, out2 = run("reminders", "sweep", "--now", SWEEP_RERUN.isoformat(), at=SWEEP_RERUN)
+    if url.startswith("postgresql"):
+        # What autovacuum does within a minute of the first sweep's 65,000-row insert: the
+        # pages below are measured in that steady state, not with the statistics of an empty
+        # notifications table (the inbox's plans and the unread count of every page's
+        # navigation bar were 3–10× slower with them). SQLite has no such daemon.
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+        engine.dispose()
     return {
         "sweep_first": {"value": first, "baseline": t_start, "unit": "s", "output": out1},
         "sweep_rerun": {"value": rerun, "baseline": t_start, "unit": "s", "output": out2},
@@ -292,10 +301,15 @@ def http(url: str, repeat: int, seconds: int) -> dict:
             ("p50_people", "/org/people", admin),
             ("p50_risks", "/risks/", secretary),
             ("p50_inbox", "/notifications/", hr),
+            ("p50_home", "/", secretary),
         ):
             out[key] = server.p50(path, who, repeat) | {"baseline": hello}
         base = server.load("/bench/hello", secretary, seconds)
-        for key, path in (("load_obligations", "/obligations/"), ("load_rotation", "/rotation/")):
+        for key, path in (
+            ("load_obligations", "/obligations/"),
+            ("load_rotation", "/rotation/"),
+            ("load_profile", "/profile"),
+        ):
             out[key] = server.load(path, secretary, seconds) | {"baseline": base["value"]}
         out["rss"] = {"value": server.worker_rss_mb(), "unit": "MB"}
     finally:
@@ -319,12 +333,19 @@ ROWS = (
         "≥ 20 % of hello",
         lambda v, r: r >= 0.2,
     ),
+    (
+        "load_profile",
+        "/profile (the lightest signed-in page: layout and a form) under the same load",
+        "reference: what any page can reach",
+        None,
+    ),
     ("p50_talks", "/talks/ p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("p50_rotation", "/rotation/ p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("p50_mine", "/talks/mine (secretary) p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("p50_people", "/org/people p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("p50_risks", "/risks/ p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("p50_inbox", "/notifications/ (hr) p50", "≤ 150 ms", lambda v, r: v <= 150),
+    ("p50_home", "start page / (secretary) p50", "≤ 150 ms", lambda v, r: v <= 150),
     ("summary", "obligations summary (engine) vs COUNT/GROUP BY", "≤ 1 s", lambda v, r: v <= 1),
     ("eligibility", "eligibility (engine) vs plain SELECT", "≤ 2 s", lambda v, r: v <= 2),
     ("sweep_first", "sweep CLI, first run vs CLI start", "≤ 30 s", lambda v, r: v <= 30),
@@ -358,7 +379,8 @@ def judge(results: dict) -> list[dict]:
                 m["ratio"] = m["value"] / m["baseline"]
             ok = None
             if (
-                m
+                test is not None
+                and m
                 and m.get("value") is not None
                 and m.get("status") in (None, 200)
                 and not m.get("non_2xx")
@@ -373,7 +395,8 @@ def render(table: list[dict], backends: list[str]) -> str:
     head = ["measure", "goal", *backends, "met?"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in table:
-        mets = "/".join({True: "yes", False: "NO", None: "?"}[row[b]["met"]] for b in backends)
+        marks = {True: "yes", False: "NO", None: "?" if row["goal"][:1] in ("≤", "≥") else "—"}
+        mets = "/".join(marks[row[b]["met"]] for b in backends)
         cells = [row["measure"], row["goal"], *(row[b]["cell"] for b in backends), mets]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

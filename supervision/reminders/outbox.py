@@ -29,6 +29,7 @@ from supervision.common import clock
 from supervision.common.batches import ids_in
 from supervision.common.errors import Conflict, NotFound
 from supervision.org.models import OrgUnit, Person, second_id_sql
+from supervision.org.paths import path_ids
 from supervision.reminders.models import MailMessage, Notification
 
 #: Message states that still wait for the deliverer.
@@ -93,8 +94,9 @@ def kind_of(object_type: str, type_: str | None) -> str:
 
 
 def _add_units(session: Session, rows: list[dict]) -> None:
-    """Set each row's `unit_id` (the inbox's group unit) from its person's unit: one query
-    (in batches) for the people concerned."""
+    """Set each row's `unit_id` (the inbox's group unit) from its person's unit: the people's
+    units, then those units' paths (two key lookups, in batches; the unit just below the top
+    is the second id of the path, as org.models.second_id_sql says in SQL)."""
     people = {
         r["person_id"]
         for r in rows
@@ -102,9 +104,10 @@ def _add_units(session: Session, rows: list[dict]) -> None:
     }
     units = {}
     if people:
-        top = second_id_sql(OrgUnit.path, OrgUnit.depth, OrgUnit.id)
-        stmt = sa.select(Person.id, top).join(OrgUnit, OrgUnit.id == Person.org_unit_id)
-        units = dict(ids_in(session, stmt, Person.id, people))
+        own = dict(ids_in(session, sa.select(Person.id, Person.org_unit_id), Person.id, people))
+        paths = ids_in(session, sa.select(OrgUnit.id, OrgUnit.path), OrgUnit.id, own.values())
+        tops = {uid: (path_ids(path)[:2] or [uid])[-1] for uid, path in paths}
+        units = {pid: tops.get(uid) for pid, uid in own.items()}
     for r in rows:
         unitless = kind_of(r["object_type"], r.get("type")) in UNITLESS
         r["unit_id"] = None if unitless else units.get(r.get("person_id"))
