@@ -531,6 +531,7 @@ def compute(
     viewer_id: int | None = None,
     settings: dict | None = None,
     changed_since: datetime | None = None,
+    statuses: tuple[str, ...] | None = None,
 ) -> list[Obligation]:
     """The obligations of `types` for `period` as of `as_of`, for active people in the unit's
     subtree / the one person / the scope; with `viewer_id` and a partial scope, also the
@@ -539,7 +540,8 @@ def compute(
     As of today and for an open period, read from the maintained table (issue 14), which
     the engine keeps; any other date or period is computed by the engine. `changed_since`
     (the reminder sweep's increments) keeps only the table's rows changed after that
-    instant; the engine's computation ignores it, so the caller gets a superset to filter."""
+    instant, and `statuses` only the rows of those statuses (a drill-down); the engine's
+    computation ignores both, so the caller gets a superset to filter."""
     settings = settings or get_obligation_settings(session)
     types = [t for t in rules.OBLIGATION_TYPES if t in set(types)]
     if not types:
@@ -555,6 +557,7 @@ def compute(
             scope=scope,
             viewer_id=viewer_id,
             changed_since=changed_since,
+            statuses=statuses,
         )
         if rows is not None:
             min_days = settings["integrity_reminder"]["min_days_in_period"]

@@ -201,10 +201,11 @@ def read(
     scope: Scope | None = None,
     viewer_id: int | None = None,
     changed_since: datetime | None = None,
+    statuses: tuple[str, ...] | None = None,
 ) -> list[Row] | None:
     """The rows `engine.compute` would return for `pairs` (one run of its types) as of
-    `as_of` (today), sorted by person and type (only those changed after `changed_since`
-    when given); None when the table cannot answer."""
+    `as_of` (today), sorted by person and type (only those changed after `changed_since`,
+    or of `statuses`, when given); None when the table cannot answer."""
     current = _usable(session, pairs, as_of, settings)
     if current is None:
         return None
@@ -222,6 +223,8 @@ def read(
     )
     if changed_since is not None:
         stmt = stmt.where(R.changed_at > changed_since)
+    if statuses is not None:
+        stmt = stmt.where(status_expr(as_of).in_(statuses))
     rows = [Row(*r) for r in session.execute(stmt)]
     rows.sort(key=lambda r: (r.person_id, _ORDER[r.type]))
     return rows

@@ -132,6 +132,7 @@ def index():
             db.session, period, [type_], as_of=today, unit=unit, scope=scope
         )
         return render_template("obligations/index.html", **context)
+    wanted = rules.REQUIRED if status == "required" else (status,)
     rows = engine.compute(
         db.session,
         period,
@@ -141,8 +142,8 @@ def index():
         scope=scope,
         viewer_id=viewer,
         settings=settings,
+        statuses=tuple(wanted),
     )
-    wanted = rules.REQUIRED if status == "required" else (status,)
     rows = [r for r in rows if r.status in wanted]
     page, people, units = _people_page(rows, page_arg())
     return render_template(

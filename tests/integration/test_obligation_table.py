@@ -181,6 +181,12 @@ def _check(s) -> None:
             got = [engine.from_row(r, period, min_days, {}) for r in rows]
             want = engine.recompute(s, period, [type_], as_of=as_of, settings=rules)
             assert got == want, (type_, str(period), as_of)
+            # A drill-down's rows of some statuses, read with the status in SQL.
+            for wanted in (("overdue",), ("pending", "done_late")):
+                some = table.read(s, [(type_, period)], as_of, rules, statuses=wanted)
+                assert [engine.from_row(r, period, min_days, {}) for r in some] == [
+                    o for o in want if o.status in wanted
+                ], (type_, str(period), as_of, wanted)
     context = engine.conductors(s, engine.rules.OBLIGATION_TYPES, rules)
     assert maintained._existing(s, pairs, None) == maintained._wanted(
         s, pairs, rules, context, None
