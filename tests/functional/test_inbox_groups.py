@@ -307,40 +307,36 @@ def test_the_group_unit_is_the_one_the_person_was_in_when_reminded(client, login
     before = _add(db, bureau["sec"], bureau["t3"])  # 丙, of the traffic department's team
     db.session.get(Person, bureau["t3"]).org_unit_id = bureau["station"]
     db.session.commit()
+    common = dict(
+        recipient_id=bureau["sec"],
+        person_id=bureau["t3"],
+        on=WHEN,
+        body="正文",
+        link="/",
+        created_at=WHEN,
+        email_status="none",
+        email_to=None,
+    )
     rows = [
-        dict(
-            recipient_id=bureau["sec"],
+        common
+        | dict(
             step="overdue",
             object_type="obligation",
             object_ref=f"{bureau['t3']}:integrity_reminder",
             period="2025Q2",
-            person_id=bureau["t3"],
             type="integrity_reminder",
             due_on=date(2025, 6, 30),
-            on=WHEN,
             subject="主题",
-            body="正文",
-            link="/",
-            created_at=WHEN,
-            email_status="none",
-            email_to=None,
         ),
-        dict(
-            recipient_id=bureau["sec"],
+        common
+        | dict(
             step="digest",
             object_type="",
             object_ref=str(bureau["sec"]),
             period="2025-W42",
-            person_id=bureau["t3"],
             type=None,
             due_on=None,
-            on=WHEN,
             subject="周报",
-            body="正文",
-            link="/",
-            created_at=WHEN,
-            email_status="none",
-            email_to=None,
         ),
     ]
     insert_new(db.session, rows)

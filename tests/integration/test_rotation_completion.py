@@ -45,6 +45,23 @@ def _person(db, org_, *stints, unit="station", **extra):
     return p
 
 
+def _defer_and_hold(db, deferred, blocked):
+    """The party committee defers `deferred` until the end of 2026; `blocked` may not move."""
+    services.create_deferral(
+        db.session,
+        {
+            "person_id": deferred.id,
+            "reason": "重点案件承办中",
+            "meeting_date": date(2025, 3, 1),
+            "minutes_no": "党委会〔2025〕3号",
+            "expires_on": date(2026, 12, 31),
+        },
+        None,
+    )
+    services.create_hold(db.session, {"person_id": blocked.id, "reason": "信访举报核查中"}, None)
+    db.session.commit()
+
+
 def _figures(db, period=Y2025, today=AFTER, unit=None, **kw):
     return completion.compute(db.session, period, unit=unit, today=today, **kw)
 
@@ -61,19 +78,7 @@ def test_rotated_due_deferred_and_blocked_on_crafted_histories(db, org_):
     deferred = _person(db, org_, ("hukou", date(2018, 1, 1), None))
     blocked = _person(db, org_, ("accident", date(2017, 1, 1), None), unit="traffic")
     not_yet = _person(db, org_, ("hukou", date(2022, 1, 1), None))
-    services.create_deferral(
-        db.session,
-        {
-            "person_id": deferred.id,
-            "reason": "重点案件承办中",
-            "meeting_date": date(2025, 3, 1),
-            "minutes_no": "党委会〔2025〕3号",
-            "expires_on": date(2026, 12, 31),
-        },
-        None,
-    )
-    services.create_hold(db.session, {"person_id": blocked.id, "reason": "信访举报核查中"}, None)
-    db.session.commit()
+    _defer_and_hold(db, deferred, blocked)
 
     out = _figures(db)
     assert out["period"] == "2025" and out["as_of"] == date(2025, 12, 31)
@@ -385,19 +390,7 @@ def test_the_start_pages_total_read_from_the_tenure_table_equals_the_computed_on
     blocked = _person(db, org_, ("accident", date(2017, 1, 1), None), unit="traffic")
     _person(db, org_, ("accident", date(2018, 6, 1), None), unit="traffic")
     _person(db, org_, ("hukou", date(2022, 1, 1), None))
-    services.create_deferral(
-        db.session,
-        {
-            "person_id": deferred.id,
-            "reason": "重点案件承办中",
-            "meeting_date": date(2025, 3, 1),
-            "minutes_no": "党委会〔2025〕3号",
-            "expires_on": date(2026, 12, 31),
-        },
-        None,
-    )
-    services.create_hold(db.session, {"person_id": blocked.id, "reason": "信访举报核查中"}, None)
-    db.session.commit()
+    _defer_and_hold(db, deferred, blocked)
     with clock.frozen(datetime(2025, 12, 1, 2, tzinfo=UTC)):
         maintained.rebuild(db.session)
         db.session.commit()
