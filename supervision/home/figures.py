@@ -9,11 +9,12 @@ at most TREND_PERIODS + 2 engine runs for the committee.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import g, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -73,14 +74,37 @@ def breakdown_unit(session: Session, scope: Scope) -> OrgUnit | None:
     if scope.everything:
         tops = session.scalars(stmt.where(OrgUnit.parent_id.is_(None)).limit(2)).all()
     else:
-        found = session.scalars(stmt.where(scope.unit_clause())).all()
-        ids = {u.id for u in found}
-        tops = [u for u in found if u.parent_id not in ids]
+        # The scope's top units only (a unit whose parent is outside the scope), at most two:
+        # not every unit of a leader's subtree (2,000 at a province's head).
+        outside = sa.or_(
+            OrgUnit.parent_id.is_(None), OrgUnit.parent_id.not_in(scope.unit_ids_select())
+        )
+        tops = session.scalars(stmt.where(scope.unit_clause(), outside).limit(2)).all()
     return tops[0] if len(tops) == 1 else None
 
 
 def _dashboard(type_: str, period: Period, **extra) -> str:
     return url_for("obligations.index", type=type_, period=str(period), **extra)
+
+
+def _summary(session: Session, period: Period, today: date, unit, scope: Scope) -> dict:
+    """engine.summary of CHARTED_TYPE, computed once per request for the same figures (a
+    copy each time: the callers add rows and links). A scope that holds the unit's whole
+    subtree counts exactly what the whole organisation's does for that unit — the bureau's
+    head sees the committee's bars in their own section without a second count."""
+    if (
+        unit is not None
+        and not scope.everything
+        and any(unit.path.startswith(p) for p in scope.subtree_paths)
+    ):
+        scope = Scope(everything=True)
+    key = (str(period), today, unit.id if unit is not None else None, scope)
+    known = g.setdefault("home_summaries", {})
+    if key not in known:
+        known[key] = engine.summary(
+            session, period, [CHARTED_TYPE], as_of=today, unit=unit, scope=scope
+        )
+    return copy.deepcopy(known[key])
 
 
 def completion(
@@ -93,7 +117,7 @@ def completion(
 ) -> tuple[Completion, dict]:
     """Completion of CHARTED_TYPE in `period` by unit (bars with links to each unit's
     drill-down), and the raw summary."""
-    found = engine.summary(session, period, [CHARTED_TYPE], as_of=today, unit=unit, scope=scope)
+    found = _summary(session, period, today, unit, scope)
     own = _own_row(unit, found)
     if own is not None:
         found["units"].insert(0, own)
@@ -146,9 +170,7 @@ def trend(
         periods.insert(0, periods[0].previous())
     summaries = {str(current): first}
     for p in periods[:-1]:
-        summaries[str(p)] = engine.summary(
-            session, p, [CHARTED_TYPE], as_of=today, unit=unit, scope=scope
-        )
+        summaries[str(p)] = _summary(session, p, today, unit, scope)
     out = Trend()
     for p in periods:
         t = summaries[str(p)]["total"]

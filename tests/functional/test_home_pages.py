@@ -207,3 +207,32 @@ def _bureau_more(s, rows, n: int, prefix: str = "N") -> None:
             )
         factories.risk_point(s, dept, rows["chief"], post=post, due_on=date(2025, 1, 1))
     s.commit()
+
+
+def test_the_bureau_heads_own_section_reuses_the_committees_count(
+    app, db, make_user, login, monkeypatch
+):
+    """A secretary who also leads the whole bureau sees the same bars in both sections, and
+    each period is counted once per page (their scope holds the bureau's whole subtree, which
+    counts what the organisation does: issue 14's start page at province scale)."""
+    from supervision.home import figures
+
+    rows, _people = _bureau(db.session, officers=3, extra_units=2)
+    make_user("both", ["discipline_secretary", "leader"], person=rows["chief"])
+    counted = []
+    summary = figures.engine.summary
+
+    def spy(session, period, types, **kw):
+        counted.append(str(period))
+        return summary(session, period, types, **kw)
+
+    monkeypatch.setattr(figures.engine, "summary", spy)
+    html = _page(app.test_client(), login, "both")
+    assert _sections(html)[:2] == ["home-bureau", "home-leader"]
+    assert len(counted) == len(set(counted)), counted
+    bureau, leader = (
+        html[html.index(f'id="{s}"') : html.index("</section>", html.index(f'id="{s}"'))]
+        for s in ("home-bureau", "home-leader")
+    )
+    rates = re.compile(r'<tr data-unit="(\d+)" data-rate="([^"]*)"')
+    assert rates.findall(bureau) and rates.findall(leader) == rates.findall(bureau)
