@@ -1,7 +1,9 @@
 """A province-sized bureau, built once per (size, schema revision) and cached.
 
 Default size: 100,000 people on 2,001 units, 4 assignments each (400,000), 10 talks each
-(1,000,000), risk points with measures, three accounts (admin, secretary, hr). The schema
+(1,000,000) held by the first person of the interviewee's unit (1,000,000 interviewer rows)
+and signed by both once final (about 1,560,000 signatures), risk points with measures, three
+accounts (admin, secretary, hr). The schema
 is the app's own (`flask db upgrade` through Flask-Migrate); rows are written in bulk:
 COPY on PostgreSQL, executemany on SQLite, never the ORM one row at a time.
 
@@ -24,7 +26,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("BENCH_CACHE", ROOT / ".bench-cache"))
 #: Bump when the generated data changes: cached datasets of another version are rebuilt.
-DATASET_VERSION = 1
+DATASET_VERSION = 3
 PASSWORD = "bench-password-2026"
 BRANCHES, UNITS_PER_BRANCH = 40, 50  # 1 + 40 * 50 = 2,001 units
 STINTS, TALKS_PER_PERSON = 4, 10
@@ -39,6 +41,7 @@ def sizes(people: int) -> dict:
         "units": 1 + BRANCHES * UNITS_PER_BRANCH,
         "assignments": people * STINTS,
         "talks": people * TALKS_PER_PERSON,
+        "talk_interviewers": people * TALKS_PER_PERSON,
         "risk_points": min(1000, max(50, people // 100)),
         "version": DATASET_VERSION,
     }
@@ -212,6 +215,38 @@ def _talks(rng: random.Random, people: list[dict]) -> list[dict]:
     return out
 
 
+def _seats(
+    talks: list[dict], first: int, people: list[dict], units: list[dict]
+) -> tuple[list, list]:
+    """The interviewer rows and signatures of talks[first:] (ids from first + 1): the first
+    person of the interviewee's unit conducts (for that person themself, the first person of
+    the parent unit: a station's head talks with each officer, the branch's with the station
+    heads), and a final talk is signed by both — what the talk pages and "my talks" join."""
+    unit_of = {p["id"]: p["org_unit_id"] for p in people}
+    parent = {u["id"]: u["parent_id"] for u in units}
+    head: dict[int, int] = {}
+    for p in people:
+        head.setdefault(p["org_unit_id"], p["id"])
+    seats, signatures = [], []
+    for n, talk in enumerate(talks, start=first + 1):
+        pid = talk["interviewee_id"]
+        unit = unit_of[pid]
+        conductor = head[unit]
+        while conductor == pid or conductor is None:
+            unit = parent.get(unit)
+            conductor = head.get(unit) if unit is not None else (2 if pid == 1 else 1)
+        seats.append({"talk_id": n, "person_id": conductor, "position": 0})
+        if talk["status"] == "final":
+            when = talk["finalized_at"]
+            signatures.append(
+                {"talk_id": n, "person_id": pid, "role": "interviewee", "signed_at": when}
+            )
+            signatures.append(
+                {"talk_id": n, "person_id": conductor, "role": "interviewer", "signed_at": when}
+            )
+    return seats, signatures
+
+
 def _assignments_and_rotation(rng, people, units) -> dict[str, list[dict]]:
     from benchmarks.rotation import _history, _posts
 
@@ -314,9 +349,16 @@ def _fill(app, size: dict) -> None:
             )
         _reset_sequences(conn, ["org_units", "people", "posts", "risk_points"])
     talks = _talks(rng, people)
+    for n, talk in enumerate(talks, start=1):
+        talk["id"] = n
     with db.engine.begin() as conn:
         for i in range(0, len(talks), 200_000):
-            bulk_insert(conn, t["talks"], talks[i : i + 200_000])
+            chunk = talks[i : i + 200_000]
+            bulk_insert(conn, t["talks"], chunk)
+            seats, signatures = _seats(chunk, i, people, units)
+            bulk_insert(conn, t["talk_interviewers"], seats)
+            bulk_insert(conn, t["talk_signatures"], signatures)
+        _reset_sequences(conn, ["talks"])
     with app.app_context():
         calendar.sync(db.session, [2024, 2025, 2026])
         create_user(db.session, "admin", PASSWORD, ["admin"])
