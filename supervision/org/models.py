@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supervision.common.clock import utcnow
@@ -46,29 +45,6 @@ def in_subtree(path_column, prefix):
     else:
         upper = sa.func.substr(prefix, 1, sa.func.length(prefix) - 1).concat("0")
     return sa.and_(path_column >= prefix, path_column < upper)
-
-
-class _position(sa.sql.functions.GenericFunction):
-    """The 1-based position of `needle` in `text`, 0 when absent (SQLite's instr, PostgreSQL's
-    strpos)."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "instr"
-
-
-@compiles(_position, "postgresql")
-def _position_pg(element, compiler, **kw):
-    return f"strpos({compiler.process(element.clauses, **kw)})"
-
-
-def second_id_sql(path_column, depth_column, id_column):
-    """SQL: the unit just below the top of the tree above (or at) a unit — the second id of
-    its path ("1/2/3/" → 2), the unit itself for a top unit — what paths.path_ids(path)[:2]
-    gives in Python."""
-    rest = sa.func.substr(path_column, _position(path_column, "/") + 1)
-    second = sa.func.substr(rest, 1, _position(rest, "/") - 1)
-    return sa.case((depth_column == 0, id_column), else_=sa.cast(second, sa.Integer))
 
 
 class TimestampMixin:

@@ -13,3 +13,9 @@ def path_ids(path: str) -> list[int]:
 def ancestor_ids(path: str) -> list[int]:
     """The ids of the units above the one whose path this is, root first."""
     return path_ids(path)[:-1]
+
+
+def below_top(path: str) -> int:
+    """The unit just below the top of the tree on a unit's path ("1/2/3/" → 2), or the top
+    unit itself for a top unit's path ("1/" → 1)."""
+    return path_ids(path)[:2][-1]

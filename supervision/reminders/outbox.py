@@ -28,8 +28,8 @@ from supervision.audit.services import record
 from supervision.common import clock
 from supervision.common.batches import ids_in
 from supervision.common.errors import Conflict, NotFound
-from supervision.org.models import OrgUnit, Person, second_id_sql
-from supervision.org.paths import path_ids
+from supervision.org.models import OrgUnit, Person
+from supervision.org.paths import below_top
 from supervision.reminders.models import MailMessage, Notification
 
 #: Message states that still wait for the deliverer.
@@ -83,7 +83,8 @@ def insert_new(session: Session, rows: list[dict]) -> Inserted:
     return result
 
 
-#: Kinds of notification about no unit (inbox.UNITLESS): digests and account notices.
+#: Kinds of notification about no unit (grouped by step alone in the inbox): digests and
+#: account notices.
 UNITLESS = ("", "user")
 
 
@@ -93,35 +94,36 @@ def kind_of(object_type: str, type_: str | None) -> str:
     return (type_ or "") if object_type == "obligation" else object_type
 
 
+def _unit_bound(row: dict) -> bool:
+    """Whether a notification row is about a person in a unit (not a digest or notice)."""
+    return bool(row.get("person_id")) and (
+        kind_of(row["object_type"] or "", row.get("type")) not in UNITLESS
+    )
+
+
 def _add_units(session: Session, rows: list[dict]) -> None:
     """Set each row's `unit_id` (the inbox's group unit) from its person's unit: the people's
-    units, then those units' paths (two key lookups, in batches; the unit just below the top
-    is the second id of the path, as org.models.second_id_sql says in SQL)."""
-    people = {
-        r["person_id"]
-        for r in rows
-        if r.get("person_id") and kind_of(r["object_type"], r.get("type")) not in UNITLESS
-    }
+    units, then those units' paths (two key lookups, in batches)."""
+    people = {r["person_id"] for r in rows if _unit_bound(r)}
     units = {}
     if people:
         own = dict(ids_in(session, sa.select(Person.id, Person.org_unit_id), Person.id, people))
         paths = ids_in(session, sa.select(OrgUnit.id, OrgUnit.path), OrgUnit.id, own.values())
-        tops = {uid: (path_ids(path)[:2] or [uid])[-1] for uid, path in paths}
+        tops = {uid: below_top(path) for uid, path in paths}
         units = {pid: tops.get(uid) for pid, uid in own.items()}
     for r in rows:
-        unitless = kind_of(r["object_type"], r.get("type")) in UNITLESS
-        r["unit_id"] = None if unitless else units.get(r.get("person_id"))
+        r["unit_id"] = units.get(r["person_id"]) if _unit_bound(r) else None
 
 
 @sa.event.listens_for(Notification, "before_insert")
 def _unit_of_one(mapper, connection, target: Notification) -> None:
     """A notification added through the ORM (the app inserts them with insert_new) gets its
     group unit too."""
-    kind = kind_of(target.object_type or "", target.type)
-    if target.unit_id is None and target.person_id and kind not in UNITLESS:
-        top = second_id_sql(OrgUnit.path, OrgUnit.depth, OrgUnit.id)
-        stmt = sa.select(top).join(Person, Person.org_unit_id == OrgUnit.id)
-        target.unit_id = connection.scalar(stmt.where(Person.id == target.person_id))
+    fields = {"person_id": target.person_id, "object_type": target.object_type, "type": target.type}
+    if target.unit_id is None and _unit_bound(fields):
+        stmt = sa.select(OrgUnit.path).join(Person, Person.org_unit_id == OrgUnit.id)
+        path = connection.scalar(stmt.where(Person.id == target.person_id))
+        target.unit_id = below_top(path) if path else None
 
 
 def _dialect(session: Session) -> str:

@@ -381,31 +381,28 @@ def _status_conditions(day: date) -> list[tuple[str, object]]:
     return [
         ("blocked", T.c.blocked.is_(True)),
         ("planned", T.c.plan_id.is_not(None)),
-        ("deferred", sa.or_(T.c.deferred_until >= day, T.c.near_retirement_from <= day)),
+        (
+            "deferred",
+            sa.or_(
+                sa.and_(T.c.deferred_until.is_not(None), T.c.deferred_until >= day),
+                sa.and_(T.c.near_retirement_from.is_not(None), T.c.near_retirement_from <= day),
+            ),
+        ),
         ("due", T.c.due_on <= day),
         ("upcoming", T.c.upcoming_from <= day),
     ]
 
 
 def status_only(day: date, status: str):
-    """SQL: the rows whose status on `day` is `status`, in plain column conditions (the same
-    first-match order as `status_sql`) that let the planners read the rows of one status in
+    """SQL: the rows whose status on `day` is `status` — its condition and the negation of
+    every earlier one (`_status_conditions`' first-match order, whose conditions are never
+    NULL), in plain column conditions that let the planners read the rows of one status in
     due-date order from an index instead of sorting the whole table by a CASE."""
-    not_blocked = T.c.blocked.is_(False)
-    unplanned = T.c.plan_id.is_(None)
-    not_deferred = sa.and_(
-        sa.or_(T.c.deferred_until.is_(None), T.c.deferred_until < day),
-        sa.or_(T.c.near_retirement_from.is_(None), T.c.near_retirement_from > day),
-    )
-    free = (not_blocked, unplanned, not_deferred)
-    return {
-        "blocked": T.c.blocked.is_(True),
-        "planned": sa.and_(not_blocked, T.c.plan_id.is_not(None)),
-        "deferred": sa.and_(not_blocked, unplanned, sa.not_(not_deferred)),
-        "due": sa.and_(*free, T.c.due_on <= day),
-        "upcoming": sa.and_(*free, T.c.due_on > day, T.c.upcoming_from <= day),
-        "not_due": sa.and_(*free, T.c.due_on > day, T.c.upcoming_from > day),
-    }[status]
+    conditions = _status_conditions(day)
+    names = [s for s, _c in conditions]
+    earlier = conditions[: names.index(status)] if status in names else conditions
+    own = dict(conditions).get(status)
+    return sa.and_(*(sa.not_(c) for _s, c in earlier), *([own] if own is not None else []))
 
 
 def status_sql(day: date):
